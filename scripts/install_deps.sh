@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the Debian bookworm packages nnmip needs to build, test and plot.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  build-essential cmake pkg-config g++ \
+  coinor-libcbc-dev coinor-libclp-dev libeigen3-dev \
+  libprotobuf-dev protobuf-compiler libonnx-dev \
+  zlib1g-dev libpng-dev nlohmann-json3-dev libfmt-dev libcli11-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox >/dev/null

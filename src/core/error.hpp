@@ -1,0 +1,41 @@
+#pragma once
+// One exception type for misuse and bad input. Solver outcomes are not errors (STYLE.md §2.3).
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace nnmip {
+
+enum class ErrorKind { kInvalidInput, kUnsupported, kIo, kSolver, kInternal, kUsage };
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  ErrorKind kind() const { return kind_; }
+
+ private:
+  ErrorKind kind_;
+};
+
+const char* errorKindName(ErrorKind kind);
+
+// Process exit code for an error of this kind (STYLE.md §2.3: 2 usage, 3 input, 4 solver).
+int exitCodeFor(ErrorKind kind);
+
+template <typename... Args>
+[[noreturn]] void fail(ErrorKind kind, fmt::format_string<Args...> format, Args&&... args) {
+  throw Error(kind, fmt::format(format, std::forward<Args>(args)...));
+}
+
+}  // namespace nnmip
+
+// Always-on invariant check; throws Error{kInternal} with a formatted message.
+#define NNMIP_CHECK(cond, ...)                                                         \
+  do {                                                                                 \
+    if (!(cond)) {                                                                     \
+      throw ::nnmip::Error(::nnmip::ErrorKind::kInternal,                              \
+                           fmt::format("check failed ({}): {}", #cond,                 \
+                                       fmt::format(__VA_ARGS__)));                     \
+    }                                                                                  \
+  } while (0)
