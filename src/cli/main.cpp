@@ -1,0 +1,38 @@
+// nnmip: mixed-integer optimization over neural networks.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+
+int main(int argc, char** argv) {
+  using namespace nnmip;
+  CLI::App app{"nnmip: mixed-integer optimization over neural networks (CBC/CLP inside)"};
+  app.set_version_flag("--version", "nnmip 0.1.0");
+  cli::GlobalOptions g;
+  app.add_option("--data-dir", g.data_dir,
+                 "data directory (default: $NNMIP_DATA_DIR, else ../shared/data)");
+  app.add_flag_function("-q,--quiet", [&](std::int64_t) { g.verbosity = 0; }, "less on stderr");
+  app.add_flag_function("-v,--verbose", [&](std::int64_t) { g.verbosity = 2; }, "more on stderr");
+  cli::addModelCommands(app, g);
+  cli::addTrainCommands(app, g);
+  cli::addBoundsCommands(app, g);
+  cli::addBdnnCommands(app, g);
+  cli::addMainJob(app, g);
+  app.require_subcommand(1);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);  // prints help/version or the usage error
+    return rc == 0 ? 0 : 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "nnmip: %s: %s\n", errorKindName(e.kind()), e.what());
+    return exitCodeFor(e.kind());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nnmip: internal error: %s\n", e.what());
+    return 1;
+  }
+  return g.exit_code;
+}
