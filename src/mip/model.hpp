@@ -1,6 +1,7 @@
 #pragma once
 // A plain-data MILP/LP model that backends read; it knows nothing about any solver.
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <span>
 #include <string>
@@ -69,6 +70,15 @@ class Model {
     return addRow(rhs, kInf, terms, std::move(name));
   }
   Row addEq(std::span<const Term> terms, double rhs, std::string name = {}) {
+    return addRow(rhs, rhs, terms, std::move(name));
+  }
+  Row addLe(std::initializer_list<Term> terms, double rhs, std::string name = {}) {
+    return addRow(-kInf, rhs, terms, std::move(name));
+  }
+  Row addGe(std::initializer_list<Term> terms, double rhs, std::string name = {}) {
+    return addRow(rhs, kInf, terms, std::move(name));
+  }
+  Row addEq(std::initializer_list<Term> terms, double rhs, std::string name = {}) {
     return addRow(rhs, rhs, terms, std::move(name));
   }
 

@@ -1,5 +1,6 @@
 #pragma once
 // Solver-agnostic interfaces. Backends register by name; callers never name CBC/CLP.
+#include <iosfwd>
 #include <memory>
 #include <span>
 #include <string>
@@ -44,9 +45,13 @@ class LpSession {
 
 // Backends: "cbc" (default) and "enum" (brute-force oracle for tiny models).
 std::unique_ptr<MipSolver> makeMipSolver(std::string_view backend = "cbc");
-// Backends: "clp" (default).
+// Backends: "clp" (default; one ClpSimplex warm-started with dual(0, 1|2) between solves) and
+// "clp-cold" (a fresh ClpSimplex and initialSolve() for every solve; a benchmark baseline).
+// The session copies the model; later edits of `lp` do not affect it.
+// Unknown names throw Error{kUsage}.
 std::unique_ptr<LpSession> makeLpSession(const Model& lp, std::string_view backend = "clp");
 std::vector<std::string> mipBackendNames();
+std::vector<std::string> lpBackendNames();
 
 // Writes the model as free MPS (minimisation form; a maximisation is negated and the
 // original sense recorded in a comment) or CPLEX LP format.
