@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <map>
 #include <thread>
 
 #include "core/error.hpp"
@@ -133,6 +134,257 @@ TEST_P(MipConformance, UnknownBackendOptionThrows) {
     FAIL() << "expected an Error";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
+  }
+}
+
+// Brute force over all 2^n subsets of a pure-binary maximisation with <= rows (Gray code).
+double bruteForceBinaryMax(const Model& m) {
+  const int n = m.numVars();
+  std::vector<double> activity(static_cast<size_t>(m.numRows()), 0.0);
+  std::vector<std::vector<double>> a(static_cast<size_t>(m.numRows()),
+                                     std::vector<double>(static_cast<size_t>(n), 0.0));
+  for (int i = 0; i < m.numRows(); ++i) {
+    for (const Term& t : m.rows()[static_cast<size_t>(i)].terms) {
+      a[static_cast<size_t>(i)][static_cast<size_t>(t.var.id)] += t.coef;
+    }
+  }
+  std::vector<double> c(static_cast<size_t>(n), 0.0);
+  for (const Term& t : m.objective().terms) c[static_cast<size_t>(t.var.id)] += t.coef;
+  std::vector<int> x(static_cast<size_t>(n), 0);
+  double value = 0.0;
+  double best = 0.0;  // the empty set is feasible for these instances
+  for (uint64_t k = 1; k < (uint64_t{1} << n); ++k) {
+    const int j = __builtin_ctzll(k);  // Gray code: flip bit j
+    const double d = x[static_cast<size_t>(j)] ? -1.0 : 1.0;
+    x[static_cast<size_t>(j)] ^= 1;
+    value += d * c[static_cast<size_t>(j)];
+    bool feasible = true;
+    for (int i = 0; i < m.numRows(); ++i) {
+      activity[static_cast<size_t>(i)] += d * a[static_cast<size_t>(i)][static_cast<size_t>(j)];
+      if (activity[static_cast<size_t>(i)] > m.rows()[static_cast<size_t>(i)].ub) feasible = false;
+    }
+    if (feasible) best = std::max(best, value);
+  }
+  return best;
+}
+
+TEST_P(MipConformance, TimeLimitOnHardInstanceGivesValidBound) {
+  // Planted market split, 4 rows x 30 binaries (test_models.hpp): optimum exactly 7.
+  // CBC (direct route, CbcStrategyDefault) does not finish it in 0.5 s on this machine
+  // (1700 nodes in 1 s, no optimal solution found). The bound must stay >= 7 and the
+  // incumbent, if any, <= 7.
+  const Model m = testing::plantedMarketSplit(4, 30, /*seed=*/2, /*constant=*/7.0);
+  MipParams p;
+  p.time_limit_s = 0.5;
+  if (GetParam() == "enum") {
+    // 30 binaries are beyond the oracle: it must refuse rather than run for hours.
+    try {
+      solver_->solve(m, p);
+      FAIL() << "expected kUnsupported";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+    }
+    return;
+  }
+  const MipResult r = solver_->solve(m, p);
+  ASSERT_TRUE(r.termination == Termination::kLimitFeasible ||
+              r.termination == Termination::kLimitNoSolution ||
+              r.termination == Termination::kOptimal)
+      << terminationName(r.termination) << " " << r.detail;
+  if (r.termination != Termination::kOptimal) {
+    EXPECT_EQ(r.limit, Limit::kTime);
+    EXPECT_LT(r.stats.wall_s, 3.0);
+  }
+  ASSERT_TRUE(std::isfinite(r.best_bound));
+  EXPECT_GE(r.best_bound, 7.0 - kMipTol);  // valid: no better than the true optimum
+  EXPECT_LE(r.best_bound, 7.0 + kMipTol);  // and no weaker than the LP bound (= 7 here)
+  if (r.hasSolution()) {
+    EXPECT_LE(*r.objective, 7.0 + kMipTol);
+    EXPECT_LE(m.maxViolation(r.values), 1e-6);
+    EXPECT_NEAR(*r.objective, m.objectiveValue(r.values), 1e-9);
+  }
+}
+
+TEST_P(MipConformance, NodeLimitGivesValidBound) {
+  // 16-item, 5-dimensional knapsack; its optimum comes from the Gray-code brute force above
+  // (no solver involved), its LP bound from the relaxation.
+  const Model m = testing::multiKnapsack(16, 5, /*seed=*/3);
+  const double opt = bruteForceBinaryMax(m);
+  auto lp = makeLpSession(m.relaxed(), "clp");
+  const LpResult lr = lp->solve();
+  ASSERT_TRUE(lr.optimal());
+  MipParams p;
+  p.node_limit = 3;
+  const MipResult r = solver_->solve(m, p);
+  ASSERT_NE(r.termination, Termination::kError) << r.detail;
+  ASSERT_NE(r.termination, Termination::kInfeasible) << r.detail;
+  if (r.termination != Termination::kOptimal) {
+    EXPECT_EQ(r.limit, Limit::kNodes) << r.detail;
+  }
+  ASSERT_TRUE(std::isfinite(r.best_bound)) << r.detail;
+  EXPECT_GE(r.best_bound, opt - kMipTol);
+  EXPECT_LE(r.best_bound, *lr.objective + kMipTol);
+  if (r.hasSolution()) {
+    EXPECT_LE(*r.objective, opt + kMipTol);
+  }
+  // Without limits both backends must find the brute-force optimum.
+  const MipResult full = solver_->solve(m);
+  ASSERT_EQ(full.termination, Termination::kOptimal) << full.detail;
+  EXPECT_NEAR(*full.objective, opt, kMipTol);
+}
+
+TEST_P(MipConformance, MipStartAccepted) {
+  if (!solver_->capabilities().mip_start) GTEST_SKIP() << "no MIP starts";
+  // No strategy (no cuts, no heuristics) and no branching: the only way to hold the optimum
+  // 22 is the start (1,0,0,1,1). The root LP (23) is fractional.
+  MipParams p;
+  p.start = {1, 0, 0, 1, 1};
+  p.node_limit = 0;
+  p.backend_options = {{"strategy", "none"}};
+  const MipResult r = solver_->solve(testing::knapsack(), p);
+  ASSERT_TRUE(r.hasSolution()) << r.detail;
+  EXPECT_NEAR(*r.objective, 22.0, kMipTol);
+  EXPECT_GE(r.best_bound, 22.0 - kMipTol);
+  EXPECT_LE(r.best_bound, 23.0 + kMipTol);
+}
+
+TEST_P(MipConformance, InfeasibleMipStartIsIgnored) {
+  if (!solver_->capabilities().mip_start) GTEST_SKIP() << "no MIP starts";
+  MipParams p;
+  p.start = {1, 1, 1, 1, 1};  // weight 20 > 10
+  const MipResult r = solver_->solve(testing::knapsack(), p);
+  ASSERT_EQ(r.termination, Termination::kOptimal) << r.detail;
+  EXPECT_NEAR(*r.objective, 22.0, kMipTol);
+}
+
+TEST_P(MipConformance, GapStopIsLimitFeasible) {
+  if (GetParam() == "enum") GTEST_SKIP() << "enum always proves optimality";
+  // 60-item, 5-dim knapsack: LP bound ~1277, CBC's first incumbents are within 5% of it
+  // (a 20 s run ended with incumbent 1265, bound 1275.8), so rel_gap 0.05 stops on the gap.
+  const Model m = testing::multiKnapsack(60, 5, /*seed=*/1);
+  MipParams p;
+  p.rel_gap = 0.05;
+  p.time_limit_s = 10.0;
+  const MipResult r = solver_->solve(m, p);
+  ASSERT_EQ(r.termination, Termination::kLimitFeasible) << r.detail;
+  EXPECT_EQ(r.limit, Limit::kGap) << r.detail;
+  ASSERT_TRUE(r.objective.has_value());
+  EXPECT_GE(r.best_bound, *r.objective - kMipTol);
+  EXPECT_LE(r.best_bound - *r.objective, 0.05 * std::max(r.best_bound, *r.objective) + 1e-6);
+}
+
+TEST_P(MipConformance, CutoffPrunesEverything) {
+  if (!solver_->capabilities().cutoff) GTEST_SKIP() << "no cutoff";
+  MipParams p;
+  p.cutoff = 22.5;  // max problem: only solutions better than 22.5 count; none exists
+  const MipResult r = solver_->solve(testing::knapsack(), p);
+  EXPECT_EQ(r.termination, Termination::kInfeasible) << r.detail;
+  p.cutoff = 21.5;
+  const MipResult r2 = solver_->solve(testing::knapsack(), p);
+  ASSERT_EQ(r2.termination, Termination::kOptimal) << r2.detail;
+  EXPECT_NEAR(*r2.objective, 22.0, kMipTol);
+}
+
+TEST_P(MipConformance, InterruptedDuringSearch) {
+  // Planted market split 4x30: not solved within the first 50 callback polls.
+  std::atomic<int> polls{0};
+  Callbacks cb;
+  cb.should_stop = [&polls] { return ++polls > 50; };
+  MipParams p;
+  p.time_limit_s = 10.0;
+  const Model m = testing::plantedMarketSplit(4, GetParam() == "enum" ? 18 : 30, 2, 7.0);
+  const MipResult r = solver_->solve(m, p, cb);
+  ASSERT_TRUE(r.termination == Termination::kLimitFeasible ||
+              r.termination == Termination::kLimitNoSolution)
+      << terminationName(r.termination) << " " << r.detail;
+  EXPECT_EQ(r.limit, Limit::kInterrupted);
+  EXPECT_LT(r.stats.wall_s, 5.0);
+}
+
+TEST_P(MipConformance, ProgressEventsInUserSense) {
+  std::vector<ProgressEvent> events;
+  Callbacks cb;
+  cb.on_progress = [&events](const ProgressEvent& e) { events.push_back(e); };
+  const MipResult r = solver_->solve(testing::knapsack(100.0), {}, cb);
+  ASSERT_EQ(r.termination, Termination::kOptimal);
+  ASSERT_FALSE(events.empty());
+  double last = -kInf;
+  for (const ProgressEvent& e : events) {
+    if (std::isnan(e.incumbent)) continue;
+    // Max problem with constant 100: incumbents are feasible values in [100, 122].
+    EXPECT_GE(e.incumbent, 100.0 - kMipTol);
+    EXPECT_LE(e.incumbent, 122.0 + kMipTol);
+    EXPECT_GE(e.incumbent, last - kMipTol);  // a max problem's incumbents never get worse
+    last = e.incumbent;
+    if (!std::isnan(e.bound)) {
+      EXPECT_GE(e.bound, e.incumbent - kMipTol);
+    }
+  }
+  EXPECT_NEAR(last, 122.0, kMipTol);
+}
+
+TEST(CbcBackend, OptionsChangeTheRouteNotTheAnswer) {
+  auto cbc = makeMipSolver("cbc");
+  const Model m = testing::multiKnapsack(16, 5, 3);
+  const double opt = bruteForceBinaryMax(m);
+  for (const auto& opts : std::vector<std::map<std::string, std::string>>{
+           {{"strategy", "none"}},
+           {{"cuts", "off"}},
+           {{"cbc.heuristics", "off"}, {"strong", "0"}},
+           {{"integer_tolerance", "1e-9"}, {"cutoff_increment", "1e-9"}}}) {
+    MipParams p;
+    p.backend_options = opts;
+    const MipResult r = cbc->solve(m, p);
+    ASSERT_EQ(r.termination, Termination::kOptimal) << r.detail;
+    EXPECT_NEAR(*r.objective, opt, kMipTol);
+  }
+  MipParams bad;
+  bad.backend_options = {{"cuts", "maybe"}};
+  EXPECT_THROW(cbc->solve(m, bad), Error);
+}
+
+TEST(CbcBackend, SilentUnlessSolverLogRequested) {
+  auto cbc = makeMipSolver("cbc");
+  const Model m = testing::multiKnapsack(16, 5, 3);
+  std::vector<std::string> lines;
+  Callbacks cb;
+  cb.on_log = [&lines](Level, std::string_view line) { lines.emplace_back(line); };
+  ::testing::internal::CaptureStdout();
+  cbc->solve(m, {}, cb);
+  const std::string quiet = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(quiet, "");
+  EXPECT_TRUE(lines.empty());
+  MipParams p;
+  p.solver_log = true;
+  ::testing::internal::CaptureStdout();
+  cbc->solve(m, p, cb);
+  const std::string loud = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(loud, "") << "solver output must go through on_log, not stdout";
+  EXPECT_FALSE(lines.empty());
+}
+
+TEST(CbcBackend, ParallelSolvesMatchSequential) {
+  // 8 MILPs solved sequentially, then by 2 std::threads (4 each, one CbcModel per solve).
+  std::vector<Model> models;
+  for (uint64_t seed = 1; seed <= 8; ++seed) models.push_back(testing::multiKnapsack(12, 3, seed));
+  auto solveOne = [](const Model& m) { return makeMipSolver("cbc")->solve(m); };
+  std::vector<MipResult> sequential;
+  for (const Model& m : models) sequential.push_back(solveOne(m));
+  std::vector<MipResult> parallel(models.size());
+  std::thread t0([&] {
+    for (size_t k = 0; k < models.size(); k += 2) parallel[k] = solveOne(models[k]);
+  });
+  std::thread t1([&] {
+    for (size_t k = 1; k < models.size(); k += 2) parallel[k] = solveOne(models[k]);
+  });
+  t0.join();
+  t1.join();
+  for (size_t k = 0; k < models.size(); ++k) {
+    SCOPED_TRACE(k);
+    ASSERT_EQ(sequential[k].termination, Termination::kOptimal);
+    ASSERT_EQ(parallel[k].termination, Termination::kOptimal);
+    EXPECT_NEAR(*parallel[k].objective, *sequential[k].objective, 1e-9);
+    EXPECT_NEAR(parallel[k].best_bound, sequential[k].best_bound, 1e-9);
   }
 }
 

@@ -96,4 +96,41 @@ inline Model multiKnapsack(int items, int dims, uint64_t seed) {
   return m;
 }
 
+
+// Market split (Cornuejols & Dawande) with a planted solution, written as a maximisation:
+//   max  constant - sum_i (s+_i + s-_i)
+//   s.t. sum_j a_ij x_j + s+_i - s-_i = d_i   (i < rows),  x binary,  s+-, s- >= 0,
+// a_ij uniform in [0, 99] and d = A x* for a random binary x*. Every point has
+// sum(s) >= 0 and x* has sum(s) = 0, so the optimum is exactly `constant`; yet branch and bound
+// needs a huge tree to find or prove it (the LP bound is `constant` at every node).
+inline Model plantedMarketSplit(int rows, int cols, uint64_t seed, double constant) {
+  SplitMix rng(seed);
+  Model m;
+  std::vector<Var> x;
+  std::vector<int> planted;
+  for (int j = 0; j < cols; ++j) {
+    x.push_back(m.addBinary(fmt::format("x{}", j)));
+    planted.push_back(rng.uniformInt(0, 1));
+  }
+  std::vector<Term> obj;
+  for (int i = 0; i < rows; ++i) {
+    const Var sp = m.addContinuous(0.0, kInf, fmt::format("sp{}", i));
+    const Var sm = m.addContinuous(0.0, kInf, fmt::format("sm{}", i));
+    std::vector<Term> row;
+    int d = 0;
+    for (int j = 0; j < cols; ++j) {
+      const int a = rng.uniformInt(0, 99);
+      row.push_back({x[static_cast<size_t>(j)], static_cast<double>(a)});
+      d += a * planted[static_cast<size_t>(j)];
+    }
+    row.push_back({sp, 1.0});
+    row.push_back({sm, -1.0});
+    m.addEq(row, d, fmt::format("split{}", i));
+    obj.push_back({sp, -1.0});
+    obj.push_back({sm, -1.0});
+  }
+  m.setObjective(Sense::kMaximize, obj, constant);
+  return m;
+}
+
 }  // namespace nnmip::mip::testing

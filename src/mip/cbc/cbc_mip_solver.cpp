@@ -257,16 +257,19 @@ MipResult CbcMipSolver::solve(const Model& model, const MipParams& params,
     const CoinPackedMatrix matrix = buildColumnMatrix(model);
 
     // Handlers must outlive the solver objects that point at them.
+    // Two handlers: CbcModel::passInMessageHandler also installs its handler in the solver, and
+    // the LP chatter must stay at level 0 while the B&B log may be at level 1.
     ForwardingHandler log_handler(&callbacks);
     log_handler.setLogLevel(params.solver_log ? 1 : 0);
+    ForwardingHandler lp_handler(&callbacks);
+    lp_handler.setLogLevel(0);
     EventState event_state;
     event_state.callbacks = &callbacks;
     event_state.sense = sense;
     event_state.constant = constant;
 
     OsiClpSolverInterface osi;
-    osi.passInMessageHandler(&log_handler);
-    osi.messageHandler()->setLogLevel(0);
+    osi.passInMessageHandler(&lp_handler);
     osi.loadProblem(matrix, col_lb.data(), col_ub.data(), cost.data(), row_lb.data(),
                     row_ub.data());
     osi.setObjSense(1.0);
@@ -277,8 +280,7 @@ MipResult CbcMipSolver::solve(const Model& model, const MipParams& params,
     CbcModel cbc(osi);  // copies osi: from here on only cbc.solver() is used
     cbc.passInMessageHandler(&log_handler);
     cbc.setLogLevel(params.solver_log ? 1 : 0);
-    cbc.solver()->passInMessageHandler(&log_handler);
-    cbc.solver()->messageHandler()->setLogLevel(0);
+    cbc.solver()->passInMessageHandler(&lp_handler);
     if (options.strategy) {
       Strategy strategy(options.strong, options.trust, options.cuts, options.heuristics);
       cbc.setStrategy(strategy);  // clones
