@@ -127,10 +127,11 @@ void writeMps(const Model& model, std::ostream& out) {
   out << "* nnmip model: " << model.numVars() << " columns, " << model.numRows() << " rows\n";
   out << "* original sense: " << (maximize ? "MAXIMIZE" : "MINIMIZE") << "\n";
   if (maximize) {
-    out << "* written as a minimisation: the objective below is the negated original objective\n";
+    out << "* written as a MINIMISATION of the negated objective: original optimum = -(optimum of "
+           "this file)\n";
   }
-  out << "* objective constant (original sense): " << num(constant) << "\n";
-  out << "* the constant is the RHS of row obj with sign flipped: objective = c.x - rhs\n";
+  out << "* objective constant (original sense): " << num(constant)
+      << "; written as RHS of row obj, objective = c.x - RHS(obj)\n";
   out << "NAME nnmip\n";
   out << "ROWS\n";
   out << " N obj\n";
