@@ -325,7 +325,7 @@ TEST_P(MipConformance, ProgressEventsInUserSense) {
 
 TEST(CbcBackend, OptionsChangeTheRouteNotTheAnswer) {
   auto cbc = makeMipSolver("cbc");
-  const Model m = testing::multiKnapsack(16, 5, 3);
+  const Model m = testing::multiKnapsack(12, 3, 3);
   const double opt = bruteForceBinaryMax(m);
   for (const auto& opts : std::vector<std::map<std::string, std::string>>{
            {{"strategy", "none"}},
@@ -345,7 +345,7 @@ TEST(CbcBackend, OptionsChangeTheRouteNotTheAnswer) {
 
 TEST(CbcBackend, SilentUnlessSolverLogRequested) {
   auto cbc = makeMipSolver("cbc");
-  const Model m = testing::multiKnapsack(16, 5, 3);
+  const Model m = testing::multiKnapsack(12, 3, 3);
   std::vector<std::string> lines;
   Callbacks cb;
   cb.on_log = [&lines](Level, std::string_view line) { lines.emplace_back(line); };
@@ -366,7 +366,7 @@ TEST(CbcBackend, SilentUnlessSolverLogRequested) {
 TEST(CbcBackend, ParallelSolvesMatchSequential) {
   // 8 MILPs solved sequentially, then by 2 std::threads (4 each, one CbcModel per solve).
   std::vector<Model> models;
-  for (uint64_t seed = 1; seed <= 8; ++seed) models.push_back(testing::multiKnapsack(12, 3, seed));
+  for (uint64_t seed = 1; seed <= 8; ++seed) models.push_back(testing::multiKnapsack(10, 3, seed));
   auto solveOne = [](const Model& m) { return makeMipSolver("cbc")->solve(m); };
   std::vector<MipResult> sequential;
   for (const Model& m : models) sequential.push_back(solveOne(m));
