@@ -1,0 +1,304 @@
+#include "bounds/solver_bounds.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include "bounds/propagation.hpp"
+#include "core/error.hpp"
+#include "core/timer.hpp"
+#include "encode/bigm.hpp"
+#include "mip/solver.hpp"
+
+namespace nnmip::bounds {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Wall-clock deadline; infinite when no limit.
+class Deadline {
+ public:
+  explicit Deadline(double seconds) : limit_(seconds) {}
+  double remaining() const { return limit_ - timer_.seconds(); }
+  bool passed() const { return remaining() <= 0.0; }
+  bool finite() const { return std::isfinite(limit_); }
+
+ private:
+  Timer timer_;
+  double limit_;
+};
+
+// Thread-safe view of the stop request and shared counters of one pass.
+struct PassState {
+  const Callbacks* callbacks = nullptr;
+  const Deadline* deadline = nullptr;
+  std::mutex mutex;
+  std::atomic<long> solves{0};
+  std::atomic<long> failed{0};
+  std::atomic<long> iterations{0};
+  std::atomic<long> nodes{0};
+  std::atomic<bool> stopped{false};
+
+  bool shouldStop() {
+    if (stopped.load()) return true;
+    if (deadline->passed()) {
+      stopped = true;
+      return true;
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    if (callbacks->stopRequested()) stopped = true;
+    return stopped.load();
+  }
+};
+
+// Runs work(begin, end) over fixed chunks of [0, n) with up to `threads` workers.
+template <typename Work>
+void runChunks(int n, int chunk_size, int threads, Work&& work) {
+  const int chunk = std::max(1, chunk_size);
+  const int num_chunks = (n + chunk - 1) / chunk;
+  const int workers = std::max(1, std::min(threads, num_chunks));
+  std::atomic<int> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto loop = [&]() {
+    try {
+      for (int c = next++; c < num_chunks; c = next++) {
+        work(c * chunk, std::min(n, (c + 1) * chunk));
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+      next = num_chunks;
+    }
+  };
+  if (workers == 1) {
+    loop();
+  } else {
+    std::vector<std::thread> pool;
+    pool.reserve(static_cast<size_t>(workers));
+    for (int t = 0; t < workers; ++t) pool.emplace_back(loop);
+    for (auto& th : pool) th.join();
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+struct LayerModel {
+  mip::Model model;
+  encode::EncodedNetwork enc;
+  std::vector<mip::Var> targets;
+};
+
+LayerModel buildLayerModel(const nn::Network& net, const NetworkBounds& best, int k, bool relax) {
+  LayerModel lm;
+  const encode::InputVars in = encode::addInputs(lm.model, best.input);
+  encode::EncodeOptions opt;
+  opt.relax = relax;
+  opt.num_layers = k + 1;
+  opt.last_activation = false;
+  lm.enc = encode::encodeNetwork(lm.model, net, in, best, opt);
+  for (const auto& nv : lm.enc.layers.back().neurons) lm.targets.push_back(nv.pre);
+  return lm;
+}
+
+// Per-neuron solver values of one pass (NaN = not proven).
+struct PassValues {
+  std::vector<double> lo;
+  std::vector<double> hi;
+  explicit PassValues(int n)
+      : lo(static_cast<size_t>(n), std::nan("")), hi(static_cast<size_t>(n), std::nan("")) {}
+};
+
+void applyValues(LayerBounds& b, const PassValues& v, double safety) {
+  LayerBounds cand = b;
+  for (int j = 0; j < b.size(); ++j) {
+    if (std::isfinite(v.lo[static_cast<size_t>(j)])) {
+      cand.lo[j] = std::max(b.lo[j], v.lo[static_cast<size_t>(j)] - safety);
+    }
+    if (std::isfinite(v.hi[static_cast<size_t>(j)])) {
+      cand.hi[j] = std::min(b.hi[j], v.hi[static_cast<size_t>(j)] + safety);
+    }
+  }
+  b = intersectLayer(cand, b);
+}
+
+bool isSolverError(const Error& e) { return e.kind() == ErrorKind::kSolver; }
+
+void lpPass(const nn::Network& net, NetworkBounds& best, int k, const SolverBoundsOptions& opt,
+            PassState& state) {
+  const LayerModel lm = buildLayerModel(net, best, k, /*relax=*/true);
+  const int n = static_cast<int>(lm.targets.size());
+  PassValues values(n);
+  runChunks(n, opt.chunk_size, opt.threads, [&](int begin, int end) {
+    if (state.shouldStop()) return;
+    std::unique_ptr<mip::LpSession> session = mip::makeLpSession(lm.model, opt.lp_backend);
+    for (int j = begin; j < end; ++j) {
+      for (const mip::Sense sense : {mip::Sense::kMinimize, mip::Sense::kMaximize}) {
+        if (state.shouldStop()) break;
+        const mip::Term obj[] = {{lm.targets[static_cast<size_t>(j)], 1.0}};
+        session->setObjective(sense, obj);
+        mip::LpParams params;
+        if (state.deadline->finite()) params.time_limit_s = std::max(0.0, state.deadline->remaining());
+        mip::LpResult r;
+        try {
+          r = session->solve(params);
+        } catch (const Error& e) {
+          if (!isSolverError(e)) throw;
+          r.termination = mip::Termination::kError;
+        }
+        ++state.solves;
+        if (r.optimal() && r.objective && std::isfinite(*r.objective)) {
+          (sense == mip::Sense::kMinimize ? values.lo : values.hi)[static_cast<size_t>(j)] =
+              *r.objective;
+        } else {
+          ++state.failed;
+        }
+      }
+    }
+    state.iterations += session->totalIterations();
+  });
+  applyValues(best.layers[static_cast<size_t>(k)], values, opt.safety);
+}
+
+void milpPass(const nn::Network& net, NetworkBounds& best, int k, const SolverBoundsOptions& opt,
+              double per_solve_s, PassState& state) {
+  const LayerModel lm = buildLayerModel(net, best, k, /*relax=*/false);
+  const int n = static_cast<int>(lm.targets.size());
+  std::vector<double> start;
+  if (opt.mip_start) start = encode::mipStartFromInput(lm.model, lm.enc, best.input.center());
+  PassValues values(n);
+  runChunks(n, opt.chunk_size, opt.threads, [&](int begin, int end) {
+    if (state.shouldStop()) return;
+    std::unique_ptr<mip::MipSolver> solver = mip::makeMipSolver(opt.mip_backend);
+    mip::Model model = lm.model;
+    for (int j = begin; j < end; ++j) {
+      for (const mip::Sense sense : {mip::Sense::kMinimize, mip::Sense::kMaximize}) {
+        if (state.shouldStop()) break;
+        model.setObjective(sense, {{lm.targets[static_cast<size_t>(j)], 1.0}});
+        mip::MipParams params;
+        params.threads = 1;
+        if (state.deadline->finite()) {
+          params.time_limit_s = std::max(0.0, std::min(per_solve_s, state.deadline->remaining()));
+        }
+        params.backend_options = opt.mip_backend_options;
+        if (opt.mip_backend == "cbc" && !params.backend_options.count("cutoff_increment")) {
+          params.backend_options["cutoff_increment"] = "1e-9";
+        }
+        if (solver->capabilities().mip_start) params.start = start;
+        mip::MipResult r;
+        try {
+          r = solver->solve(model, params);
+        } catch (const Error& e) {
+          if (!isSolverError(e)) throw;
+          r.termination = mip::Termination::kError;
+        }
+        ++state.solves;
+        state.nodes += r.stats.nodes;
+        double v = std::nan("");
+        switch (r.termination) {
+          case mip::Termination::kOptimal:
+            v = std::isfinite(r.best_bound) ? r.best_bound : r.objective.value_or(v);
+            break;
+          case mip::Termination::kLimitFeasible:
+          case mip::Termination::kLimitNoSolution:
+            v = r.best_bound;  // the dual bound, never the incumbent
+            break;
+          default:
+            break;
+        }
+        if (std::isfinite(v)) {
+          (sense == mip::Sense::kMinimize ? values.lo : values.hi)[static_cast<size_t>(j)] = v;
+        } else {
+          ++state.failed;
+        }
+      }
+    }
+  });
+  applyValues(best.layers[static_cast<size_t>(k)], values, opt.safety);
+}
+
+BoundsResult run(const nn::Network& net, const NetworkBounds& prior,
+                 const SolverBoundsOptions& opt, const Callbacks& callbacks, bool milp) {
+  encode::checkBoundsFor(net, prior);
+  if (opt.threads < 1) fail(ErrorKind::kInvalidInput, "bounds: threads must be >= 1");
+  if (opt.time_limit_s && !(*opt.time_limit_s >= 0.0)) {
+    fail(ErrorKind::kInvalidInput, "bounds: time limit must be >= 0");
+  }
+  const Timer total;
+  BoundsResult out;
+  out.bounds = prior;
+  out.bounds.method = milp ? "milp" : "lp";
+  NetworkBounds& best = out.bounds;
+  out.stats.resize(static_cast<size_t>(net.numLayers()));
+
+  // Layer 0 is an affine map of the box: interval arithmetic is exact there.
+  best.layers[0] = intersectLayer(
+      best.layers[0], propagateInterval(net.layer(0), best.input.lo, best.input.hi));
+
+  const int num_layers = net.numLayers();
+  for (int k = 0; k < num_layers; ++k) {
+    LayerStats& s = out.stats[static_cast<size_t>(k)];
+    s.layer = k;
+    const Timer layer_timer;
+    if (k > 0) {
+      double share = kInf;
+      if (opt.time_limit_s) {
+        double weight_sum = 0.0;
+        for (int i = k; i < num_layers; ++i) weight_sum += std::pow(opt.depth_growth, i);
+        const double remaining = std::max(0.0, *opt.time_limit_s - total.seconds());
+        share = remaining * std::pow(opt.depth_growth, k) / weight_sum;
+      }
+      const Deadline deadline(share);
+      PassState lp_state;
+      lp_state.callbacks = &callbacks;
+      lp_state.deadline = &deadline;
+      lpPass(net, best, k, opt, lp_state);
+      s.lps = lp_state.solves;
+      s.failed = lp_state.failed;
+      s.lp_iterations = lp_state.iterations;
+      if (milp) {
+        PassState mip_state;
+        mip_state.callbacks = &callbacks;
+        mip_state.deadline = &deadline;
+        const int n = net.layer(k).outputSize();
+        double per_solve = kInf;
+        if (std::isfinite(share)) {
+          per_solve = std::max(opt.min_milp_time_s.value_or(0.0),
+                               std::max(0.0, deadline.remaining()) * opt.threads / (2.0 * n));
+        }
+        milpPass(net, best, k, opt, per_solve, mip_state);
+        s.milps = mip_state.solves;
+        s.failed += mip_state.failed;
+        s.mip_nodes = mip_state.nodes;
+      }
+    }
+    s.time_s = layer_timer.seconds();
+    fillShapeStats(net.layer(k), best.layers[static_cast<size_t>(k)], s);
+    ProgressEvent ev;
+    ev.phase = fmt::format("{} layer {}", out.bounds.method, k + 1);
+    ev.elapsed_s = total.seconds();
+    ev.done = k + 1;
+    ev.total = num_layers;
+    callbacks.progress(ev);
+  }
+  out.wall_s = total.seconds();
+  return out;
+}
+
+}  // namespace
+
+BoundsResult computeLpBounds(const nn::Network& net, const NetworkBounds& prior,
+                             const SolverBoundsOptions& options, const Callbacks& callbacks) {
+  return run(net, prior, options, callbacks, /*milp=*/false);
+}
+
+BoundsResult computeMilpBounds(const nn::Network& net, const NetworkBounds& prior,
+                               const SolverBoundsOptions& options, const Callbacks& callbacks) {
+  return run(net, prior, options, callbacks, /*milp=*/true);
+}
+
+}  // namespace nnmip::bounds

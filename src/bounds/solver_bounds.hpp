@@ -1,0 +1,68 @@
+#pragma once
+// Solver tiers of the Bounder (thesis Algorithm 3):
+//   lp    relax = 1: per layer, the LP relaxation of the big-M model up to that layer is built
+//         ONCE (earlier layers encoded with the best bounds known) and re-solved warm through
+//         mip::LpSession for the min and max of every pre-activation of the layer;
+//   milp  relax = 0: per layer the same LP pass first (cheap, tightens the start), then one
+//         MILP per neuron and sense through mip::MipSolver under a per-solve time limit; the
+//         dual bound (best_bound) is taken, never the incumbent.
+// A value is taken only when the solve proves it (LP: optimal; MILP: a finite best_bound from
+// an optimal or limit-stopped run); otherwise the weaker bound is kept. Solver values are
+// widened by `safety` (absolute) to absorb the solvers' feasibility tolerances, then
+// intersected with the prior bounds. Layer 0 (an affine map of the box) is exact by interval
+// arithmetic and solved by neither tier.
+//
+// Parallelism: the neurons of a layer are cut into fixed chunks of `chunk_size` neurons; each
+// chunk gets its own LpSession (its own model copy for MILP), and `threads` workers take
+// chunks in turn. The chunks do not depend on `threads`, so the bounds are identical for any
+// thread count (a warm start only depends on the solves before it in the same chunk).
+//
+// Time: `time_limit_s` is a total budget. Before each layer k the remaining budget is split
+// over the remaining layers with weights depth_growth^k (thesis section 2.3.4: deeper layers
+// get exponentially more); unspent time rolls over. When a layer's share runs out, the
+// neurons not yet solved keep their prior (valid) bounds. MILP solves get a per-solve limit
+// share * threads / (2 n_k) (the thesis's t_m with batches of `threads` neurons).
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bounds/layer_bounds.hpp"
+#include "core/callbacks.hpp"
+#include "nn/network.hpp"
+
+namespace nnmip::bounds {
+
+struct SolverBoundsOptions {
+  int threads = 1;
+  std::optional<double> time_limit_s;  // total over all layers; none = no limit
+  double depth_growth = 2.0;
+  std::string lp_backend = "clp";      // "clp-cold" rebuilds per solve (benchmark baseline)
+  std::string mip_backend = "cbc";
+  int chunk_size = 64;
+  double safety = 1e-7;
+  // Start each MILP from the forward pass at the box centre. Off by default: the CBC backend
+  // (64e0078) reports kError ("cbc status 0/1") when the start is already optimal.
+  bool mip_start = false;
+  std::optional<double> min_milp_time_s = 0.05;  // floor of the per-solve MILP limit
+  // Passed to the MILP backend. For "cbc" the default adds cutoff_increment=1e-9: CBC's own
+  // default (1e-5) may prune nodes improving by less than 1e-5, which could make a dual bound
+  // too tight by up to that amount.
+  std::map<std::string, std::string> mip_backend_options;
+};
+
+struct BoundsResult {
+  NetworkBounds bounds;
+  std::vector<LayerStats> stats;  // one per DenseLayer
+  double wall_s = 0.0;
+};
+
+// `prior` must be valid for `net` over prior.input (the domain the bounds hold on).
+BoundsResult computeLpBounds(const nn::Network& net, const NetworkBounds& prior,
+                             const SolverBoundsOptions& options = {},
+                             const Callbacks& callbacks = {});
+BoundsResult computeMilpBounds(const nn::Network& net, const NetworkBounds& prior,
+                               const SolverBoundsOptions& options = {},
+                               const Callbacks& callbacks = {});
+
+}  // namespace nnmip::bounds
