@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <climits>
 #include <memory>
 #include <string>
@@ -132,11 +133,9 @@ Dataset makeImageDataset(const std::filesystem::path& images, const std::filesys
   ds.image_height = img.rows;
   ds.image_width = img.cols;
   const Eigen::Index features = static_cast<Eigen::Index>(img.rows) * img.cols;
-  ds.X.resize(img.count, features);
-  for (Eigen::Index i = 0; i < img.count; ++i) {
-    const uint8_t* p = img.pixels.data() + i * features;
-    for (Eigen::Index j = 0; j < features; ++j) ds.X(i, j) = p[j] / 255.0;
-  }
+  using RowMajorBytes = Eigen::Matrix<uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  ds.X = Eigen::Map<const RowMajorBytes>(img.pixels.data(), img.count, features).cast<double>() /
+         255.0;
   ds.y.resize(lab.size());
   for (size_t i = 0; i < lab.size(); ++i) {
     if (lab[i] >= 10) {

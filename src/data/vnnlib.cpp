@@ -1,0 +1,483 @@
+#include "data/vnnlib.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace nnmip::data {
+namespace {
+
+constexpr size_t kMaxDisjuncts = 1u << 20;
+
+// ---- S-expressions --------------------------------------------------------------------------
+
+struct SExpr {
+  std::string atom;  // empty for a list
+  std::vector<SExpr> items;
+  int line = 0;
+  bool isList() const { return atom.empty(); }
+};
+
+class Parser {
+ public:
+  Parser(std::string_view text, const std::string& origin) : text_(text), origin_(origin) {}
+
+  template <typename... Args>
+  [[noreturn]] void failAt(ErrorKind kind, int line, fmt::format_string<Args...> f,
+                           Args&&... args) const {
+    fail(kind, "{}:{}: {}", origin_, line, fmt::format(f, std::forward<Args>(args)...));
+  }
+
+  // Next top-level expression, or nullopt at the end of the text.
+  std::optional<SExpr> next() {
+    skipSpace();
+    if (pos_ >= text_.size()) return std::nullopt;
+    return parse(0);
+  }
+
+ private:
+  void skipSpace() {
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == ';') {
+        while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
+      } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+        if (c == '\n') ++line_;
+        ++pos_;
+      } else {
+        return;
+      }
+    }
+  }
+  SExpr parse(int depth) {
+    if (depth > 200) failAt(ErrorKind::kUnsupported, line_, "expressions nested too deeply");
+    skipSpace();
+    if (pos_ >= text_.size()) failAt(ErrorKind::kInvalidInput, line_, "unexpected end of file");
+    SExpr e;
+    e.line = line_;
+    const char c = text_[pos_];
+    if (c == ')') failAt(ErrorKind::kInvalidInput, line_, "unbalanced ')'");
+    if (c == '(') {
+      const int open_line = line_;
+      ++pos_;
+      for (;;) {
+        skipSpace();
+        if (pos_ >= text_.size()) {
+          failAt(ErrorKind::kInvalidInput, open_line, "'(' is never closed (truncated file?)");
+        }
+        if (text_[pos_] == ')') {
+          ++pos_;
+          break;
+        }
+        e.items.push_back(parse(depth + 1));
+      }
+      return e;
+    }
+    const size_t start = pos_;
+    while (pos_ < text_.size()) {
+      const char d = text_[pos_];
+      if (d == '(' || d == ')' || d == ';' || d == ' ' || d == '\t' || d == '\r' || d == '\n') break;
+      ++pos_;
+    }
+    e.atom = std::string(text_.substr(start, pos_ - start));
+    return e;
+  }
+
+  std::string_view text_;
+  const std::string& origin_;
+  size_t pos_ = 0;
+  int line_ = 1;
+};
+
+std::optional<double> parseNumber(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  const char c = s[0];
+  if (!(c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9'))) return std::nullopt;
+  const char* b = s.data() + (c == '+' ? 1 : 0);
+  const char* e = s.data() + s.size();
+  double v = 0.0;
+  auto [p, ec] = std::from_chars(b, e, v);
+  if (ec != std::errc() || p != e) return std::nullopt;
+  return v;
+}
+
+// ---- linear expressions ---------------------------------------------------------------------
+
+enum class VarKind { kInput, kOutput };
+
+struct Linear {
+  std::map<std::pair<VarKind, int>, double> coef;
+  double constant = 0.0;
+  void add(const Linear& o, double scale) {
+    for (const auto& [k, v] : o.coef) coef[k] += scale * v;
+    constant += scale * o.constant;
+  }
+  bool isConstant() const {
+    for (const auto& [k, v] : coef) {
+      if (v != 0.0) return false;
+    }
+    return true;
+  }
+};
+
+// An atom normalised to  lin <= 0.
+struct Atom {
+  Linear lin;
+  int line = 0;
+};
+
+using Conj = std::vector<Atom>;
+using Dnf = std::vector<Conj>;
+
+class Builder {
+ public:
+  Builder(const Parser& p, const std::string& origin) : p_(p), origin_(origin) {}
+
+  void declare(const SExpr& e) {
+    if (e.items.size() != 3 || e.items[1].isList()) {
+      p_.failAt(ErrorKind::kInvalidInput, e.line, "expected (declare-const NAME Real)");
+    }
+    if (e.items[2].atom != "Real") {
+      p_.failAt(ErrorKind::kUnsupported, e.line, "only Real constants are supported, got '{}'",
+                e.items[2].isList() ? "(...)" : e.items[2].atom);
+    }
+    const auto [kind, index] = varName(e.items[1].atom, e.line);
+    auto& declared = kind == VarKind::kInput ? inputs_ : outputs_;
+    if (static_cast<int>(declared.size()) <= index) declared.resize(static_cast<size_t>(index) + 1, 0);
+    if (declared[static_cast<size_t>(index)] != 0) {
+      p_.failAt(ErrorKind::kInvalidInput, e.line, "'{}' declared twice", e.items[1].atom);
+    }
+    declared[static_cast<size_t>(index)] = e.line;
+  }
+
+  void assertion(const SExpr& e) {
+    if (e.items.size() != 2) p_.failAt(ErrorKind::kInvalidInput, e.line, "expected (assert F)");
+    Dnf d = toDnf(e.items[1]);
+    // Classify: all atoms over inputs, or all over outputs.
+    bool has_in = false, has_out = false;
+    for (const Conj& c : d) {
+      for (const Atom& a : c) {
+        for (const auto& [k, v] : a.lin.coef) {
+          if (v == 0.0) continue;
+          (k.first == VarKind::kInput ? has_in : has_out) = true;
+        }
+      }
+    }
+    if (has_in && has_out) {
+      p_.failAt(ErrorKind::kUnsupported, e.line,
+                "an assert mixing input (X) and output (Y) constraints is not supported");
+    }
+    Dnf& target = has_in ? input_dnf_ : output_dnf_;
+    if (has_in || has_out) {
+      target = conjoin(std::move(target), d, e.line);
+    } else {
+      // Constant formula: keep it with the outputs (it only decides satisfiable or not).
+      output_dnf_ = conjoin(std::move(output_dnf_), d, e.line);
+    }
+  }
+
+  VnnlibProperty finish() {
+    VnnlibProperty prop;
+    auto check_dense = [&](const std::vector<int>& declared, const char* name) {
+      for (size_t i = 0; i < declared.size(); ++i) {
+        if (declared[i] == 0) {
+          fail(ErrorKind::kInvalidInput, "{}:{}: {}_{} is not declared (indices must be 0..n-1)",
+               origin_, 1, name, i);
+        }
+      }
+    };
+    check_dense(inputs_, "X");
+    check_dense(outputs_, "Y");
+    if (inputs_.empty()) fail(ErrorKind::kInvalidInput, "{}:1: no input X_i declared", origin_);
+    if (outputs_.empty()) fail(ErrorKind::kInvalidInput, "{}:1: no output Y_j declared", origin_);
+    prop.num_inputs = static_cast<int>(inputs_.size());
+    prop.num_outputs = static_cast<int>(outputs_.size());
+    checkUses(input_dnf_);
+    checkUses(output_dnf_);
+
+    // Input boxes.
+    const double inf = std::numeric_limits<double>::infinity();
+    for (const Conj& c : input_dnf_) {
+      InputBox box{std::vector<double>(inputs_.size(), -inf), std::vector<double>(inputs_.size(), inf)};
+      bool empty = false;
+      for (const Atom& a : c) {
+        int var = -1;
+        double k = 0.0;
+        for (const auto& [key, v] : a.lin.coef) {
+          if (v == 0.0) continue;
+          if (var >= 0) {
+            p_.failAt(ErrorKind::kUnsupported, a.line,
+                      "input constraints must bound a single X_i (box constraints only)");
+          }
+          var = key.second;
+          k = v;
+        }
+        if (var < 0) {
+          if (a.lin.constant > 0.0) empty = true;
+          continue;
+        }
+        // k x + c <= 0
+        const double bound = -a.lin.constant / k;
+        const size_t i = static_cast<size_t>(var);
+        if (k > 0) {
+          box.hi[i] = std::min(box.hi[i], bound);
+        } else {
+          box.lo[i] = std::max(box.lo[i], bound);
+        }
+      }
+      if (empty) continue;
+      for (size_t i = 0; i < inputs_.size(); ++i) {
+        if (!std::isfinite(box.lo[i]) || !std::isfinite(box.hi[i])) {
+          fail(ErrorKind::kInvalidInput, "{}:{}: X_{} needs a finite lower and upper bound{}",
+               origin_, inputs_[i], i,
+               input_dnf_.size() > 1 ? fmt::format(" in every input disjunct") : std::string());
+        }
+        if (box.lo[i] > box.hi[i]) {
+          fail(ErrorKind::kInvalidInput, "{}:{}: X_{} has lower bound {} above upper bound {}",
+               origin_, inputs_[i], i, box.lo[i], box.hi[i]);
+        }
+      }
+      prop.input_boxes.push_back(std::move(box));
+    }
+    if (prop.input_boxes.empty()) {
+      fail(ErrorKind::kInvalidInput, "{}:1: the input constraints are unsatisfiable", origin_);
+    }
+    prop.input_lo = prop.input_boxes[0].lo;
+    prop.input_hi = prop.input_boxes[0].hi;
+    for (const InputBox& b : prop.input_boxes) {
+      for (size_t i = 0; i < inputs_.size(); ++i) {
+        prop.input_lo[i] = std::min(prop.input_lo[i], b.lo[i]);
+        prop.input_hi[i] = std::max(prop.input_hi[i], b.hi[i]);
+      }
+    }
+
+    // Output disjuncts.
+    for (const Conj& c : output_dnf_) {
+      std::vector<LinearAtom> atoms;
+      bool unsat = false;
+      for (const Atom& a : c) {
+        if (a.lin.isConstant()) {
+          if (a.lin.constant > 0.0) unsat = true;
+          continue;
+        }
+        LinearAtom la;
+        la.coef.assign(outputs_.size(), 0.0);
+        for (const auto& [key, v] : a.lin.coef) la.coef[static_cast<size_t>(key.second)] += v;
+        la.rhs = -a.lin.constant;
+        atoms.push_back(std::move(la));
+      }
+      if (!unsat) prop.unsafe_disjuncts.push_back(std::move(atoms));
+    }
+    return prop;
+  }
+
+ private:
+  std::pair<VarKind, int> varName(const std::string& s, int line) const {
+    if (s.size() >= 3 && (s[0] == 'X' || s[0] == 'Y') && s[1] == '_') {
+      int idx = 0;
+      auto [p, ec] = std::from_chars(s.data() + 2, s.data() + s.size(), idx);
+      if (ec == std::errc() && p == s.data() + s.size() && idx >= 0 && idx < (1 << 26)) {
+        return {s[0] == 'X' ? VarKind::kInput : VarKind::kOutput, idx};
+      }
+    }
+    p_.failAt(ErrorKind::kUnsupported, line, "unknown name '{}' (expected X_<i> or Y_<j>)", s);
+  }
+
+  void checkUses(const Dnf& d) const {
+    for (const Conj& c : d) {
+      for (const Atom& a : c) {
+        for (const auto& [key, v] : a.lin.coef) {
+          const auto& declared = key.first == VarKind::kInput ? inputs_ : outputs_;
+          if (static_cast<size_t>(key.second) >= declared.size() ||
+              declared[static_cast<size_t>(key.second)] == 0) {
+            p_.failAt(ErrorKind::kInvalidInput, a.line, "{}_{} is used but not declared",
+                      key.first == VarKind::kInput ? 'X' : 'Y', key.second);
+          }
+        }
+      }
+    }
+  }
+
+  Linear term(const SExpr& e) const {
+    Linear l;
+    if (!e.isList()) {
+      if (auto v = parseNumber(e.atom)) {
+        if (!std::isfinite(*v)) p_.failAt(ErrorKind::kInvalidInput, e.line, "non-finite number");
+        l.constant = *v;
+        return l;
+      }
+      l.coef[varName(e.atom, e.line)] = 1.0;
+      return l;
+    }
+    if (e.items.empty() || e.items[0].isList()) {
+      p_.failAt(ErrorKind::kInvalidInput, e.line, "expected an operator in a term");
+    }
+    const std::string& op = e.items[0].atom;
+    const size_t n = e.items.size() - 1;
+    if (op == "+") {
+      for (size_t k = 1; k <= n; ++k) l.add(term(e.items[k]), 1.0);
+    } else if (op == "-") {
+      if (n == 0) p_.failAt(ErrorKind::kInvalidInput, e.line, "'-' without arguments");
+      if (n == 1) {
+        l.add(term(e.items[1]), -1.0);
+      } else {
+        l.add(term(e.items[1]), 1.0);
+        for (size_t k = 2; k <= n; ++k) l.add(term(e.items[k]), -1.0);
+      }
+    } else if (op == "*") {
+      l.constant = 1.0;
+      for (size_t k = 1; k <= n; ++k) {
+        const Linear f = term(e.items[k]);
+        if (f.isConstant()) {
+          for (auto& [key, v] : l.coef) v *= f.constant;
+          l.constant *= f.constant;
+        } else if (l.isConstant()) {
+          const double c = l.constant;
+          l = Linear{};
+          l.add(f, c);
+        } else {
+          p_.failAt(ErrorKind::kUnsupported, e.line, "non-linear product");
+        }
+      }
+    } else {
+      p_.failAt(ErrorKind::kUnsupported, e.line, "unsupported term operator '{}'", op);
+    }
+    return l;
+  }
+
+  Dnf conjoin(Dnf a, const Dnf& b, int line) const {
+    if (b.size() == 1) {  // the common case: append in place
+      for (Conj& x : a) x.insert(x.end(), b[0].begin(), b[0].end());
+      return a;
+    }
+    Dnf out;
+    if (a.size() * b.size() > kMaxDisjuncts) {
+      p_.failAt(ErrorKind::kUnsupported, line, "formula too large in disjunctive normal form");
+    }
+    for (const Conj& x : a) {
+      for (const Conj& y : b) {
+        Conj c = x;
+        c.insert(c.end(), y.begin(), y.end());
+        out.push_back(std::move(c));
+      }
+    }
+    return out;
+  }
+
+  Dnf toDnf(const SExpr& e) const {
+    if (!e.isList() || e.items.empty() || e.items[0].isList()) {
+      if (!e.isList() && e.atom == "true") return Dnf{Conj{}};
+      if (!e.isList() && e.atom == "false") return Dnf{};
+      p_.failAt(ErrorKind::kInvalidInput, e.line, "expected a formula");
+    }
+    const std::string& op = e.items[0].atom;
+    if (op == "and") {
+      Dnf d{Conj{}};
+      for (size_t k = 1; k < e.items.size(); ++k) d = conjoin(std::move(d), toDnf(e.items[k]), e.line);
+      return d;
+    }
+    if (op == "or") {
+      Dnf d;
+      for (size_t k = 1; k < e.items.size(); ++k) {
+        Dnf s = toDnf(e.items[k]);
+        if (d.size() + s.size() > kMaxDisjuncts) {
+          p_.failAt(ErrorKind::kUnsupported, e.line, "formula too large in disjunctive normal form");
+        }
+        for (Conj& c : s) d.push_back(std::move(c));
+      }
+      return d;
+    }
+    if (op == "<=" || op == ">=" || op == "<" || op == ">" || op == "=") {
+      if (e.items.size() != 3) {
+        p_.failAt(ErrorKind::kInvalidInput, e.line, "'{}' takes two arguments", op);
+      }
+      const Linear a = term(e.items[1]);
+      const Linear b = term(e.items[2]);
+      Atom le;  // a - b <= 0
+      le.line = e.line;
+      le.lin.add(a, 1.0);
+      le.lin.add(b, -1.0);
+      Atom ge;  // b - a <= 0
+      ge.line = e.line;
+      ge.lin.add(b, 1.0);
+      ge.lin.add(a, -1.0);
+      if (op == "<=" || op == "<") return Dnf{Conj{le}};
+      if (op == ">=" || op == ">") return Dnf{Conj{ge}};
+      return Dnf{Conj{le, ge}};
+    }
+    p_.failAt(ErrorKind::kUnsupported, e.line, "unsupported operator '{}'", op);
+  }
+
+  const Parser& p_;
+  const std::string& origin_;
+  std::vector<int> inputs_;   // line of declaration per index (0 = not declared)
+  std::vector<int> outputs_;
+  Dnf input_dnf_{Conj{}};  // "true": one empty conjunction
+  Dnf output_dnf_{Conj{}};
+};
+
+}  // namespace
+
+VnnlibProperty parseVnnlib(std::string_view text, const std::string& origin) {
+  Parser parser(text, origin);
+  Builder builder(parser, origin);
+  while (auto e = parser.next()) {
+    if (!e->isList() || e->items.empty() || e->items[0].isList()) {
+      parser.failAt(ErrorKind::kInvalidInput, e->line, "expected (declare-const ...) or (assert ...)");
+    }
+    const std::string& head = e->items[0].atom;
+    if (head == "declare-const") {
+      builder.declare(*e);
+    } else if (head == "assert") {
+      builder.assertion(*e);
+    } else {
+      parser.failAt(ErrorKind::kUnsupported, e->line, "unsupported command '{}'", head);
+    }
+  }
+  return builder.finish();
+}
+
+VnnlibProperty readVnnlib(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(ErrorKind::kIo, "{}: cannot open file", path.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) fail(ErrorKind::kIo, "{}: read error", path.string());
+  return parseVnnlib(ss.str(), path.string());
+}
+
+bool VnnlibProperty::outputUnsafe(const std::vector<double>& y, double tol) const {
+  for (const auto& conj : unsafe_disjuncts) {
+    bool all = true;
+    for (const LinearAtom& a : conj) {
+      double s = 0.0;
+      for (size_t j = 0; j < a.coef.size() && j < y.size(); ++j) s += a.coef[j] * y[j];
+      if (s > a.rhs + tol) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
+bool VnnlibProperty::inputInside(const std::vector<double>& x, double tol) const {
+  for (const InputBox& b : input_boxes) {
+    bool in = x.size() == b.lo.size();
+    for (size_t i = 0; in && i < x.size(); ++i) in = x[i] >= b.lo[i] - tol && x[i] <= b.hi[i] + tol;
+    if (in) return true;
+  }
+  return false;
+}
+
+}  // namespace nnmip::data
