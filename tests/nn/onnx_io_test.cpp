@@ -233,6 +233,44 @@ TEST(OnnxRead, GemmValueAsBThenReshapeSoftmax) {
   EXPECT_EQ(net.layer(0).activation, Activation::kSoftmax);
 }
 
+// The alternative step encoding: GreaterOrEqual(a, lambda) -> Where(c, gamma, beta), DOUBLE
+// tensors given as double_data.
+//   a = W x with W = [[1, -1]] ; lambda = 0.5 ; gamma = 2, beta = -3
+TEST(OnnxRead, StepFromGreaterOrEqualWhere) {
+  TempDir dir;
+  GraphBuilder g("x", {1, 2}, "y");
+  g.addInitializer(makeDoubleTensor("W", {1, 2}, {1, -1}));
+  g.addInitializer(makeDoubleTensor("lam", {1}, {0.5}));
+  g.addInitializer(makeDoubleTensor("gam", {}, {2}));
+  g.addInitializer(makeDoubleTensor("bet", {1}, {-3}));
+  auto* n = g.addNode("Gemm", "g", {"x", "W"}, "a");
+  GraphBuilder::setInt(n, "transB", 1);
+  g.addNode("GreaterOrEqual", "ge", {"a", "lam"}, "c");
+  g.addNode("Where", "w", {"c", "gam", "bet"}, "y");
+  g.save(dir.file("ge.onnx"));
+  const Network net = readOnnx(dir.file("ge.onnx"));
+  ASSERT_EQ(net.numLayers(), 1);
+  EXPECT_EQ(net.layer(0).activation, Activation::kStep);
+  EXPECT_EQ(net.layer(0).step.lambda, Vec::Constant(1, 0.5));
+  EXPECT_EQ(net.layer(0).step.beta, -3.0);
+  EXPECT_EQ(net.layer(0).step.gamma, 2.0);
+  EXPECT_EQ(forward(net, (Vec(2) << 1.5, 1).finished())(0), 2.0);   // a = 0.5 >= 0.5
+  EXPECT_EQ(forward(net, (Vec(2) << 1.4, 1).finished())(0), -3.0);  // a = 0.4 < 0.5
+}
+
+// Relu directly on the input gives an identity layer; Relu(Relu(.)) adds nothing.
+TEST(OnnxRead, ReluOnInputAndDoubleRelu) {
+  TempDir dir;
+  GraphBuilder g("x", {1, 2}, "y");
+  g.addNode("Relu", "r0", {"x"}, "r");
+  g.addNode("Relu", "r1", {"r"}, "y");
+  g.save(dir.file("relu.onnx"));
+  const Network net = readOnnx(dir.file("relu.onnx"));
+  ASSERT_EQ(net.numLayers(), 1);
+  EXPECT_EQ(net.layer(0).weight, Mat::Identity(2, 2));
+  EXPECT_EQ(net.layer(0).activation, Activation::kRelu);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Round trips.
 
