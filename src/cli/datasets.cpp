@@ -2,7 +2,7 @@
 
 #include "core/data_dir.hpp"
 #include "core/error.hpp"
-#include "data/breast_cancer.hpp"
+#include "data/csv_io.hpp"
 #include "data/mnist.hpp"
 #include "data/synthetic.hpp"
 
@@ -36,11 +36,11 @@ data::Dataset loadDataset(const DatasetRequest& r) {
   if (r.name == "fashion-mnist") return data::readFashionMnist(train);
   if (r.name == "bcw") {
     const auto path = requireDataDir(r) / "breast_cancer_wisconsin" / "breast-cancer-wisconsin.data";
-    return pickSplit(data::readBreastCancerWisconsin(path.string()), r);
+    return pickSplit(data::readBreastCancerWisconsin(path), r);
   }
   if (r.name == "wdbc") {
     const auto path = requireDataDir(r) / "breast_cancer_wisconsin" / "wdbc_sklearn_breast_cancer.csv";
-    return pickSplit(data::readWdbc(path.string()), r);
+    return pickSplit(data::readWdbc(path), r);
   }
   if (r.name == "random") return pickSplit(data::makeRandomOverlap(100, 200, r.seed), r);
   fail(ErrorKind::kUsage, "unknown data set '{}' (expected {})", r.name, datasetNamesHelp());
