@@ -84,7 +84,8 @@ Dataset readBreastCancerWisconsin(const std::filesystem::path& path, MissingPoli
            file, line_no, kFeatures + 2, f.size());
     }
     if (!parseInt(f[0])) {
-      fail(ErrorKind::kInvalidInput, "{}:{}: sample id '{}' is not an integer", file, line_no, f[0]);
+      fail(ErrorKind::kInvalidInput, "{}:{}: sample id '{}' is not an integer", file, line_no,
+           f[0]);
     }
     Row r{};
     for (int j = 0; j < kFeatures; ++j) {
@@ -135,7 +136,8 @@ Dataset readBreastCancerWisconsin(const std::filesystem::path& path, MissingPoli
   ds.num_classes = 2;
   std::vector<const Row*> keep;
   for (const Row& r : rows) {
-    const bool any_missing = std::any_of(r.missing.begin(), r.missing.end(), [](bool b) { return b; });
+    const bool any_missing =
+        std::any_of(r.missing.begin(), r.missing.end(), [](bool b) { return b; });
     if (policy == MissingPolicy::kDropRows && any_missing) continue;
     keep.push_back(&r);
   }

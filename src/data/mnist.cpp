@@ -105,7 +105,8 @@ IdxImages readIdxImages(const std::filesystem::path& path) {
                    static_cast<size_t>(out.cols);
   out.pixels.resize(n);
   f.readExactly(out.pixels.data(), n, "pixel data");
-  if (!f.atEnd()) fail(ErrorKind::kInvalidInput, "{}: unexpected bytes after the pixel data", f.path());
+  if (!f.atEnd())
+    fail(ErrorKind::kInvalidInput, "{}: unexpected bytes after the pixel data", f.path());
   return out;
 }
 
@@ -139,8 +140,8 @@ Dataset makeImageDataset(const std::filesystem::path& images, const std::filesys
   ds.y.resize(lab.size());
   for (size_t i = 0; i < lab.size(); ++i) {
     if (lab[i] >= 10) {
-      fail(ErrorKind::kInvalidInput, "{}: label {} at index {} is not a digit 0-9",
-           labels.string(), lab[i], i);
+      fail(ErrorKind::kInvalidInput, "{}: label {} at index {} is not a digit 0-9", labels.string(),
+           lab[i], i);
     }
     ds.y[i] = lab[i];
   }
@@ -153,8 +154,10 @@ Dataset readMnist(const std::filesystem::path& data_dir, bool train) {
 
 Dataset readFashionMnist(bool train, const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir)) {
-    fail(ErrorKind::kIo, "{}: Fashion-MNIST not found (install it with `apt-get install "
-         "dataset-fashion-mnist`)", dir.string());
+    fail(ErrorKind::kIo,
+         "{}: Fashion-MNIST not found (install it with `apt-get install "
+         "dataset-fashion-mnist`)",
+         dir.string());
   }
   return readIdxPair(dir, train, "fashion-mnist");
 }

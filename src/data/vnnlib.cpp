@@ -85,7 +85,8 @@ class Parser {
     const size_t start = pos_;
     while (pos_ < text_.size()) {
       const char d = text_[pos_];
-      if (d == '(' || d == ')' || d == ';' || d == ' ' || d == '\t' || d == '\r' || d == '\n') break;
+      if (d == '(' || d == ')' || d == ';' || d == ' ' || d == '\t' || d == '\r' || d == '\n')
+        break;
       ++pos_;
     }
     e.atom = std::string(text_.substr(start, pos_ - start));
@@ -152,7 +153,8 @@ class Builder {
     }
     const auto [kind, index] = varName(e.items[1].atom, e.line);
     auto& declared = kind == VarKind::kInput ? inputs_ : outputs_;
-    if (static_cast<int>(declared.size()) <= index) declared.resize(static_cast<size_t>(index) + 1, 0);
+    if (static_cast<int>(declared.size()) <= index)
+      declared.resize(static_cast<size_t>(index) + 1, 0);
     if (declared[static_cast<size_t>(index)] != 0) {
       p_.failAt(ErrorKind::kInvalidInput, e.line, "'{}' declared twice", e.items[1].atom);
     }
@@ -207,7 +209,8 @@ class Builder {
     // Input boxes.
     const double inf = std::numeric_limits<double>::infinity();
     for (const Conj& c : input_dnf_) {
-      InputBox box{std::vector<double>(inputs_.size(), -inf), std::vector<double>(inputs_.size(), inf)};
+      InputBox box{std::vector<double>(inputs_.size(), -inf),
+                   std::vector<double>(inputs_.size(), inf)};
       bool empty = false;
       for (const Atom& a : c) {
         int var = -1;
@@ -382,7 +385,8 @@ class Builder {
     const std::string& op = e.items[0].atom;
     if (op == "and") {
       Dnf d{Conj{}};
-      for (size_t k = 1; k < e.items.size(); ++k) d = conjoin(std::move(d), toDnf(e.items[k]), e.line);
+      for (size_t k = 1; k < e.items.size(); ++k)
+        d = conjoin(std::move(d), toDnf(e.items[k]), e.line);
       return d;
     }
     if (op == "or") {
@@ -390,7 +394,8 @@ class Builder {
       for (size_t k = 1; k < e.items.size(); ++k) {
         Dnf s = toDnf(e.items[k]);
         if (d.size() + s.size() > kMaxDisjuncts) {
-          p_.failAt(ErrorKind::kUnsupported, e.line, "formula too large in disjunctive normal form");
+          p_.failAt(ErrorKind::kUnsupported, e.line,
+                    "formula too large in disjunctive normal form");
         }
         for (Conj& c : s) d.push_back(std::move(c));
       }
@@ -419,7 +424,7 @@ class Builder {
 
   const Parser& p_;
   const std::string& origin_;
-  std::vector<int> inputs_;   // line of declaration per index (0 = not declared)
+  std::vector<int> inputs_;  // line of declaration per index (0 = not declared)
   std::vector<int> outputs_;
   Dnf input_dnf_{Conj{}};  // "true": one empty conjunction
   Dnf output_dnf_{Conj{}};
@@ -432,7 +437,8 @@ VnnlibProperty parseVnnlib(std::string_view text, const std::string& origin) {
   Builder builder(parser, origin);
   while (auto e = parser.next()) {
     if (!e->isList() || e->items.empty() || e->items[0].isList()) {
-      parser.failAt(ErrorKind::kInvalidInput, e->line, "expected (declare-const ...) or (assert ...)");
+      parser.failAt(ErrorKind::kInvalidInput, e->line,
+                    "expected (declare-const ...) or (assert ...)");
     }
     const std::string& head = e->items[0].atom;
     if (head == "declare-const") {

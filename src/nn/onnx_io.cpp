@@ -8,14 +8,10 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <map>
 #include <optional>
-#include <set>
-#include <sstream>
 #include <system_error>
 #include <unordered_map>
 #include <vector>
@@ -80,8 +76,7 @@ class Reader {
          fmt::format(f, std::forward<Args>(args)...));
   }
   template <typename... Args>
-  [[noreturn]] void graphFail(ErrorKind kind, fmt::format_string<Args...> f,
-                              Args&&... args) const {
+  [[noreturn]] void graphFail(ErrorKind kind, fmt::format_string<Args...> f, Args&&... args) const {
     fail(kind, "{}: graph: {}", path_, fmt::format(f, std::forward<Args>(args)...));
   }
 
@@ -453,8 +448,7 @@ void Reader::opGemm(int i) {
   Shape out_shape;
   if (pos == 0) {
     // Y[1,N] = alpha * A'[1,K] B'[K,N] + beta C;  A' = value as a row.
-    const Shape want = trans_a ? Shape{shape_[1], 1} : Shape{1, shape_[1]};
-    if (shape_ != want || (trans_a ? shape_[1] != 1 : shape_[0] != 1)) {
+    if (trans_a ? shape_[1] != 1 : shape_[0] != 1) {
       nodeFail(ErrorKind::kUnsupported, i, "input of shape {} is not a single row vector{}",
                shapeStr(shape_), trans_a ? " (transA)" : "");
     }
@@ -607,8 +601,10 @@ void Reader::opSoftmax(int i) {
   if (axis < 0) axis += rank;
   if (axis < 0 || axis >= rank) nodeFail(ErrorKind::kInvalidInput, i, "axis out of range");
   if (numel(shape_) != shape_[static_cast<size_t>(axis)]) {
-    nodeFail(ErrorKind::kUnsupported, i, "softmax over axis {} of shape {} is not over the whole "
-             "output vector", axis, shapeStr(shape_));
+    nodeFail(ErrorKind::kUnsupported, i,
+             "softmax over axis {} of shape {} is not over the whole "
+             "output vector",
+             axis, shapeStr(shape_));
   }
   closeLayer(Activation::kSoftmax);
   softmax_done_ = true;
@@ -686,7 +682,8 @@ Network Reader::read() {
     }
     input = &vi;
   }
-  if (input == nullptr) graphFail(ErrorKind::kInvalidInput, "no input (empty or not an ONNX model?)");
+  if (input == nullptr)
+    graphFail(ErrorKind::kInvalidInput, "no input (empty or not an ONNX model?)");
   if (g_.output_size() != 1) {
     graphFail(ErrorKind::kUnsupported, "expected exactly one output, found {}", g_.output_size());
   }
@@ -753,12 +750,15 @@ Network Reader::read() {
   }
 
   if (cur_ != g_.output(0).name()) {
-    graphFail(ErrorKind::kUnsupported, "the chain from input '{}' ends at '{}', not at the graph "
-              "output '{}'", input->name(), cur_, g_.output(0).name());
+    graphFail(ErrorKind::kUnsupported,
+              "the chain from input '{}' ends at '{}', not at the graph "
+              "output '{}'",
+              input->name(), cur_, g_.output(0).name());
   }
   for (int i = 0; i < g_.node_size(); ++i) {
     if (!visited_[static_cast<size_t>(i)]) {
-      nodeFail(ErrorKind::kUnsupported, i, "not on the input-output chain (only chain graphs "
+      nodeFail(ErrorKind::kUnsupported, i,
+               "not on the input-output chain (only chain graphs "
                "are supported)");
     }
   }

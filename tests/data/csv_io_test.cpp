@@ -18,8 +18,8 @@ namespace fs = std::filesystem;
 const std::string kBcw = "breast_cancer_wisconsin/breast-cancer-wisconsin.data";
 
 fs::path tempFile(const std::string& name, const std::string& text) {
-  const fs::path p = fs::temp_directory_path() /
-                     ("nnmip_csv_test_" + std::to_string(::getpid()) + "_" + name);
+  const fs::path p =
+      fs::temp_directory_path() / ("nnmip_csv_test_" + std::to_string(::getpid()) + "_" + name);
   std::ofstream(p) << text;
   return p;
 }
@@ -69,8 +69,7 @@ TEST(BreastCancerWisconsin, DefaultImputesMedian) {
 
 TEST(BreastCancerWisconsin, DropRowsLeaves683) {
   if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
-  const Dataset ds =
-      readBreastCancerWisconsin(support::sharedPath(kBcw), MissingPolicy::kDropRows);
+  const Dataset ds = readBreastCancerWisconsin(support::sharedPath(kBcw), MissingPolicy::kDropRows);
   EXPECT_EQ(ds.size(), 683);
   EXPECT_EQ(count(ds.y, 0) + count(ds.y, 1), 683);
   EXPECT_EQ(count(ds.y, 0), 444);  // 14 of the 16 incomplete rows are benign
@@ -93,7 +92,8 @@ TEST(BreastCancerWisconsin, ImputationUsesMedianOfColumn) {
 }
 
 TEST(BreastCancerWisconsinBadInput, WrongColumnCount) {
-  expectError(tempFile("cols.data", "1,1,1,1,1,1,1,1,1,1,2\n2,1,1,1,1,1,1,1,1,2\n"), ":2: expected 11 columns");
+  expectError(tempFile("cols.data", "1,1,1,1,1,1,1,1,1,1,2\n2,1,1,1,1,1,1,1,1,2\n"),
+              ":2: expected 11 columns");
 }
 
 TEST(BreastCancerWisconsinBadInput, NonNumericAndRange) {
@@ -104,7 +104,8 @@ TEST(BreastCancerWisconsinBadInput, NonNumericAndRange) {
 
 TEST(Wdbc, SklearnFile) {
   if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
-  const Dataset ds = readWdbc(support::sharedPath("breast_cancer_wisconsin/wdbc_sklearn_breast_cancer.csv"));
+  const Dataset ds =
+      readWdbc(support::sharedPath("breast_cancer_wisconsin/wdbc_sklearn_breast_cancer.csv"));
   EXPECT_EQ(ds.size(), 569);
   EXPECT_EQ(ds.features(), 30);
   EXPECT_EQ(count(ds.y, 1), 212);  // malignant

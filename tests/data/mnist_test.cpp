@@ -96,7 +96,9 @@ TEST(Mnist, PlainIdxFiles) {
   TempDir dir;
   // Two 2x3 images and their labels, uncompressed.
   writeBytes(dir.file("img"), be32(0x803) + be32(2) + be32(2) + be32(3) +
-                                  std::string("\x00\x01\x02\x03\x04\xff" "\xff\x00\x00\x00\x00\x33", 12));
+                                  std::string("\x00\x01\x02\x03\x04\xff"
+                                              "\xff\x00\x00\x00\x00\x33",
+                                              12));
   writeBytes(dir.file("lab"), be32(0x801) + be32(2) + std::string("\x05\x09", 2));
   const Dataset ds = makeImageDataset(dir.file("img"), dir.file("lab"), "tiny");
   ASSERT_EQ(ds.size(), 2);
@@ -128,8 +130,7 @@ TEST(MnistBadInput, TruncatedFiles) {
   std::ifstream in(support::sharedPath("mnist/t10k-labels-idx1-ubyte.gz"), std::ios::binary);
   const std::string gz{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   writeBytes(dir.file("cut.gz"), gz.substr(0, gz.size() / 2));
-  expectError([&] { readIdxLabels(dir.file("cut.gz")); }, dir.file("cut.gz").string(),
-              "truncated");
+  expectError([&] { readIdxLabels(dir.file("cut.gz")); }, dir.file("cut.gz").string(), "truncated");
 }
 
 TEST(MnistBadInput, CountMismatchAndMissingFile) {

@@ -56,7 +56,8 @@ TEST(Vnnlib, EverySharedFileParses) {
 
 TEST(Vnnlib, MnistFcRobustnessBox) {
   if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
-  const VnnlibProperty p = readVnnlib(support::sharedPath("vnncomp/mnist_fc/vnnlib/prop_0_0.03.vnnlib"));
+  const VnnlibProperty p =
+      readVnnlib(support::sharedPath("vnncomp/mnist_fc/vnnlib/prop_0_0.03.vnnlib"));
   ASSERT_EQ(p.num_inputs, 784);
   ASSERT_EQ(p.num_outputs, 10);
   EXPECT_TRUE(p.singleBox());
@@ -93,7 +94,8 @@ TEST(Vnnlib, MnistFcRobustnessBox) {
 TEST(Vnnlib, AcasXuProperties1To4) {
   if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
   auto read = [](int k) {
-    return readVnnlib(support::sharedPath("vnncomp/acasxu/vnnlib/prop_" + std::to_string(k) + ".vnnlib"));
+    return readVnnlib(
+        support::sharedPath("vnncomp/acasxu/vnnlib/prop_" + std::to_string(k) + ".vnnlib"));
   };
   const VnnlibProperty p1 = read(1);
   EXPECT_EQ(p1.input_lo, (std::vector<double>{0.6, -0.5, -0.5, 0.45, -0.5}));
@@ -148,7 +150,8 @@ TEST(Vnnlib, LinearTermsAndOperators) {
     (assert (>= 1 X_1))
     (assert (or (and (<= (+ Y_0 (* 2 Y_1)) (- Y_2 3)) (> Y_0 1))
                 (= Y_2 4)))
-  )", "inline");
+  )",
+                                       "inline");
   EXPECT_EQ(p.input_lo, (std::vector<double>{-1, 0.5}));
   EXPECT_EQ(p.input_hi, (std::vector<double>{5, 1}));  // the tightest bounds win
   ASSERT_EQ(p.unsafe_disjuncts.size(), 2u);

@@ -106,9 +106,7 @@ TEST(Forward, PredictClassesTiesToLowestIndex) {
   EXPECT_EQ(predictClasses(net, X), (std::vector<int>{1, 0, 2}));
 }
 
-TEST(Forward, SizeMismatchThrows) {
-  EXPECT_THROW(forward(tinyNet(), Vec::Zero(3)), Error);
-}
+TEST(Forward, SizeMismatchThrows) { EXPECT_THROW(forward(tinyNet(), Vec::Zero(3)), Error); }
 
 }  // namespace
 }  // namespace nnmip::nn

@@ -34,8 +34,8 @@ TEST_P(MnistFcAccuracy, MatchesVnnCompFigure) {
   if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
   const data::Dataset& test = testSet();
   ASSERT_EQ(test.size(), 10000);
-  const Network net = readOnnx(support::sharedPath(
-      "vnncomp/mnist_fc/onnx/mnist-net_256x" + std::to_string(GetParam().depth) + ".onnx"));
+  const Network net = readOnnx(support::sharedPath("vnncomp/mnist_fc/onnx/mnist-net_256x" +
+                                                   std::to_string(GetParam().depth) + ".onnx"));
   const std::vector<int> predicted = predictClasses(net, test.X);
   int correct = 0;
   for (size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == test.y[i] ? 1 : 0;
@@ -45,7 +45,9 @@ TEST_P(MnistFcAccuracy, MatchesVnnCompFigure) {
 
 INSTANTIATE_TEST_SUITE_P(VnnComp, MnistFcAccuracy,
                          ::testing::Values(Case{2, 9808}, Case{4, 9764}, Case{6, 9689}),
-                         [](const auto& info) { return "Net256x" + std::to_string(info.param.depth); });
+                         [](const auto& info) {
+                           return "Net256x" + std::to_string(info.param.depth);
+                         });
 
 // Cross-check of the ERAN network against its VNN-COMP 2021 specs: mnist_spec_idx_<N> is built
 // around MNIST test image N, which must lie in the spec's box, and the network must classify it

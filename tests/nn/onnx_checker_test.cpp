@@ -41,8 +41,8 @@ TEST(OnnxChecker, ExportsAreValidOnnx) {
                             ("nnmip_checker_" + std::to_string(::getpid()) + ".onnx"))
                                .string();
   for (Activation hidden : {Activation::kRelu, Activation::kStep, Activation::kIdentity}) {
-    for (Activation last : {Activation::kIdentity, Activation::kRelu, Activation::kSoftmax,
-                            Activation::kStep}) {
+    for (Activation last :
+         {Activation::kIdentity, Activation::kRelu, Activation::kSoftmax, Activation::kStep}) {
       for (OnnxPrecision prec : {OnnxPrecision::kFloat, OnnxPrecision::kDouble}) {
         writeOnnx(netWith(hidden, last), path, prec);
         onnx::ModelProto model;
@@ -51,15 +51,15 @@ TEST(OnnxChecker, ExportsAreValidOnnx) {
         EXPECT_NO_THROW(onnx::checker::check_model(model))
             << activationName(hidden) << "/" << activationName(last);
         onnx::ShapeInferenceOptions strict(/*check_type=*/true, /*error_mode=*/1);
-        EXPECT_NO_THROW(onnx::shape_inference::InferShapes(
-            model, onnx::OpSchemaRegistry::Instance(), strict))
+        EXPECT_NO_THROW(
+            onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), strict))
             << activationName(hidden) << "/" << activationName(last);
         const auto& out_shape = model.graph().output(0).type().tensor_type().shape();
         ASSERT_EQ(out_shape.dim_size(), 2);
         EXPECT_EQ(out_shape.dim(1).dim_value(), 2);
-        EXPECT_EQ(model.graph().output(0).type().tensor_type().elem_type(),
-                  prec == OnnxPrecision::kFloat ? onnx::TensorProto::FLOAT
-                                                : onnx::TensorProto::DOUBLE);
+        EXPECT_EQ(
+            model.graph().output(0).type().tensor_type().elem_type(),
+            prec == OnnxPrecision::kFloat ? onnx::TensorProto::FLOAT : onnx::TensorProto::DOUBLE);
         EXPECT_EQ(model.opset_import(0).version(), 13);
         EXPECT_EQ(model.graph().input(0).name(), "input");
         EXPECT_EQ(model.graph().output(0).name(), "output");

@@ -97,9 +97,9 @@ TEST(OnnxRead, MnistFcNetworks) {
 
 TEST(OnnxRead, EranKeepsFinalRelu) {
   if (!haveSharedData()) GTEST_SKIP() << "../shared/data missing";
-  const Network net = readOnnx(sharedPath("vnncomp/eran_mnist_relu_9_200/nets/mnist_relu_9_200.onnx"));
-  EXPECT_EQ(net.sizes(),
-            (std::vector<int>{784, 200, 200, 200, 200, 200, 200, 200, 200, 10}));
+  const Network net =
+      readOnnx(sharedPath("vnncomp/eran_mnist_relu_9_200/nets/mnist_relu_9_200.onnx"));
+  EXPECT_EQ(net.sizes(), (std::vector<int>{784, 200, 200, 200, 200, 200, 200, 200, 200, 10}));
   for (const auto& l : net.layers()) EXPECT_EQ(l.activation, Activation::kRelu);
 }
 
@@ -143,7 +143,9 @@ TEST(OnnxRead, AcasXuFoldedEqualsRawGraph) {
     for (auto& v : x) v = rng.uniform(-0.5, 0.5);
     // Raw graph.
     std::vector<double> h(5);
-    for (int i = 0; i < 5; ++i) h[static_cast<size_t>(i)] = x[static_cast<size_t>(i)] - init["input_AvgImg"][static_cast<size_t>(i)];
+    for (int i = 0; i < 5; ++i)
+      h[static_cast<size_t>(i)] =
+          x[static_cast<size_t>(i)] - init["input_AvgImg"][static_cast<size_t>(i)];
     for (int l = 1; l <= 7; ++l) {
       const std::string stem = l == 7 ? "linear_7" : fmt::format("Operation_{}", l);
       const auto& W = init[stem + "_MatMul_W"];  // [in, out]
@@ -200,7 +202,8 @@ TEST(OnnxRead, FoldsNormalisationIntoFirstLayer) {
 
   const Network net = readOnnx(path);
   ASSERT_EQ(net.sizes(), (std::vector<int>{2, 2, 1}));
-  // Folded first layer: W^T diag(2) and b + W^T (-2m + 0.5) = (1,-2) + (1*(-1.5) + 3*2.5, 2*(-1.5) - 2.5)
+  // Folded first layer: W^T diag(2) and b + W^T (-2m + 0.5) = (1,-2) + (1*(-1.5) + 3*2.5, 2*(-1.5)
+  // - 2.5)
   Mat w0(2, 2);
   w0 << 2, 6, 4, -2;
   EXPECT_EQ(net.layer(0).weight, w0);
@@ -256,6 +259,24 @@ TEST(OnnxRead, StepFromGreaterOrEqualWhere) {
   EXPECT_EQ(net.layer(0).step.gamma, 2.0);
   EXPECT_EQ(forward(net, (Vec(2) << 1.5, 1).finished())(0), 2.0);   // a = 0.5 >= 0.5
   EXPECT_EQ(forward(net, (Vec(2) << 1.4, 1).finished())(0), -3.0);  // a = 0.4 < 0.5
+}
+
+// Gemm with the running value as A stored transposed: x is [3, 1], transA = 1, so A' = x^T.
+//   B = [[1, 2], [3, 4], [5, 6]] ([K=3, N=2]); x = (1, 1, 1): y = (9, 12)
+TEST(OnnxRead, GemmTransA) {
+  TempDir dir;
+  GraphBuilder g("x", {3, 1}, "y");
+  g.addInitializer(makeFloatTensor("B", {3, 2}, {1, 2, 3, 4, 5, 6}));
+  auto* n = g.addNode("Gemm", "gt", {"x", "B"}, "y");
+  GraphBuilder::setInt(n, "transA", 1);
+  g.save(dir.file("ta.onnx"));
+  const Network net = readOnnx(dir.file("ta.onnx"));
+  EXPECT_EQ(forward(net, Vec::Ones(3)), (Vec(2) << 9, 12).finished());
+  // Without transA the [3, 1] input is not a row vector.
+  GraphBuilder::setInt(n, "transA", 0);
+  n->mutable_attribute()->DeleteSubrange(0, 1);
+  g.save(dir.file("nota.onnx"));
+  expectReadError(dir.file("nota.onnx"), ErrorKind::kUnsupported, {"gt", "Gemm", "row vector"});
 }
 
 // Relu directly on the input gives an identity layer; Relu(Relu(.)) adds nothing.

@@ -62,7 +62,9 @@ class GraphBuilder {
     for (int64_t d : input_shape) shape->add_dim()->set_dim_value(d);
     g->add_output()->set_name(output);
   }
-  void addInitializer(const onnx::TensorProto& t) { *model_.mutable_graph()->add_initializer() = t; }
+  void addInitializer(const onnx::TensorProto& t) {
+    *model_.mutable_graph()->add_initializer() = t;
+  }
   onnx::NodeProto* addNode(const std::string& op, const std::string& name,
                            std::initializer_list<std::string> inputs, const std::string& output) {
     auto* n = model_.mutable_graph()->add_node();
