@@ -9,6 +9,11 @@
 
 namespace nnmip::data {
 
+// Locations of the files inside the data directory (../shared/data).
+inline constexpr const char* kBreastCancerWisconsinFile =
+    "breast_cancer_wisconsin/breast-cancer-wisconsin.data";
+inline constexpr const char* kWdbcFile = "breast_cancer_wisconsin/wdbc_sklearn_breast_cancer.csv";
+
 // Splits one CSV line at `sep` (no quoting; surrounding spaces and a trailing '\r' are trimmed
 // from each field).
 std::vector<std::string> splitCsvLine(std::string_view line, char sep = ',');

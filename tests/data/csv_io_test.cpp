@@ -15,7 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBcw = "breast_cancer_wisconsin/breast-cancer-wisconsin.data";
+const std::string kBcw = kBreastCancerWisconsinFile;
 
 fs::path tempFile(const std::string& name, const std::string& text) {
   const fs::path p =
@@ -105,7 +105,7 @@ TEST(BreastCancerWisconsinBadInput, NonNumericAndRange) {
 TEST(Wdbc, SklearnFile) {
   if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
   const Dataset ds =
-      readWdbc(support::sharedPath("breast_cancer_wisconsin/wdbc_sklearn_breast_cancer.csv"));
+      readWdbc(support::sharedPath(kWdbcFile));
   EXPECT_EQ(ds.size(), 569);
   EXPECT_EQ(ds.features(), 30);
   EXPECT_EQ(count(ds.y, 1), 212);  // malignant
