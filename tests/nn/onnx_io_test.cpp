@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -32,9 +33,10 @@ using testing::makeInt64Tensor;
 class TempDir {
  public:
   TempDir() {
-    path_ = fs::temp_directory_path() /
-            fmt::format("nnmip_onnx_test_{}_{}", ::getpid(),
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    // Parameterised test names contain '/': flatten them so one folder is made and removed.
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');
+    path_ = fs::temp_directory_path() / fmt::format("nnmip_onnx_test_{}_{}", ::getpid(), name);
     fs::create_directories(path_);
   }
   ~TempDir() {
