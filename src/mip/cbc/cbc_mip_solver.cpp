@@ -339,6 +339,14 @@ MipResult CbcMipSolver::solve(const Model& model, const MipParams& params,
     } else if (status == 0 && secondary == 0 && has_solution) {
       result.termination = Termination::kOptimal;
       result.best_bound = *result.objective;
+    } else if (status == 0 && secondary == 1 && has_solution) {
+      // "Relaxation worse than the cutoff": with a MIP start CBC sets the cutoff just below the
+      // start's value, so a root LP above it proves the start optimal up to the cutoff
+      // increment. The dual bound keeps that increment so it stays valid.
+      result.termination = Termination::kOptimal;
+      const double internal_obj = sense * (*result.objective - constant);
+      result.best_bound = sense * (internal_obj - cbc.getCutoffIncrement()) + constant;
+      result.detail += " (MIP start proved optimal at the root)";
     } else if (status == 0 && secondary == 2 && has_solution) {
       result.termination = Termination::kLimitFeasible;
       result.limit = Limit::kGap;
