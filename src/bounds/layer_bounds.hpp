@@ -31,6 +31,7 @@ struct LayerStats {
   long lps = 0;             // LP solves taken by this layer (both senses)
   long milps = 0;           // MILP solves
   long failed = 0;          // solves whose value was not proven (weaker bound kept)
+  long lp_retries = 0;      // LP solves repeated cold after an unproven warm solve
   long lp_iterations = 0;   // simplex iterations (LP solves)
   long mip_nodes = 0;
   double time_s = 0.0;

@@ -1,7 +1,298 @@
+// nnmip bounds | export-mps: activation bounds of a network over an input domain, and the
+// big-M model of a network written as MPS/LP.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "bounds/bounder.hpp"
+#include "bounds/bounds_io.hpp"
+#include "bounds/box.hpp"
 #include "cli/commands.hpp"
+#include "cli/datasets.hpp"
+#include "cli/report.hpp"
+#include "core/error.hpp"
+#include "data/vnnlib.hpp"
+#include "encode/bigm.hpp"
+#include "mip/solver.hpp"
+#include "nn/onnx_io.hpp"
 
 namespace nnmip::cli {
+namespace {
 
-void addBoundsCommands(CLI::App& /*app*/, GlobalOptions& /*g*/) {}
+constexpr const char* kDomainHelp =
+    "input domain: box:LO,HI (every input in [LO,HI]) | linf:REF,EPS (L-inf ball around REF "
+    "clipped to [0,1]) | vnnlib:FILE (the property's input box; the hull of several boxes) | "
+    "neighbours:REF[,eps=0.18][,m=3][,p=2] (thesis 3.2.1: box [(1-eps)avg, min(1,(1+eps)avg)] "
+    "of the mean over an m x m window, zero padding p). REF is an MNIST test-set index or a "
+    "text file of whitespace/comma-separated values";
+
+std::vector<std::string> splitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) out.push_back(item);
+  return out;
+}
+
+double parseNumber(const std::string& s, const std::string& what) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(s, &used);
+    if (used == s.size()) return v;
+  } catch (const std::exception&) {
+  }
+  fail(ErrorKind::kInvalidInput, "{}: '{}' is not a number", what, s);
+}
+
+// A reference input: an MNIST test index, or a text file of numbers.
+bounds::Vec readReference(const std::string& ref, const GlobalOptions& g) {
+  if (!ref.empty() && std::all_of(ref.begin(), ref.end(), ::isdigit)) {
+    DatasetRequest req;
+    req.name = "mnist";
+    req.split = "test";
+    req.data_dir = g.data_dir;
+    const data::Dataset ds = loadDataset(req);
+    const long idx = std::stol(ref);
+    if (idx < 0 || idx >= ds.size()) {
+      fail(ErrorKind::kInvalidInput, "reference index {} out of range 0..{}", idx, ds.size() - 1);
+    }
+    return ds.X.row(idx).transpose();
+  }
+  std::ifstream in(ref);
+  if (!in) fail(ErrorKind::kIo, "{}: cannot open reference input", ref);
+  std::vector<double> v;
+  std::string tok;
+  while (in >> tok) {
+    for (const std::string& part : splitComma(tok)) {
+      if (!part.empty()) v.push_back(parseNumber(part, ref));
+    }
+  }
+  return Eigen::Map<const bounds::Vec>(v.data(), static_cast<Eigen::Index>(v.size()));
+}
+
+bounds::Box parseDomain(const std::string& spec, int n, const GlobalOptions& g) {
+  const size_t colon = spec.find(':');
+  if (colon == std::string::npos) {
+    fail(ErrorKind::kInvalidInput, "domain '{}': expected KIND:ARGS ({})", spec, kDomainHelp);
+  }
+  const std::string kind = spec.substr(0, colon);
+  const std::string rest = spec.substr(colon + 1);
+  bounds::Box box;
+  if (kind == "box") {
+    const auto p = splitComma(rest);
+    if (p.size() != 2) fail(ErrorKind::kInvalidInput, "domain '{}': expected box:LO,HI", spec);
+    const double lo = parseNumber(p[0], "box lower bound");
+    const double hi = parseNumber(p[1], "box upper bound");
+    box.lo = bounds::Vec::Constant(n, lo);
+    box.hi = bounds::Vec::Constant(n, hi);
+  } else if (kind == "linf") {
+    const size_t comma = rest.rfind(',');
+    if (comma == std::string::npos) {
+      fail(ErrorKind::kInvalidInput, "domain '{}': expected linf:REF,EPS", spec);
+    }
+    box = bounds::linfBall(readReference(rest.substr(0, comma), g),
+                           parseNumber(rest.substr(comma + 1), "linf radius"));
+  } else if (kind == "vnnlib") {
+    const data::VnnlibProperty p = data::readVnnlib(rest);
+    box.lo = Eigen::Map<const bounds::Vec>(p.input_lo.data(), static_cast<long>(p.input_lo.size()));
+    box.hi = Eigen::Map<const bounds::Vec>(p.input_hi.data(), static_cast<long>(p.input_hi.size()));
+  } else if (kind == "neighbours" || kind == "neighbors") {
+    auto parts = splitComma(rest);
+    if (parts.empty()) fail(ErrorKind::kInvalidInput, "domain '{}': missing REF", spec);
+    bounds::NeighboursParams np;
+    for (size_t i = 1; i < parts.size(); ++i) {
+      const size_t eq = parts[i].find('=');
+      const std::string key = parts[i].substr(0, eq);
+      const std::string val = eq == std::string::npos ? "" : parts[i].substr(eq + 1);
+      if (key == "eps") {
+        np.eps = parseNumber(val, "neighbours eps");
+      } else if (key == "m") {
+        np.m = static_cast<int>(parseNumber(val, "neighbours m"));
+      } else if (key == "p") {
+        np.p = static_cast<int>(parseNumber(val, "neighbours p"));
+      } else {
+        fail(ErrorKind::kInvalidInput, "domain '{}': unknown neighbours option '{}'", spec, key);
+      }
+    }
+    const bounds::Vec img = readReference(parts[0], g);
+    const int side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(img.size()))));
+    box = bounds::neighboursBox(img, side, side, np);
+  } else {
+    fail(ErrorKind::kInvalidInput, "domain '{}': unknown kind '{}' ({})", spec, kind,
+         kDomainHelp);
+  }
+  box.validate(fmt::format("domain '{}'", spec), n);
+  return box;
+}
+
+std::string fmtNum(double v) { return fmt::format("{:.4g}", v); }
+
+void printStats(const std::string& method, const std::vector<bounds::LayerStats>& stats,
+                double wall_s) {
+  fmt::print("method: {}  (wall {:.3f} s)\n", method, wall_s);
+  Table t({"layer", "neurons", "mean_width", "max_width", "active", "inactive", "unstable", "LPs",
+           "MILPs", "failed", "simplex_iters", "time_s"});
+  for (const auto& s : stats) {
+    t.addRow({std::to_string(s.layer + 1), std::to_string(s.size), fmtNum(s.mean_width),
+              fmtNum(s.max_width), s.relu ? std::to_string(s.stable_active) : "-",
+              s.relu ? std::to_string(s.stable_inactive) : "-",
+              s.relu ? std::to_string(s.unstable) : "-", std::to_string(s.lps),
+              std::to_string(s.milps), std::to_string(s.failed), std::to_string(s.lp_iterations),
+              fmt::format("{:.3f}", s.time_s)});
+  }
+  t.print();
+}
+
+struct BoundsArgs {
+  std::string network;
+  std::string method = "symbolic";
+  std::string domain = "box:0,1";
+  std::string bounds_domain = "query";
+  int threads = 1;
+  double time_limit = -1;
+  std::string output;
+  std::string compare;
+  std::string lp_backend = "clp";
+  bool pure = false;
+};
+
+bounds::Box boundsBox(const BoundsArgs& a, const bounds::Box& query, int n) {
+  if (a.bounds_domain == "full") return bounds::Box::uniform(n, 0.0, 1.0);
+  if (a.bounds_domain == "query") return query;
+  fail(ErrorKind::kUsage, "--bounds-domain must be full or query, got '{}'", a.bounds_domain);
+}
+
+void runBounds(const BoundsArgs& a, GlobalOptions& g) {
+  const nn::Network net = nn::readOnnx(a.network);
+  const bounds::Box query = parseDomain(a.domain, net.inputSize(), g);
+  const bounds::Box box = boundsBox(a, query, net.inputSize());
+  const std::string domain_desc =
+      a.bounds_domain == "full" ? fmt::format("full [0,1]^{} (query {})", net.inputSize(), a.domain)
+                                : a.domain;
+  std::vector<std::string> methods = {a.method};
+  if (!a.compare.empty()) {
+    methods = splitComma(a.compare);
+    if (methods.size() != 2) fail(ErrorKind::kUsage, "--compare expects two methods, e.g. lp,milp");
+  }
+  const Timer clock;
+  std::vector<bounds::BoundsResult> results;
+  for (const std::string& m : methods) {
+    bounds::BoundsOptions o;
+    o.method = bounds::parseMethod(m);
+    o.symbolic_seed = !a.pure;
+    o.solver.threads = a.threads;
+    o.solver.lp_backend = a.lp_backend;
+    if (a.time_limit >= 0) o.solver.time_limit_s = a.time_limit;
+    Callbacks cb;
+    if (g.verbosity >= 2) {
+      cb.on_progress = [&](const ProgressEvent& e) {
+        logLine(clock, "info", fmt::format("{} ({}/{})", e.phase, e.done, e.total));
+      };
+    }
+    results.push_back(bounds::computeBounds(net, box, o, cb));
+    printStats(m, results.back().stats, results.back().wall_s);
+  }
+  if (results.size() == 2) {
+    fmt::print("relative gap |B_{0} - B_{1}| / (|B_{1}| + 1e-10)\n", methods[0], methods[1]);
+    Table t({"layer", "mean_gap_lo", "max_gap_lo", "mean_gap_hi", "max_gap_hi"});
+    for (const auto& gp : bounds::compareBounds(results[0].bounds, results[1].bounds)) {
+      t.addRow({std::to_string(gp.layer + 1), fmtNum(gp.mean_lo), fmtNum(gp.max_lo),
+                fmtNum(gp.mean_hi), fmtNum(gp.max_hi)});
+    }
+    t.print();
+  }
+  if (!a.output.empty()) {
+    const bounds::BoundsResult& r = results.back();
+    bounds::writeBoundsJson(a.output, net, r.bounds, domain_desc, r.stats);
+    if (g.verbosity >= 1) logLine(clock, "info", fmt::format("bounds written to {}", a.output));
+  }
+}
+
+struct ExportArgs {
+  std::string network;
+  std::string domain = "box:0,1";
+  std::string bounds_file;
+  std::string method = "symbolic";
+  std::string output;
+  std::string objective;
+  bool relax = false;
+};
+
+void runExport(const ExportArgs& a, GlobalOptions& g) {
+  const nn::Network net = nn::readOnnx(a.network);
+  const bounds::Box query = parseDomain(a.domain, net.inputSize(), g);
+  bounds::NetworkBounds nb;
+  if (!a.bounds_file.empty()) {
+    nb = bounds::readBoundsJson(a.bounds_file, net);
+    if (!nb.input.contains(query.lo) || !nb.input.contains(query.hi)) {
+      fail(ErrorKind::kInvalidInput,
+           "{}: its bounds hold on a domain that does not contain the query domain '{}'",
+           a.bounds_file, a.domain);
+    }
+  } else {
+    bounds::BoundsOptions o;
+    o.method = bounds::parseMethod(a.method);
+    nb = bounds::computeBounds(net, query, o).bounds;
+  }
+  mip::Model model;
+  const encode::InputVars in = encode::addInputs(model, query);
+  encode::EncodeOptions eo;
+  eo.relax = a.relax;
+  const encode::EncodedNetwork enc = encode::encodeNetwork(model, net, in, nb, eo);
+  if (!a.objective.empty()) {
+    const size_t colon = a.objective.find(':');
+    const std::string sense = a.objective.substr(0, colon);
+    const int k = colon == std::string::npos
+                      ? -1
+                      : static_cast<int>(parseNumber(a.objective.substr(colon + 1), "output"));
+    if ((sense != "max" && sense != "min") || k < 0 || k >= net.outputSize()) {
+      fail(ErrorKind::kUsage, "--objective expects max:K or min:K with 0 <= K < {}",
+           net.outputSize());
+    }
+    model.setObjective(sense == "max" ? mip::Sense::kMaximize : mip::Sense::kMinimize,
+                       {{enc.outputs[static_cast<size_t>(k)], 1.0}});
+  }
+  mip::writeModelFile(model, a.output);
+  if (g.verbosity >= 1) {
+    fmt::print(stderr, "wrote {}: {} columns ({} binaries), {} rows\n", a.output, model.numVars(),
+               model.numIntegerVars(), model.numRows());
+  }
+}
+
+}  // namespace
+
+void addBoundsCommands(CLI::App& app, GlobalOptions& g) {
+  auto ba = std::make_shared<BoundsArgs>();
+  CLI::App* b = app.add_subcommand("bounds", "activation bounds of every neuron over a domain");
+  b->add_option("network", ba->network, "network (.onnx)")->required();
+  b->add_option("--method", ba->method, "naive|interval|symbolic|lp|milp (default symbolic)");
+  b->add_option("--domain", ba->domain, kDomainHelp);
+  b->add_option("--bounds-domain", ba->bounds_domain,
+                "domain the bounds are computed over: query (--domain, default) or full "
+                "([0,1]^n, as the thesis)");
+  b->add_option("--threads", ba->threads, "worker threads (each its own LP/MILP)");
+  b->add_option("--time-limit", ba->time_limit,
+                "total seconds for lp/milp, spread over layers growing with depth");
+  b->add_option("-o,--output", ba->output, "write the bounds as JSON");
+  b->add_option("--compare", ba->compare, "two methods, e.g. lp,milp: both tables and the gap");
+  b->add_option("--lp-backend", ba->lp_backend, "clp (warm, default) or clp-cold");
+  b->add_flag("--pure", ba->pure, "lp/milp seeded with interval bounds only (no symbolic)");
+  b->callback([ba, &g] { runBounds(*ba, g); });
+
+  auto ea = std::make_shared<ExportArgs>();
+  CLI::App* e = app.add_subcommand("export-mps", "write the big-M model of a network (MPS/LP)");
+  e->add_option("network", ea->network, "network (.onnx)")->required();
+  e->add_option("--domain", ea->domain, kDomainHelp);
+  e->add_option("--bounds", ea->bounds_file, "bounds file from `nnmip bounds -o` (checked)");
+  e->add_option("--method", ea->method, "bounds method when no --bounds (default symbolic)");
+  e->add_option("--objective", ea->objective, "max:K or min:K on output K (default none)");
+  e->add_flag("--relax", ea->relax, "write the LP relaxation (binaries continuous)");
+  e->add_option("-o,--output", ea->output, "model.mps or model.lp")->required();
+  e->callback([ea, &g] { runExport(*ea, g); });
+}
 
 }  // namespace nnmip::cli
