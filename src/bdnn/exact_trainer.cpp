@@ -100,7 +100,6 @@ TrainingMilp buildTrainingMilp(const data::Dataset& train, const BdnnOptions& op
   m.dims.push_back(out_dim);
   const int n_layers = static_cast<int>(m.dims.size()) - 1;
   const int n = m.points;
-  const double half = o.margin / 2.0;
   const double max_v = act.maxAbsValue();
   const double max_o = maxAbsOffset(act);
   const double r = o.robust_radius;
@@ -289,8 +288,8 @@ TrainingMilp buildTrainingMilp(const data::Dataset& train, const BdnnOptions& op
             act_row.push_back({m.give_up[static_cast<size_t>(i)], big_m});
             inact_row.push_back({m.give_up[static_cast<size_t>(i)], -big_m});
           }
-          model.addGe(act_row, half + off - big_m);
-          model.addLe(inact_row, off - half);
+          model.addGe(act_row, off - big_m);
+          model.addLe(inact_row, off - o.margin);
           if (t > 0) model.addGe(std::vector<Term>{{ui[ui.size() - 2], 1.0}, {u, -1.0}}, 0.0);
         }
       }
@@ -425,10 +424,11 @@ BdnnParams extractParams(const TrainingMilp& m, std::span<const double> x) {
     const bool has_units = k < n_layers - 1 || m.options.output == OutputMode::kStep;
     Vec lam;
     if (has_units) {
-      lam = Vec::Zero(rows);
+      // Network threshold theta = lambda - margin/2 (options.hpp).
+      lam = Vec::Constant(rows, -m.options.margin / 2.0);
       const auto& lv = m.lambda[static_cast<size_t>(k)];
       for (int c = 0; c < rows; ++c) {
-        if (!lv.empty()) lam(c) = x[static_cast<size_t>(lv[lv.size() == 1 ? 0 : static_cast<size_t>(c)].id)];
+        if (!lv.empty()) lam(c) += x[static_cast<size_t>(lv[lv.size() == 1 ? 0 : static_cast<size_t>(c)].id)];
       }
     }
     p.lambda.push_back(lam);
@@ -481,11 +481,10 @@ std::vector<double> startFromParams(const TrainingMilp& m, const data::Dataset& 
     const auto& lv = m.lambda[static_cast<size_t>(k)];
     for (size_t c = 0; c < lv.size(); ++c) {
       const double b = m.lambda_bound[static_cast<size_t>(k)];
-      set(lv[c], std::clamp(params.lambda[static_cast<size_t>(k)](static_cast<Eigen::Index>(c)), -b, b));
+      set(lv[c], std::clamp(params.lambda[static_cast<size_t>(k)](static_cast<Eigen::Index>(c)) + o.margin / 2.0, -b, b));
     }
   }
   if (m.out_bias.valid()) set(m.out_bias, params.output_bias);
-  const double half = o.margin / 2.0;
   const double r = o.robust_radius;
   double max_loss = 0.0;
   for (int i = 0; i < m.points; ++i) {
@@ -548,7 +547,7 @@ std::vector<double> startFromParams(const TrainingMilp& m, const data::Dataset& 
           const bool on = a(c) >= thr;
           if (k == 0 && r > 0.0) {
             const double slack = r * w.row(c).cwiseAbs().sum();
-            if (on ? a(c) - slack < thr + half : a(c) + slack > thr - half) give_up = true;
+            if (on ? a(c) - slack < thr + o.margin / 2.0 : a(c) + slack > thr - o.margin / 2.0) give_up = true;
           }
           prev_units[static_cast<size_t>(c * q + t)] = on;
           set(m.unit[static_cast<size_t>(k)][static_cast<size_t>(i)][static_cast<size_t>(c * q + t)], on);
@@ -561,6 +560,47 @@ std::vector<double> startFromParams(const TrainingMilp& m, const data::Dataset& 
   }
   if (m.max_loss.valid()) set(m.max_loss, max_loss);
   return x;
+}
+
+BdnnParams constantClassifier(const data::Dataset& train, const BdnnOptions& options) {
+  NNMIP_CHECK(options.output != OutputMode::kRegression, "constant classifier for regression");
+  const int classes = numClasses(train);
+  std::vector<int> count(static_cast<size_t>(classes), 0);
+  for (int y : train.y) ++count[static_cast<size_t>(y)];
+  const int major = static_cast<int>(std::max_element(count.begin(), count.end()) - count.begin());
+  BdnnParams p;
+  std::vector<int> dims{train.features()};
+  for (int d : options.hidden) dims.push_back(d);
+  dims.push_back(options.output == OutputMode::kArgmax ? classes : 1);
+  const int n_layers = static_cast<int>(dims.size()) - 1;
+  const double gamma = options.activation.values.back();
+  for (int k = 0; k < n_layers; ++k) {
+    Mat w = Mat::Zero(dims[static_cast<size_t>(k) + 1], dims[static_cast<size_t>(k)]);
+    Vec lam = Vec::Zero(dims[static_cast<size_t>(k) + 1]);
+    if (k == n_layers - 1) {
+      // With zero hidden weights every two-level unit is active (a = 0 >= lambda), h = gamma.
+      if (options.output == OutputMode::kArgmax) {
+        w.row(major).setConstant(gamma >= 0 ? 1.0 : -1.0);
+      } else {
+        w.setConstant((major == 1) == (gamma >= 0) ? 1.0 : -1.0);
+      }
+      if (options.output == OutputMode::kArgmax) lam = Vec();
+    } else if (k > 0) {
+      lam.setZero();
+    }
+    p.weights.push_back(w);
+    p.lambda.push_back(lam);
+  }
+  // Network thresholds theta = lambda - margin/2; every hidden unit active at a = 0 needs
+  // lambda + max offset <= 0 (possible with trained thresholds).
+  double max_o = 0.0;
+  for (double o : options.activation.offsets) max_o = std::max(max_o, o);
+  for (int k = 0; k < n_layers; ++k) {
+    Vec& lam = p.lambda[static_cast<size_t>(k)];
+    const bool shift = k + 1 < n_layers && options.threshold != ThresholdMode::kZero;
+    if (lam.size() > 0) lam.setConstant(-options.margin / 2.0 - (shift ? max_o : 0.0));
+  }
+  return p;
 }
 
 namespace {

@@ -11,7 +11,7 @@
 //   (the slides write W^k x^i and u^{i,k}; the correct rows read the previous layer's units
 //    u^{i,k-1}, through s);
 //   unit rows with the margin m (options.hpp):
-//     a - lambda_k - o_t >= m/2 - M (1 - u),      a - lambda_k - o_t <= -m/2 + M u.
+//     a - lambda_k - o_t >= -M (1 - u),      a - lambda_k - o_t <= -m + M u.
 // Big-M: M = A + Lambda + max|o| + 1 where A bounds |a|: A = wb * ||x^i||_1 (<= d_0 r, per
 // point, tighter than the seed's M_1 = d_0 r + 1, which it never exceeds once lambda = 0) and
 // A = wb * d_{k-1} * max|v| for k >= 2 (the seed's M_k = d_{k-1} + 1 for 0/1 activations and
@@ -30,11 +30,11 @@
 // Robust counterpart (robust_radius r > 0; U_i = {||delta||_inf <= r}). First-layer rows use
 // the worst case over U_i: w.(x + delta) >= w.x - r ||w||_1, with t_c >= ||W^1_c||_1 written
 // through p >= |w|:
-//     a - r t_c - lambda - o >= m/2 - M (1 - u) - M z_i,    a + r t_c - lambda - o <= -m/2 + M u + M z_i,
+//     a - r t_c - lambda - o >= -M (1 - u) - M z_i,    a + r t_c - lambda - o <= -m + M u + M z_i,
 // and a per-point binary z_i ("given up") that relaxes point i's robust rows and counts it as an
 // error: e_i >= z_i, e_i >= (nominal error of i), objective sum e_i.
 // Guarantee: for every training point with z_i = 0 and every delta in U_i, each first-layer unit
-// of x_i + delta takes the same value as at x_i with margin m/2, so every later layer and the
+// of x_i + delta takes the same value as at x_i (a >= lambda, or a <= lambda - m), so every later layer and the
 // output are unchanged: the worst-case training error count over U is at most the objective.
 // This is the two-stage problem of the seed with the second stage (u adapting to delta)
 // restricted to first-layer decisions that do not change, i.e. a sound (conservative) version.
@@ -94,6 +94,11 @@ int milpErrorCount(const TrainingMilp& milp, const data::Dataset& train, std::sp
 // indicators. Feasible when no training point lies in a band (else the solver may reject it).
 std::vector<double> startFromParams(const TrainingMilp& milp, const data::Dataset& train,
                                     const BdnnParams& params);
+
+// The constant classifier (every hidden unit active with zero weights, the output fixed to the
+// majority class) as MILP parameters: always MILP-feasible, a cheap MIP start that guarantees an
+// incumbent when the solver finds none itself (classification with a two-level step).
+BdnnParams constantClassifier(const data::Dataset& train, const BdnnOptions& options);
 
 struct ExactOptions {
   double time_limit_s = 60.0;

@@ -11,13 +11,17 @@
 // Thresholds lambda are trained per layer (ThresholdMode::kLayer, the seed's "BDNN"), per
 // neuron (kNeuron, equivalent to a bias) or fixed at 0 (kZero, the seed's "BDNN0").
 //
-// The step margin (strict inequality). The step is active iff a >= lambda. The MILP asks for a
-// separation of width `margin` around the threshold: a unit is active only if
-// a >= lambda + margin/2, and inactive only if a <= lambda - margin/2. The trained network keeps
-// the threshold lambda, so a solver tolerance below margin/2 can never change the forward pass.
-// A network whose pre-activation at some training point lies strictly inside the band
-// (lambda - margin/2, lambda + margin/2) is not representable by the MILP; evaluation reports
-// such "band points" (and counts them as errors in the margin-consistent error count).
+// The step margin (strict inequality). The step is active iff a >= lambda (as in the seed). The
+// MILP, with threshold variable lambda (0 for BDNN0), writes the strict "a < lambda" of an
+// inactive unit as a <= lambda - margin: active iff a - lambda >= 0, inactive iff
+// a - lambda <= -margin. The network it returns uses the threshold theta = lambda - margin/2,
+// the middle of the excluded band, so a solver tolerance below margin/2 can never change the
+// forward pass (LP vertices put many points exactly on a >= lambda; a threshold at lambda itself
+// flips some of them on rounding). So BDNN0's stored threshold is -margin/2, and an input x = 0
+// (a = 0) is active, as in the seed. BdnnParams::lambda holds theta (network thresholds).
+// A network with a training point whose pre-activation lies in |a - theta| < margin/2 is not
+// representable by the MILP: evaluation reports such "band points" and counts them as errors
+// in the margin-consistent error count.
 #include <Eigen/Dense>
 
 #include <optional>
@@ -85,7 +89,7 @@ struct BdnnOptions {
 // Trained parameters in MILP terms (before expansion into an nn::Network).
 struct BdnnParams {
   std::vector<Mat> weights;  // layer k: d_k x d_{k-1}
-  std::vector<Vec> lambda;   // per layer, size d_k (constant for kLayer); empty: linear layer
+  std::vector<Vec> lambda;   // network thresholds theta per layer, size d_k; empty: linear layer
   double output_bias = 0.0;  // regression output only
 };
 

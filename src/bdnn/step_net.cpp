@@ -103,7 +103,8 @@ namespace {
 std::vector<char> bandPoints(const nn::Network& net, const nn::BatchTrace& trace, double margin) {
   const Eigen::Index n = trace.pre.front().rows();
   std::vector<char> band(static_cast<size_t>(n), 0);
-  // A tolerance far below margin/2 so that MILP solutions on the band's edge count as outside.
+  // |a - theta| < margin/2, with a tolerance far below the margin so that MILP solutions on the
+  // band's edge count as outside.
   const double half = margin / 2.0 - 1e-7;
   for (int l = 0; l < net.numLayers(); ++l) {
     const nn::DenseLayer& layer = net.layer(l);

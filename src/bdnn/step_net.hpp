@@ -27,7 +27,7 @@ std::vector<int> predictBdnn(const nn::Network& net, const Mat& X);
 struct Evaluation {
   int points = 0;
   int errors = 0;          // misclassified by the exact forward pass
-  int band_points = 0;     // some step unit has |a - lambda| < margin/2 (not MILP-representable)
+  int band_points = 0;     // some step unit has |a - theta| < margin/2 (not MILP-representable)
   int thin_margin = 0;     // argmax output: classified correctly but a_y - a_c < margin for a c
   int margin_errors = 0;   // misclassified, in the band or thin (what the MILP would count)
   double accuracy = 0.0;   // 1 - errors / points

@@ -45,19 +45,20 @@ void forEachMatrix(int rows, int cols, const std::vector<double>& values,
   }
 }
 
-// Thresholds worth trying for pre-activation values `a` under the margin: the midpoint of every
-// gap of width >= margin between consecutive sorted values, and one value below/above all.
-// Every feasible lambda gives the same units as the midpoint of its gap.
+// Thresholds worth trying for pre-activation values `a` under the margin (inactive needs
+// a <= lambda - margin, active a >= lambda): lambda = a[k+1] for every gap a[k+1] - a[k] >= margin
+// between consecutive sorted values, and one value below/above all. Every feasible lambda gives
+// the same units as one of these.
 std::vector<double> thresholdCandidates(std::vector<double> a, double margin) {
   std::sort(a.begin(), a.end());
   std::vector<double> cand{a.front() - 1.0, a.back() + 1.0};
   for (size_t i = 1; i < a.size(); ++i) {
-    if (a[i] - a[i - 1] >= margin) cand.push_back((a[i] + a[i - 1]) / 2.0);
+    if (a[i] - a[i - 1] >= margin) cand.push_back(a[i]);
   }
   return cand;
 }
 
-bool inBand(double a, double lambda, double margin) { return std::abs(a - lambda) < margin / 2.0; }
+bool inBand(double a, double lambda, double margin) { return a < lambda && a > lambda - margin; }
 
 // Exhaustive minimum of the margin-consistent error count over one-hidden-layer step networks
 // with weights from `values` and thresholds fixed at 0 (learn = false) or trained per layer.
