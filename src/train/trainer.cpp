@@ -232,12 +232,13 @@ EpochStats Trainer::runEpoch(const data::Dataset& train, const data::Dataset* va
     if (val && val->size() > 0) stats.val_accuracy = evaluateAccuracy(net_, *val, options_.threads);
   }
   stats.seconds = timer.seconds();
+  const std::string val_text = std::isnan(stats.val_accuracy)
+                                   ? std::string()
+                                   : fmt::format(" val acc {:.4f}", stats.val_accuracy);
   callbacks.log(Level::kInfo,
-                fmt::format("epoch {:>3}{} loss {:.5f} (data {:.5f}) train acc {:.4f} val acc "
-                            "{:.4f} {:.1f}s",
+                fmt::format("epoch {:>3}{} loss {:.5f} (data {:.5f}) train acc {:.4f}{} {:.1f}s",
                             epoch, stats.complete ? "" : " (interrupted)", stats.loss,
-                            stats.data_loss, stats.train_accuracy, stats.val_accuracy,
-                            stats.seconds));
+                            stats.data_loss, stats.train_accuracy, val_text, stats.seconds));
   return stats;
 }
 

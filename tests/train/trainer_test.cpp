@@ -137,6 +137,7 @@ TEST(Trainer, LearnsSeparableBlobs) {
   ASSERT_EQ(r.epochs.size(), 10u);
   EXPECT_EQ(lines.size(), 10u);
   EXPECT_NE(lines.back().find("val acc"), std::string::npos);
+  EXPECT_NE(lines.back().find("epoch  10"), std::string::npos);
   EXPECT_LT(r.epochs.back().loss, r.epochs.front().loss);
   EXPECT_GT(r.epochs.back().val_accuracy, 0.97);
   EXPECT_GT(evaluateAccuracy(net, s.test), 0.97);
