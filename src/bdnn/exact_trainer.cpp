@@ -625,6 +625,7 @@ ExactResult trainExact(const data::Dataset& train, const BdnnOptions& options,
   mip::MipParams params;
   params.time_limit_s = exact.time_limit_s;
   params.threads = exact.threads;
+  params.backend_options = exact.backend_options;
   if (exact.start) params.start = startFromParams(m, train, *exact.start);
   callbacks.log(Level::kInfo, fmt::format("bdnn MILP: {} columns ({} integer), {} rows",
                                           res.vars, res.binaries, res.rows));

@@ -38,6 +38,7 @@
 // output are unchanged: the worst-case training error count over U is at most the objective.
 // This is the two-stage problem of the seed with the second stage (u adapting to delta)
 // restricted to first-layer decisions that do not change, i.e. a sound (conservative) version.
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -105,7 +106,15 @@ struct ExactOptions {
   std::string backend = "cbc";
   std::optional<BdnnParams> start;  // MIP start (e.g. from the heuristic or a previous round)
   int threads = 1;
+  std::map<std::string, std::string> backend_options;  // passed to MipParams::backend_options
 };
+
+// ExactOptions with only the time limit set.
+inline ExactOptions exactWithLimit(double seconds) {
+  ExactOptions e;
+  e.time_limit_s = seconds;
+  return e;
+}
 
 struct ExactResult {
   bool has_solution = false;

@@ -15,12 +15,15 @@ namespace {
 using mip::Term;
 using mip::Var;
 
-constexpr double kStrict = 1e-6;  // a < lambda encoded as a <= lambda - kStrict
+constexpr double kInnerSlack = 1e-6;
 
 enum class Attack { kRobust, kFound, kUnknown };
 
+// One attack MILP. tau = 0: every strict inequality relaxed to a non-strict one (a relaxation,
+// so infeasible proves robustness); tau > 0: every unit and output condition with slack tau on
+// its side (a restriction, whose solutions survive rounding in the forward pass).
 Attack attackPoint(const nn::Network& net, const Vec& x, int y, double r, const PerturbationOptions& opt,
-                   bool& by_stability) {
+                   double tau, bool& by_stability) {
   const nn::DenseLayer& l1 = net.layer(0);
   const nn::DenseLayer& l2 = net.layer(1);
   const Vec a = l1.weight * x + l1.bias;
@@ -57,12 +60,12 @@ Attack attackPoint(const nn::Network& net, const Vec& x, int y, double r, const 
     for (int l = 0; l < d0; ++l) {
       if (l1.weight(j, l) != 0.0) pre.push_back({delta[static_cast<size_t>(l)], l1.weight(j, l)});
     }
-    // a + w.delta - lam >= -M (1 - u);  a + w.delta - lam <= -kStrict + M u
+    // a + w.delta - lam >= tau - M (1 - u);  a + w.delta - lam <= -tau + M u
     std::vector<Term> on = pre, off = pre;
     on.push_back({uj, -big_m});
     off.push_back({uj, -big_m});
-    m.addGe(on, lam - a(j) - big_m);
-    m.addLe(off, lam - a(j) - kStrict);
+    m.addGe(on, lam - a(j) + tau - big_m);
+    m.addLe(off, lam - a(j) - tau);
   }
   // Output pre-activations: affine in u.
   auto outTerms = [&](int c, double& constant) {
@@ -89,9 +92,9 @@ Attack attackPoint(const nn::Network& net, const Vec& x, int y, double r, const 
     const std::vector<Term> t = outTerms(0, k);
     const double lam = l2.step.lambda(0);
     if (y == 1) {
-      m.addLe(t, lam - k - kStrict);  // output inactive
+      m.addLe(t, lam - k - tau);  // output inactive
     } else {
-      m.addGe(t, lam - k);  // output active
+      m.addGe(t, lam - k + tau);  // output active
     }
   } else {
     double ky = 0.0;
@@ -106,8 +109,8 @@ Attack attackPoint(const nn::Network& net, const Vec& x, int y, double r, const 
       for (const Term& t : ty) row.push_back({t.var, -t.coef});
       const double big_m = 2.0 * out_bound + 1.0;
       row.push_back({s, -big_m});
-      // a_c - a_y >= (c < y ? 0 : kStrict) - M (1 - s)
-      m.addGe(row, (c < y ? 0.0 : kStrict) - big_m - (kc - ky));
+      // a_c - a_y >= tau - M (1 - s)  (ties go to the lower index: c < y wins at equality)
+      m.addGe(row, tau - big_m - (kc - ky));
     }
     m.addEq(pick, 1.0);
   }
@@ -160,7 +163,9 @@ PerturbationReport evaluatePerturbations(const nn::Network& net, const data::Dat
     const int y = set.y[static_cast<size_t>(i)];
     if (clean[static_cast<size_t>(i)] != y) continue;
     bool by_stability = false;
-    const Attack a = attackPoint(net, set.X.row(i).transpose(), y, radius, opt, by_stability);
+    const Vec xi = set.X.row(i).transpose();
+    Attack a = attackPoint(net, xi, y, radius, opt, 0.0, by_stability);
+    if (a == Attack::kUnknown) a = attackPoint(net, xi, y, radius, opt, kInnerSlack, by_stability);
     rep.certified_by_stability += by_stability;
     if (a == Attack::kRobust) ++certified;
     if (a != Attack::kFound) ++not_attacked;

@@ -7,9 +7,11 @@
 //   1. certificate: every first-layer unit is stable on the box (a - r||w||_1 >= lambda, or
 //      a + r||w||_1 < lambda), so the prediction cannot change;
 //   2. otherwise a feasibility MILP over delta in the box and the unstable units (weights fixed)
-//      asks for a misclassification (active: a >= lambda; inactive: a <= lambda - 1e-6; the
-//      output wrong with the same tie rules as the forward pass); a solution is accepted only
-//      when the forward pass at x + delta confirms it; infeasible = robust; a limit = unknown.
+//      asks for a misclassification, first with every strict inequality relaxed to a non-strict
+//      one (a relaxation: infeasible proves robustness), and when its solution is not confirmed
+//      by the forward pass at x + delta (it sits on a threshold), again with slack 1e-6 on the
+//      side of every condition (a restriction); a solution counts as an attack only when the
+//      forward pass confirms it; otherwise (or at a time limit) the point is unknown.
 // certified_accuracy is a lower bound and attacked_accuracy an upper bound on the true
 // worst-case accuracy; they coincide when no point is unknown. The perturbed input is not
 // clipped to the data range (U_i is the plain box).

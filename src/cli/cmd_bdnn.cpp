@@ -43,6 +43,7 @@ struct BdnnCommon {
   int relu_epochs = 200;
   int relu_batch = 32;
   double relu_lr = 1e-3;
+  std::vector<std::string> cbc_opts;  // key=value
 };
 
 data::Dataset loadAll(const std::string& name, const GlobalOptions& g) {
@@ -161,6 +162,12 @@ json runJob(const JobSpec& job, const data::Split& split, const BdnnCommon& c, b
   if (job.method == "milp" || job.method == "milp-hstart") {
     bdnn::ExactOptions ex;
     ex.time_limit_s = c.time_limit_s;
+    for (const std::string& kv : c.cbc_opts) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) fail(ErrorKind::kUsage, "--cbc-opt expects key=value, got '{}'", kv);
+      ex.backend_options[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (!c.cbc_opts.empty()) row["cbc_opts"] = c.cbc_opts;
     // Without a heuristic start, the constant (majority-class) classifier: CBC often finds no
     // incumbent of its own within the limit on the full data sets (docs/results_bdnn.md).
     ex.start = start ? start : bdnn::constantClassifier(split.train, o);
@@ -333,6 +340,7 @@ void addCommon(CLI::App* cmd, BdnnCommon& c) {
   cmd->add_option("--margin", c.margin, "step margin: the MILP excludes |a - lambda| < margin/2");
   cmd->add_option("--lp-margin", c.lp_margin, "margin of the heuristic's LPs");
   cmd->add_option("--relu-epochs", c.relu_epochs, "ReLU baseline epochs");
+  cmd->add_option("--cbc-opt", c.cbc_opts, "CBC backend option key=value (e.g. cuts=off), repeatable");
 }
 
 }  // namespace
@@ -373,7 +381,7 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
         o.weights = parseWeights(*weights);
         o.margin = c->margin;
         o.robust_radius = job->radius;
-        const bdnn::ExactResult r = bdnn::trainExact(split.train, o, bdnn::ExactOptions{c->time_limit_s, "cbc", std::nullopt, 1});
+        const bdnn::ExactResult r = bdnn::trainExact(split.train, o, bdnn::exactWithLimit(c->time_limit_s));
         if (!r.has_solution) fail(ErrorKind::kSolver, "no solution within {} s", c->time_limit_s);
         fmt::print("status {}  objective {}  bound {}  gap {}  train acc {}%  test acc {}%\n",
                    mip::terminationName(r.termination), r.objective, r.best_bound, pct(r.gap),

@@ -184,7 +184,7 @@ TEST(BdnnExact, ForwardPassMatchesMilpContinuous) {
       o.hidden = {2};
       o.threshold = mode;
       // A short limit: the check holds for any incumbent, proved optimal or not.
-      const ExactResult r = trainExact(ds, o, ExactOptions{5.0, "cbc", std::nullopt, 1});
+      const ExactResult r = trainExact(ds, o, exactWithLimit(5.0));
       ASSERT_TRUE(r.has_solution);
       EXPECT_TRUE(r.forward_check_ok);
       EXPECT_EQ(r.train_eval.errors, r.milp_errors);
@@ -201,7 +201,7 @@ TEST(BdnnExact, TwoHiddenLayersForwardCheck) {
   const data::Dataset ds = randomData(8, 2, 2, 7);
   BdnnOptions o;
   o.hidden = {2, 2};
-  const ExactResult r = trainExact(ds, o, ExactOptions{5.0, "cbc", std::nullopt, 1});
+  const ExactResult r = trainExact(ds, o, exactWithLimit(5.0));
   ASSERT_TRUE(r.has_solution);
   EXPECT_TRUE(r.forward_check_ok);
   EXPECT_EQ(r.train_eval.errors, r.milp_errors);
@@ -218,7 +218,7 @@ TEST(BdnnExact, XorIsLearnedExactly) {
   BdnnOptions o;
   o.hidden = {2};
   o.threshold = ThresholdMode::kNeuron;
-  const ExactResult r = trainExact(ds, o, ExactOptions{60.0, "cbc", std::nullopt, 1});
+  const ExactResult r = trainExact(ds, o, exactWithLimit(60.0));
   ASSERT_EQ(r.termination, mip::Termination::kOptimal);
   EXPECT_NEAR(r.objective, 0.0, support::kMipTol);
   EXPECT_EQ(r.train_eval.errors, 0);
@@ -261,7 +261,7 @@ TEST(BdnnExact, IterativeAdditionLowerBound) {
   ASSERT_FALSE(r.rounds.empty());
   EXPECT_EQ(r.train_eval.points, 16);
   EXPECT_LE(r.lower_bound, r.train_eval.margin_errors + support::kMipTol);
-  const ExactResult full = trainExact(ds, o, ExactOptions{60.0, "cbc", std::nullopt, 1});
+  const ExactResult full = trainExact(ds, o, exactWithLimit(60.0));
   if (full.termination == mip::Termination::kOptimal) {
     EXPECT_LE(r.lower_bound, full.objective + support::kMipTol);
     EXPECT_GE(r.train_eval.margin_errors, full.objective - support::kMipTol);

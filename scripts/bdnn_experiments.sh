@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Reproduces docs/results_bdnn.md: Bah & Kurtz tables with nnmip bdnn table (resumable: rerun to
+# continue; delete results/bdnn_* to start over). NNMIP points at the nnmip binary.
+# Full-data MILPs run with CBC cuts off and no strong branching: with the defaults CBC overran a
+# 90 s limit by 330 s at the root on BCW (docs/results_bdnn.md).
+set -euo pipefail
+NNMIP=${NNMIP:-build/src/cli/nnmip}
+TL=${TL:-90}          # seconds per MILP
+HT=${HT:-30}          # seconds per heuristic run (5 restarts)
+CBC="--cbc-opt cuts=off --cbc-opt strong=0"
+mkdir -p results
+# 10 shuffles, d1 = 25: heuristic and ReLU (the seed's second table).
+$NNMIP bdnn table --dataset bcw --kind shuffles --shuffles 10 --hidden 25 --heuristic-time $HT \
+  --methods heur relu --out results/bdnn_bcw_shuffles
+# Breast Cancer Wisconsin, d1 = 25 and 50: heuristics and ReLU.
+$NNMIP bdnn table --dataset bcw --kind main --heuristic-time $HT \
+  --methods heur heur0 relu --out results/bdnn_bcw_main
+# Random data set (N = 100, m = 200, 80/20): everything.
+$NNMIP bdnn table --dataset random --kind main --time-limit $TL --heuristic-time $HT $CBC \
+  --methods milp milp0 heur heur0 relu --out results/bdnn_random_main
+# Robust training (heuristic with the robust LP rows), radii 0, 0.05, 0.1; evaluated at 0.05, 0.1.
+$NNMIP bdnn table --dataset bcw --kind robust --hidden 25 --radii 0 0.05 0.1 --heuristic-time $HT \
+  --methods heur --out results/bdnn_bcw_robust
+# BCW MILPs (constant-classifier start), d1 = 25 and 50.
+$NNMIP bdnn table --dataset bcw --kind main --time-limit $TL $CBC \
+  --methods milp milp0 --out results/bdnn_bcw_main
+# MILP warm-started from the heuristic (same limits).
+$NNMIP bdnn table --dataset bcw --kind main --hidden 25 --time-limit $TL --heuristic-time $HT $CBC \
+  --methods milp-hstart milp0-hstart --out results/bdnn_bcw_hstart
+$NNMIP bdnn table --dataset random --kind main --hidden 25 --time-limit $TL --heuristic-time $HT $CBC \
+  --methods milp-hstart milp0-hstart --out results/bdnn_random_hstart
