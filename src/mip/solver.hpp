@@ -45,8 +45,13 @@ class LpSession {
 
 // Backends: "cbc" (default) and "enum" (brute-force oracle for tiny models).
 std::unique_ptr<MipSolver> makeMipSolver(std::string_view backend = "cbc");
-// Backends: "clp" (default; one ClpSimplex warm-started with dual(0, 1|2) between solves) and
-// "clp-cold" (a fresh ClpSimplex and initialSolve() for every solve; a benchmark baseline).
+// Backends (all CLP, one ClpSimplex per session):
+//   "clp" (default): after an objective change, restart from the slack basis with every column
+//       at the bound its new cost prefers (dual simplex with cost perturbation); after bound or
+//       row changes only, warm dual(0, 1|2) from the previous basis;
+//   "clp-warm": always dual(0, 1|2) from the previous basis (the pre-2026-11 "clp");
+//   "clp-restart": always the slack/cost-preferred restart;
+//   "clp-cold": a fresh ClpSimplex and initialSolve() for every solve (a benchmark baseline).
 // The session copies the model; later edits of `lp` do not affect it.
 // Unknown names throw Error{kUsage}.
 std::unique_ptr<LpSession> makeLpSession(const Model& lp, std::string_view backend = "clp");

@@ -1,7 +1,23 @@
-// CLP LpSession (STYLE.md §3.1): one ClpSimplex per session, solved once with initialSolve()
-// and then warm re-solved with dual(0, 1|2) after objective / bound changes. The session keeps
-// its own copy of the LP data so that the ClpSimplex can be rebuilt at any time (cold mode,
-// or after a solve that stopped on a limit or ran into numerical trouble).
+// CLP LpSession (STYLE.md §3.1): one ClpSimplex per session, re-solved after objective / bound
+// changes. The session keeps its own copy of the LP data so that the ClpSimplex can be rebuilt at
+// any time (cold mode, or after a solve that stopped on a limit or ran into numerical trouble).
+//
+// How a solve starts (ClpStart, chosen by the backend name, see mip/backends.hpp):
+//   warm     dual(0, 1|2) from the previous basis (STYLE.md §3.1);
+//   restart  the slack basis with every structural column at the bound its cost prefers, then
+//            dual simplex with CLP's cost perturbation on (setPerturbation(50)). The start is dual
+//            feasible except for columns with a zero cost. On the bound LPs of wide networks (about
+//            800 boxed input columns, 2 rows per unstable neuron, objectives on a few columns)
+//            the previous optimum is a bad start for a new objective (dual(0, 1|2) took ~800
+//            iterations per LP, about one per input), while this restart takes ~20
+//            (docs/results_bounds.md). Without the perturbation the all-zero reduced costs of
+//            the inputs make the dual simplex stall just as long;
+//   auto     restart when the objective changed since the last solve, warm otherwise (bound
+//            and row changes keep the old basis dual feasible, so the warm dual is the right
+//            start there);
+//   cold     a fresh ClpSimplex and initialSolve() for every solve (benchmark baseline).
+// After a solve that ends unproven the ClpSimplex is dropped and the next solve is a cold
+// initialSolve() on a fresh copy, so a retry takes a different path.
 #include <ClpConfig.h>
 #include <ClpSimplex.hpp>
 
@@ -22,7 +38,7 @@ namespace {
 
 class ClpLpSession final : public LpSession {
  public:
-  ClpLpSession(const Model& lp, bool warm);
+  ClpLpSession(const Model& lp, ClpStart start);
 
   void setObjective(Sense sense, std::span<const Term> terms, double constant) override;
   void setVarBounds(Var v, double lb, double ub) override;
@@ -32,8 +48,10 @@ class ClpLpSession final : public LpSession {
 
  private:
   void rebuild();
+  // Slack basis, structural columns at the bound their cost prefers (see the file comment).
+  void crashFromCosts();
 
-  bool warm_;
+  ClpStart start_;
   int num_cols_;
   int num_rows_;
   CoinPackedMatrix matrix_;
@@ -44,11 +62,14 @@ class ClpLpSession final : public LpSession {
 
   std::unique_ptr<ClpSimplex> clp_;  // null until the first solve or after invalidation
   bool have_basis_ = false;          // the last solve ended optimal/infeasible/unbounded
+  bool objective_changed_ = true;    // since the last solve
+  bool cold_next_ = false;           // the last solve ended unproven: next one cold
+  bool fresh_next_ = false;          // the last solve used a fallback: next one on a fresh copy
   long total_iterations_ = 0;
 };
 
-ClpLpSession::ClpLpSession(const Model& lp, bool warm)
-    : warm_(warm), num_cols_(lp.numVars()), num_rows_(lp.numRows()) {
+ClpLpSession::ClpLpSession(const Model& lp, ClpStart start)
+    : start_(start), num_cols_(lp.numVars()), num_rows_(lp.numRows()) {
   validateModel(lp);
   try {
     matrix_ = buildColumnMatrix(lp);
@@ -87,6 +108,24 @@ void ClpLpSession::rebuild() {
   have_basis_ = false;
 }
 
+void ClpLpSession::crashFromCosts() {
+  clp_->allSlackBasis(true);
+  const double dir = sense_ == Sense::kMaximize ? -1.0 : 1.0;  // CLP minimises dir * cost
+  double* x = clp_->primalColumnSolution();
+  for (int j = 0; j < num_cols_; ++j) {
+    const size_t k = static_cast<size_t>(j);
+    const double d = dir * cost_[k];
+    if (d > 0.0 && col_lb_[k] > -kInf) {
+      clp_->setColumnStatus(j, ClpSimplex::atLowerBound);
+      x[j] = col_lb_[k];
+    } else if (d < 0.0 && col_ub_[k] < kInf) {
+      clp_->setColumnStatus(j, ClpSimplex::atUpperBound);
+      x[j] = col_ub_[k];
+    }
+    // A zero cost, or a cost pushing towards an infinite bound: allSlackBasis's choice stays.
+  }
+}
+
 void ClpLpSession::setObjective(Sense sense, std::span<const Term> terms, double constant) {
   std::vector<double> cost(static_cast<size_t>(num_cols_), 0.0);
   for (const Term& t : terms) {
@@ -97,6 +136,7 @@ void ClpLpSession::setObjective(Sense sense, std::span<const Term> terms, double
     cost[static_cast<size_t>(t.var.id)] += t.coef;
   }
   if (!std::isfinite(constant)) fail(ErrorKind::kInvalidInput, "LP objective constant is not finite");
+  if (sense != sense_ || cost != cost_) objective_changed_ = true;
   try {
     if (clp_) {
       // Only touch the entries that change (this resets the previous objective's entries).
@@ -164,21 +204,65 @@ LpResult ClpLpSession::solve(const LpParams& params) {
   }
 
   try {
-    if (!warm_ || !clp_) rebuild();
-    clp_->setMaximumIterations(params.iteration_limit
-                                   ? static_cast<int>(std::clamp<long>(*params.iteration_limit, 0,
-                                                                       INT_MAX))
-                                   : INT_MAX);
-    clp_->setMaximumWallSeconds(params.time_limit_s ? std::max(0.0, *params.time_limit_s) : -1.0);
-    if (have_basis_ && warm_) {
-      clp_->dual(0, 1 | 2);
+    // The ways tried in turn while a solve ends unproven (not for the warm/cold baselines):
+    // the mode's own start, then the restart on an unscaled fresh copy, then a cold
+    // initialSolve(). Each fallback starts from a fresh copy of the LP.
+    enum class Way { kInitial, kRestart, kRestartUnscaled, kWarm };
+    std::vector<Way> ways;
+    const bool cold = start_ == ClpStart::kCold || cold_next_;
+    const bool restart = start_ == ClpStart::kRestart ||
+                         (start_ == ClpStart::kAuto && (objective_changed_ || !have_basis_));
+    if (cold || (start_ == ClpStart::kWarm && !have_basis_)) {
+      ways = {Way::kInitial};
+    } else if (restart) {
+      ways = {Way::kRestart, Way::kRestartUnscaled, Way::kInitial};
     } else {
-      clp_->initialSolve();
+      ways = {Way::kWarm};
     }
-    const int status = clp_->status();
-    const int secondary = clp_->secondaryStatus();
+    if (start_ == ClpStart::kAuto && ways.front() == Way::kWarm) {
+      ways.insert(ways.end(), {Way::kRestartUnscaled, Way::kInitial});
+    }
+    int status = -1;
+    int secondary = 0;
+    long iterations = 0;
+    for (size_t a = 0; a < ways.size(); ++a) {
+      const Way way = ways[a];
+      if (a > 0 || cold || !clp_ || fresh_next_) rebuild();
+      fresh_next_ = a > 0;  // a fallback changed settings: the next solve starts fresh
+      long iteration_limit = INT_MAX;
+      if (params.iteration_limit) iteration_limit = std::max(0L, *params.iteration_limit - iterations);
+      clp_->setMaximumIterations(static_cast<int>(std::min<long>(iteration_limit, INT_MAX)));
+      clp_->setMaximumWallSeconds(
+          params.time_limit_s ? std::max(0.0, *params.time_limit_s - timer.seconds()) : -1.0);
+      switch (way) {
+        case Way::kInitial:
+          clp_->setPerturbation(100);  // CLP's default
+          clp_->initialSolve();
+          break;
+        case Way::kRestartUnscaled:
+          clp_->scaling(0);
+          [[fallthrough]];
+        case Way::kRestart:
+          crashFromCosts();
+          clp_->setPerturbation(50);
+          clp_->dual(0, 0);
+          break;
+        case Way::kWarm:
+          clp_->setPerturbation(100);
+          clp_->dual(0, 1 | 2);
+          break;
+      }
+      status = clp_->status();
+      secondary = clp_->secondaryStatus();
+      iterations += clp_->numberIterations();
+      const bool unproven =
+          (status == 0 && secondary >= 2 && secondary <= 4) || status < 0 || status > 3;
+      if (!unproven) break;
+    }
+    cold_next_ = false;
+    objective_changed_ = false;
     result.detail = fmt::format("clp status {}/{}", status, secondary);
-    result.stats.lp_iterations = clp_->numberIterations();
+    result.stats.lp_iterations = iterations;
     total_iterations_ += result.stats.lp_iterations;
 
     if (status == 0 && !(secondary >= 2 && secondary <= 4)) {
@@ -201,13 +285,16 @@ LpResult ClpLpSession::solve(const LpParams& params) {
       result.termination = Termination::kLimitNoSolution;
       result.limit = secondary == 9 ? Limit::kTime : Limit::kIterations;
       clp_.reset();  // start clean next time
+      cold_next_ = true;
     } else {
       // 0 with unscaled infeasibilities, 4 (errors), 5 (event), -1: not proven.
       result.termination = Termination::kError;
       clp_.reset();
+      cold_next_ = true;
     }
   } catch (const CoinError& e) {
     clp_.reset();
+    cold_next_ = true;
     rethrowCoin(e, "clp solve");
   }
   result.stats.wall_s = timer.seconds();
@@ -216,8 +303,8 @@ LpResult ClpLpSession::solve(const LpParams& params) {
 
 }  // namespace
 
-std::unique_ptr<LpSession> makeClpLpSession(const Model& lp, bool warm) {
-  return std::make_unique<ClpLpSession>(lp, warm);
+std::unique_ptr<LpSession> makeClpLpSession(const Model& lp, ClpStart start) {
+  return std::make_unique<ClpLpSession>(lp, start);
 }
 
 }  // namespace nnmip::mip::detail
