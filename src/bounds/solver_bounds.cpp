@@ -140,8 +140,9 @@ LayerModel buildLayerModel(const nn::Network& net, const NetworkBounds& best, in
   for (int l = 0; l < k; ++l) {
     const nn::DenseLayer& layer = net.layer(l);
     const LayerBounds& b = best.layers[static_cast<size_t>(l)];
-    const Mat pre = layer.weight * e_mat;  // n_l x numVars
-    const Vec pre_c = layer.weight * e_const + layer.bias;
+    // n_l x numVars; E is the identity on layer 0 (skip the 784^2 product there).
+    const Mat pre = l == 0 ? Mat(layer.weight) : Mat(layer.weight * e_mat);
+    const Vec pre_c = l == 0 ? Vec(layer.bias) : Vec(layer.weight * e_const + layer.bias);
     const int n = layer.outputSize();
     std::vector<int> new_cols;  // neuron index of each new column, in order
     Mat post(n, pre.cols());

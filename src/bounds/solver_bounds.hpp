@@ -1,8 +1,12 @@
 #pragma once
 // Solver tiers of the Bounder (thesis Algorithm 3):
 //   lp    relax = 1: per layer, the LP relaxation of the big-M model up to that layer is built
-//         ONCE (earlier layers encoded with the best bounds known) and re-solved warm through
-//         mip::LpSession for the min and max of every pre-activation of the layer;
+//         ONCE (earlier layers encoded with the best bounds known) and re-solved through one
+//         mip::LpSession per chunk for the min and max of every pre-activation of the layer
+//         (the default "clp" session restarts each new objective on the same ClpSimplex from
+//         the slack basis with cost-preferred bounds: on these wide LPs, ~800 boxed inputs and
+//         2 rows per unstable neuron, that is ~20x fewer iterations than resuming from the
+//         previous optimum; docs/results_bounds.md);
 //   milp  relax = 0: per layer the same LP pass first (cheap, tightens the start), then one
 //         MILP per neuron and sense through mip::MipSolver under a per-solve time limit; the
 //         dual bound (best_bound) is taken, never the incumbent.
@@ -37,7 +41,9 @@ struct SolverBoundsOptions {
   int threads = 1;
   std::optional<double> time_limit_s;  // total over all layers; none = no limit
   double depth_growth = 2.0;
-  std::string lp_backend = "clp";      // "clp-cold" rebuilds per solve (benchmark baseline)
+  // mip::makeLpSession name: "clp" (default), "clp-warm" (resume from the previous optimum),
+  // "clp-restart", "clp-cold" (rebuilds per solve: the benchmark baseline).
+  std::string lp_backend = "clp";
   std::string mip_backend = "cbc";
   int chunk_size = 64;
   double safety = 1e-7;

@@ -1,5 +1,10 @@
 // LpSession ("clp", warm) against cold solves ("clp-cold" and fresh sessions).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "mip/solver.hpp"
@@ -148,6 +153,116 @@ TEST(LpSession, RandomBoundChangesMatchFreshSessions) {
     ASSERT_EQ(a.termination, b.termination) << a.detail << " vs " << b.detail;
     if (a.optimal()) {
       EXPECT_NEAR(*a.objective, *b.objective, 1e-9);
+    }
+  }
+}
+
+// The shape of the bound LPs of wide networks (solver_bounds.cpp): many boxed columns, few
+// rows. 240 "input" columns x_j in [l_j, l_j + w_j] (every 8th one in no row at all), 6 "output"
+// columns h_i in [0, 5], 2 free columns, and 14 rows, all satisfied by one point p (x = p lies in
+// the box) with slack, so the LP is feasible; every column is bounded through its box or a
+// two-sided row, so every objective has a finite optimum.
+Model wideBoxedLp(uint64_t seed) {
+  testing::SplitMix rng(seed);
+  Model m;
+  std::vector<double> p;
+  const int n_in = 240;
+  for (int j = 0; j < n_in; ++j) {
+    const double lo = rng.uniformInt(-10, 10) / 10.0;
+    const double width = rng.uniformInt(0, 4) / 20.0;  // some columns fixed (width 0)
+    m.addContinuous(lo, lo + width);
+    p.push_back(lo + width * rng.uniformInt(0, 4) / 4.0);
+  }
+  for (int i = 0; i < 6; ++i) {
+    m.addContinuous(0.0, 5.0);
+    p.push_back(rng.uniformInt(0, 50) / 10.0);
+  }
+  for (int i = 0; i < 2; ++i) {
+    m.addContinuous(-kInf, kInf);
+    p.push_back(rng.uniformInt(-20, 20) / 10.0);
+  }
+  const int n = m.numVars();
+  for (int i = 0; i < 14; ++i) {
+    std::vector<Term> row;
+    double at_p = 0.0;
+    for (int j = 0; j < n_in; ++j) {
+      if (j % 8 == 7) continue;  // never in a row
+      const int a = rng.uniformInt(-9, 9);
+      if (a == 0) continue;
+      row.push_back({Var{j}, a / 10.0});
+      at_p += a / 10.0 * p[static_cast<size_t>(j)];
+    }
+    const int h = n_in + i % 6;  // each output column in two or three rows
+    row.push_back({Var{h}, 1.0});
+    at_p += p[static_cast<size_t>(h)];
+    if (i < 2) {  // the free columns: two-sided rows bound them
+      row.push_back({Var{n_in + 6 + i}, 1.0});
+      at_p += p[static_cast<size_t>(n_in + 6 + i)];
+      m.addRow(at_p - rng.uniformInt(1, 10) / 10.0, at_p + rng.uniformInt(1, 10) / 10.0, row);
+    } else if (i % 2 == 0) {
+      m.addGe(row, at_p - rng.uniformInt(0, 10) / 10.0);
+    } else {
+      m.addLe(row, at_p + rng.uniformInt(0, 10) / 10.0);
+    }
+  }
+  EXPECT_EQ(n, n_in + 8);
+  return m;
+}
+
+// Every start ("clp" = restart after objective changes, "clp-restart", "clp-warm") gives the
+// optimal values of a fresh cold solve on wide boxed LPs, for objectives on the few output
+// columns (the inputs have zero cost, as in the bound LPs of layer 2) and dense ones, min and max
+// alternating, and with bound changes in between (where "clp" resumes warm).
+TEST(LpSession, WideBoxedLpEveryStartMatchesCold) {
+  for (const uint64_t seed : {41u, 42u, 43u}) {
+    SCOPED_TRACE(seed);
+    Model m = wideBoxedLp(seed);
+    const int n = m.numVars();
+    std::vector<std::unique_ptr<LpSession>> sessions;
+    const std::vector<std::string> names = {"clp", "clp-restart", "clp-warm", "clp-cold"};
+    for (const std::string& name : names) sessions.push_back(makeLpSession(m, name));
+    testing::SplitMix rng(seed * 7);
+    for (int k = 0; k < 40; ++k) {
+      SCOPED_TRACE(k);
+      const Sense sense = k % 2 == 0 ? Sense::kMinimize : Sense::kMaximize;
+      std::vector<Term> obj;
+      if (k % 4 < 2) {  // on the output columns only (same objective, min then max)
+        testing::SplitMix orng(seed * 100 + static_cast<uint64_t>(k / 2));
+        for (int i = 0; i < 6; ++i) obj.push_back({Var{n - 8 + i}, orng.uniformInt(-10, 10) / 5.0});
+      } else {
+        obj = randomObjective(rng, n);
+      }
+      const double constant = k - 20.0;
+      if (k % 10 == 9) {  // a bound change: tighten one input box
+        const int j = rng.uniformInt(0, 239);
+        const Column& c = m.columns()[static_cast<size_t>(j)];
+        const double mid = (c.lb + c.ub) / 2.0;
+        m.setVarBounds(Var{j}, c.lb, mid);
+        for (auto& s : sessions) s->setVarBounds(Var{j}, c.lb, mid);
+      }
+      Model fresh = m;
+      fresh.setObjective(sense, obj, constant);
+      const LpResult ref = makeLpSession(fresh, "clp-cold")->solve();
+      ASSERT_TRUE(ref.optimal()) << ref.detail;
+      for (size_t b = 0; b < sessions.size(); ++b) {
+        SCOPED_TRACE(names[b]);
+        sessions[b]->setObjective(sense, obj, constant);
+        const LpResult r = sessions[b]->solve();
+        ASSERT_TRUE(r.optimal()) << r.detail;
+        EXPECT_NEAR(*r.objective, *ref.objective, 1e-9);
+        EXPECT_LE(fresh.maxViolation(r.values), 1e-7);
+      }
+      if (k % 10 == 9) {  // the same objective again after a bound change only: warm path
+        for (size_t b = 0; b < sessions.size(); ++b) {
+          const LpResult r = sessions[b]->solve();
+          ASSERT_TRUE(r.optimal()) << r.detail;
+          EXPECT_NEAR(*r.objective, *ref.objective, 1e-9) << names[b] << " re-solve";
+        }
+      }
+    }
+    for (size_t b = 0; b < sessions.size(); ++b) {
+      ::testing::Test::RecordProperty(fmt::format("iterations_{}_seed{}", names[b], seed),
+                                      static_cast<int>(sessions[b]->totalIterations()));
     }
   }
 }
