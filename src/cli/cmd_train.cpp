@@ -99,6 +99,9 @@ void runTrain(const TrainArgs& a, const GlobalOptions& g) {
   if (a.single_output && o.objective.loss != train::LossKind::kBinaryCrossEntropy) {
     fail(ErrorKind::kInvalidInput, "--single-output needs --loss bce");
   }
+  if (o.objective.reg == train::Regularization::kNone && a.lambda != 0.0) {
+    fail(ErrorKind::kInvalidInput, "--lambda {} needs --reg l1 or l2", a.lambda);
+  }
   if (o.objective.reg != train::Regularization::kNone && !(a.lambda > 0.0)) {
     fail(ErrorKind::kInvalidInput, "--reg {} needs --lambda > 0", a.reg);
   }

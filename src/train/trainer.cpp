@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
+#include "nn/forward.hpp"
 
 namespace nnmip::train {
 namespace {
@@ -66,17 +67,8 @@ std::vector<int> predictLabels(const nn::Network& net, const Mat& X, int threads
   parallelFor(chunks, threads, [&](int c) {
     const Eigen::Index begin = c * kRows;
     const Eigen::Index len = std::min(kRows, n - begin);
-    Mat h = X.middleRows(begin, len);
-    for (const nn::DenseLayer& layer : net.layers()) {
-      Mat a;
-      a.noalias() = h * layer.weight.transpose();
-      a.rowwise() += layer.bias.transpose();
-      // Softmax and identity outputs share the argmax; only hidden activations matter here.
-      if (layer.activation == nn::Activation::kRelu) a = a.cwiseMax(0.0);
-      NNMIP_CHECK(layer.activation != nn::Activation::kStep || &layer == &net.layers().back(),
-                  "predictLabels does not evaluate step layers");
-      h = std::move(a);
-    }
+    // The generic forward pass (any activation); a softmax output has the logits' argmax.
+    const Mat h = nn::forwardBatch(net, X.middleRows(begin, len));
     for (Eigen::Index i = 0; i < len; ++i) {
       int label = 0;
       if (h.cols() == 1) {
