@@ -85,7 +85,10 @@ TEST_F(MnistReference, PureLpChainMatchesReferenceAndSymbolicSeedIsNeverLooser) 
     }
   }
   EXPECT_EQ(looser, 0);
-  RecordProperty("max_abs_diff_vs_reference", std::to_string(worst));
+  std::ostringstream worst_text;
+  worst_text.precision(3);
+  worst_text << worst;
+  RecordProperty("max_abs_diff_vs_reference", worst_text.str());
   EXPECT_EQ(pure.stats[1].lps + pure.stats[2].lps - pure.stats[1].lp_retries -
                 pure.stats[2].lp_retries,
             532);
