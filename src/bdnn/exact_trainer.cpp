@@ -686,6 +686,8 @@ IterativeResult trainIterative(const data::Dataset& train, const BdnnOptions& op
   std::vector<char> in_subset(static_cast<size_t>(train.size()), 0);
   for (int i : subset) in_subset[static_cast<size_t>(i)] = 1;
   std::optional<BdnnParams> start = iter.start;
+  // Without a start, the constant classifier guarantees an incumbent in the first round.
+  if (!start && options.output != OutputMode::kRegression) start = constantClassifier(train, options);
   int best_errors = train.size() + 1;
   for (int round = 0; round < iter.max_rounds; ++round) {
     const double left = iter.time_limit_s - timer.seconds();

@@ -150,7 +150,7 @@ struct IterativeOptions {
   double round_time_limit_s = 60.0;   // each MILP (capped by what is left)
   uint64_t seed = 1;                  // which points form the initial subset
   std::string backend = "cbc";
-  std::optional<BdnnParams> start;
+  std::optional<BdnnParams> start;  // default: constantClassifier (classification)
 };
 
 struct IterativeRound {
