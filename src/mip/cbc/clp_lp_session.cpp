@@ -18,9 +18,10 @@
 //            initialSolve() and then always resumes warm (STYLE.md §3.1's regime: 20 inputs,
 //            150-400 ReLUs, where warm took about half the time of the restart);
 //   cold     a fresh ClpSimplex and initialSolve() for every solve (benchmark baseline).
-// The auto and restart sessions run with CLP's scaling off: on the mnist bound LPs that took
-// 0.45x the iterations of the default scaling on the deep layers of 256x4 and never left a
-// solve unproven (tolerances then apply to the LP as given). The baselines keep the default.
+// The restart and wide auto sessions run with CLP's scaling off: on the mnist bound LPs that
+// took 0.45x the iterations of the default scaling on the deep layers of 256x4 and never left
+// a solve unproven (tolerances then apply to the LP as given). Narrow auto sessions and the
+// baselines keep the default scaling.
 // A solve that ends unproven (not a limit) is retried within solve() on a fresh, scaled copy
 // (the restart, then a cold initialSolve()); if the baselines or all of these fail, the
 // ClpSimplex is dropped and the next solve is a cold initialSolve() on a fresh copy.
@@ -242,7 +243,8 @@ LpResult ClpLpSession::solve(const LpParams& params) {
       if (a > 0 || cold || !clp_ || fresh_next_) {
         // The restarting sessions run unscaled (see the file comment); the baselines, the
         // scaled restart and the cold fallback use CLP's default scaling.
-        const bool unscaled_session = start_ == ClpStart::kAuto || start_ == ClpStart::kRestart;
+        const bool unscaled_session =
+            start_ == ClpStart::kRestart || (start_ == ClpStart::kAuto && wide);
         rebuild(!unscaled_session || a > 0 || cold);
       }
       fresh_next_ = a > 0;  // a fallback changed settings: the next solve starts fresh
