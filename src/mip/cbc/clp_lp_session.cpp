@@ -214,8 +214,8 @@ LpResult ClpLpSession::solve(const LpParams& params) {
 
   try {
     // The ways tried in turn while a solve ends unproven (not for the warm/cold baselines):
-    // the mode's own start, then the restart on an unscaled fresh copy, then a cold
-    // initialSolve(). Each fallback starts from a fresh copy of the LP.
+    // the mode's own start, then the restart on a fresh scaled copy, then a cold
+    // initialSolve() on a fresh copy.
     enum class Way { kInitial, kRestart, kRestartScaled, kWarm };
     std::vector<Way> ways;
     const bool cold = start_ == ClpStart::kCold || cold_next_;
@@ -232,8 +232,10 @@ LpResult ClpLpSession::solve(const LpParams& params) {
     } else {
       ways = {Way::kWarm};
     }
-    if (start_ == ClpStart::kAuto && ways.front() != Way::kRestart) {
+    if (start_ == ClpStart::kAuto && ways.front() == Way::kWarm) {
       ways.insert(ways.end(), {Way::kRestartScaled, Way::kInitial});
+    } else if (start_ == ClpStart::kAuto && ways.front() == Way::kInitial) {
+      ways.push_back(Way::kRestartScaled);
     }
     int status = -1;
     int secondary = 0;
