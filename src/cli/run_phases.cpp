@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "bdnn/exact_trainer.hpp"
+#include "bdnn/heuristic.hpp"
+#include "bdnn/step_net.hpp"
 #include "bounds/bounder.hpp"
 #include "cli/report.hpp"
 #include "core/error.hpp"
+#include "data/csv_io.hpp"
 #include "data/synthetic.hpp"
 #include "data/mnist.hpp"
 #include "data/vnnlib.hpp"
@@ -151,6 +155,88 @@ void runBoundsPhase(RunContext& ctx) {
   ctx.finishPhase("bounds", {{"network", ctx.bounds_net_name}, {"domain", domain}, {"layers", rows}});
 }
 
-void runBdnnPhase(RunContext& /*ctx*/) {}
+namespace {
+
+// Breast Cancer Wisconsin when the data directory has it, else the random data set.
+data::Split bdnnSplit(const RunContext& ctx, std::string& name) {
+  if (ctx.data_dir) {
+    const auto path = *ctx.data_dir / "breast_cancer_wisconsin" / "breast-cancer-wisconsin.data";
+    if (std::filesystem::exists(path)) {
+      name = "bcw";
+      return data::shuffleSplit(data::readBreastCancerWisconsin(path), 0.8, 1);
+    }
+  }
+  name = "random";
+  return data::shuffleSplit(data::makeRandomOverlap(100, 200, 1), 0.8, 1);
+}
+
+}  // namespace
+
+// The Bah & Kurtz comparison in small: the heuristic (d1 = 25, learned and zero thresholds),
+// the ReLU baseline (25 units, no bias, Adam), and the exact MILP on a 40-point training
+// subset (d1 = 3) under a time limit, reporting its dual bound and gap and checking the MILP's
+// error count against a forward pass.
+void runBdnnPhase(RunContext& ctx) {
+  std::string name;
+  const data::Split split = bdnnSplit(ctx, name);
+  Table t({"<method", "d1", "train_points", "train_acc", "test_acc", "status", "gap", "time_s"});
+  nlohmann::json rows = nlohmann::json::array();
+  auto add = [&](const std::string& method, int d1, int n, double tr, double te,
+                 const std::string& status, double gap, double secs) {
+    t.addRow({method, std::to_string(d1), std::to_string(n), percent(tr), percent(te), status,
+              std::isfinite(gap) ? percent(gap) : "-", fmt::format("{:.2f}", secs)});
+    rows.push_back({{"method", method}, {"d1", d1}, {"train_points", n}, {"train_acc", tr},
+                    {"test_acc", te}, {"status", status},
+                    {"gap", std::isfinite(gap) ? nlohmann::json(gap) : nlohmann::json(nullptr)},
+                    {"time_s", secs}});
+  };
+  for (bdnn::ThresholdMode mode : {bdnn::ThresholdMode::kLayer, bdnn::ThresholdMode::kZero}) {
+    bdnn::BdnnOptions o;
+    o.hidden = {25};
+    o.threshold = mode;
+    bdnn::HeuristicOptions ho;
+    ho.time_limit_s = 20.0;
+    const std::string label = mode == bdnn::ThresholdMode::kZero ? "BDNN0 heur." : "BDNN heur.";
+    ctx.log(fmt::format("bdnn: {} on {}", label, name));
+    const bdnn::HeuristicResult h = bdnn::trainHeuristic(split.train, o, ho);
+    add(label, 25, split.train.size(), h.train_eval.accuracy,
+        bdnn::evaluate(h.net, split.test, o.margin).accuracy, "heuristic", NAN, h.wall_s);
+  }
+  {
+    ctx.log(fmt::format("bdnn: ReLU baseline on {}", name));
+    Timer timer;
+    Rng rng(1);
+    nn::Network relu = train::makeMlp(split.train.features(), {25}, 2, /*bias=*/false, rng);
+    train::TrainOptions to;
+    to.epochs = 100;
+    to.batch_size = 32;
+    to.train_bias = false;
+    train::train(relu, split.train, nullptr, to);
+    add("ReLU (no bias)", 25, split.train.size(), train::evaluateAccuracy(relu, split.train),
+        train::evaluateAccuracy(relu, split.test), "adam 100 ep", NAN, timer.seconds());
+  }
+  {
+    const data::Dataset subset = split.train.head(40);
+    bdnn::BdnnOptions o;
+    o.hidden = {3};
+    ctx.log(fmt::format("bdnn: exact MILP on {} points ({} s limit)", subset.size(),
+                        ctx.options.milp_time_limit_s));
+    bdnn::ExactOptions ex = bdnn::exactWithLimit(ctx.options.milp_time_limit_s);
+    ex.start = bdnn::constantClassifier(subset, o);
+    const bdnn::ExactResult r = bdnn::trainExact(subset, o, ex);
+    std::string status = fmt::format("{}{}", mip::terminationName(r.termination),
+                                     r.limit != mip::Limit::kNone
+                                         ? fmt::format("/{}", mip::limitName(r.limit))
+                                         : "");
+    if (r.has_solution && !r.forward_check_ok) status += " (forward check FAILED)";
+    add("BDNN MILP", 3, subset.size(), r.has_solution ? r.train_eval.accuracy : NAN,
+        r.has_solution ? bdnn::evaluate(r.net, split.test, o.margin).accuracy : NAN, status, r.gap,
+        r.wall_s);
+  }
+  fmt::print("\n== bdnn ({} data set, 80/20 split seed 1; accuracy on the held-out 20%)\n",
+             name);
+  t.print();
+  ctx.finishPhase("bdnn", {{"dataset", name}, {"rows", rows}});
+}
 
 }  // namespace nnmip::cli
