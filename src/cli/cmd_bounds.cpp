@@ -279,7 +279,7 @@ void addBoundsCommands(CLI::App& app, GlobalOptions& g) {
                 "total seconds for lp/milp, spread over layers growing with depth");
   b->add_option("-o,--output", ba->output, "write the bounds as JSON");
   b->add_option("--compare", ba->compare, "two methods, e.g. lp,milp: both tables and the gap");
-  b->add_option("--lp-backend", ba->lp_backend, "clp (warm, default) or clp-cold");
+  b->add_option("--lp-backend", ba->lp_backend, "clp (default: restart per objective on wide LPs, warm otherwise), clp-warm, clp-restart, or clp-cold (rebuild per solve)");
   b->add_flag("--pure", ba->pure, "lp/milp seeded with interval bounds only (no symbolic)");
   b->callback([ba, &g] { runBounds(*ba, g); });
 
