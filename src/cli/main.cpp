@@ -25,8 +25,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);  // prints help/version or the usage error
-    return rc == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "nnmip: usage error: %s (see --help)\n", e.what());
+    return exitCodeFor(ErrorKind::kUsage);
   } catch (const Error& e) {
     std::fprintf(stderr, "nnmip: %s: %s\n", errorKindName(e.kind()), e.what());
     return exitCodeFor(e.kind());

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# End-to-end checks of the nnmip program: exit codes and one-line errors for bad input
+# (STYLE.md §2.3: 2 usage, 3 invalid input), no half-written output, and a small real run.
+# usage: cli_test.sh NNMIP_BINARY   (run from the project root)
+set -u
+NNMIP=$1
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+
+# expect CODE PATTERN -- command...: exit code CODE and stderr matching PATTERN on one line.
+expect() {
+  local code=$1 pattern=$2
+  shift 3
+  "$@" >"$TMP/out" 2>"$TMP/err"
+  local rc=$?
+  local lines
+  lines=$(grep -c . "$TMP/err")
+  if [ "$rc" -ne "$code" ] || ! grep -q -E "$pattern" "$TMP/err" || [ "$lines" -ne 1 ]; then
+    echo "FAIL: $* -> rc=$rc (want $code), stderr ($lines lines):"; cat "$TMP/err"
+    failures=$((failures + 1))
+  else
+    echo "ok:   $* -> $rc: $(cat "$TMP/err")"
+  fi
+}
+
+printf 'not an onnx file at all' >"$TMP/garbage.onnx"
+head -c 1000 ../shared/data/vnncomp/mnist_fc/onnx/mnist-net_256x2.onnx >"$TMP/truncated.onnx" 2>/dev/null \
+  || cp "$TMP/garbage.onnx" "$TMP/truncated.onnx"
+printf '0 1 2\n' >"$TMP/ref.txt"
+
+expect 3 "garbage.onnx" -- "$NNMIP" info "$TMP/garbage.onnx"
+expect 3 "truncated.onnx" -- "$NNMIP" info "$TMP/truncated.onnx"
+expect 3 "garbage.onnx" -- "$NNMIP" convert "$TMP/garbage.onnx" -o "$TMP/out.onnx"
+[ -e "$TMP/out.onnx" ] && { echo "FAIL: convert left an output file"; failures=$((failures + 1)); }
+expect 2 "unknown data set" -- "$NNMIP" train --dataset nosuchset --epochs 1
+expect 2 "usage error" -- "$NNMIP" nosuchcommand
+expect 2 "usage error.*network" -- "$NNMIP" bounds
+expect 3 "not a directory" -- "$NNMIP" --data-dir "$TMP/missing" run
+
+# A real run on data nnmip makes itself: train on the random set, then bounds and MPS export.
+if "$NNMIP" -q train --dataset random --arch 8x2 --epochs 3 --seed 1 -o "$TMP/net.onnx" >/dev/null 2>&1 \
+   && "$NNMIP" info "$TMP/net.onnx" >/dev/null 2>&1; then
+  echo "ok:   train + info on the random data set"
+  expect 3 "" -- "$NNMIP" bounds "$TMP/net.onnx" --method interval --domain "box:1,0"
+  expect 3 "" -- "$NNMIP" bounds "$TMP/net.onnx" --method interval --domain "box:0,nan"
+  if "$NNMIP" export-mps "$TMP/net.onnx" --domain "box:0,1" -o "$TMP/model.mps" >/dev/null 2>&1 \
+     && grep -q "^ROWS" "$TMP/model.mps"; then
+    echo "ok:   export-mps writes an MPS file"
+  else
+    echo "FAIL: export-mps"; failures=$((failures + 1))
+  fi
+else
+  echo "FAIL: train/info on the random data set"; failures=$((failures + 1))
+fi
+
+echo "$failures failure(s)"
+[ "$failures" -eq 0 ]
