@@ -12,24 +12,13 @@
 #include "bdnn/step_net.hpp"
 #include "core/rng.hpp"
 #include "support/tolerances.hpp"
+#include "support/tiny_data.hpp"
 
 namespace nnmip::bdnn {
 namespace {
 
 // n points, d features in [-1, 1] (generic coordinates, so no pre-activation is exactly 0 for
 // weights in {-1, 0, 1} unless all of them are 0), random labels 0..classes-1.
-data::Dataset randomData(int n, int d, int classes, uint64_t seed) {
-  Rng rng(seed);
-  data::Dataset ds;
-  ds.X.resize(n, d);
-  for (int i = 0; i < n; ++i) {
-    for (int l = 0; l < d; ++l) ds.X(i, l) = rng.uniform(-1.0, 1.0);
-    ds.y.push_back(static_cast<int>(rng.below(static_cast<uint64_t>(classes))));
-  }
-  ds.num_classes = classes;
-  return ds;
-}
-
 // Calls f on every matrix rows x cols with entries from `values`.
 void forEachMatrix(int rows, int cols, const std::vector<double>& values,
                    const std::function<void(const Mat&)>& f) {
@@ -129,7 +118,7 @@ TEST_P(ExhaustiveTest, MilpOptimumEqualsEnumeration) {
   const ExhaustiveCase& tc = GetParam();
   for (uint64_t seed = 1; seed <= 4; ++seed) {
     SCOPED_TRACE(seed);
-    const data::Dataset ds = randomData(tc.points, tc.features, tc.classes, seed);
+    const data::Dataset ds = support::randomLabelledData(tc.points, tc.features, tc.classes, seed);
     BdnnOptions o;
     o.hidden = {tc.hidden};
     o.weights = tc.domain;
@@ -177,7 +166,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(BdnnExact, ForwardPassMatchesMilpContinuous) {
   for (uint64_t seed = 1; seed <= 3; ++seed) {
     SCOPED_TRACE(seed);
-    data::Dataset ds = randomData(10, 3, 2, 100 + seed);
+    data::Dataset ds = support::randomLabelledData(10, 3, 2, 100 + seed);
     for (ThresholdMode mode : {ThresholdMode::kZero, ThresholdMode::kLayer, ThresholdMode::kNeuron}) {
       SCOPED_TRACE(thresholdModeName(mode));
       BdnnOptions o;
@@ -198,7 +187,7 @@ TEST(BdnnExact, ForwardPassMatchesMilpContinuous) {
 
 // Two hidden layers: the rows of layer 2 read u^{i,1} through s (the slides' typo corrected).
 TEST(BdnnExact, TwoHiddenLayersForwardCheck) {
-  const data::Dataset ds = randomData(8, 2, 2, 7);
+  const data::Dataset ds = support::randomLabelledData(8, 2, 2, 7);
   BdnnOptions o;
   o.hidden = {2, 2};
   const ExactResult r = trainExact(ds, o, exactWithLimit(5.0));
@@ -226,7 +215,7 @@ TEST(BdnnExact, XorIsLearnedExactly) {
 
 // A MIP start built from a network is feasible and reproduces that network's error count.
 TEST(BdnnExact, StartFromParamsIsFeasible) {
-  const data::Dataset ds = randomData(10, 3, 2, 11);
+  const data::Dataset ds = support::randomLabelledData(10, 3, 2, 11);
   BdnnOptions o;
   o.hidden = {2};
   o.threshold = ThresholdMode::kNeuron;
@@ -247,7 +236,7 @@ TEST(BdnnExact, StartFromParamsIsFeasible) {
 
 // Iterative data addition ends with a network evaluated on all points and a valid lower bound.
 TEST(BdnnExact, IterativeAdditionLowerBound) {
-  const data::Dataset ds = randomData(16, 2, 2, 5);
+  const data::Dataset ds = support::randomLabelledData(16, 2, 2, 5);
   BdnnOptions o;
   o.hidden = {2};
   o.weights = WeightDomain::kBinaryPm1;  // solves in well under a second

@@ -7,22 +7,10 @@
 #include "bdnn/heuristic.hpp"
 #include "core/rng.hpp"
 #include "support/tolerances.hpp"
+#include "support/tiny_data.hpp"
 
 namespace nnmip::bdnn {
 namespace {
-
-data::Dataset overlapData(int n, int d, uint64_t seed) {
-  Rng rng(seed);
-  data::Dataset ds;
-  ds.X.resize(n, d);
-  for (int i = 0; i < n; ++i) {
-    const int y = i % 2;
-    for (int l = 0; l < d; ++l) ds.X(i, l) = y == 0 ? rng.uniform(0.0, 0.6) : rng.uniform(0.4, 1.0);
-    ds.y.push_back(y);
-  }
-  ds.num_classes = 2;
-  return ds;
-}
 
 // A heuristic network without band points is a feasible MILP point, so its error count can never
 // be below the MILP's dual bound (rounded up), nor below a proved optimum.
@@ -30,7 +18,7 @@ TEST(BdnnHeuristic, NeverBelowMilpBound) {
   for (uint64_t seed = 1; seed <= 3; ++seed) {
     for (ThresholdMode mode : {ThresholdMode::kZero, ThresholdMode::kLayer, ThresholdMode::kNeuron}) {
       SCOPED_TRACE(::testing::Message() << "seed " << seed << " threshold " << thresholdModeName(mode));
-      const data::Dataset ds = overlapData(8, 2, seed);
+      const data::Dataset ds = support::overlapBoxesData(8, 2, seed);
       BdnnOptions o;
       o.hidden = {2};
       o.threshold = mode;
@@ -53,7 +41,7 @@ TEST(BdnnHeuristic, NeverBelowMilpBound) {
 
 // As a MIP start the heuristic's network is accepted: the MILP's incumbent is never worse.
 TEST(BdnnHeuristic, WarmStartNeverWorse) {
-  const data::Dataset ds = overlapData(20, 3, 4);
+  const data::Dataset ds = support::overlapBoxesData(20, 3, 4);
   BdnnOptions o;
   o.hidden = {3};
   o.threshold = ThresholdMode::kNeuron;

@@ -9,28 +9,16 @@
 #include "bdnn/robust.hpp"
 #include "core/rng.hpp"
 #include "support/tolerances.hpp"
+#include "support/tiny_data.hpp"
 
 namespace nnmip::bdnn {
 namespace {
-
-data::Dataset boxData(int n, int d, uint64_t seed) {
-  Rng rng(seed);
-  data::Dataset ds;
-  ds.X.resize(n, d);
-  for (int i = 0; i < n; ++i) {
-    const int y = i % 2;
-    for (int l = 0; l < d; ++l) ds.X(i, l) = y == 0 ? rng.uniform(0.0, 0.6) : rng.uniform(0.4, 1.0);
-    ds.y.push_back(y);
-  }
-  ds.num_classes = 2;
-  return ds;
-}
 
 // Every training point the robust MILP counts as correct keeps its label under every sampled
 // perturbation with ||delta||_inf <= r (random and corner points of the box).
 TEST(BdnnRobust, GuaranteeHoldsUnderSampledPerturbations) {
   const double r = 0.05;
-  const data::Dataset ds = boxData(10, 2, 1);
+  const data::Dataset ds = support::overlapBoxesData(10, 2, 1);
   BdnnOptions o;
   o.hidden = {2};
   o.threshold = ThresholdMode::kNeuron;
@@ -63,7 +51,7 @@ TEST(BdnnRobust, GuaranteeHoldsUnderSampledPerturbations) {
 
 // Worst-case accuracy <= random-perturbation accuracy bounds; attacks found are real.
 TEST(BdnnRobust, WorstCaseBelowRandom) {
-  const data::Dataset ds = boxData(40, 3, 2);
+  const data::Dataset ds = support::overlapBoxesData(40, 3, 2);
   BdnnOptions o;
   o.hidden = {4};
   o.threshold = ThresholdMode::kNeuron;
@@ -85,7 +73,7 @@ TEST(BdnnRobust, WorstCaseBelowRandom) {
 // guaranteed, so only the stability certificate of correctly fitted points is checked).
 TEST(BdnnRobust, RobustHeuristicCertifiesFittedPoints) {
   const double r = 0.05;
-  const data::Dataset ds = boxData(40, 3, 3);
+  const data::Dataset ds = support::overlapBoxesData(40, 3, 3);
   BdnnOptions o;
   o.hidden = {4};
   o.threshold = ThresholdMode::kNeuron;

@@ -10,6 +10,7 @@
 #include "core/rng.hpp"
 #include "nn/forward.hpp"
 #include "support/tolerances.hpp"
+#include "support/tiny_data.hpp"
 
 namespace nnmip::bdnn {
 namespace {
@@ -23,18 +24,6 @@ data::Dataset regressionData(int n, int d, uint64_t seed) {
     for (int l = 0; l < d; ++l) ds.X(i, l) = rng.uniform(-1.0, 1.0);
     ds.target(i) = ds.X(i, 0) > 0 ? 1.0 + rng.uniform(-0.2, 0.2) : rng.uniform(-0.2, 0.2);
   }
-  return ds;
-}
-
-data::Dataset classData(int n, int d, int classes, uint64_t seed) {
-  Rng rng(seed);
-  data::Dataset ds;
-  ds.X.resize(n, d);
-  for (int i = 0; i < n; ++i) {
-    for (int l = 0; l < d; ++l) ds.X(i, l) = rng.uniform(-1.0, 1.0);
-    ds.y.push_back(static_cast<int>(rng.below(static_cast<uint64_t>(classes))));
-  }
-  ds.num_classes = classes;
   return ds;
 }
 
@@ -69,7 +58,7 @@ INSTANTIATE_TEST_SUITE_P(Bdnn, RegressionLossTest,
 
 // objective = errors + rho * ||W||_1 at the returned network.
 TEST(BdnnVariants, L1PenaltyInObjective) {
-  const data::Dataset ds = classData(8, 2, 2, 5);
+  const data::Dataset ds = support::randomLabelledData(8, 2, 2, 5);
   BdnnOptions o;
   o.hidden = {2};
   o.threshold = ThresholdMode::kNeuron;
@@ -84,7 +73,7 @@ TEST(BdnnVariants, L1PenaltyInObjective) {
 
 // At most K nonzero weights; the forward pass still matches.
 TEST(BdnnVariants, SparsityLimit) {
-  const data::Dataset ds = classData(8, 3, 2, 6);
+  const data::Dataset ds = support::randomLabelledData(8, 3, 2, 6);
   BdnnOptions o;
   o.hidden = {2};
   o.threshold = ThresholdMode::kNeuron;
@@ -100,7 +89,7 @@ TEST(BdnnVariants, SparsityLimit) {
 // Staircase activation {0, 1, 2} with steps at lambda and lambda + 0.5: the expanded network's
 // forward pass reproduces the MILP's error count.
 TEST(BdnnVariants, StaircaseActivation) {
-  const data::Dataset ds = classData(8, 2, 2, 8);
+  const data::Dataset ds = support::randomLabelledData(8, 2, 2, 8);
   BdnnOptions o;
   o.hidden = {2};
   o.activation = HiddenActivation::staircase({0.0, 1.0, 2.0}, {0.0, 0.5});
@@ -129,7 +118,7 @@ TEST(BdnnVariants, StaircaseExpansionValues) {
 }
 
 TEST(BdnnVariants, MulticlassForwardCheck) {
-  const data::Dataset ds = classData(9, 2, 3, 9);
+  const data::Dataset ds = support::randomLabelledData(9, 2, 3, 9);
   BdnnOptions o;
   o.hidden = {2};
   o.output = OutputMode::kArgmax;
@@ -141,7 +130,7 @@ TEST(BdnnVariants, MulticlassForwardCheck) {
 }
 
 TEST(BdnnVariants, SaveLoadRoundTrip) {
-  const data::Dataset ds = classData(8, 2, 2, 10);
+  const data::Dataset ds = support::randomLabelledData(8, 2, 2, 10);
   BdnnOptions o;
   o.hidden = {2};
   o.threshold = ThresholdMode::kNeuron;
