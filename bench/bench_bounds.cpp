@@ -13,18 +13,11 @@
 #include "bounds/bounder.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/onnx_io.hpp"
+#include "bench_util.hpp"
 
 using namespace nnmip;
 
 namespace {
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string x;
-  while (std::getline(ss, x, ',')) out.push_back(x);
-  return out;
-}
-
 std::string perLayer(const std::vector<bounds::LayerStats>& st, long bounds::LayerStats::*f) {
   std::string s = "[";
   for (size_t i = 0; i < st.size(); ++i) s += fmt::format("{}{}", i ? "," : "", st[i].*f);
@@ -65,13 +58,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (a == "--seeds" && i + 1 < argc) {
-      seeds = split(argv[++i]);
+      seeds = bench::splitList(argv[++i]);
     } else if (a == "--nets" && i + 1 < argc) {
-      nets = split(argv[++i]);
+      nets = bench::splitList(argv[++i]);
     } else if (a == "--props" && i + 1 < argc) {
-      props = split(argv[++i]);
+      props = bench::splitList(argv[++i]);
     } else if (a == "--backends" && i + 1 < argc) {
-      backends = split(argv[++i]);
+      backends = bench::splitList(argv[++i]);
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "unknown option %s\n%s", a.c_str(), kUsage);
       return 2;
@@ -85,9 +78,7 @@ int main(int argc, char** argv) {
     for (const std::string& p : props) {
       const data::VnnlibProperty prop =
           data::readVnnlib(fmt::format("{}/vnncomp/mnist_fc/vnnlib/{}.vnnlib", data_dir, p));
-      const bounds::Box box(
-          Eigen::Map<const bounds::Vec>(prop.input_lo.data(), static_cast<long>(prop.input_lo.size())),
-          Eigen::Map<const bounds::Vec>(prop.input_hi.data(), static_cast<long>(prop.input_hi.size())));
+      const bounds::Box box(prop.input_lo, prop.input_hi);
       bounds::BoundsOptions sym;
       sym.method = bounds::Method::kSymbolic;
       const bounds::BoundsResult s = bounds::computeBounds(net, box, sym);

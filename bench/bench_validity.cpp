@@ -30,6 +30,7 @@
 #include "data/vnnlib.hpp"
 #include "nn/forward.hpp"
 #include "nn/onnx_io.hpp"
+#include "bench_util.hpp"
 
 using namespace nnmip;
 using Mat = Eigen::MatrixXd;
@@ -38,14 +39,6 @@ using Vec = Eigen::VectorXd;
 namespace {
 
 constexpr double kTol = 1e-9;
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string x;
-  while (std::getline(ss, x, ',')) out.push_back(x);
-  return out;
-}
 
 enum class Kind { kUniform, kVertex, kAttack };
 const char* kindName(Kind k) {
@@ -253,9 +246,7 @@ void runCase(Case& c, const std::vector<std::string>& tiers, long samples, int c
 }
 
 bounds::Box boxOf(const data::VnnlibProperty& p) {
-  return bounds::Box(
-      Eigen::Map<const Vec>(p.input_lo.data(), static_cast<long>(p.input_lo.size())),
-      Eigen::Map<const Vec>(p.input_hi.data(), static_cast<long>(p.input_hi.size())));
+  return bounds::Box(p.input_lo, p.input_hi);
 }
 
 }  // namespace
@@ -291,9 +282,9 @@ int main(int argc, char** argv) {
     } else if (a == "--net" && has) {
       net200 = argv[++i];
     } else if (a == "--cases" && has) {
-      cases = split(argv[++i]);
+      cases = bench::splitList(argv[++i]);
     } else if (a == "--tiers" && has) {
-      tiers = split(argv[++i]);
+      tiers = bench::splitList(argv[++i]);
     } else if (a == "--samples" && has) {
       samples = std::stol(argv[++i]);
     } else if (a == "--milp-time-limit" && has) {

@@ -98,8 +98,7 @@ bounds::Box parseDomain(const std::string& spec, int n, const GlobalOptions& g) 
                            parseNumber(rest.substr(comma + 1), "linf radius"));
   } else if (kind == "vnnlib") {
     const data::VnnlibProperty p = data::readVnnlib(rest);
-    box.lo = Eigen::Map<const bounds::Vec>(p.input_lo.data(), static_cast<long>(p.input_lo.size()));
-    box.hi = Eigen::Map<const bounds::Vec>(p.input_hi.data(), static_cast<long>(p.input_hi.size()));
+    box = bounds::Box(p.input_lo, p.input_hi, fmt::format("domain '{}'", spec));
   } else if (kind == "neighbours" || kind == "neighbors") {
     auto parts = splitComma(rest);
     if (parts.empty()) fail(ErrorKind::kInvalidInput, "domain '{}': missing REF", spec);

@@ -115,11 +115,7 @@ void runBoundsPhase(RunContext& ctx) {
     const auto prop = *ctx.data_dir / "vnncomp" / "mnist_fc" / "vnnlib" / "prop_0_0.03.vnnlib";
     if (std::filesystem::exists(prop)) {
       const data::VnnlibProperty p = data::readVnnlib(prop.string());
-      box = bounds::Box(Eigen::Map<const Eigen::VectorXd>(p.input_lo.data(),
-                                                           static_cast<Eigen::Index>(p.input_lo.size())),
-                        Eigen::Map<const Eigen::VectorXd>(p.input_hi.data(),
-                                                          static_cast<Eigen::Index>(p.input_hi.size())),
-                        prop.string());
+      box = bounds::Box(p.input_lo, p.input_hi, prop.string());
       domain = "box of prop_0_0.03.vnnlib";
     }
   }

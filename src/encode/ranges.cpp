@@ -11,6 +11,11 @@ Box::Box(Vec lo_in, Vec hi_in, const std::string& origin)
   validate(origin);
 }
 
+Box::Box(const std::vector<double>& lo_in, const std::vector<double>& hi_in,
+         const std::string& origin)
+    : Box(Eigen::Map<const Vec>(lo_in.data(), static_cast<Eigen::Index>(lo_in.size())),
+          Eigen::Map<const Vec>(hi_in.data(), static_cast<Eigen::Index>(hi_in.size())), origin) {}
+
 Box Box::uniform(int n, double lo, double hi) {
   if (n <= 0) fail(ErrorKind::kInvalidInput, "box: size must be positive, got {}", n);
   return Box(Vec::Constant(n, lo), Vec::Constant(n, hi));

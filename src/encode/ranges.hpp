@@ -22,6 +22,9 @@ struct Box {
 
   Box() = default;
   Box(Vec lo_in, Vec hi_in, const std::string& origin = "box");
+  // From plain vectors (e.g. a VNN-LIB property's input_lo / input_hi); validated the same way.
+  Box(const std::vector<double>& lo_in, const std::vector<double>& hi_in,
+      const std::string& origin = "box");
   static Box uniform(int n, double lo, double hi);
 
   int size() const { return static_cast<int>(lo.size()); }

@@ -50,8 +50,7 @@ class MnistReference : public ::testing::Test {
     net_ = nn::readOnnx(support::sharedPath("vnncomp/mnist_fc/onnx/mnist-net_256x2.onnx"));
     const data::VnnlibProperty p =
         data::readVnnlib(support::sharedPath("vnncomp/mnist_fc/vnnlib/prop_0_0.05.vnnlib"));
-    box_ = Box(Eigen::Map<const Vec>(p.input_lo.data(), static_cast<long>(p.input_lo.size())),
-               Eigen::Map<const Vec>(p.input_hi.data(), static_cast<long>(p.input_hi.size())));
+    box_ = Box(p.input_lo, p.input_hi);
     ref_ = readReference(
         support::sharedPath("reference_bounds/mnist-net_256x2__prop_0_0.05.csv"), net_);
   }
