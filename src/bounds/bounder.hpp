@@ -23,5 +23,8 @@ struct BoundsOptions {
 // step activations.
 BoundsResult computeBounds(const nn::Network& net, const Box& box, const BoundsOptions& options,
                            const Callbacks& callbacks = {});
+// Over a Domain: every tier honours the box and the splits; lp and milp also the side rows.
+BoundsResult computeBounds(const nn::Network& net, const encode::Domain& domain,
+                           const BoundsOptions& options, const Callbacks& callbacks = {});
 
 }  // namespace nnmip::bounds

@@ -8,6 +8,7 @@
 // `prior` (optional, same network and box) is intersected in at every layer, so a tier never
 // returns anything looser than bounds already known.
 #include "bounds/layer_bounds.hpp"
+#include "encode/domain.hpp"
 #include "encode/ranges.hpp"
 #include "nn/network.hpp"
 
@@ -19,6 +20,14 @@ NetworkBounds computeNaive(const nn::Network& net, const Box& box);
 NetworkBounds computeInterval(const nn::Network& net, const Box& box,
                               const NetworkBounds* prior = nullptr);
 NetworkBounds computeSymbolic(const nn::Network& net, const Box& box,
+                              const NetworkBounds* prior = nullptr);
+
+// Over a Domain: the box and the splits (a split neuron's range is clamped at 0 after its layer
+// is bounded; a range emptied by a split sets NetworkBounds::empty). Side rows are ignored, which
+// is valid but looser.
+NetworkBounds computeInterval(const nn::Network& net, const encode::Domain& domain,
+                              const NetworkBounds* prior = nullptr);
+NetworkBounds computeSymbolic(const nn::Network& net, const encode::Domain& domain,
                               const NetworkBounds* prior = nullptr);
 
 // Interval propagation of one layer from bounds on its input h (used by every tier).

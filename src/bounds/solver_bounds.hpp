@@ -33,6 +33,7 @@
 
 #include "bounds/layer_bounds.hpp"
 #include "core/callbacks.hpp"
+#include "encode/domain.hpp"
 #include "nn/network.hpp"
 
 namespace nnmip::bounds {
@@ -74,6 +75,15 @@ BoundsResult computeLpBounds(const nn::Network& net, const NetworkBounds& prior,
                              const SolverBoundsOptions& options = {},
                              const Callbacks& callbacks = {});
 BoundsResult computeMilpBounds(const nn::Network& net, const NetworkBounds& prior,
+                               const SolverBoundsOptions& options = {},
+                               const Callbacks& callbacks = {});
+// Over a Domain (every part honoured: splits and side rows are rows of each layer's model);
+// `prior` must be valid over the domain. An infeasible LP sets bounds.empty.
+BoundsResult computeLpBounds(const nn::Network& net, const encode::Domain& domain,
+                             const NetworkBounds& prior, const SolverBoundsOptions& options = {},
+                             const Callbacks& callbacks = {});
+BoundsResult computeMilpBounds(const nn::Network& net, const encode::Domain& domain,
+                               const NetworkBounds& prior,
                                const SolverBoundsOptions& options = {},
                                const Callbacks& callbacks = {});
 

@@ -50,6 +50,9 @@ struct NetworkBounds {
   Box input;
   std::vector<LayerBounds> layers;
   std::string method;  // the tier that produced them ("interval", "lp", ...)
+  // The domain the bounds were computed over was proved empty (a split contradicts the bounds,
+  // or an LP over it is infeasible): no input exists, and the layer bounds mean nothing.
+  bool empty = false;
 
   int numLayers() const { return static_cast<int>(layers.size()); }
 };

@@ -6,6 +6,7 @@
 // layouts are normalised to this when a file is read.
 #include <Eigen/Dense>
 
+#include <compare>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,7 @@ struct NeuronId {
   int layer = -1;
   int index = -1;
   friend bool operator==(const NeuronId&, const NeuronId&) = default;
+  friend auto operator<=>(const NeuronId&, const NeuronId&) = default;
 };
 
 class Network {

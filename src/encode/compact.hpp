@@ -1,0 +1,70 @@
+#pragma once
+// The compact formulation of a ReLU network over a Domain: the model the bound tiers, the
+// verifier and linear objectives solve.
+//
+// Stably active and linear neurons get no column: their output is kept as an affine expression
+// of the model's columns (the inputs and the outputs h of unstable neurons); stably inactive
+// ones are 0. An unstable neuron (L < 0 < U) gets its output h in [0, U] and
+//   LP (relax):  h >= a,  h <= U (a - L) / (U - L)                   (the triangle)
+//   MILP:        h >= a,  h <= U z,  h - a <= -L (1 - z),  z binary   (big-M, hbar = h - a)
+// The triangle is the projection of the big-M LP relaxation (z in [0,1]) onto (a, h), so LP
+// optima equal those of the thesis's full model (encodeNetwork) over the same bounds; the
+// compact form only drops the equality rows and columns simplex would otherwise carry.
+//
+// Domain parts: the box gives the input columns' bounds; a split neuron gets its phase as a
+// row (inactive: a <= 0 and h = 0; active: a >= 0 and h = a), since bounds computed without
+// the split do not imply it; input rows are rows over the input columns; output rows are rows
+// over the affine expressions of the outputs (so they need every layer encoded). Bounds of
+// neurons that are stable without a split are implied by their validity over the domain and get
+// no row.
+#include <vector>
+
+#include "encode/domain.hpp"
+#include "encode/ranges.hpp"
+#include "mip/model.hpp"
+#include "nn/network.hpp"
+
+namespace nnmip::encode {
+
+// constant + sum terms (over the columns of one model).
+struct AffineExpr {
+  std::vector<mip::Term> terms;
+  double constant = 0.0;
+};
+
+struct CompactOptions {
+  bool relax = true;    // LP relaxation (triangles) or MILP (big-M binaries)
+  int num_layers = -1;  // encode the activations of layers [0, num_layers); -1: every layer
+};
+
+struct CompactEncoding {
+  mip::Model model;
+  std::vector<mip::Var> inputs;
+  struct Unstable {
+    nn::NeuronId id;
+    mip::Var h;
+    mip::Var z;  // invalid in the LP relaxation
+  };
+  std::vector<Unstable> unstable;
+  // pre[l][j]: the pre-activation of neuron j of layer l as an affine expression, for every
+  // layer l <= num_layers encoded (the layer after the last encoded one included, when it
+  // exists), so its bounds can be solved as objectives of this model.
+  std::vector<std::vector<AffineExpr>> pre;
+  // The network outputs y when every layer is encoded (empty otherwise).
+  std::vector<AffineExpr> outputs;
+  int num_layers = 0;
+
+  // A point of `model` (one value per column) from the forward pass of x; feasible when x lies
+  // in the domain the encoding was built over.
+  std::vector<double> pointFromInput(const nn::Network& net, const Vec& x) const;
+  // The input part of a model point.
+  Vec inputOf(const std::vector<double>& point) const;
+};
+
+// Encodes `net` over `domain` with pre-activation bounds `bounds` (valid over the domain; split
+// neurons' bounds are clamped here). Output rows need num_layers = -1 (every layer). Throws
+// Error{kInvalidInput} on shape mismatches, Error{kUnsupported} as Domain::validate does.
+CompactEncoding encodeCompact(const nn::Network& net, const Domain& domain,
+                              const NetworkBounds& bounds, const CompactOptions& options = {});
+
+}  // namespace nnmip::encode
