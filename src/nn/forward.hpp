@@ -28,7 +28,19 @@ struct BatchTrace {
 };
 BatchTrace forwardBatchTrace(const Network& net, const Mat& X);
 
-// Class predicted for each row of X (argmax of the output; ties to the lowest index).
-std::vector<int> predictClasses(const Network& net, const Mat& X);
+// The predicted-class rule, the one definition every module uses. y is the network's output
+// (the post-activation of `last`, its last layer):
+//   several outputs           argmax of y, ties to the lowest index (the same class for a
+//                             softmax output and for its logits);
+//   one kIdentity output      1 iff y >= 0 (a logit: sigmoid(y) >= 1/2), else 0;
+//   one kStep output          1 iff y == gamma (the step's upper level), else 0.
+// One kRelu or kSoftmax output has no class rule: Error{kUnsupported}.
+int predictedClass(const DenseLayer& last, const Vec& y);
+// The rule for each row of Y (n_samples x n_outputs, as forwardBatch returns it).
+std::vector<int> predictedClasses(const DenseLayer& last, const Mat& Y);
+
+// Class predicted for each row of X: forward pass, then the rule above. Rows are evaluated in
+// fixed chunks of 2048 on up to `threads` threads (the result does not depend on `threads`).
+std::vector<int> predictClasses(const Network& net, const Mat& X, int threads = 1);
 
 }  // namespace nnmip::nn

@@ -106,6 +106,83 @@ TEST(Forward, PredictClassesTiesToLowestIndex) {
   EXPECT_EQ(predictClasses(net, X), (std::vector<int>{1, 0, 2}));
 }
 
+// The predicted-class rule, branch by branch. A rule that took argmax for one output would
+// give class 0 everywhere; one that thresholded a step output at 0 (beta = -1 is below 0,
+// gamma = 2 above) or at 0.5 would disagree on the rows marked below.
+TEST(PredictedClass, ArgmaxForSeveralOutputsTiesToLowestIndex) {
+  DenseLayer last;
+  last.weight = Mat::Identity(3, 3);
+  last.bias = Vec::Zero(3);
+  EXPECT_EQ(predictedClass(last, (Vec(3) << 1, 2, 2).finished()), 1);
+  EXPECT_EQ(predictedClass(last, (Vec(3) << 5, 5, 0).finished()), 0);
+  EXPECT_EQ(predictedClass(last, (Vec(3) << -3, -2, -1).finished()), 2);
+  last.activation = Activation::kSoftmax;  // probabilities: same rule
+  EXPECT_EQ(predictedClass(last, (Vec(3) << 0.2, 0.2, 0.6).finished()), 2);
+}
+
+TEST(PredictedClass, OneIdentityOutputIsClassOneIffLogitIsNonNegative) {
+  DenseLayer last;
+  last.weight = Mat::Ones(1, 2);
+  last.bias = Vec::Zero(1);
+  const Mat Y = (Mat(5, 1) << -0.75, 0.0, 1e-300, -1e-300, 3.0).finished();
+  EXPECT_EQ(predictedClasses(last, Y), (std::vector<int>{0, 1, 1, 0, 1}));
+  EXPECT_EQ(predictedClass(last, Y.row(1).transpose()), 1);
+}
+
+TEST(PredictedClass, OneStepOutputIsClassOneIffOutputEqualsGamma) {
+  DenseLayer last;
+  last.weight = Mat::Ones(1, 2);
+  last.bias = Vec::Zero(1);
+  last.activation = Activation::kStep;
+  last.step.lambda = Vec::Constant(1, 0.5);
+  last.step.beta = -1;
+  last.step.gamma = 2;
+  // beta (-1) -> 0; gamma (2) -> 1; 0.7 is neither (a threshold at 0 or 0.5 would say 1).
+  const Mat Y = (Mat(3, 1) << -1.0, 2.0, 0.7).finished();
+  EXPECT_EQ(predictedClasses(last, Y), (std::vector<int>{0, 1, 0}));
+  // Through a whole network: tinyNet with its output turned into a step at lambda = 0.
+  Network net = tinyNet();
+  DenseLayer& out = net.mutableLayers().back();
+  out.activation = Activation::kStep;
+  out.step.lambda = Vec::Constant(1, -1.0);  // y = -0.75 >= -1 -> gamma
+  out.step.beta = 0;
+  out.step.gamma = 1;
+  const Mat X = (Mat(1, 2) << 2, 1).finished();
+  EXPECT_EQ(predictClasses(net, X), (std::vector<int>{1}));
+  out.step.lambda = Vec::Constant(1, 0.0);  // -0.75 < 0 -> beta
+  EXPECT_EQ(predictClasses(net, X), (std::vector<int>{0}));
+}
+
+TEST(PredictedClass, OneReluOrSoftmaxOutputIsRefused) {
+  DenseLayer last;
+  last.weight = Mat::Ones(1, 2);
+  last.bias = Vec::Zero(1);
+  last.activation = Activation::kRelu;
+  EXPECT_THROW(predictedClass(last, Vec::Zero(1)), Error);
+  last.activation = Activation::kSoftmax;
+  EXPECT_THROW(predictedClasses(last, Mat::Ones(2, 1)), Error);
+}
+
+// tinyNet's identity output is -0.75 at (2, 1): class 0; the chunked, threaded batch path
+// agrees with the single-sample rule on 5000 rows (three chunks of 2048).
+TEST(PredictedClass, BatchedAndThreadedAgreeWithSingle) {
+  const Network net = tinyNet();
+  EXPECT_EQ(predictClasses(net, (Mat(1, 2) << 2, 1).finished()), (std::vector<int>{0}));
+  Rng rng(5);
+  Mat X(5000, 2);
+  for (Eigen::Index i = 0; i < X.size(); ++i) X.data()[i] = rng.uniform(-3, 3);
+  const std::vector<int> one = predictClasses(net, X, 1);
+  EXPECT_EQ(predictClasses(net, X, 3), one);
+  long ones = 0;
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    const int c = predictedClass(net.layers().back(), forward(net, X.row(i).transpose()));
+    EXPECT_EQ(one[static_cast<size_t>(i)], c) << "row " << i;
+    ones += c;
+  }
+  EXPECT_GT(ones, 0);
+  EXPECT_LT(ones, 5000);
+}
+
 TEST(Forward, SizeMismatchThrows) { EXPECT_THROW(forward(tinyNet(), Vec::Zero(3)), Error); }
 
 }  // namespace
