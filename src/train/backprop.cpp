@@ -1,6 +1,7 @@
 #include "train/backprop.hpp"
 
 #include "core/error.hpp"
+#include "nn/forward.hpp"
 
 namespace nnmip::train {
 
@@ -59,18 +60,10 @@ double dataLossSum(const nn::Network& net, const Eigen::Ref<const Mat>& X,
   }
   const Mat& logits = post.back();
   if (correct) {
+    // The logits of an identity or softmax output give the same class as its output.
+    const std::vector<int> predicted = nn::predictedClasses(net.layers().back(), logits);
     long c = 0;
-    for (Eigen::Index i = 0; i < logits.rows(); ++i) {
-      int predicted = 0;
-      if (logits.cols() == 1) {
-        predicted = logits(i, 0) >= 0.0 ? 1 : 0;
-      } else {
-        Eigen::Index best = 0;
-        logits.row(i).maxCoeff(&best);
-        predicted = static_cast<int>(best);
-      }
-      c += predicted == labels[static_cast<size_t>(i)];
-    }
+    for (size_t i = 0; i < predicted.size(); ++i) c += predicted[i] == labels[i];
     *correct = c;
   }
   if (!grad) return lossSum(loss, logits, labels, scale, nullptr);

@@ -31,7 +31,7 @@ void checkTrainable(const nn::Network& net);
 
 // Sum over rows of the data loss (no penalty). When grad is non-null it is overwritten with
 // scale * d(sum)/d(parameters) (shapes as zerosLike). When correct is non-null it receives the
-// number of rows classified correctly (argmax, or logit >= 0 for one output).
+// number of rows classified correctly (nn::predictedClass on the logits).
 double dataLossSum(const nn::Network& net, const Eigen::Ref<const Mat>& X,
                    std::span<const int> labels, LossKind loss, double scale, Gradients* grad,
                    long* correct = nullptr);

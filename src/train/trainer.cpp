@@ -5,44 +5,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <exception>
 #include <fstream>
-#include <thread>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
 #include "nn/forward.hpp"
 
 namespace nnmip::train {
 namespace {
-
-// Runs task(i) for i in [0, n): worker w takes i = w, w + workers, ... The caller's thread is
-// worker 0. The first exception (lowest worker) is rethrown after all workers finish.
-template <typename Task>
-void parallelFor(int n, int threads, const Task& task) {
-  const int workers = std::max(1, std::min(threads, n));
-  if (workers == 1) {
-    for (int i = 0; i < n; ++i) task(i);
-    return;
-  }
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
-  auto run = [&](int w) {
-    try {
-      for (int i = w; i < n; i += workers) task(i);
-    } catch (...) {
-      errors[static_cast<size_t>(w)] = std::current_exception();
-    }
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(static_cast<size_t>(workers - 1));
-  for (int w = 1; w < workers; ++w) pool.emplace_back(run, w);
-  run(0);
-  for (auto& t : pool) t.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
-}
 
 uint64_t splitmix64(uint64_t x) {
   x += 0x9E3779B97F4A7C15ULL;
@@ -59,34 +31,9 @@ uint64_t epochSeed(uint64_t seed, int epoch) {
   return splitmix64(splitmix64(seed) ^ static_cast<uint64_t>(epoch));
 }
 
-std::vector<int> predictLabels(const nn::Network& net, const Mat& X, int threads) {
-  constexpr Eigen::Index kRows = 2048;
-  const Eigen::Index n = X.rows();
-  std::vector<int> out(static_cast<size_t>(n));
-  const int chunks = static_cast<int>((n + kRows - 1) / kRows);
-  parallelFor(chunks, threads, [&](int c) {
-    const Eigen::Index begin = c * kRows;
-    const Eigen::Index len = std::min(kRows, n - begin);
-    // The generic forward pass (any activation); a softmax output has the logits' argmax.
-    const Mat h = nn::forwardBatch(net, X.middleRows(begin, len));
-    for (Eigen::Index i = 0; i < len; ++i) {
-      int label = 0;
-      if (h.cols() == 1) {
-        label = h(i, 0) >= 0.0 ? 1 : 0;
-      } else {
-        Eigen::Index best = 0;
-        h.row(i).maxCoeff(&best);
-        label = static_cast<int>(best);
-      }
-      out[static_cast<size_t>(begin + i)] = label;
-    }
-  });
-  return out;
-}
-
 double evaluateAccuracy(const nn::Network& net, const data::Dataset& set, int threads) {
   if (set.size() == 0) return std::numeric_limits<double>::quiet_NaN();
-  return data::accuracy(predictLabels(net, set.X, threads), set.y);
+  return data::accuracy(nn::predictClasses(net, set.X, threads), set.y);
 }
 
 void checkDatasetFits(const nn::Network& net, const data::Dataset& set, LossKind loss) {

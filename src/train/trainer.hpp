@@ -50,10 +50,7 @@ struct TrainResult {
 // Seed of epoch e's shuffle (splitmix64 of seed and e).
 uint64_t epochSeed(uint64_t seed, int epoch);
 
-// Predicted class per row: argmax of the outputs (ties to the lowest index); for a network
-// with a single output, 1 when the logit is >= 0, else 0. Any activation (step layers too);
-// rows are evaluated in fixed chunks of 2048 on up to `threads` threads.
-std::vector<int> predictLabels(const nn::Network& net, const Mat& X, int threads = 1);
+// Share of rows whose nn::predictClasses class equals the label (NaN for an empty set).
 double evaluateAccuracy(const nn::Network& net, const data::Dataset& set, int threads = 1);
 
 // Checks that the data set's labels fit the network's outputs (Error{kInvalidInput}).
