@@ -1,6 +1,7 @@
 #include "train/trainer.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -153,7 +154,7 @@ EpochStats Trainer::runEpoch(const data::Dataset& train, const data::Dataset* va
     seen += len;
     ++done;
     ProgressEvent ev;
-    ev.phase = "train";
+    ev.phase = fmt::format("epoch {}/{}", epoch, options_.epochs);
     ev.elapsed_s = timer.seconds();
     ev.incumbent = data_sum / static_cast<double>(done);
     ev.done = b + 1;
@@ -297,20 +298,50 @@ void Trainer::loadCheckpoint(const std::filesystem::path& path) {
 
 TrainResult train(nn::Network& net, const data::Dataset& train_set, const data::Dataset* val,
                   const TrainOptions& options, const Callbacks& callbacks) {
+  return trainWithCheckpoints(net, train_set, val, options, CheckpointOptions{}, callbacks);
+}
+
+TrainResult trainWithCheckpoints(nn::Network& net, const data::Dataset& train_set,
+                                 const data::Dataset* val, const TrainOptions& options,
+                                 const CheckpointOptions& checkpoint,
+                                 const Callbacks& callbacks) {
   Timer timer;
   Trainer trainer(net, options);
   TrainResult result;
-  for (int e = 0; e < options.epochs; ++e) {
-    EpochStats s = trainer.runEpoch(train_set, val, callbacks);
-    const bool complete = s.complete;
-    result.epochs.push_back(s);
-    if (!complete || callbacks.stopRequested()) {
+  if (checkpoint.resume) {
+    NNMIP_CHECK(!checkpoint.path.empty(), "resume needs a checkpoint path");
+    if (std::filesystem::exists(checkpoint.path)) {
+      trainer.loadCheckpoint(checkpoint.path);
+      result.resumed_epochs = trainer.completedEpochs();
+      callbacks.log(Level::kInfo, fmt::format("resumed from {} after epoch {}",
+                                              checkpoint.path.string(), result.resumed_epochs));
+    } else {
+      callbacks.log(Level::kInfo, fmt::format("no checkpoint {}, starting from scratch",
+                                              checkpoint.path.string()));
+    }
+  }
+  while (trainer.completedEpochs() < options.epochs) {
+    result.epochs.push_back(trainer.runEpoch(train_set, val, callbacks));
+    if (!result.epochs.back().complete || callbacks.stopRequested()) {
       result.stopped = true;
       break;
     }
+    if (!checkpoint.path.empty()) trainer.saveCheckpoint(checkpoint.path);
   }
+  result.completed_epochs = trainer.completedEpochs();
   result.seconds = timer.seconds();
   return result;
+}
+
+void to_json(nlohmann::json& j, const EpochStats& s) {
+  j = nlohmann::json{{"epoch", s.epoch},
+                     {"loss", s.loss},
+                     {"data_loss", s.data_loss},
+                     {"train_accuracy", s.train_accuracy},
+                     {"val_accuracy", std::isnan(s.val_accuracy) ? nlohmann::json(nullptr)
+                                                                 : nlohmann::json(s.val_accuracy)},
+                     {"seconds", s.seconds},
+                     {"complete", s.complete}};
 }
 
 }  // namespace nnmip::train

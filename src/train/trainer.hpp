@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <nlohmann/json_fwd.hpp>
 #include <vector>
 
 #include "core/callbacks.hpp"
@@ -41,10 +42,22 @@ struct EpochStats {
   bool complete = true;         // false when should_stop interrupted the epoch
 };
 
+// JSON of one epoch's statistics: {"epoch", "loss", "data_loss", "train_accuracy",
+// "val_accuracy" (null without validation set), "seconds", "complete"}.
+void to_json(nlohmann::json& j, const EpochStats& s);
+
 struct TrainResult {
-  std::vector<EpochStats> epochs;
+  std::vector<EpochStats> epochs;  // the epochs this call ran (not those a checkpoint held)
   double seconds = 0;
-  bool stopped = false;  // should_stop was honoured
+  bool stopped = false;      // should_stop was honoured
+  int completed_epochs = 0;  // complete epochs of the network, resumed ones included
+  int resumed_epochs = 0;    // complete epochs the resumed checkpoint held (0: from scratch)
+};
+
+// Where a long run keeps its state between epochs.
+struct CheckpointOptions {
+  std::filesystem::path path;  // written after every complete epoch; empty: no checkpoints
+  bool resume = false;         // start from `path` when it exists, else from scratch
 };
 
 // Seed of epoch e's shuffle (splitmix64 of seed and e).
@@ -62,7 +75,7 @@ class Trainer {
   Trainer(nn::Network& net, const TrainOptions& options);
 
   // Runs epoch completedEpochs() + 1. Reports one on_log line per epoch and on_progress per
-  // batch (phase "train", done/total = batches of this epoch).
+  // batch (phase "epoch e/E", done/total = batches of this epoch).
   EpochStats runEpoch(const data::Dataset& train, const data::Dataset* val,
                       const Callbacks& callbacks = {});
 
@@ -87,5 +100,15 @@ class Trainer {
 // Runs options.epochs epochs (or until should_stop).
 TrainResult train(nn::Network& net, const data::Dataset& train, const data::Dataset* val,
                   const TrainOptions& options, const Callbacks& callbacks = {});
+
+// The same with per-epoch checkpoints: resumes from checkpoint.path when asked and the file
+// exists, then runs epochs until options.epochs are complete in all (or until should_stop),
+// saving the checkpoint after each complete epoch. An interrupted epoch is not saved, so a
+// resumed run repeats it and ends with the weights of an uninterrupted run. Reports the resume
+// through on_log. The caller removes the checkpoint once it no longer needs it.
+TrainResult trainWithCheckpoints(nn::Network& net, const data::Dataset& train,
+                                 const data::Dataset* val, const TrainOptions& options,
+                                 const CheckpointOptions& checkpoint,
+                                 const Callbacks& callbacks = {});
 
 }  // namespace nnmip::train

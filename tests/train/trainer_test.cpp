@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "train/mlp.hpp"
@@ -191,6 +193,73 @@ TEST(Trainer, CheckpointResumeEqualsStraightRun) {
   Trainer wrong(resumed, other);
   EXPECT_THROW(wrong.loadCheckpoint(ck), Error);
   std::filesystem::remove(ck);
+}
+
+// An interrupted run (stopped in epoch 2, so only epoch 1 is in the checkpoint) resumed from
+// other initial weights ends with the weights of a straight 3-epoch run, bit for bit.
+TEST(TrainWithCheckpoints, InterruptedAndResumedEqualsStraightRun) {
+  const data::Dataset d = makeBlobs(300, 6, 3, 1.0, 5);  // 10 batches of 32 per epoch
+  TrainOptions o = smallOptions();
+  o.epochs = 3;
+  const nn::Network straight = trainSmall(o, 1, d);
+  CheckpointOptions ck;
+  ck.path = std::filesystem::temp_directory_path() /
+            ("nnmip_train_ckloop_" + std::to_string(::getpid()));
+  ck.resume = true;
+  std::filesystem::remove(ck.path);
+
+  std::vector<std::string> logs;
+  Callbacks cb;
+  cb.on_log = [&](Level, std::string_view line) { logs.emplace_back(line); };
+  int calls = 0;
+  cb.should_stop = [&] { return ++calls > 15; };  // 11 polls in epoch 1 (10 batches + 1)
+  Rng rng(1);
+  nn::Network net = makeMlp(d.features(), {16, 16}, d.num_classes, true, rng);
+  const TrainResult first = trainWithCheckpoints(net, d, nullptr, o, ck, cb);
+  EXPECT_TRUE(first.stopped);
+  EXPECT_EQ(first.resumed_epochs, 0);
+  EXPECT_EQ(first.completed_epochs, 1);
+  ASSERT_EQ(first.epochs.size(), 2u);
+  EXPECT_FALSE(first.epochs[1].complete);
+  ASSERT_FALSE(logs.empty());
+  EXPECT_NE(logs.front().find("starting from scratch"), std::string::npos) << logs.front();
+  ASSERT_TRUE(std::filesystem::exists(ck.path));
+
+  logs.clear();
+  cb.should_stop = nullptr;
+  Rng rng2(777);  // other initial weights: the checkpoint must overwrite them
+  nn::Network resumed = makeMlp(d.features(), {16, 16}, d.num_classes, true, rng2);
+  const TrainResult second = trainWithCheckpoints(resumed, d, nullptr, o, ck, cb);
+  EXPECT_FALSE(second.stopped);
+  EXPECT_EQ(second.resumed_epochs, 1);
+  EXPECT_EQ(second.completed_epochs, 3);
+  ASSERT_EQ(second.epochs.size(), 2u);
+  EXPECT_EQ(second.epochs[0].epoch, 2);
+  EXPECT_NE(logs.front().find("after epoch 1"), std::string::npos) << logs.front();
+  expectSameWeights(straight, resumed);
+
+  // Complete: a third call loads epoch 3 and runs nothing.
+  nn::Network again = makeMlp(d.features(), {16, 16}, d.num_classes, true, rng2);
+  const TrainResult third = trainWithCheckpoints(again, d, nullptr, o, ck, cb);
+  EXPECT_EQ(third.epochs.size(), 0u);
+  EXPECT_EQ(third.completed_epochs, 3);
+  expectSameWeights(straight, again);
+  std::filesystem::remove(ck.path);
+}
+
+TEST(TrainWithCheckpoints, EpochStatsJson) {
+  EpochStats s;
+  s.epoch = 4;
+  s.loss = 0.5;
+  s.data_loss = 0.25;
+  s.train_accuracy = 0.75;
+  s.seconds = 1.5;
+  s.complete = false;
+  const nlohmann::json j = s;
+  EXPECT_EQ(j.dump(), R"({"complete":false,"data_loss":0.25,"epoch":4,"loss":0.5,)"
+                      R"("seconds":1.5,"train_accuracy":0.75,"val_accuracy":null})");
+  s.val_accuracy = 0.5;
+  EXPECT_EQ(nlohmann::json(s)["val_accuracy"].get<double>(), 0.5);
 }
 
 TEST(Trainer, HonoursShouldStop) {
