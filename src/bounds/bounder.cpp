@@ -7,23 +7,29 @@ namespace nnmip::bounds {
 
 BoundsResult computeBounds(const nn::Network& net, const Box& box, const BoundsOptions& options,
                            const Callbacks& callbacks) {
+  return computeBounds(net, encode::Domain(box), options, callbacks);
+}
+
+BoundsResult computeBounds(const nn::Network& net, const encode::Domain& domain,
+                           const BoundsOptions& options, const Callbacks& callbacks) {
   const Timer timer;
   encode::checkSupported(net);
-  box.validate("input domain", net.inputSize());
+  domain.validate(net, "input domain");
+  const Box& box = domain.box;
   const NetworkBounds naive = computeNaive(net, box);
   BoundsResult out;
   if (options.method == Method::kNaive) {
     out.bounds = naive;
   } else {
-    NetworkBounds best = computeInterval(net, box, &naive);
+    NetworkBounds best = computeInterval(net, domain, &naive);
     if (options.method == Method::kSymbolic ||
         (options.method >= Method::kLp && options.symbolic_seed)) {
-      best = computeSymbolic(net, box, &best);
+      best = computeSymbolic(net, domain, &best);
     }
     if (options.method == Method::kLp) {
-      out = computeLpBounds(net, best, options.solver, callbacks);
+      out = computeLpBounds(net, domain, best, options.solver, callbacks);
     } else if (options.method == Method::kMilp) {
-      out = computeMilpBounds(net, best, options.solver, callbacks);
+      out = computeMilpBounds(net, domain, best, options.solver, callbacks);
     } else {
       out.bounds = std::move(best);
     }

@@ -26,9 +26,10 @@ LayerBounds propagateInterval(const nn::DenseLayer& layer, const Vec& h_lo, cons
 
 namespace {
 
-void checkInputs(const nn::Network& net, const Box& box, const NetworkBounds* prior) {
+void checkInputs(const nn::Network& net, const encode::Domain& domain,
+                 const NetworkBounds* prior) {
   encode::checkSupported(net);
-  box.validate("input domain", net.inputSize());
+  domain.validate(net, "input domain");
   if (prior != nullptr) encode::checkBoundsFor(net, *prior);
 }
 
@@ -47,7 +48,7 @@ void mergePrior(LayerBounds& b, const NetworkBounds* prior, int l) {
 }  // namespace
 
 NetworkBounds computeNaive(const nn::Network& net, const Box& box) {
-  checkInputs(net, box, nullptr);
+  checkInputs(net, encode::Domain(box), nullptr);
   NetworkBounds nb = start(box, "naive");
   // ||h(0)||_inf over the box.
   double h_norm = std::max(box.lo.cwiseAbs().maxCoeff(), box.hi.cwiseAbs().maxCoeff());
@@ -66,7 +67,13 @@ NetworkBounds computeNaive(const nn::Network& net, const Box& box) {
 }
 
 NetworkBounds computeInterval(const nn::Network& net, const Box& box, const NetworkBounds* prior) {
-  checkInputs(net, box, prior);
+  return computeInterval(net, encode::Domain(box), prior);
+}
+
+NetworkBounds computeInterval(const nn::Network& net, const encode::Domain& domain,
+                              const NetworkBounds* prior) {
+  const Box& box = domain.box;
+  checkInputs(net, domain, prior);
   NetworkBounds nb = start(box, "interval");
   Vec h_lo = box.lo;
   Vec h_hi = box.hi;
@@ -74,6 +81,7 @@ NetworkBounds computeInterval(const nn::Network& net, const Box& box, const Netw
     const nn::DenseLayer& layer = net.layer(l);
     LayerBounds b = propagateInterval(layer, h_lo, h_hi);
     mergePrior(b, prior, l);
+    if (!encode::applySplits(domain, l, b)) nb.empty = true;
     const LayerBounds post = encode::postActivationBounds(layer, b);
     h_lo = post.lo;
     h_hi = post.hi;
@@ -111,10 +119,34 @@ Relaxation relaxLayer(const nn::DenseLayer& layer, const LayerBounds& b) {
   return r;
 }
 
+// Lower bound over the box of A h(l-1) + c, for each row of A, by back-substitution through the
+// relaxations of layers l-1 .. 0: a positive coefficient of h(k) takes its lower line, a negative
+// one its upper line (an upper bound is minus the lower bound of -A, -c).
+Vec lowerBoundOverBox(const nn::Network& net, const std::vector<Relaxation>& relax, const Box& box,
+                      int l, Mat a, Vec c) {
+  for (int k = l - 1; k >= 0; --k) {
+    const Relaxation& r = relax[static_cast<size_t>(k)];
+    const nn::DenseLayer& lk = net.layer(k);
+    const Mat pos = a.cwiseMax(0.0);
+    const Mat neg = a.cwiseMin(0.0);
+    c += pos * r.t_lo + neg * r.t_hi;
+    const Mat coef = (pos * r.s_lo.asDiagonal()) + (neg * r.s_hi.asDiagonal());
+    c += coef * lk.bias;
+    a = coef * lk.weight;
+  }
+  return (a.cwiseMax(0.0) * box.lo + a.cwiseMin(0.0) * box.hi + c).eval();
+}
+
 }  // namespace
 
 NetworkBounds computeSymbolic(const nn::Network& net, const Box& box, const NetworkBounds* prior) {
-  checkInputs(net, box, prior);
+  return computeSymbolic(net, encode::Domain(box), prior);
+}
+
+NetworkBounds computeSymbolic(const nn::Network& net, const encode::Domain& domain,
+                              const NetworkBounds* prior) {
+  const Box& box = domain.box;
+  checkInputs(net, domain, prior);
   NetworkBounds nb = start(box, "symbolic");
   std::vector<Relaxation> relax;
   Vec h_lo = box.lo;
@@ -123,33 +155,8 @@ NetworkBounds computeSymbolic(const nn::Network& net, const Box& box, const Netw
     const nn::DenseLayer& layer = net.layer(l);
     LayerBounds b = propagateInterval(layer, h_lo, h_hi);
     if (l > 0) {
-      // Upper expression: A_u h(l-1) + c_u >= a(l); lower: A_l h(l-1) + c_l <= a(l).
-      Mat a_up = layer.weight;
-      Mat a_dn = layer.weight;
-      Vec c_up = layer.bias;
-      Vec c_dn = layer.bias;
-      for (int k = l - 1; k >= 0; --k) {
-        const Relaxation& r = relax[static_cast<size_t>(k)];
-        const nn::DenseLayer& lk = net.layer(k);
-        {  // upper: positive coefficients take the upper line, negative the lower one
-          const Mat pos = a_up.cwiseMax(0.0);
-          const Mat neg = a_up.cwiseMin(0.0);
-          c_up += pos * r.t_hi + neg * r.t_lo;
-          const Mat coef = (pos * r.s_hi.asDiagonal()) + (neg * r.s_lo.asDiagonal());
-          c_up += coef * lk.bias;
-          a_up = coef * lk.weight;
-        }
-        {  // lower: the reverse
-          const Mat pos = a_dn.cwiseMax(0.0);
-          const Mat neg = a_dn.cwiseMin(0.0);
-          c_dn += pos * r.t_lo + neg * r.t_hi;
-          const Mat coef = (pos * r.s_lo.asDiagonal()) + (neg * r.s_hi.asDiagonal());
-          c_dn += coef * lk.bias;
-          a_dn = coef * lk.weight;
-        }
-      }
-      const Vec up = a_up.cwiseMax(0.0) * box.hi + a_up.cwiseMin(0.0) * box.lo + c_up;
-      const Vec dn = a_dn.cwiseMax(0.0) * box.lo + a_dn.cwiseMin(0.0) * box.hi + c_dn;
+      const Vec dn = lowerBoundOverBox(net, relax, box, l, layer.weight, layer.bias);
+      const Vec up = -lowerBoundOverBox(net, relax, box, l, -layer.weight, -layer.bias);
       b.lo = b.lo.cwiseMax(dn);
       b.hi = b.hi.cwiseMin(up);
       // Round-off can cross a degenerate interval: keep it valid.
@@ -158,6 +165,7 @@ NetworkBounds computeSymbolic(const nn::Network& net, const Box& box, const Netw
       }
     }
     mergePrior(b, prior, l);
+    if (!encode::applySplits(domain, l, b)) nb.empty = true;
     relax.push_back(relaxLayer(layer, b));
     const LayerBounds post = encode::postActivationBounds(layer, b);
     h_lo = post.lo;
@@ -165,6 +173,23 @@ NetworkBounds computeSymbolic(const nn::Network& net, const Box& box, const Netw
     nb.layers.push_back(std::move(b));
   }
   return nb;
+}
+
+Vec symbolicLowerBounds(const nn::Network& net, const NetworkBounds& bounds, int layer,
+                        const Eigen::MatrixXd& coef, const Vec& constant) {
+  encode::checkBoundsFor(net, bounds);
+  if (layer < 0 || layer >= net.numLayers() || coef.cols() != net.layer(layer).outputSize() ||
+      constant.size() != coef.rows()) {
+    fail(ErrorKind::kInvalidInput, "symbolic bound: objective of shape {}x{} does not fit layer {}",
+         coef.rows(), coef.cols(), layer);
+  }
+  std::vector<Relaxation> relax;
+  for (int k = 0; k < layer; ++k) {
+    relax.push_back(relaxLayer(net.layer(k), bounds.layers[static_cast<size_t>(k)]));
+  }
+  const nn::DenseLayer& target = net.layer(layer);
+  return lowerBoundOverBox(net, relax, bounds.input, layer, coef * target.weight,
+                           coef * target.bias + constant);
 }
 
 }  // namespace nnmip::bounds

@@ -30,6 +30,13 @@ NetworkBounds computeInterval(const nn::Network& net, const encode::Domain& doma
 NetworkBounds computeSymbolic(const nn::Network& net, const encode::Domain& domain,
                               const NetworkBounds* prior = nullptr);
 
+// Lower bounds of C a(layer) + c0 (one per row of C; a(layer) the layer's pre-activations) over
+// bounds.input by back-substitution through the symbolic tier's relaxations of the earlier
+// layers, given bounds valid over the domain (the relaxations use them; splits are respected
+// through them). Upper bounds: minus the lower bounds of -C, -c0.
+Vec symbolicLowerBounds(const nn::Network& net, const NetworkBounds& bounds, int layer,
+                        const Eigen::MatrixXd& coef, const Vec& constant);
+
 // Interval propagation of one layer from bounds on its input h (used by every tier).
 LayerBounds propagateInterval(const nn::DenseLayer& layer, const Vec& h_lo, const Vec& h_hi);
 

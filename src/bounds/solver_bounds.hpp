@@ -1,7 +1,9 @@
 #pragma once
-// Solver tiers of the Bounder (thesis Algorithm 3):
-//   lp    relax = 1: per layer, the LP relaxation of the big-M model up to that layer is built
-//         ONCE (earlier layers encoded with the best bounds known) and re-solved through one
+// Solver tiers of the Bounder (thesis Algorithm 3), over an encode::Domain (box, splits, side
+// rows; the model is encode::encodeCompact's):
+//   lp    relax = 1: per layer, the LP relaxation of the big-M model up to that layer (every
+//         layer when the domain has output rows) is built ONCE (earlier layers encoded with the
+//         best bounds known) and re-solved through one
 //         mip::LpSession per chunk for the min and max of every pre-activation of the layer
 //         (the default "clp" session restarts each new objective on the same ClpSimplex from
 //         the slack basis with cost-preferred bounds: on these wide LPs, ~800 boxed inputs and
@@ -48,15 +50,8 @@ struct SolverBoundsOptions {
   std::string mip_backend = "cbc";
   int chunk_size = 64;
   double safety = 1e-7;
-  // Start each MILP from the forward pass at the box centre. Off by default: the CBC backend
-  // (64e0078) reports kError ("cbc status 0/1") when the start is already optimal.
+  // Start each MILP from the forward pass at the box centre (when it is a point of the domain).
   bool mip_start = false;
-  // Keep L <= a <= U of every stable neuron of earlier layers as a (dense) row. Redundant for
-  // bounds that came from the same relaxation (the pure LP chain); with tighter seeds
-  // (symbolic) they make the LP provably never looser than the pure chain, at about 4x the
-  // LP time on mnist-net_256x2 (dense rows over the 784 inputs). Off by default; the tests
-  // check "seeded never looser" empirically.
-  bool range_rows = false;
   std::optional<double> min_milp_time_s = 0.05;  // floor of the per-solve MILP limit
   // Passed to the MILP backend. For "cbc" the default adds cutoff_increment=1e-9: CBC's own
   // default (1e-5) may prune nodes improving by less than 1e-5, which could make a dual bound
@@ -70,7 +65,9 @@ struct BoundsResult {
   double wall_s = 0.0;
 };
 
-// `prior` must be valid for `net` over prior.input (the domain the bounds hold on).
+// `prior` must be valid for `net` over prior.input (the domain the bounds hold on). A solve that
+// reports the LP or MILP infeasible marks bounds.empty: that is the solver's claim within its
+// tolerances, not a certificate.
 BoundsResult computeLpBounds(const nn::Network& net, const NetworkBounds& prior,
                              const SolverBoundsOptions& options = {},
                              const Callbacks& callbacks = {});

@@ -52,7 +52,7 @@ EncodedNetwork encodeNetwork(mip::Model& model, const nn::Network& net, const In
   }
 
   EncodedNetwork enc;
-  enc.network = std::make_shared<const nn::Network>(net);
+  enc.network = &net;
   enc.inputs = inputs;
   enc.options = options;
   const std::string& p = options.prefix;
@@ -122,6 +122,66 @@ EncodedNetwork encodeNetwork(mip::Model& model, const nn::Network& net, const In
     prev = std::move(cur);
   }
   enc.outputs = prev;
+  return enc;
+}
+
+namespace {
+
+void addRowOver(mip::Model& model, const std::vector<mip::Var>& vars, const LinearRow& row,
+                const std::string& name) {
+  std::vector<mip::Term> terms;
+  for (size_t i = 0; i < vars.size(); ++i) {
+    const double c = row.coef[static_cast<Eigen::Index>(i)];
+    if (c != 0.0 && vars[i].valid()) terms.push_back({vars[i], c});
+  }
+  if (terms.empty()) {  // 0 within [lo, hi] or the row is unsatisfiable: keep it as 0 = 1
+    if (row.lo <= 0.0 && row.hi >= 0.0) return;
+    const mip::Var zero = model.addContinuous(0.0, 0.0, name + "_zero");
+    model.addRow(1.0, 1.0, {{zero, 1.0}}, name);
+    return;
+  }
+  model.addRow(row.lo, row.hi, terms, name);
+}
+
+}  // namespace
+
+EncodedNetwork encodeNetwork(mip::Model& model, const nn::Network& net, const Domain& domain,
+                             const NetworkBounds& bounds, const EncodeOptions& options) {
+  domain.validate(net, "encode domain");
+  const int num_layers = options.num_layers < 0 ? net.numLayers() : options.num_layers;
+  if (!domain.output_rows.empty() &&
+      (num_layers != net.numLayers() || !options.last_activation)) {
+    fail(ErrorKind::kInvalidInput, "encode: output rows need every layer encoded");
+  }
+  NetworkBounds clamped = bounds;
+  std::vector<std::pair<nn::NeuronId, Phase>> contradicted;
+  for (int l = 0; l < std::min(num_layers, clamped.numLayers()); ++l) {
+    LayerBounds& b = clamped.layers[static_cast<size_t>(l)];
+    const LayerBounds before = b;
+    if (applySplits(domain, l, b)) continue;
+    for (int j = 0; j < b.size(); ++j) {
+      const auto phase = domain.phaseOf({l, j});
+      if (phase && (*phase == Phase::kActive ? before.hi[j] < 0.0 : before.lo[j] > 0.0)) {
+        contradicted.emplace_back(nn::NeuronId{l, j}, *phase);
+      }
+    }
+  }
+  const std::string& p = options.prefix;
+  const InputVars inputs = addInputs(model, domain.box, p);
+  for (size_t r = 0; r < domain.input_rows.size(); ++r) {
+    addRowOver(model, inputs.x, domain.input_rows[r], fmt::format("{}in_row{}", p, r));
+  }
+  EncodedNetwork enc = encodeNetwork(model, net, inputs, clamped, options);
+  for (const auto& [id, phase] : contradicted) {
+    const mip::Var pre = enc.neuron(id.layer, id.index).pre;
+    model.addRow(phase == Phase::kActive ? 0.0 : -mip::kInf,
+                 phase == Phase::kActive ? mip::kInf : 0.0, {{pre, 1.0}},
+                 fmt::format("{}L{}N{}_split", p, id.layer + 1, id.index));
+    enc.empty = true;
+  }
+  for (size_t r = 0; r < domain.output_rows.size(); ++r) {
+    addRowOver(model, enc.outputs, domain.output_rows[r], fmt::format("{}out_row{}", p, r));
+  }
   return enc;
 }
 

@@ -16,11 +16,11 @@
 // EncodeOptions::prefix; inputs are {prefix}x{i}. Several networks can be encoded into one
 // model over the same InputVars (give each its own prefix).
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "encode/domain.hpp"
 #include "encode/ranges.hpp"
 #include "mip/model.hpp"
 #include "nn/network.hpp"
@@ -70,7 +70,9 @@ struct EncodeStats {
 };
 
 struct EncodedNetwork {
-  std::shared_ptr<const nn::Network> network;  // the network encoded (for MIP starts)
+  // The network encoded (for MIP starts); not owned: encodings share the caller's network,
+  // which must outlive them.
+  const nn::Network* network = nullptr;
   InputVars inputs;
   std::vector<EncodedLayer> layers;  // one per encoded DenseLayer
   // Outputs of the last encoded layer: logits for an identity/softmax output, h for a final
@@ -79,6 +81,7 @@ struct EncodedNetwork {
   std::vector<mip::Var> outputs;
   EncodeStats stats;
   EncodeOptions options;
+  bool empty = false;  // a split of the domain contradicts the bounds: the model is infeasible
 
   const NeuronVars& neuron(int layer, int index) const {
     return layers.at(static_cast<size_t>(layer)).neurons.at(static_cast<size_t>(index));
@@ -89,6 +92,14 @@ struct EncodedNetwork {
 // over the box the inputs range over; checked for shape, finiteness and order, throws
 // Error{kInvalidInput}). Bounds of layers past num_layers are ignored.
 EncodedNetwork encodeNetwork(mip::Model& model, const nn::Network& net, const InputVars& inputs,
+                             const NetworkBounds& bounds, const EncodeOptions& options = {});
+
+// The full model over a Domain: inputs from its box (named as addInputs does), its input rows,
+// the bounds clamped by its splits (the pre column of a split neuron carries a <= 0 or a >= 0
+// and the neuron is encoded as stable: h = 0 or h = a) and its output rows over `outputs`.
+// A split that empties a neuron's range is kept as a row (the model is infeasible) and sets
+// `empty`. Output rows need every layer encoded with its activation.
+EncodedNetwork encodeNetwork(mip::Model& model, const nn::Network& net, const Domain& domain,
                              const NetworkBounds& bounds, const EncodeOptions& options = {});
 
 // A full point of `model` (one value per column) given by the forward pass of x through each

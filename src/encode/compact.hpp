@@ -53,6 +53,9 @@ struct CompactEncoding {
   // The network outputs y when every layer is encoded (empty otherwise).
   std::vector<AffineExpr> outputs;
   int num_layers = 0;
+  // A split contradicts the bounds, or a side row has no terms and fails: the domain is empty
+  // (the model may still be feasible; callers must check this first).
+  bool empty = false;
 
   // A point of `model` (one value per column) from the forward pass of x; feasible when x lies
   // in the domain the encoding was built over.
