@@ -21,5 +21,6 @@ void addTrainCommands(CLI::App& app, GlobalOptions& g);    // train, prune (cmd_
 void addBoundsCommands(CLI::App& app, GlobalOptions& g);   // bounds, encode/export-mps (cmd_bounds.cpp)
 void addBdnnCommands(CLI::App& app, GlobalOptions& g);     // bdnn train|table (cmd_bdnn.cpp)
 void addMainJob(CLI::App& app, GlobalOptions& g);          // the default job `nnmip run` (cmd_run.cpp)
+void addVerifyCommands(CLI::App& app, GlobalOptions& g);  // verify, vnncomp (cmd_verify.cpp)
 
 }  // namespace nnmip::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   cli::addBoundsCommands(app, g);
   cli::addBdnnCommands(app, g);
   cli::addMainJob(app, g);
+  cli::addVerifyCommands(app, g);
   app.require_subcommand(1);
   try {
     app.parse(argc, argv);

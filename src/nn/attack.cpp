@@ -158,13 +158,23 @@ AttackResult attackBox(const Network& net, const Vec& lo, const Vec& hi,
     }
     const int first = (round == 0 && options.include_center) ? 1 : 0;
     if (first == 1) X.row(0) = 0.5 * (lo_r + hi_r);
+    int first_free = first;  // first row that ODI may move
+    if (round == 0 && options.starts.rows() > 0) {
+      if (options.starts.cols() != d) {
+        fail(ErrorKind::kInvalidInput, "attack: starts have {} columns, network has {} inputs",
+             options.starts.cols(), d);
+      }
+      for (Eigen::Index k = 0; k < options.starts.rows() && first_free < n; ++k, ++first_free) {
+        X.row(first_free) = options.starts.row(k).cwiseMax(lo_r).cwiseMin(hi_r);
+      }
+    }
     // ODI: rows [first, first + n_odi) push w . y for `diversify_steps` steps.
     if (options.diversify_steps > 0 && n_odi > 0) {
       Mat W(n, m);
       W.setZero();
-      for (int i = first; i < std::min(n, first + n_odi); ++i) {
+      for (int i = first_free; i < std::min(n, first + n_odi); ++i) {
         // Every target first (over the rounds), then targets and random directions alternate.
-        const long k = static_cast<long>(i - first) + static_cast<long>(round) * n_odi;
+        const long k = static_cast<long>(i - first_free) + static_cast<long>(round) * n_odi;
         const long n_targets = options.targets.rows();
         if (n_targets > 0 && (k < n_targets || k % 2 == 0)) {
           W.row(i) = options.targets.row(k % n_targets);

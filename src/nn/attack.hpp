@@ -50,6 +50,9 @@ struct AttackOptions {
   // Output directions for ODI (k x m; empty: random directions only). Rows with ODI take these
   // in turn first, then random directions.
   Mat targets;
+  // Caller's start points (k x n_inputs, clipped to the box): the first rows of round 0 after
+  // the centre, e.g. solver incumbents to polish. Extra rows beyond `restarts` are ignored.
+  Mat starts;
 };
 
 struct AttackResult {

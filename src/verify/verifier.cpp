@@ -1,0 +1,583 @@
+#include "verify/verifier.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include "bounds/bounder.hpp"
+#include "core/error.hpp"
+#include "core/timer.hpp"
+#include "encode/bigm.hpp"
+#include "mip/solver.hpp"
+#include "nn/forward.hpp"
+#include "verify/witness.hpp"
+
+namespace nnmip::verify {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+using Atoms = std::vector<data::LinearAtom>;
+
+// ---------------------------------------------------------------------------------------------
+// Input checks (the only errors verifyProperty throws).
+
+void checkInputs(const nn::Network& net, const data::VnnlibProperty& p) {
+  encode::checkSupported(net);
+  if (net.layers().back().activation == nn::Activation::kSoftmax) {
+    fail(ErrorKind::kUnsupported,
+         "verify: the network ends in softmax, so VNN-LIB outputs would be probabilities; the "
+         "engine reasons about logits (export the network without the softmax)");
+  }
+  if (p.num_inputs != net.inputSize()) {
+    fail(ErrorKind::kInvalidInput, "property has {} inputs, the network has {}", p.num_inputs,
+         net.inputSize());
+  }
+  if (p.num_outputs != net.outputSize()) {
+    fail(ErrorKind::kInvalidInput, "property has {} outputs, the network has {}", p.num_outputs,
+         net.outputSize());
+  }
+  if (p.input_boxes.empty()) fail(ErrorKind::kInvalidInput, "property has no input box");
+  for (size_t b = 0; b < p.input_boxes.size(); ++b) {
+    const data::InputBox& box = p.input_boxes[b];
+    encode::Box(box.lo, box.hi, fmt::format("input box {}", b)).validate(
+        fmt::format("input box {}", b), net.inputSize());
+  }
+  for (const Atoms& d : p.unsafe_disjuncts) {
+    for (const data::LinearAtom& a : d) {
+      if (static_cast<int>(a.coef.size()) != net.outputSize()) {
+        fail(ErrorKind::kInvalidInput, "output constraint has {} coefficients, network has {} "
+             "outputs", a.coef.size(), net.outputSize());
+      }
+      for (double c : a.coef) {
+        if (!std::isfinite(c)) fail(ErrorKind::kInvalidInput, "output constraint: non-finite");
+      }
+      if (!std::isfinite(a.rhs)) fail(ErrorKind::kInvalidInput, "output constraint: non-finite");
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The attack objective: max over disjuncts of min over atoms of rhs - coef . y.
+
+struct SpecMatrix {
+  Eigen::MatrixXd C;  // one row per atom
+  Eigen::VectorXd rhs;
+  std::vector<int> disjunct_of;                // atom -> disjunct
+  std::vector<std::vector<int>> atoms_of;      // disjunct -> atoms
+};
+
+SpecMatrix specMatrix(const data::VnnlibProperty& p) {
+  SpecMatrix s;
+  int n_atoms = 0;
+  for (const Atoms& d : p.unsafe_disjuncts) n_atoms += static_cast<int>(d.size());
+  s.C.resize(n_atoms, p.num_outputs);
+  s.rhs.resize(n_atoms);
+  s.atoms_of.resize(p.unsafe_disjuncts.size());
+  int r = 0;
+  for (size_t d = 0; d < p.unsafe_disjuncts.size(); ++d) {
+    for (const data::LinearAtom& a : p.unsafe_disjuncts[d]) {
+      for (int j = 0; j < p.num_outputs; ++j) s.C(r, j) = a.coef[static_cast<size_t>(j)];
+      s.rhs[r] = a.rhs;
+      s.disjunct_of.push_back(static_cast<int>(d));
+      s.atoms_of[d].push_back(r);
+      ++r;
+    }
+  }
+  return s;
+}
+
+// f(y) = max over `active` disjuncts d of min over atoms a of d of (rhs_a - C_a . y).
+nn::OutputObjective specObjective(const SpecMatrix& s, std::vector<int> active) {
+  return [&s, active = std::move(active)](const nn::Mat& Y, nn::Vec& value, nn::Mat* grad) {
+    const nn::Mat slack = (-(Y * s.C.transpose())).rowwise() + s.rhs.transpose();  // n x atoms
+    value.resize(Y.rows());
+    if (grad != nullptr) grad->setZero(Y.rows(), Y.cols());
+    for (Eigen::Index i = 0; i < Y.rows(); ++i) {
+      double best = -kInf;
+      int best_atom = -1;
+      for (int d : active) {
+        double m = kInf;
+        int arg = -1;
+        for (int a : s.atoms_of[static_cast<size_t>(d)]) {
+          if (slack(i, a) < m) {
+            m = slack(i, a);
+            arg = a;
+          }
+        }
+        if (m > best) {
+          best = m;
+          best_atom = arg;
+        }
+      }
+      value[i] = best;
+      if (grad != nullptr && best_atom >= 0) grad->row(i) = -s.C.row(best_atom);
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct Engine {
+  const nn::Network& net;
+  const data::VnnlibProperty& prop;
+  const VerifyOptions& opt;
+  const Callbacks& cb;
+  FloatNetwork net32;
+  SpecMatrix spec;
+  Timer timer;
+  std::atomic<bool> stop{false};  // a verdict was reached (sat), or should_stop
+
+  Engine(const nn::Network& n, const data::VnnlibProperty& p, const VerifyOptions& o,
+         const Callbacks& c)
+      : net(n), prop(p), opt(o), cb(c), net32(n), spec(specMatrix(p)) {}
+
+  double remaining() const {
+    return opt.time_limit_s ? *opt.time_limit_s - timer.seconds() : kInf;
+  }
+  bool outOfTime() const { return remaining() <= 0.0 || cb.stopRequested(); }
+  bool halted() const { return stop.load() || outOfTime(); }
+
+  void log(const std::string& line) const { cb.log(Level::kInfo, line); }
+};
+
+struct BoxRun {
+  int index = 0;
+  encode::Box box;
+  BoxReport report;
+  std::optional<Counterexample> ce;
+  bool doubt = false;  // a phase failed or doubted: no verdict from this box except sat
+  bounds::NetworkBounds bounds;
+  bool have_bounds = false;
+
+  int openCount() const {
+    int n = 0;
+    for (const DisjunctReport& d : report.disjuncts) n += d.state == DisjunctState::kOpen;
+    return n;
+  }
+  std::vector<int> open() const {
+    std::vector<int> v;
+    for (size_t d = 0; d < report.disjuncts.size(); ++d) {
+      if (report.disjuncts[d].state == DisjunctState::kOpen) v.push_back(static_cast<int>(d));
+    }
+    return v;
+  }
+};
+
+// Records the margins of x for every disjunct (double forward pass) and runs the witness check.
+bool tryCandidate(Engine& e, BoxRun& run, const Eigen::VectorXd& x, const std::string& by,
+                  std::mutex* mu = nullptr) {
+  const Eigen::VectorXd y = nn::forward(e.net, x);
+  std::optional<Counterexample> ce = checkWitness(e.net, e.net32, e.prop, run.index, x, by);
+  std::unique_lock<std::mutex> lock;
+  if (mu != nullptr) lock = std::unique_lock<std::mutex>(*mu);
+  for (size_t d = 0; d < e.prop.unsafe_disjuncts.size(); ++d) {
+    DisjunctReport& r = run.report.disjuncts[d];
+    r.best_margin = std::max(r.best_margin, disjunctMargin(e.prop.unsafe_disjuncts[d], y));
+  }
+  if (!ce) return false;
+  if (!run.ce) {
+    run.report.disjuncts[static_cast<size_t>(ce->disjunct)].state = DisjunctState::kViolated;
+    run.ce = std::move(ce);
+  }
+  e.stop = true;
+  return true;
+}
+
+void closeDisjunct(BoxRun& run, int d, const std::string& by, double bound) {
+  DisjunctReport& r = run.report.disjuncts[static_cast<size_t>(d)];
+  r.upper_bound = std::min(r.upper_bound, bound);
+  if (r.state == DisjunctState::kOpen) {
+    r.state = DisjunctState::kClosed;
+    r.closed_by = by;
+  }
+}
+
+// Runs `body` as a phase: timing, closed counts, exceptions -> doubt.
+template <typename F>
+void phase(Engine& e, BoxRun& run, const std::string& name, F&& body) {
+  const Timer t;
+  const int open_before = run.openCount();
+  PhaseStats ps;
+  ps.name = name;
+  try {
+    ps.detail = body();
+  } catch (const std::exception& ex) {
+    run.doubt = true;
+    ps.detail = fmt::format("failed: {}", ex.what());
+  }
+  ps.wall_s = t.seconds();
+  ps.open_after = run.openCount();
+  ps.closed = open_before - ps.open_after - (run.ce ? 1 : 0);
+  if (ps.closed < 0) ps.closed = 0;
+  e.log(fmt::format("box {} {}: {:.3f} s, {} open{}{}", run.index, name, ps.wall_s, ps.open_after,
+                    ps.detail.empty() ? "" : ", ", ps.detail));
+  run.report.phases.push_back(std::move(ps));
+}
+
+// Upper bound on the margin of each disjunct from output bounds (interval arithmetic).
+double marginUpperFromBounds(const Atoms& atoms, const encode::LayerBounds& y) {
+  double m = kInf;
+  for (const data::LinearAtom& a : atoms) {
+    double min_cy = 0.0;  // min over the output box of coef . y
+    for (size_t j = 0; j < a.coef.size(); ++j) {
+      const double c = a.coef[j];
+      min_cy += c * (c > 0 ? y.lo[static_cast<Eigen::Index>(j)] : y.hi[static_cast<Eigen::Index>(j)]);
+    }
+    m = std::min(m, a.rhs - min_cy);
+  }
+  return m;
+}
+double marginLowerFromBounds(const Atoms& atoms, const encode::LayerBounds& y) {
+  double m = kInf;
+  for (const data::LinearAtom& a : atoms) {
+    double max_cy = 0.0;
+    for (size_t j = 0; j < a.coef.size(); ++j) {
+      const double c = a.coef[j];
+      max_cy += c * (c > 0 ? y.hi[static_cast<Eigen::Index>(j)] : y.lo[static_cast<Eigen::Index>(j)]);
+    }
+    m = std::min(m, a.rhs - max_cy);
+  }
+  return m;
+}
+
+encode::LayerBounds outputBounds(const nn::Network& net, const bounds::NetworkBounds& b) {
+  return encode::postActivationBounds(net.layers().back(), b.layers.back());
+}
+
+// The margin variable t of disjunct d with rows t + coef_a . y <= rhs_a (t <= every slack).
+mip::Var addMarginVar(mip::Model& model, const encode::EncodedNetwork& enc, const Atoms& atoms,
+                      double t_lo, double t_hi, const std::string& name) {
+  const mip::Var t = model.addContinuous(t_lo, t_hi, name);
+  std::vector<mip::Term> terms;
+  int k = 0;
+  for (const data::LinearAtom& a : atoms) {
+    terms.clear();
+    terms.push_back({t, 1.0});
+    for (size_t j = 0; j < a.coef.size(); ++j) {
+      // t + coef . y <= rhs
+      if (a.coef[j] != 0.0) terms.push_back({enc.outputs[j], a.coef[j]});
+    }
+    model.addLe(terms, a.rhs, fmt::format("{}_atom{}", name, k++));
+  }
+  return t;
+}
+
+Eigen::VectorXd inputOf(const encode::EncodedNetwork& enc, const std::vector<double>& values) {
+  Eigen::VectorXd x(enc.inputs.size());
+  for (int i = 0; i < enc.inputs.size(); ++i) {
+    x[i] = values.at(static_cast<size_t>(enc.inputs.x[static_cast<size_t>(i)].id));
+  }
+  return x;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phases.
+
+std::string phaseCentre(Engine& e, BoxRun& run) {
+  tryCandidate(e, run, run.box.center(), "centre");
+  return run.ce ? "violated at the centre" : "";
+}
+
+std::string phaseAttack(Engine& e, BoxRun& run) {
+  const std::vector<int> active = run.open();
+  nn::AttackOptions a = e.opt.attack;
+  a.seed = e.opt.seed + static_cast<uint64_t>(run.index) * 7919;
+  double budget = e.opt.attack_time_s;
+  if (e.opt.time_limit_s) budget = std::min(budget, 0.1 * *e.opt.time_limit_s);
+  a.time_limit_s = std::max(0.0, std::min(budget, e.remaining()));
+  // Output-targeted starts: per disjunct, the direction that lowers its atoms' left sides.
+  nn::Mat targets(static_cast<Eigen::Index>(active.size()), e.net.outputSize());
+  for (size_t k = 0; k < active.size(); ++k) {
+    targets.row(static_cast<Eigen::Index>(k)).setZero();
+    for (int atom : e.spec.atoms_of[static_cast<size_t>(active[k])]) {
+      targets.row(static_cast<Eigen::Index>(k)) -= e.spec.C.row(atom);
+    }
+  }
+  a.targets = targets;
+  Callbacks acb;
+  acb.should_stop = [&e] { return e.cb.stopRequested(); };
+  const nn::AttackResult r =
+      nn::attackBox(e.net, run.box.lo, run.box.hi, specObjective(e.spec, active), a, acb);
+  tryCandidate(e, run, r.x, "attack");
+  return fmt::format("best margin {:.6g}, {} rounds, {} points", r.value, r.rounds, r.evaluations);
+}
+
+std::string phaseBounds(Engine& e, BoxRun& run) {
+  bounds::BoundsOptions bo;
+  bo.method = bounds::Method::kSymbolic;
+  bounds::BoundsResult sym = bounds::computeBounds(e.net, run.box, bo);
+  NNMIP_CHECK(!sym.bounds.empty, "symbolic bounds call a non-empty box empty");
+  run.bounds = sym.bounds;
+  run.have_bounds = true;
+  std::string detail = fmt::format("symbolic {:.3f} s", sym.wall_s);
+  auto closeByInterval = [&](const std::string& by) {
+    const encode::LayerBounds yb = outputBounds(e.net, run.bounds);
+    for (int d : run.open()) {
+      const double ub = marginUpperFromBounds(e.prop.unsafe_disjuncts[static_cast<size_t>(d)], yb);
+      DisjunctReport& r = run.report.disjuncts[static_cast<size_t>(d)];
+      r.upper_bound = std::min(r.upper_bound, ub);
+      if (ub < -e.opt.lp_close_margin) closeDisjunct(run, d, by, ub);
+    }
+  };
+  closeByInterval("symbolic");
+  if (e.opt.use_lp_tier && run.openCount() > 0 && !e.halted()) {
+    bo.method = bounds::Method::kLp;
+    bo.solver.threads = std::max(1, e.opt.threads);
+    bo.solver.lp_backend = e.opt.lp_backend;
+    if (e.opt.time_limit_s) bo.solver.time_limit_s = std::max(0.5, e.opt.lp_bounds_share * e.remaining());
+    Callbacks bcb;
+    bcb.should_stop = [&e] { return e.halted(); };
+    bounds::BoundsResult lp = bounds::computeBounds(e.net, run.box, bo, bcb);
+    if (lp.bounds.empty) {
+      // A non-empty box cannot give an empty LP: the LP tier doubted itself. Keep symbolic.
+      run.doubt = true;
+      detail += ", lp tier reported an empty box (ignored)";
+    } else {
+      run.bounds = bounds::intersectBounds(run.bounds, lp.bounds);
+      detail += fmt::format(", lp {:.3f} s", lp.wall_s);
+      closeByInterval("lp-bounds");
+    }
+  }
+  run.report.bounds_method = run.have_bounds ? run.bounds.method : "";
+  run.report.unstable.clear();
+  for (int l = 0; l + 1 < e.net.numLayers(); ++l) {
+    if (!encode::isReluLayer(e.net.layer(l))) continue;
+    const encode::LayerBounds& b = run.bounds.layers[static_cast<size_t>(l)];
+    int u = 0;
+    for (Eigen::Index j = 0; j < b.lo.size(); ++j) u += b.lo[j] < 0 && b.hi[j] > 0;
+    run.report.unstable.push_back(u);
+  }
+  return detail + fmt::format(", unstable {}", fmt::join(run.report.unstable, "/"));
+}
+
+std::string phaseLp(Engine& e, BoxRun& run) {
+  mip::Model model;
+  const encode::InputVars in = encode::addInputs(model, run.box);
+  encode::EncodeOptions eo;
+  eo.relax = true;
+  const encode::EncodedNetwork enc = encode::encodeNetwork(model, e.net, in, run.bounds, eo);
+  const encode::LayerBounds yb = outputBounds(e.net, run.bounds);
+  std::vector<std::pair<int, mip::Var>> ts;
+  for (int d : run.open()) {
+    const Atoms& atoms = e.prop.unsafe_disjuncts[static_cast<size_t>(d)];
+    if (atoms.empty()) continue;
+    const double lo = marginLowerFromBounds(atoms, yb);
+    const double hi = marginUpperFromBounds(atoms, yb);
+    ts.emplace_back(d, addMarginVar(model, enc, atoms, lo - 1.0, hi + 1.0, fmt::format("t{}", d)));
+  }
+  if (ts.empty()) return "";
+  auto session = mip::makeLpSession(model, e.opt.lp_backend);
+  int solved = 0;
+  for (const auto& [d, t] : ts) {
+    if (e.halted()) break;
+    const mip::Term term{t, 1.0};
+    session->setObjective(mip::Sense::kMaximize, std::span<const mip::Term>(&term, 1));
+    mip::LpParams lp;
+    if (e.opt.time_limit_s) lp.time_limit_s = std::max(0.1, e.remaining());
+    const mip::LpResult r = session->solve(lp);
+    if (!r.optimal() || !r.objective) continue;
+    ++solved;
+    const double v = *r.objective;
+    DisjunctReport& rep = run.report.disjuncts[static_cast<size_t>(d)];
+    rep.upper_bound = std::min(rep.upper_bound, v);
+    if (v < -e.opt.lp_close_margin) {
+      closeDisjunct(run, d, "lp", v);
+    } else if (!r.values.empty()) {
+      tryCandidate(e, run, inputOf(enc, r.values), "lp");
+      if (run.ce) break;
+    }
+  }
+  return fmt::format("{} of {} LPs optimal", solved, ts.size());
+}
+
+struct MilpOutcome {
+  bool closed = false;
+  std::string detail;
+};
+
+MilpOutcome solveDisjunctMilp(Engine& e, BoxRun& run, int d, std::mutex& mu) {
+  const Atoms& atoms = e.prop.unsafe_disjuncts[static_cast<size_t>(d)];
+  mip::Model model;
+  const encode::InputVars in = encode::addInputs(model, run.box);
+  const encode::EncodedNetwork enc = encode::encodeNetwork(model, e.net, in, run.bounds);
+  const encode::LayerBounds yb = outputBounds(e.net, run.bounds);
+  const double hi = marginUpperFromBounds(atoms, yb);
+  const mip::Var t = addMarginVar(model, enc, atoms, -e.opt.milp_delta,
+                                  std::max(hi, 0.0) + 1.0, "t");
+  const mip::Term term{t, 1.0};
+  model.setObjective(mip::Sense::kMaximize, std::span<const mip::Term>(&term, 1));
+  auto solver = mip::makeMipSolver(e.opt.mip_backend);
+  bool early = true;  // stop at the first incumbent with a positive margin, to check it
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (e.halted()) return {false, "stopped"};
+    mip::MipParams params;
+    params.threads = 1;
+    if (e.opt.time_limit_s) params.time_limit_s = std::max(0.05, e.remaining());
+    if (e.opt.mip_backend == "cbc") params.backend_options["cutoff_increment"] = "1e-9";
+    std::atomic<bool> found{false};
+    Callbacks mcb;
+    mcb.on_progress = [&](const ProgressEvent& ev) {
+      if (early && std::isfinite(ev.incumbent) && ev.incumbent > e.opt.attack.target) found = true;
+    };
+    mcb.should_stop = [&] { return found.load() || e.halted(); };
+    const mip::MipResult r = solver->solve(model, params, mcb);
+    const std::string what = fmt::format("{} ({}), {} nodes, {:.2f} s",
+                                         mip::terminationName(r.termination), r.detail,
+                                         r.stats.nodes, r.stats.wall_s);
+    if (r.termination == mip::Termination::kInfeasible) return {true, what};
+    if (r.hasSolution()) {
+      if (tryCandidate(e, run, inputOf(enc, r.values), "milp", &mu)) return {false, what};
+    }
+    if (found.load() && !e.halted()) {
+      early = false;  // the incumbent did not validate: solve to the end this time
+      continue;
+    }
+    if (r.termination == mip::Termination::kOptimal) {
+      return {false, what + fmt::format("; optimum {:.3g} in [-delta, 0] or witness rejected: "
+                                        "numerical doubt", r.objective.value_or(NAN))};
+    }
+    return {false, what};
+  }
+  return {false, "incumbents did not validate"};
+}
+
+std::string phaseMilp(Engine& e, BoxRun& run) {
+  std::vector<int> order = run.open();
+  // Most promising first: the largest upper bound on the margin.
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return run.report.disjuncts[static_cast<size_t>(a)].upper_bound >
+           run.report.disjuncts[static_cast<size_t>(b)].upper_bound;
+  });
+  std::mutex mu;
+  std::atomic<size_t> next{0};
+  std::atomic<int> closed{0};
+  std::atomic<bool> failed{false};
+  auto worker = [&] {
+    for (;;) {
+      const size_t k = next++;
+      if (k >= order.size() || e.halted()) return;
+      const int d = order[k];
+      const Timer t;
+      MilpOutcome out;
+      try {
+        out = solveDisjunctMilp(e, run, d, mu);
+      } catch (const std::exception& ex) {
+        failed = true;
+        out.detail = fmt::format("failed: {}", ex.what());
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      DisjunctReport& rep = run.report.disjuncts[static_cast<size_t>(d)];
+      rep.milp = out.detail;
+      rep.milp_s = t.seconds();
+      if (out.closed) {
+        closeDisjunct(run, d, "milp", -e.opt.milp_delta);
+        ++closed;
+      }
+      e.log(fmt::format("box {} disjunct {}: {}", run.index, d, out.detail));
+    }
+  };
+  const int n_workers = std::max(1, std::min<int>(e.opt.threads, static_cast<int>(order.size())));
+  std::vector<std::thread> pool;
+  for (int i = 1; i < n_workers; ++i) pool.emplace_back(worker);
+  worker();
+  for (std::thread& th : pool) th.join();
+  if (failed) run.doubt = true;
+  return fmt::format("{} of {} closed", closed.load(), order.size());
+}
+
+BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
+  const Timer t;
+  BoxRun run;
+  run.index = index;
+  const data::InputBox& ib = e.prop.input_boxes[static_cast<size_t>(index)];
+  run.box = encode::Box(ib.lo, ib.hi, fmt::format("input box {}", index));
+  run.report.box = index;
+  run.report.disjuncts.resize(e.prop.unsafe_disjuncts.size());
+
+  auto done = [&] { return run.ce.has_value() || run.openCount() == 0 || e.halted(); };
+  phase(e, run, "centre", [&] { return phaseCentre(e, run); });
+  if (!done()) phase(e, run, "attack", [&] { return phaseAttack(e, run); });
+  if (!done()) phase(e, run, "bounds", [&] { return phaseBounds(e, run); });
+  if (!done() && run.have_bounds) phase(e, run, "lp", [&] { return phaseLp(e, run); });
+  if (!done() && run.have_bounds && e.opt.use_milp) {
+    phase(e, run, "milp", [&] { return phaseMilp(e, run); });
+  }
+
+  if (run.ce) {
+    run.report.status = Status::kSat;
+    ce = run.ce;
+  } else if (run.openCount() == 0 && !run.doubt) {
+    run.report.status = Status::kUnsat;
+  } else if (run.openCount() == 0) {
+    // Every disjunct closed, but a phase failed on the way: the closures themselves stand
+    // (each was proved), yet a failure is a reason for doubt, so no verdict.
+    run.report.status = Status::kUnknown;
+  } else if (e.outOfTime()) {
+    run.report.status = Status::kTimeout;
+  } else {
+    run.report.status = Status::kUnknown;
+  }
+  run.report.wall_s = t.seconds();
+  return std::move(run.report);
+}
+
+}  // namespace
+
+Result verifyProperty(const nn::Network& net, const data::VnnlibProperty& property,
+                      const VerifyOptions& options, const Callbacks& callbacks) {
+  checkInputs(net, property);
+  if (options.threads < 1) fail(ErrorKind::kInvalidInput, "verify: threads must be >= 1");
+  if (options.time_limit_s && !(*options.time_limit_s > 0)) {
+    fail(ErrorKind::kInvalidInput, "verify: the time limit must be positive");
+  }
+  Engine e(net, property, options, callbacks);
+  Result result;
+  if (property.unsafe_disjuncts.empty()) {
+    result.status = Status::kUnsat;
+    result.reason = "the output constraints are unsatisfiable: nothing is unsafe";
+    result.wall_s = e.timer.seconds();
+    return result;
+  }
+  bool any_timeout = false;
+  bool any_unknown = false;
+  for (int b = 0; b < static_cast<int>(property.input_boxes.size()); ++b) {
+    if (e.outOfTime()) {
+      any_timeout = true;
+      break;
+    }
+    std::optional<Counterexample> ce;
+    result.boxes.push_back(verifyBox(e, b, ce));
+    const BoxReport& rep = result.boxes.back();
+    if (rep.status == Status::kSat) {
+      result.status = Status::kSat;
+      result.counterexample = std::move(ce);
+      result.reason = fmt::format("counterexample in box {} for disjunct {} (found by {}, float32 "
+                                  "margin {:.3g})", b, result.counterexample->disjunct,
+                                  result.counterexample->found_by,
+                                  result.counterexample->margin_float);
+      result.wall_s = e.timer.seconds();
+      return result;
+    }
+    any_timeout |= rep.status == Status::kTimeout;
+    any_unknown |= rep.status == Status::kUnknown;
+  }
+  if (any_timeout) {
+    result.status = Status::kTimeout;
+    result.reason = "time limit reached with open disjuncts";
+  } else if (any_unknown) {
+    result.status = Status::kUnknown;
+    result.reason = "some disjunct stayed open after every phase (or a phase failed)";
+  } else {
+    result.status = Status::kUnsat;
+    result.reason = "every disjunct of every input box closed";
+  }
+  result.wall_s = e.timer.seconds();
+  return result;
+}
+
+}  // namespace nnmip::verify

@@ -1,0 +1,71 @@
+#pragma once
+// The verification engine: is there an input in one of the property's boxes whose output lies in
+// one of its unsafe disjuncts (an AND of linear atoms coef . y <= rhs)?
+//
+// Each input box is verified separately (never their hull). Per box, phases in the order that
+// pays, each re-checking the open disjuncts and stopping at the first verdict:
+//   centre  forward pass of the box centre -> witness check (verify/witness.hpp);
+//   attack  projected gradient with restarts (nn/attack.hpp) on max_d min_a (rhs_a - coef_a . y),
+//           output-targeted starts per disjunct -> witness check;
+//   bounds  root pre-activation bounds: interval, symbolic, then the LP tier under a time share;
+//           a disjunct is closed when interval arithmetic on the output bounds proves its margin
+//           < -lp_close_margin;
+//   lp      one LP per open disjunct over the big-M relaxation with the disjunct's atoms:
+//           max t s.t. t <= rhs_a - coef_a . y; optimum < -lp_close_margin closes it;
+//   milp    one MILP per open disjunct over the full big-M model (encode::encodeNetwork) with the
+//           best bounds: max t s.t. t <= rhs_a - coef_a . y, t >= -milp_delta. CBC proving it
+//           infeasible closes the disjunct (no input has margin >= -milp_delta); incumbents go to
+//           the witness check; a proven optimum in [-milp_delta, 0) with no valid witness is a
+//           numerical doubt (unknown). Two workers take the disjuncts in turn (each its own model
+//           and CBC object, one thread each), most promising (largest LP bound) first.
+// Soundness: `unsat` only when every disjunct of every box is closed with a margin; `sat` only
+// with a counterexample that passed the witness check. Any solver failure, limit, exception
+// inside a phase or numerical doubt leaves the disjunct open: the answer is then `unknown` (all
+// phases ran) or `timeout` (the time limit or should_stop ended the search).
+#include <optional>
+#include <string>
+
+#include "core/callbacks.hpp"
+#include "data/vnnlib.hpp"
+#include "nn/attack.hpp"
+#include "nn/network.hpp"
+#include "verify/result.hpp"
+
+namespace nnmip::verify {
+
+struct VerifyOptions {
+  std::optional<double> time_limit_s;  // wall clock for the whole property; none = no limit
+  int threads = 2;                     // workers for the per-disjunct MILPs (CBC threads = 1)
+  uint64_t seed = 1;
+  // Attack: these options, with `rounds` repeated within attack_time_s.
+  nn::AttackOptions attack = defaultAttack();
+  double attack_time_s = 3.0;     // at most this long, and at most 10 % of the time limit
+  bool use_lp_tier = true;        // root LP bounds (else symbolic only)
+  double lp_bounds_share = 0.35;  // share of the remaining time the LP tier may take
+  bool use_milp = true;
+  double lp_close_margin = 1e-4;  // an LP / interval bound must be below -this to close
+  double milp_delta = 1e-4;       // MILP threshold: t >= -milp_delta infeasible closes
+  std::string mip_backend = "cbc";
+  std::string lp_backend = "clp";
+
+  static nn::AttackOptions defaultAttack() {
+    nn::AttackOptions a;
+    a.restarts = 64;
+    a.steps = 100;
+    a.rounds = 100;  // bounded by attack_time_s
+    a.step_size = 0.25;
+    a.decay = 0.96;
+    a.diversify_steps = 2;
+    a.target = 1e-4;
+    return a;
+  }
+};
+
+// Throws Error{kInvalidInput} when the property's input/output counts differ from the network's
+// (or a box has the wrong size), Error{kUnsupported} for networks the engine cannot encode (step
+// activations, a softmax output: VNN-LIB outputs then mean probabilities). Everything that goes
+// wrong later is caught per phase and ends as `unknown`, never as a verdict.
+Result verifyProperty(const nn::Network& net, const data::VnnlibProperty& property,
+                      const VerifyOptions& options = {}, const Callbacks& callbacks = {});
+
+}  // namespace nnmip::verify

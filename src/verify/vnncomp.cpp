@@ -1,0 +1,203 @@
+#include "verify/vnncomp.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/timer.hpp"
+#include "data/vnnlib.hpp"
+#include "nn/onnx_io.hpp"
+#include "verify/outputs.hpp"
+
+namespace nnmip::verify {
+namespace {
+
+std::string trim(std::string s) {
+  const auto issp = [](unsigned char c) { return std::isspace(c) != 0; };
+  while (!s.empty() && issp(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && issp(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+std::vector<std::string> splitCsv(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      out.push_back(trim(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(trim(cur));
+  return out;
+}
+
+std::string key(const std::string& onnx, const std::string& vnnlib) { return onnx + "\n" + vnnlib; }
+
+// Appends one line with a single write() on an O_APPEND descriptor.
+void appendLine(const std::filesystem::path& path, const std::string& line) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd < 0) fail(ErrorKind::kIo, "{}: cannot open for appending: {}", path.string(), std::strerror(errno));
+  const ssize_t n = ::write(fd, line.data(), line.size());
+  const int err = errno;
+  ::fsync(fd);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(line.size())) {
+    fail(ErrorKind::kIo, "{}: short write: {}", path.string(), std::strerror(err));
+  }
+}
+
+std::string csvField(std::string s) {
+  std::replace(s.begin(), s.end(), '"', '\'');
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return "\"" + s + "\"";
+}
+
+void writeText(const std::filesystem::path& path, const std::string& text) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << text;
+    if (!out) fail(ErrorKind::kIo, "{}: write failed", tmp.string());
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+std::vector<Instance> readInstances(const std::filesystem::path& csv) {
+  std::ifstream in(csv);
+  if (!in) fail(ErrorKind::kIo, "{}: cannot read", csv.string());
+  const std::filesystem::path base = csv.parent_path();
+  std::vector<Instance> out;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    const std::vector<std::string> f = splitCsv(line);
+    if (f.size() < 3) {
+      fail(ErrorKind::kInvalidInput, "{}:{}: expected onnx,vnnlib,timeout", csv.string(), line_no);
+    }
+    double timeout = 0.0;
+    try {
+      size_t used = 0;
+      timeout = std::stod(f[2], &used);
+      if (used != f[2].size()) throw std::invalid_argument("trailing text");
+    } catch (const std::exception&) {
+      if (line_no == 1) continue;  // a header row
+      fail(ErrorKind::kInvalidInput, "{}:{}: timeout '{}' is not a number", csv.string(), line_no,
+           f[2]);
+    }
+    if (!(timeout > 0)) {
+      fail(ErrorKind::kInvalidInput, "{}:{}: timeout must be positive", csv.string(), line_no);
+    }
+    Instance i;
+    i.onnx = f[0];
+    i.vnnlib = f[1];
+    i.timeout_s = timeout;
+    const std::filesystem::path o(f[0]);
+    const std::filesystem::path v(f[1]);
+    i.onnx_path = o.is_absolute() ? o : base / o;
+    i.vnnlib_path = v.is_absolute() ? v : base / v;
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+std::vector<CampaignRow> runCampaign(const std::vector<Instance>& instances,
+                                     const CampaignOptions& options,
+                                     const std::function<void(const CampaignRow&, int, int)>& on_row,
+                                     const Callbacks& callbacks) {
+  NNMIP_CHECK(!options.results_csv.empty(), "campaign without a results file");
+  std::set<std::string> done;
+  if (std::filesystem::exists(options.results_csv)) {
+    std::ifstream in(options.results_csv);
+    std::string line;
+    while (std::getline(in, line)) {
+      const std::vector<std::string> f = splitCsv(line);
+      if (f.size() >= 4 && f[0] != "onnx") done.insert(key(f[0], f[1]));
+    }
+  } else {
+    if (options.results_csv.has_parent_path()) {
+      std::filesystem::create_directories(options.results_csv.parent_path());
+    }
+    appendLine(options.results_csv, "onnx,vnnlib,timeout_s,result,time_s,note\n");
+  }
+  if (!options.result_dir.empty()) std::filesystem::create_directories(options.result_dir);
+
+  std::map<std::string, std::shared_ptr<const nn::Network>> nets;  // loaded once per file
+  std::vector<CampaignRow> rows;
+  const int total = static_cast<int>(instances.size());
+  for (int k = 0; k < total; ++k) {
+    const Instance& inst = instances[static_cast<size_t>(k)];
+    if (!options.filter.empty() && inst.onnx.find(options.filter) == std::string::npos &&
+        inst.vnnlib.find(options.filter) == std::string::npos) {
+      continue;
+    }
+    CampaignRow row;
+    row.instance = inst;
+    if (done.count(key(inst.onnx, inst.vnnlib)) != 0) {
+      row.skipped = true;
+      row.result = "done";
+      if (on_row) on_row(row, k, total);
+      rows.push_back(std::move(row));
+      continue;
+    }
+    if (callbacks.stopRequested()) break;
+    const Timer timer;
+    const double limit = inst.timeout_s * options.time_limit_scale;
+    std::string result_text;
+    nlohmann::json report;
+    try {
+      std::shared_ptr<const nn::Network>& net = nets[inst.onnx_path.string()];
+      if (!net) net = std::make_shared<const nn::Network>(nn::readOnnx(inst.onnx_path.string()));
+      const data::VnnlibProperty prop = data::readVnnlib(inst.vnnlib_path);
+      VerifyOptions vo = options.verify;
+      vo.time_limit_s = std::max(0.5, limit - timer.seconds() - options.reserve_s);
+      const Result r = verifyProperty(*net, prop, vo, callbacks);
+      row.result = statusName(r.status);
+      row.note = r.reason;
+      result_text = resultFileText(r);
+      report = r;
+    } catch (const std::exception& e) {
+      row.result = "error";
+      row.note = e.what();
+      result_text = "unknown\n";
+    }
+    row.wall_s = timer.seconds();
+    if (!options.result_dir.empty()) {
+      const std::string stem = std::filesystem::path(inst.onnx).stem().string() + "__" +
+                               std::filesystem::path(inst.vnnlib).stem().string();
+      writeText(options.result_dir / (stem + ".txt"), result_text);
+      if (!report.is_null()) writeText(options.result_dir / (stem + ".json"), report.dump(1));
+    }
+    appendLine(options.results_csv,
+               fmt::format("{},{},{},{},{:.3f},{}\n", inst.onnx, inst.vnnlib, inst.timeout_s,
+                           row.result, row.wall_s, csvField(row.note)));
+    if (on_row) on_row(row, k, total);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace nnmip::verify
