@@ -45,8 +45,9 @@ void checkOptions(const data::Dataset& train, const BdnnOptions& o) {
     if (d < 1) fail(ErrorKind::kInvalidInput, "hidden layer width {} must be positive", d);
   }
   o.activation.validate();
-  if (!(o.margin > 0.0 && o.margin <= 1.0)) {
-    fail(ErrorKind::kInvalidInput, "step margin {} must lie in (0, 1]", o.margin);
+  // margin 0 is the seed's non-strict formulation (options.hpp): allowed, but not sound.
+  if (!(o.margin >= 0.0 && o.margin <= 1.0)) {
+    fail(ErrorKind::kInvalidInput, "step margin {} must lie in [0, 1]", o.margin);
   }
   if (!(o.weight_bound > 0.0)) fail(ErrorKind::kInvalidInput, "weight bound must be positive");
   if (o.robust_radius < 0.0) fail(ErrorKind::kInvalidInput, "robust radius must be >= 0");
@@ -618,6 +619,15 @@ ExactResult trainExact(const data::Dataset& train, const BdnnOptions& options,
                        const ExactOptions& exact, const Callbacks& callbacks) {
   Timer timer;
   const TrainingMilp m = buildTrainingMilp(train, options);
+  ExactResult res = solveTrainingMilp(m, train, exact, callbacks);
+  res.wall_s = timer.seconds();
+  return res;
+}
+
+ExactResult solveTrainingMilp(const TrainingMilp& m, const data::Dataset& train,
+                              const ExactOptions& exact, const Callbacks& callbacks) {
+  Timer timer;
+  const BdnnOptions& options = m.options;
   ExactResult res;
   res.vars = m.model.numVars();
   res.binaries = m.model.numIntegerVars();
@@ -626,7 +636,11 @@ ExactResult trainExact(const data::Dataset& train, const BdnnOptions& options,
   params.time_limit_s = exact.time_limit_s;
   params.threads = exact.threads;
   params.backend_options = exact.backend_options;
-  if (exact.start) params.start = startFromParams(m, train, *exact.start);
+  if (exact.start_point) {
+    params.start = *exact.start_point;
+  } else if (exact.start) {
+    params.start = startFromParams(m, train, *exact.start);
+  }
   callbacks.log(Level::kInfo, fmt::format("bdnn MILP: {} columns ({} integer), {} rows",
                                           res.vars, res.binaries, res.rows));
   const auto solver = mip::makeMipSolver(exact.backend);

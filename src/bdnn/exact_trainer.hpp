@@ -105,6 +105,7 @@ struct ExactOptions {
   double time_limit_s = 60.0;
   std::string backend = "cbc";
   std::optional<BdnnParams> start;  // MIP start (e.g. from the heuristic or a previous round)
+  std::optional<std::vector<double>> start_point;  // a full MILP point instead (wins over start)
   int threads = 1;
   std::map<std::string, std::string> backend_options;  // passed to MipParams::backend_options
 };
@@ -137,6 +138,11 @@ struct ExactResult {
 // Builds and solves the MILP, extracts the network and checks it by a forward pass.
 ExactResult trainExact(const data::Dataset& train, const BdnnOptions& options,
                        const ExactOptions& exact = {}, const Callbacks& callbacks = {});
+
+// Solves a built training MILP (extra valid rows allowed: symmetry, ray rows), extracts the
+// network and checks it by a forward pass, as trainExact does.
+ExactResult solveTrainingMilp(const TrainingMilp& milp, const data::Dataset& train,
+                              const ExactOptions& exact = {}, const Callbacks& callbacks = {});
 
 // Iterative data addition: solve on a subset, add misclassified training points, warm start
 // from the previous network, until no point outside the subset is misclassified or the time

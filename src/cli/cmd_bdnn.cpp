@@ -12,11 +12,13 @@
 #include <set>
 #include <sstream>
 
+#include "bdnn/engine.hpp"
 #include "bdnn/exact_trainer.hpp"
 #include "bdnn/heuristic.hpp"
 #include "bdnn/robust.hpp"
 #include "bdnn/step_net.hpp"
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "cli/report.hpp"
 #include "core/data_dir.hpp"
 #include "core/error.hpp"
@@ -86,6 +88,9 @@ struct JobSpec {
     if (method == "heuristic") return base + " heur.";
     if (method == "milp-hstart") return base + " MILP+heur.start";
     if (method == "iterative") return base + " iterative";
+    if (method == "milp-m0") return base + " margin-0 (seed)";
+    if (method == "engine-heur") return base + " engine (heur. start)";
+    if (method == "engine-const") return base + " engine (const. start)";
     return base;
   }
   std::string key() const {
@@ -146,7 +151,90 @@ json runJob(const JobSpec& job, const data::Split& split, const BdnnCommon& c, b
   ho.lp_margin = c.lp_margin;
   row["margin"] = c.margin;
   std::optional<bdnn::BdnnParams> start;
-  if (job.method == "heuristic" || job.method == "milp-hstart") {
+  if (job.method == "engine-heur" || job.method == "engine-const") {
+    bdnn::EngineOptions eo;
+    eo.time_limit_s = c.time_limit_s;
+    eo.start = job.method == "engine-heur" ? bdnn::EngineStart::kHeuristic : bdnn::EngineStart::kConstant;
+    eo.heuristic = ho;
+    eo.seed = job.seed;
+    for (const std::string& kv : c.cbc_opts) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) fail(ErrorKind::kUsage, "--cbc-opt expects key=value, got '{}'", kv);
+      eo.backend_options[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    // The final incumbent check from the current basis (cbc_mip_solver.cpp) keeps the overrun
+    // after CBC's own limit short.
+    if (!eo.backend_options.count("end_check")) eo.backend_options["end_check"] = "warm";
+    row["cbc_opts"] = c.cbc_opts;
+    const bdnn::EngineResult r = bdnn::trainEngine(split.train, o, eo, cb);
+    net = r.net;
+    row["start"] = bdnn::engineStartName(eo.start);
+    row["time_limit_s"] = c.time_limit_s;
+    row["start_errors"] = r.start_errors;
+    row["heuristic_s"] = r.heuristic_s;
+    row["lns_rounds"] = r.lns.size();
+    int accepted = 0;
+    for (const auto& lr : r.lns) accepted += lr.accepted;
+    row["lns_accepted"] = accepted;
+    row["lns_s"] = r.lns_s;
+    row["lns_errors"] = r.lns_errors;
+    row["milp_run"] = r.milp_run;
+    if (r.milp_run) {
+      row["milp_status"] = fmt::format("{}{}", mip::terminationName(r.milp.termination),
+                                       r.milp.limit != mip::Limit::kNone ? fmt::format("/{}", mip::limitName(r.milp.limit)) : "");
+      row["milp_s"] = r.milp.wall_s;
+      row["nodes"] = r.milp.nodes;
+      row["milp_objective"] = r.milp.has_solution ? json(r.milp.objective) : json(nullptr);
+      row["milp_bound"] = std::isfinite(r.milp.best_bound) ? json(r.milp.best_bound) : json(nullptr);
+    }
+    row["status"] = r.stopped_by;
+    row["objective"] = r.objective;
+    row["bound"] = r.bound;
+    row["ray_bound"] = r.ray_bound;
+    row["gap"] = r.gap;
+    row["gap_formula"] = r.gap_formula;
+    row["train_errors"] = r.train_eval.errors;
+    row["band_points"] = r.train_eval.band_points;
+    row["margin_errors"] = r.train_eval.margin_errors;
+    row["forward_check_ok"] = r.forward_check_ok;
+    row["engine_s"] = r.wall_s;
+  } else if (job.method == "milp-m0") {
+    // The seed's formulation: margin 0 (non-strict a <= lambda). Not sound: reported with the
+    // forward pass of the network it returns next to the MILP's own error count.
+    o.margin = 0.0;
+    row["margin"] = 0.0;
+    row["formulation"] = "margin 0 (seed, non-strict a <= lambda; not a sound model of the step)";
+    bdnn::ExactOptions ex;
+    ex.time_limit_s = c.time_limit_s;
+    for (const std::string& kv : c.cbc_opts) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) fail(ErrorKind::kUsage, "--cbc-opt expects key=value, got '{}'", kv);
+      ex.backend_options[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (!c.cbc_opts.empty()) row["cbc_opts"] = c.cbc_opts;
+    ex.start = bdnn::constantClassifier(split.train, o);
+    row["start"] = "constant";
+    Callbacks dcb = cb;
+    dcb.should_stop = [&timer, &c] { return timer.seconds() >= c.time_limit_s; };
+    const bdnn::ExactResult r = bdnn::trainExact(split.train, o, ex, dcb);
+    row["time_limit_s"] = c.time_limit_s;
+    row["status"] = fmt::format("{}{}", mip::terminationName(r.termination),
+                                r.limit != mip::Limit::kNone ? fmt::format("/{}", mip::limitName(r.limit)) : "");
+    row["objective"] = r.has_solution ? json(r.objective) : json(nullptr);
+    row["bound"] = std::isfinite(r.best_bound) ? json(r.best_bound) : json(nullptr);
+    row["gap"] = std::isfinite(r.gap) ? json(r.gap) : json(nullptr);
+    row["gap_formula"] = bdnn::kGapFormula;
+    row["nodes"] = r.nodes;
+    row["milp_s"] = r.wall_s;
+    if (!r.has_solution) {
+      row["wall_s"] = timer.seconds();
+      return row;
+    }
+    net = r.net;
+    row["milp_errors"] = r.milp_errors;
+    row["train_errors"] = r.train_eval.errors;  // forward pass
+    row["forward_check_ok"] = r.forward_check_ok;
+  } else if (job.method == "heuristic" || job.method == "milp-hstart") {
     const bdnn::HeuristicResult h = bdnn::trainHeuristic(split.train, o, ho, cb);
     net = h.net;
     start = h.params;
@@ -159,7 +247,9 @@ json runJob(const JobSpec& job, const data::Split& split, const BdnnCommon& c, b
     row["heuristic_time_limit_s"] = c.heuristic_time_s;
     row["restarts"] = c.restarts;
   }
-  if (job.method == "milp" || job.method == "milp-hstart") {
+  if (job.method == "engine-heur" || job.method == "engine-const" || job.method == "milp-m0") {
+    // done above
+  } else if (job.method == "milp" || job.method == "milp-hstart") {
     bdnn::ExactOptions ex;
     ex.time_limit_s = c.time_limit_s;
     for (const std::string& kv : c.cbc_opts) {
@@ -218,10 +308,10 @@ json runJob(const JobSpec& job, const data::Split& split, const BdnnCommon& c, b
     row["objective"] = obj;
     row["gap"] = obj > 0 ? (obj - std::ceil(r.lower_bound - 1e-6)) / obj : 0.0;
   } else if (job.method != "heuristic") {
-    fail(ErrorKind::kUsage, "--method must be milp, milp-hstart, iterative or heuristic, not '{}'", job.method);
+    fail(ErrorKind::kUsage, "--method must be milp, milp-hstart, iterative, heuristic, relu, engine-heur, engine-const or milp-m0, not '{}'", job.method);
   }
-  const bdnn::Evaluation tr = bdnn::evaluate(net, split.train, c.margin);
-  const bdnn::Evaluation te = bdnn::evaluate(net, split.test, c.margin);
+  const bdnn::Evaluation tr = bdnn::evaluate(net, split.train, o.margin);
+  const bdnn::Evaluation te = bdnn::evaluate(net, split.test, o.margin);
   row["train_acc"] = tr.accuracy;
   row["test_acc"] = te.accuracy;
   if (job.kind == "robust" || job.radius > 0.0) {
@@ -331,10 +421,17 @@ void printTables(const std::string& kind, const std::vector<json>& rows) {
   }
 }
 
+// Usage errors in the common options (exit 2, one line).
+void checkCommon(const BdnnCommon& c) {
+  if (!(c.heuristic_time_s > 0.0)) {
+    fail(ErrorKind::kUsage, "--heuristic-time must be positive, got {}", c.heuristic_time_s);
+  }
+}
+
 void addCommon(CLI::App* cmd, BdnnCommon& c) {
   cmd->add_option("--dataset", c.dataset, "bcw | random (Bah & Kurtz synthetic, N=100, m=200)");
   cmd->add_option("--train-fraction", c.train_fraction, "train share of the shuffled data (default 0.8)");
-  cmd->add_option("--time-limit", c.time_limit_s, "seconds per MILP (wall clock)");
+  addTimeLimitOption(*cmd, c.time_limit_s, "seconds per MILP, or for the whole engine (wall clock)");
   cmd->add_option("--heuristic-time", c.heuristic_time_s, "seconds per heuristic run");
   cmd->add_option("--restarts", c.restarts, "heuristic restarts");
   cmd->add_option("--margin", c.margin, "step margin: the MILP excludes |a - lambda| < margin/2");
@@ -362,7 +459,8 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
     CLI::App* cmd = bdnn_cmd->add_subcommand("train", "train one step network and report its accuracy");
     addCommon(cmd, *c);
     cmd->add_option("--hidden", job->hidden, "hidden units d1");
-    cmd->add_option("--method", job->method, "milp | milp-hstart | iterative | heuristic | relu");
+    cmd->add_option("--method", job->method,
+                    "milp | milp-hstart | iterative | heuristic | relu | engine-heur | engine-const | milp-m0");
     cmd->add_option("--threshold", job->threshold, "learn (per layer, BDNN) | zero (BDNN0) | neuron");
     cmd->add_option("--robust-radius", job->radius, "train robustly against ||delta||_inf <= r");
     cmd->add_option("--seed", job->seed, "shuffle/split and heuristic seed");
@@ -370,6 +468,7 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
     cmd->add_option("-o,--output", *out, "save the network (.onnx: ONNX Less+Where step; else JSON)");
     cmd->add_option("--json", *json_out, "write the result row as JSON");
     cmd->callback([c, job, out, json_out, weights, &g] {
+      checkCommon(*c);
       job->dataset = c->dataset;
       const data::Dataset all = loadAll(c->dataset, g);
       const data::Split split = data::shuffleSplit(all, c->train_fraction, job->seed);
@@ -414,10 +513,12 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
     cmd->add_option("--seed", *seed, "split seed (kinds main and robust); shuffles use 1..N");
     cmd->add_option("--hidden", *widths, "hidden widths (default 25 50; shuffles/robust use the first)");
     cmd->add_option("--methods", *methods,
-                    "subset of: milp milp0 heur heur0 relu milp-hstart milp0-hstart iterative");
+                    "subset of: milp milp0 heur heur0 relu milp-hstart milp0-hstart iterative seed seed0 "
+                    "engine engine0 engine-const engine0-const");
     cmd->add_option("--radii", *radii, "training radii (kind robust)");
     cmd->add_option("--out", *stem, "results stem: <stem>.csv and <stem>.jsonl (default results/bdnn_<dataset>_<kind>)");
     cmd->callback([c, kind, shuffles, seed, stem, methods, widths, radii, &g] {
+      checkCommon(*c);
       if (*kind != "main" && *kind != "shuffles" && *kind != "robust") {
         fail(ErrorKind::kUsage, "--kind must be main, shuffles or robust");
       }
@@ -448,6 +549,12 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
           j.method = "milp-hstart";
         } else if (m == "iterative") {
           j.method = "iterative";
+        } else if (m == "seed" || m == "seed0") {
+          j.method = "milp-m0";
+        } else if (m == "engine" || m == "engine0") {
+          j.method = "engine-heur";
+        } else if (m == "engine-const" || m == "engine0-const") {
+          j.method = "engine-const";
         } else if (m == "milp" || m == "milp0") {
           j.method = "milp";
         } else {

@@ -1,0 +1,424 @@
+#include "bdnn/engine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "core/timer.hpp"
+#include "mip/solver.hpp"
+
+namespace nnmip::bdnn {
+
+const char* engineStartName(EngineStart start) {
+  return start == EngineStart::kConstant ? "constant" : "heuristic";
+}
+
+namespace {
+
+using mip::Term;
+using mip::Var;
+
+// The LNS and the heuristic handle this shape (the seed's model); the rest goes to the MILP.
+bool lnsSupported(const BdnnOptions& o) {
+  return o.hidden.size() == 1 && o.activation.units() == 1 &&
+         o.weights == WeightDomain::kContinuous && o.output == OutputMode::kStep &&
+         o.robust_radius == 0.0 && o.l1_penalty == 0.0 && o.max_nonzero_weights < 0 &&
+         o.margin > 0.0;
+}
+
+int marginErrors(const BdnnParams& p, const data::Dataset& train, const BdnnOptions& o) {
+  return evaluate(toNetwork(p, o), train, o.margin).margin_errors;
+}
+
+// Boxes and big-M of the full MILP (exact_trainer.cpp), for one hidden layer and a step output.
+struct Boxes {
+  double wb = 1.0;
+  std::vector<double> a1;  // |a| bound of the first layer per point
+  double lambda1 = 0.0;    // |lambda_1| bound (0 for kZero)
+  double a2 = 0.0;         // |a| bound of the output
+  double lambda2 = 0.0;
+};
+
+Boxes boxes(const data::Dataset& train, const BdnnOptions& o) {
+  Boxes b;
+  b.wb = o.weight_bound;
+  double max_a1 = 0.0;
+  for (int i = 0; i < train.size(); ++i) {
+    b.a1.push_back(b.wb * train.X.row(i).cwiseAbs().sum());
+    max_a1 = std::max(max_a1, b.a1.back());
+  }
+  b.a2 = b.wb * o.hidden[0] * o.activation.maxAbsValue();
+  if (o.threshold != ThresholdMode::kZero) {
+    b.lambda1 = max_a1 + 1.0;  // offsets are {0} for the two-level step
+    b.lambda2 = b.a2 + 1.0;
+  }
+  return b;
+}
+
+// Callbacks whose stop request also fires at the engine's deadline.
+Callbacks withDeadline(const Callbacks& cb, const Timer& timer, double limit_s) {
+  Callbacks out = cb;
+  out.should_stop = [&cb, &timer, limit_s] { return cb.stopRequested() || timer.seconds() >= limit_s; };
+  return out;
+}
+
+// Units to free: at random, or weighted by how many misclassified points flipping them helps.
+std::vector<int> pickUnits(const data::Dataset& train, const BdnnOptions& o, const BdnnParams& p,
+                           int k, bool guided, Rng& rng) {
+  const int d1 = o.hidden[0];
+  k = std::min(k, d1);
+  std::vector<double> weight(static_cast<size_t>(d1), 1.0);
+  if (guided) {
+    const Mat a1 = train.X * p.weights[0].transpose();
+    const double v0 = o.activation.values[0], v1 = o.activation.values[1];
+    const Vec w2 = p.weights[1].row(0).transpose();
+    const double th2 = p.lambda[1](0);
+    for (int i = 0; i < train.size(); ++i) {
+      double a2 = 0.0;
+      std::vector<double> h(static_cast<size_t>(d1));
+      for (int j = 0; j < d1; ++j) {
+        h[static_cast<size_t>(j)] = a1(i, j) >= p.lambda[0](j) ? v1 : v0;
+        a2 += w2(j) * h[static_cast<size_t>(j)];
+      }
+      const bool pred = a2 >= th2;
+      const bool y = train.y[static_cast<size_t>(i)] == 1;
+      const bool band = std::abs(a2 - th2) < o.margin / 2.0;
+      if (pred == y && !band) continue;
+      for (int j = 0; j < d1; ++j) {
+        // Flipping unit j changes a2 by w2_j * (other level - current level).
+        const double other = h[static_cast<size_t>(j)] == v1 ? v0 : v1;
+        const double change = w2(j) * (other - h[static_cast<size_t>(j)]);
+        if ((y && change > 0.0) || (!y && change < 0.0)) weight[static_cast<size_t>(j)] += 1.0;
+      }
+    }
+  }
+  std::vector<int> chosen;
+  for (int t = 0; t < k; ++t) {
+    double total = 0.0;
+    for (double w : weight) total += w;
+    double r = rng.uniform(0.0, total);
+    int pick = d1 - 1;
+    for (int j = 0; j < d1; ++j) {
+      r -= weight[static_cast<size_t>(j)];
+      if (r <= 0.0 && weight[static_cast<size_t>(j)] > 0.0) {
+        pick = j;
+        break;
+      }
+    }
+    while (weight[static_cast<size_t>(pick)] <= 0.0) pick = (pick + 1) % d1;
+    chosen.push_back(pick);
+    weight[static_cast<size_t>(pick)] = 0.0;
+  }
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
+}
+
+// The full MILP with symmetry and ray rows, started from `start`, under what is left.
+ExactResult fullMilp(const data::Dataset& train, const BdnnOptions& options, const BdnnParams& start,
+                     const EngineOptions& e, double time_left, const Callbacks& cb) {
+  TrainingMilp m = buildTrainingMilp(train, options);
+  BdnnParams s = start;
+  if (e.symmetry == SymmetryRows::kFirstLayerFeature) {
+    addSymmetryRows(m, e.symmetry_feature);
+    s = sortUnits(start, e.symmetry_feature);
+  }
+  if (e.ray_rows) addRayRows(m, rayGroups(train, options));
+  ExactOptions ex;
+  // CBC looks at its clock only between nodes (a BCW node took 4-14 s, the root 8-18 s) and
+  // re-checks its incumbent by an LP after it stops, so it gets the time left minus a reserve;
+  // the engine's stop request at the deadline ends it at the next node as well.
+  const double reserve = std::clamp(0.1 * time_left, 2.0, 60.0);
+  ex.time_limit_s = std::max(1.0, time_left - reserve);
+  ex.backend = e.backend;
+  ex.threads = e.threads;
+  ex.backend_options = e.backend_options;
+  ex.start = s;
+  return solveTrainingMilp(m, train, ex, cb);
+}
+
+}  // namespace
+
+std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const BdnnOptions& o,
+                                             const BdnnParams& inc, const std::vector<int>& freed,
+                                             double time_limit_s, const EngineOptions& e,
+                                             const Callbacks& callbacks) {
+  NNMIP_CHECK(lnsSupported(o), "LNS needs one hidden layer, a two-level step and a step output");
+  const int n = train.size(), d0 = train.features(), d1 = o.hidden[0];
+  const double v0 = o.activation.values[0], v1 = o.activation.values[1], dv = v1 - v0;
+  const double m = o.margin;
+  const Boxes b = boxes(train, o);
+  std::vector<char> is_free(static_cast<size_t>(d1), 0);
+  for (int j : freed) is_free[static_cast<size_t>(j)] = 1;
+  const Mat a1 = train.X * inc.weights[0].transpose();
+  mip::Model model;
+  std::vector<double> start;
+  auto var = [&](double lo, double hi, double value, bool binary) {
+    const Var v = binary ? model.addBinary() : model.addContinuous(lo, hi);
+    start.push_back(binary ? value : std::clamp(value, lo, hi));
+    return v;
+  };
+  // MILP thresholds lambda = theta + margin/2 (options.hpp).
+  const double big_m2 = b.a2 + b.lambda2 + 1.0;
+  std::map<int, std::vector<Var>> w1;
+  std::map<int, Var> lam1;
+  for (int j : freed) {
+    for (int l = 0; l < d0; ++l) w1[j].push_back(var(-b.wb, b.wb, inc.weights[0](j, l), false));
+    if (o.threshold == ThresholdMode::kNeuron) {
+      lam1[j] = var(-b.lambda1, b.lambda1, inc.lambda[0](j) + m / 2.0, false);
+    }
+  }
+  std::vector<Var> w2;
+  for (int j = 0; j < d1; ++j) w2.push_back(var(-b.wb, b.wb, inc.weights[1](0, j), false));
+  Var lam2;
+  if (o.threshold != ThresholdMode::kZero) lam2 = var(-b.lambda2, b.lambda2, inc.lambda[1](0) + m / 2.0, false);
+  // The shared lambda_1 of kLayer stays at the incumbent's (the fixed units depend on it).
+  const double lam1_layer = o.threshold == ThresholdMode::kLayer
+                                ? std::clamp(inc.lambda[0](0) + m / 2.0, -b.lambda1, b.lambda1)
+                                : 0.0;
+  std::vector<Term> obj;
+  double obj_const = 0.0;
+  for (int i = 0; i < n; ++i) {
+    const double big_m1 = b.a1[static_cast<size_t>(i)] + b.lambda1 + 1.0;
+    std::vector<Term> out_pre;
+    double a2 = 0.0;
+    for (int j = 0; j < d1; ++j) {
+      const bool on = a1(i, j) >= inc.lambda[0](j);
+      const double h = on ? v1 : v0;
+      a2 += inc.weights[1](0, j) * h;
+      if (!is_free[static_cast<size_t>(j)]) {
+        if (h != 0.0) out_pre.push_back({w2[static_cast<size_t>(j)], h});  // fixed unit
+        continue;
+      }
+      // Free unit: a - lambda >= -M (1 - u),  a - lambda <= -m + M u.
+      std::vector<Term> pre;
+      for (int l = 0; l < d0; ++l) {
+        if (train.X(i, l) != 0.0) pre.push_back({w1[j][static_cast<size_t>(l)], train.X(i, l)});
+      }
+      double rhs_shift = lam1_layer;
+      if (o.threshold == ThresholdMode::kNeuron) pre.push_back({lam1[j], -1.0});
+      const Var u = var(0.0, 1.0, on ? 1.0 : 0.0, true);
+      std::vector<Term> act = pre, inact = pre;
+      act.push_back({u, -big_m1});
+      inact.push_back({u, -big_m1});
+      model.addGe(act, rhs_shift - big_m1);
+      model.addLe(inact, rhs_shift - m);
+      // s = w2_j u by McCormick with w2_j in [-wb, wb].
+      const Var w = w2[static_cast<size_t>(j)];
+      const Var s = var(-b.wb, b.wb, on ? inc.weights[1](0, j) : 0.0, false);
+      model.addGe({{s, 1.0}, {u, b.wb}}, 0.0);
+      model.addLe({{s, 1.0}, {u, -b.wb}}, 0.0);
+      model.addGe({{s, 1.0}, {w, -1.0}, {u, -b.wb}}, -b.wb);
+      model.addLe({{s, 1.0}, {w, -1.0}, {u, b.wb}}, b.wb);
+      out_pre.push_back({s, dv});
+      if (v0 != 0.0) out_pre.push_back({w, v0});
+    }
+    if (lam2.valid()) out_pre.push_back({lam2, -1.0});
+    const bool out_on = a2 >= inc.lambda[1](0);
+    const Var uo = var(0.0, 1.0, out_on ? 1.0 : 0.0, true);
+    std::vector<Term> act = out_pre, inact = out_pre;
+    act.push_back({uo, -big_m2});
+    inact.push_back({uo, -big_m2});
+    model.addGe(act, -big_m2);
+    model.addLe(inact, -m);
+    if (train.y[static_cast<size_t>(i)] == 1) {
+      obj.push_back({uo, -1.0});
+      obj_const += 1.0;
+    } else {
+      obj.push_back({uo, 1.0});
+    }
+  }
+  model.setObjective(mip::Sense::kMinimize, obj, obj_const);
+  mip::MipParams params;
+  params.time_limit_s = std::max(0.5, time_limit_s);
+  params.threads = e.threads;
+  params.backend_options = e.backend_options;
+  params.start = start;
+  const auto solver = mip::makeMipSolver(e.backend);
+  const mip::MipResult r = solver->solve(model, params, callbacks);
+  if (!r.hasSolution()) return std::nullopt;
+  auto val = [&](Var v) { return r.values[static_cast<size_t>(v.id)]; };
+  BdnnParams out = inc;
+  for (int j : freed) {
+    for (int l = 0; l < d0; ++l) out.weights[0](j, l) = val(w1[j][static_cast<size_t>(l)]);
+    if (o.threshold == ThresholdMode::kNeuron) out.lambda[0](j) = val(lam1[j]) - m / 2.0;
+  }
+  for (int j = 0; j < d1; ++j) out.weights[1](0, j) = val(w2[static_cast<size_t>(j)]);
+  if (lam2.valid()) out.lambda[1](0) = val(lam2) - m / 2.0;
+  return out;
+}
+
+void addSymmetryRows(TrainingMilp& milp, int feature) {
+  const int d0 = milp.dims[0], d1 = milp.dims[1];
+  NNMIP_CHECK(feature >= 0 && feature < d0, "symmetry feature {} of {}", feature, d0);
+  for (int j = 0; j + 1 < d1; ++j) {
+    // W1[j][f] - W1[j+1][f] >= 0
+    milp.model.addGe({{milp.w[0][static_cast<size_t>(j * d0 + feature)], 1.0},
+                      {milp.w[0][static_cast<size_t>((j + 1) * d0 + feature)], -1.0}},
+                     0.0, fmt::format("sym{}", j));
+  }
+}
+
+BdnnParams sortUnits(const BdnnParams& p, int feature) {
+  const Mat& w1 = p.weights[0];
+  const Eigen::Index d1 = w1.rows();
+  std::vector<int> order(static_cast<size_t>(d1));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return w1(a, feature) > w1(b, feature); });
+  BdnnParams out = p;
+  for (Eigen::Index j = 0; j < d1; ++j) {
+    const int from = order[static_cast<size_t>(j)];
+    out.weights[0].row(j) = w1.row(from);
+    if (p.lambda[0].size() == d1) out.lambda[0](j) = p.lambda[0](from);
+    if (p.weights.size() > 1) out.weights[1].col(j) = p.weights[1].col(from);
+  }
+  return out;
+}
+
+std::vector<std::vector<int>> rayGroups(const data::Dataset& train, const BdnnOptions& o) {
+  if (o.output != OutputMode::kStep || o.robust_radius != 0.0) return {};
+  // Positive homogeneity needs zero thresholds and the two-level step (offsets {0}).
+  const bool rays = o.threshold == ThresholdMode::kZero && o.activation.units() == 1 &&
+                    o.activation.offsets[0] == 0.0;
+  std::map<std::vector<long long>, std::vector<int>> groups;
+  for (int i = 0; i < train.size(); ++i) {
+    const Vec x = train.X.row(i).transpose();
+    const double norm = x.cwiseAbs().sum();
+    std::vector<long long> key;
+    const double scale = rays && norm > 0.0 ? 1.0 / norm : 1.0;
+    // Exact for the data we use (features on a grid); a tolerance of 1e-9 otherwise.
+    for (Eigen::Index l = 0; l < x.size(); ++l) key.push_back(std::llround(x(l) * scale * 1e9));
+    groups[key].push_back(i);
+  }
+  std::vector<std::vector<int>> out;
+  for (auto& [key, g] : groups) {
+    if (g.size() >= 2) out.push_back(g);
+  }
+  return out;
+}
+
+int rayLowerBound(const data::Dataset& train, const BdnnOptions& options) {
+  int bound = 0;
+  for (const auto& g : rayGroups(train, options)) {
+    int ones = 0;
+    for (int i : g) ones += train.y[static_cast<size_t>(i)] == 1;
+    bound += std::min(ones, static_cast<int>(g.size()) - ones);
+  }
+  return bound;
+}
+
+void addRayRows(TrainingMilp& milp, const std::vector<std::vector<int>>& groups) {
+  const size_t layers = milp.unit.size();
+  for (const auto& g : groups) {
+    for (size_t t = 1; t < g.size(); ++t) {
+      const size_t a = static_cast<size_t>(g[0]), b = static_cast<size_t>(g[t]);
+      for (size_t k : {size_t{0}, layers - 1}) {
+        const auto& ua = milp.unit[k][a];
+        const auto& ub = milp.unit[k][b];
+        for (size_t c = 0; c < ua.size(); ++c) milp.model.addEq({{ua[c], 1.0}, {ub[c], -1.0}}, 0.0);
+      }
+    }
+  }
+}
+
+EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
+                         const EngineOptions& e, const Callbacks& callbacks) {
+  Timer timer;
+  NNMIP_CHECK(e.time_limit_s > 0.0, "engine time limit {} must be positive", e.time_limit_s);
+  EngineResult res;
+  res.time_limit_s = e.time_limit_s;
+  const double limit = e.time_limit_s;
+  const Callbacks cb = withDeadline(callbacks, timer, limit);
+  const bool lns_ok = lnsSupported(options);
+  const bool classify = options.output != OutputMode::kRegression;
+  NNMIP_CHECK(classify, "the engine trains classifiers");
+  res.ray_bound = options.robust_radius == 0.0 ? rayLowerBound(train, options) : 0.0;
+
+  // 1. Start.
+  BdnnParams best = constantClassifier(train, options);
+  if (e.start == EngineStart::kHeuristic && lns_ok) {
+    HeuristicOptions ho = e.heuristic;
+    ho.time_limit_s = std::min(ho.time_limit_s, e.heuristic_share * limit);
+    const HeuristicResult h = trainHeuristic(train, options, ho, cb);
+    res.heuristic_s = h.wall_s;
+    if (h.train_eval.margin_errors <= marginErrors(best, train, options)) best = h.params;
+  }
+  int best_errors = marginErrors(best, train, options);
+  res.start_errors = best_errors;
+  callbacks.log(Level::kInfo, fmt::format("bdnn engine: start ({}) {} margin errors, {:.1f} s",
+                                          engineStartName(e.start), best_errors, timer.seconds()));
+
+  // 2. LNS.
+  Timer lns_timer;
+  if (lns_ok && e.lns && best_errors > res.ray_bound) {
+    Rng rng(e.seed);
+    int stale = 0;
+    for (int round = 0; best_errors > res.ray_bound && stale < e.lns_max_stale_rounds; ++round) {
+      const double left = e.lns_share * limit - timer.seconds();
+      if (left < 1.0 || cb.stopRequested()) break;
+      LnsRound lr;
+      Timer rt;
+      lr.freed = pickUnits(train, options, best, e.lns_free_units, round % 2 == 1, rng);
+      lr.errors_before = best_errors;
+      const std::optional<BdnnParams> cand =
+          solveNeighbourhood(train, options, best, lr.freed, std::min(e.lns_round_time_s, left), e, cb);
+      lr.errors_after = cand ? marginErrors(*cand, train, options) : -1;
+      // Ties are accepted (a move on the plateau); only the forward pass decides.
+      lr.accepted = cand && lr.errors_after <= best_errors;
+      if (lr.accepted) {
+        stale = lr.errors_after < best_errors ? 0 : stale + 1;
+        best = *cand;
+        best_errors = lr.errors_after;
+      } else {
+        ++stale;
+      }
+      lr.wall_s = rt.seconds();
+      callbacks.log(Level::kInfo, fmt::format("bdnn LNS round {}: freed {} units, {} -> {} errors{}, {:.1f} s",
+                                              round + 1, lr.freed.size(), lr.errors_before, lr.errors_after,
+                                              lr.accepted ? "" : " (rejected)", lr.wall_s));
+      res.lns.push_back(std::move(lr));
+    }
+  }
+  res.lns_s = lns_timer.seconds();
+  res.lns_errors = best_errors;
+
+  // 3. Full MILP from the best network, unless it is already proved optimal.
+  double bound = res.ray_bound;
+  if (best_errors <= bound) {
+    res.stopped_by = best_errors == 0 ? "zero errors" : "ray bound";
+  } else if (timer.seconds() + 1.0 < limit && !callbacks.stopRequested()) {
+    res.milp_run = true;
+    res.milp = fullMilp(train, options, best, e, limit - timer.seconds(), cb);
+    if (std::isfinite(res.milp.best_bound)) bound = std::max(bound, res.milp.best_bound);  // rounded up
+    if (res.milp.has_solution && res.milp.forward_check_ok && res.milp.train_eval.margin_errors < best_errors) {
+      best = res.milp.params;
+      best_errors = res.milp.train_eval.margin_errors;
+    }
+    res.stopped_by = res.milp.termination == mip::Termination::kOptimal ? "optimal"
+                     : res.milp.limit != mip::Limit::kNone             ? mip::limitName(res.milp.limit)
+                                                                       : mip::terminationName(res.milp.termination);
+  } else {
+    res.stopped_by = "time";
+  }
+
+  // The returned network, forward-checked.
+  res.params = best;
+  res.net = toNetwork(best, options);
+  res.train_eval = evaluate(res.net, train, options.margin);
+  res.objective = res.train_eval.margin_errors;
+  // The stage's count is confirmed by a fresh forward pass of the network we return.
+  res.forward_check_ok = res.train_eval.margin_errors == best_errors;
+  // The bound holds for every MILP-feasible (band-free) network; a start with band points is
+  // counted with them as errors, and the gap is clamped at 0 should such a count fall below it.
+  res.bound = bound;
+  res.gap = res.objective > 0.0 ? std::max(0.0, (res.objective - res.bound) / res.objective) : 0.0;
+  res.wall_s = timer.seconds();
+  return res;
+}
+
+}  // namespace nnmip::bdnn

@@ -1,0 +1,146 @@
+#pragma once
+// A primal engine around the sound training MILP (issue 12): heuristic start, large
+// neighbourhood search (LNS), then the full MILP with symmetry-breaking rows and the best network
+// as its MIP start, all under one wall-clock limit.
+//
+// Stages (one hidden layer, two-level step, continuous weights, step output, nominal data; other
+// options skip the heuristic and the LNS and go straight to the full MILP):
+//  1. start: the constant majority-class classifier or the heuristic's network (heuristic.hpp);
+//  2. LNS: free a few hidden units (their first-layer weights, per-neuron thresholds and units)
+//     and every output weight and the output threshold; every other unit keeps the values the
+//     incumbent's forward pass gives it. The small MILP (same margin, boxes and big-M as the full
+//     one, exact_trainer.hpp) starts from the incumbent; its network replaces the incumbent when
+//     the forward pass counts no more margin errors. Units are freed at random or by how many
+//     misclassified points flipping them would help (alternately);
+//  3. full MILP from the best network (permuted to satisfy the symmetry rows), with what is left.
+// A network with 0 training errors is optimal whatever the bound, so the engine stops there.
+//
+// Guarantees. The returned network is the one with the fewest forward-pass margin errors among
+// those the stages produced (step_net.hpp: misclassified or band points), so `objective` is a
+// forward-pass count, never a MILP claim. `bound` is the full MILP's dual bound rounded up (a
+// limit-stopped MILP reports its dual bound, never its incumbent) or a closed-form bound
+// (rayLowerBound), whichever is larger; 0 when neither exists. gap = (objective - bound) /
+// objective, 0 when objective = 0 (kGapFormula). The wall clock covers every stage: each solve
+// gets what is left and a stop request at the deadline.
+//
+// Symmetry. Hidden units of a layer are interchangeable (every threshold mode: a shared lambda,
+// none, or a per-neuron lambda that moves with its unit), so any solution can be permuted to have
+// non-increasing first-layer weights on one feature f: W1[j][f] >= W1[j+1][f]. Those rows are
+// valid (the optimum is unchanged, tested), remove the d1! copies that differ by a permutation
+// with distinct W1[.][f], and are the first key of the lexicographic order (its tie-breakers need
+// binaries for continuous weights, so they are left out).
+//
+// The seed's formulation: BdnnOptions::margin = 0 writes the strict a < lambda as a <= lambda.
+// It is not a sound model of the step: zero weights and lambda = 0 put every pre-activation on the
+// threshold, where each unit may take either value per point, so error count 0 is feasible while
+// the forward pass of that network is constant. Run it through trainExact (no LNS) and read
+// ExactResult::train_eval (forward pass) next to milp_errors.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bdnn/exact_trainer.hpp"
+#include "bdnn/heuristic.hpp"
+#include "bdnn/options.hpp"
+#include "bdnn/step_net.hpp"
+#include "core/callbacks.hpp"
+#include "data/dataset.hpp"
+#include "mip/result.hpp"
+
+namespace nnmip::bdnn {
+
+inline constexpr const char* kGapFormula = "(incumbent - ceil(bound)) / incumbent";
+
+enum class EngineStart { kConstant, kHeuristic };
+const char* engineStartName(EngineStart start);
+
+enum class SymmetryRows {
+  kNone,
+  kFirstLayerFeature,  // W1[j][f] >= W1[j+1][f] for one feature f
+};
+
+struct EngineOptions {
+  double time_limit_s = 600.0;  // wall clock of the whole engine
+  EngineStart start = EngineStart::kHeuristic;
+  HeuristicOptions heuristic;   // its time limit is capped at heuristic_share of the budget
+  double heuristic_share = 0.25;
+  bool lns = true;
+  int lns_free_units = 3;
+  double lns_round_time_s = 20.0;  // each small MILP (capped by what is left)
+  double lns_share = 0.5;          // LNS runs until this share of the budget is spent
+  int lns_max_stale_rounds = 40;   // stop the LNS after this many rounds without improvement
+  SymmetryRows symmetry = SymmetryRows::kFirstLayerFeature;
+  int symmetry_feature = 0;
+  bool ray_rows = true;            // kZero: equal units on points of one ray (rayGroups)
+  uint64_t seed = 1;
+  std::string backend = "cbc";
+  int threads = 1;
+  std::map<std::string, std::string> backend_options;
+};
+
+struct LnsRound {
+  std::vector<int> freed;
+  int errors_before = 0;
+  int errors_after = 0;   // forward-pass margin errors of the small MILP's network (-1: none)
+  bool accepted = false;
+  double wall_s = 0.0;
+};
+
+struct EngineResult {
+  BdnnParams params;
+  nn::Network net;
+  Evaluation train_eval;       // forward pass of `net` on the training set
+  double objective = NAN;      // train_eval.margin_errors
+  double bound = 0.0;          // valid lower bound on the MILP optimum (see the header)
+  double ray_bound = 0.0;      // rayLowerBound
+  double gap = NAN;            // kGapFormula
+  std::string gap_formula = kGapFormula;
+  std::string stopped_by;      // "zero errors", "optimal", "time", "interrupted", ...
+  int start_errors = -1;       // the start's forward-pass margin errors
+  double heuristic_s = 0.0;
+  std::vector<LnsRound> lns;
+  double lns_s = 0.0;
+  int lns_errors = -1;         // best after the LNS
+  bool milp_run = false;
+  ExactResult milp;            // the full MILP (when run)
+  bool forward_check_ok = false;  // net's forward errors = objective, no band point
+  double wall_s = 0.0;
+  double time_limit_s = 0.0;
+};
+
+// Runs the stages above on `train`. Throws Error{kInvalidInput} for bad data or options.
+EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
+                         const EngineOptions& engine = {}, const Callbacks& callbacks = {});
+
+// One LNS step: the small MILP with the units in `freed` (and the output layer) free and every
+// other hidden unit fixed at the values the forward pass of `incumbent` gives it. Returns its
+// network's parameters, or nothing when the solve found no solution.
+std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const BdnnOptions& options,
+                                             const BdnnParams& incumbent,
+                                             const std::vector<int>& freed, double time_limit_s,
+                                             const EngineOptions& engine,
+                                             const Callbacks& callbacks = {});
+
+// Adds W1[j][f] >= W1[j+1][f] for consecutive first-layer units to `milp.model`.
+void addSymmetryRows(TrainingMilp& milp, int feature);
+
+// The same network with its first-layer units sorted by non-increasing W1[.][feature] (rows of
+// W1, per-neuron thresholds and the next layer's columns permuted together).
+BdnnParams sortUnits(const BdnnParams& params, int feature);
+
+// Points whose hidden units must agree in the MILP: with zero thresholds (kZero) the first layer
+// is positively homogeneous, so points x and c x (c > 0) share every unit, and all-zero points
+// (a = 0, active) share theirs too; with trained thresholds only equal feature vectors do. Returns
+// the groups with at least two points.
+std::vector<std::vector<int>> rayGroups(const data::Dataset& train, const BdnnOptions& options);
+
+// Sum over rayGroups of min(#label 0, #label 1): a lower bound on the errors of every network the
+// MILP admits (step output, nominal training).
+int rayLowerBound(const data::Dataset& train, const BdnnOptions& options);
+
+// Adds u_i = u_k rows (hidden and output units) for the points of each ray group.
+void addRayRows(TrainingMilp& milp, const std::vector<std::vector<int>>& groups);
+
+}  // namespace nnmip::bdnn

@@ -1,0 +1,188 @@
+// The BDNN primal engine (heuristic start, LNS, full MILP with symmetry rows): on data small
+// enough for the brute-force `enum` backend, its result equals the exact optimum; symmetry rows and
+// ray rows leave the optimum unchanged; margin 0 (the seed's formulation) is what issue 12 says.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "bdnn/engine.hpp"
+#include "bdnn/exact_trainer.hpp"
+#include "bdnn/step_net.hpp"
+#include "support/tiny_data.hpp"
+
+namespace nnmip::bdnn {
+namespace {
+
+BdnnOptions tinyOptions(ThresholdMode mode, int hidden) {
+  BdnnOptions o;
+  o.hidden = {hidden};
+  o.threshold = mode;
+  return o;
+}
+
+EngineOptions quickEngine(EngineStart start) {
+  EngineOptions e;
+  e.time_limit_s = 60.0;
+  e.start = start;
+  e.heuristic.restarts = 2;
+  e.heuristic.time_limit_s = 5.0;
+  e.lns_round_time_s = 5.0;
+  e.lns_max_stale_rounds = 4;
+  return e;
+}
+
+// The exact optimum of the sound MILP (no extra rows) by enumerating every binary (5 points,
+// 2 hidden units: 15 binaries, 32768 LPs).
+double enumOptimum(const data::Dataset& ds, const BdnnOptions& o) {
+  ExactOptions ex;
+  ex.backend = "enum";
+  ex.time_limit_s = 600.0;
+  const ExactResult r = trainExact(ds, o, ex);
+  EXPECT_EQ(r.termination, mip::Termination::kOptimal);
+  return std::round(r.objective);  // an error count (enum sums LP values)
+}
+
+struct EngineCase {
+  ThresholdMode mode;
+  EngineStart start;
+  uint64_t seed;
+};
+
+class EngineVsEnum : public ::testing::TestWithParam<EngineCase> {};
+
+TEST_P(EngineVsEnum, ResultEqualsEnumeratedOptimum) {
+  const EngineCase c = GetParam();
+  const data::Dataset ds = support::randomLabelledData(5, 2, 2, c.seed);
+  const BdnnOptions o = tinyOptions(c.mode, 2);
+  const double opt = enumOptimum(ds, o);
+  const EngineResult r = trainEngine(ds, o, quickEngine(c.start));
+  // A broken LNS (accepting a MILP claim) or a bound taken from the incumbent would show as
+  // objective != opt or bound != objective with gap 0.
+  EXPECT_EQ(r.objective, opt) << "stopped by " << r.stopped_by;
+  EXPECT_EQ(r.bound, opt);
+  EXPECT_EQ(r.gap, 0.0);
+  EXPECT_TRUE(r.forward_check_ok);
+  EXPECT_EQ(evaluate(r.net, ds, o.margin).margin_errors, static_cast<int>(opt));
+  EXPECT_LE(r.wall_s, 60.0 + 5.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bdnn, EngineVsEnum,
+    ::testing::Values(EngineCase{ThresholdMode::kLayer, EngineStart::kHeuristic, 1},
+                      EngineCase{ThresholdMode::kLayer, EngineStart::kConstant, 2},
+                      EngineCase{ThresholdMode::kZero, EngineStart::kHeuristic, 3},
+                      EngineCase{ThresholdMode::kZero, EngineStart::kConstant, 4},
+                      EngineCase{ThresholdMode::kLayer, EngineStart::kConstant, 5},
+                      EngineCase{ThresholdMode::kZero, EngineStart::kHeuristic, 6}));
+
+// Symmetry rows W1[j][f] >= W1[j+1][f] (and ray rows) keep the optimum: enum with the rows equals
+// enum without them, and a sorted start satisfies the rows.
+TEST(BdnnEngine, SymmetryRowsKeepTheOptimum) {
+  for (uint64_t seed = 1; seed <= 2; ++seed) {
+    for (ThresholdMode mode : {ThresholdMode::kLayer, ThresholdMode::kZero}) {
+      const data::Dataset ds = support::randomLabelledData(5, 2, 2, 10 + seed);
+      const BdnnOptions o = tinyOptions(mode, 2);
+      const double plain = enumOptimum(ds, o);
+      TrainingMilp m = buildTrainingMilp(ds, o);
+      addSymmetryRows(m, 0);
+      addRayRows(m, rayGroups(ds, o));
+      ExactOptions ex;
+      ex.backend = "enum";
+      ex.time_limit_s = 600.0;
+      const ExactResult r = solveTrainingMilp(m, ds, ex);
+      ASSERT_EQ(r.termination, mip::Termination::kOptimal);
+      EXPECT_NEAR(r.objective, plain, 1e-6) << "seed " << seed;
+      EXPECT_TRUE(r.forward_check_ok);
+    }
+  }
+}
+
+// Larger instances than enum allows: CBC's proved optimum with and without the rows agree.
+TEST(BdnnEngine, SymmetryRowsKeepTheCbcOptimum) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    const data::Dataset ds = support::randomLabelledData(12, 3, 2, 20 + seed);
+    const BdnnOptions o = tinyOptions(ThresholdMode::kLayer, 3);
+    ExactOptions ex;
+    ex.time_limit_s = 120.0;
+    const ExactResult plain = trainExact(ds, o, ex);
+    ASSERT_EQ(plain.termination, mip::Termination::kOptimal);
+    TrainingMilp m = buildTrainingMilp(ds, o);
+    addSymmetryRows(m, 1);
+    ex.start = sortUnits(constantClassifier(ds, o), 1);
+    const ExactResult sym = solveTrainingMilp(m, ds, ex);
+    ASSERT_EQ(sym.termination, mip::Termination::kOptimal);
+    EXPECT_EQ(sym.objective, plain.objective) << "seed " << seed;
+    // The returned network's units are ordered.
+    const Mat& w1 = sym.params.weights[0];
+    for (Eigen::Index j = 0; j + 1 < w1.rows(); ++j) EXPECT_GE(w1(j, 1), w1(j + 1, 1) - 1e-7);
+  }
+}
+
+TEST(BdnnEngine, SortUnitsKeepsTheNetwork) {
+  const data::Dataset ds = support::randomLabelledData(30, 3, 2, 7);
+  const BdnnOptions o = tinyOptions(ThresholdMode::kNeuron, 4);
+  HeuristicOptions h;
+  h.restarts = 1;
+  const HeuristicResult hr = trainHeuristic(ds, o, h);
+  const BdnnParams sorted = sortUnits(hr.params, 2);
+  for (Eigen::Index j = 0; j + 1 < sorted.weights[0].rows(); ++j) {
+    EXPECT_GE(sorted.weights[0](j, 2), sorted.weights[0](j + 1, 2));
+  }
+  EXPECT_EQ(predictBdnn(toNetwork(sorted, o), ds.X), predictBdnn(hr.net, ds.X));
+}
+
+// The LNS step never returns a network the forward pass scores worse than its MILP claims, and
+// the engine never ends above its start.
+TEST(BdnnEngine, LnsImprovesOrKeepsTheStart) {
+  const data::Dataset ds = support::overlapBoxesData(40, 4, 3);
+  const BdnnOptions o = tinyOptions(ThresholdMode::kLayer, 4);
+  EngineOptions e = quickEngine(EngineStart::kConstant);
+  e.lns_share = 1.0;  // LNS only
+  e.time_limit_s = 20.0;
+  const EngineResult r = trainEngine(ds, o, e);
+  ASSERT_GE(r.start_errors, 0);
+  EXPECT_LE(r.objective, r.start_errors);
+  EXPECT_FALSE(r.lns.empty());
+  EXPECT_TRUE(r.forward_check_ok);
+  EXPECT_LE(r.wall_s, 20.0 + 5.0);
+}
+
+// Zero thresholds: x and 2x share every unit, and all-zero points too.
+TEST(BdnnEngine, RayBoundCountsMixedRays) {
+  data::Dataset ds;
+  ds.X.resize(6, 2);
+  ds.X << 1, 2, 2, 4, 0, 0, 0, 0, 1, 0, 3, 1;
+  ds.y = {0, 1, 0, 1, 1, 1};
+  ds.num_classes = 2;
+  EXPECT_EQ(rayLowerBound(ds, tinyOptions(ThresholdMode::kZero, 2)), 2);  // {0,1} and {2,3}
+  EXPECT_EQ(rayLowerBound(ds, tinyOptions(ThresholdMode::kLayer, 2)), 1);  // only {2,3} equal
+  ExactOptions ex;
+  ex.time_limit_s = 60.0;
+  const ExactResult r = trainExact(ds, tinyOptions(ThresholdMode::kZero, 2), ex);
+  ASSERT_EQ(r.termination, mip::Termination::kOptimal);
+  EXPECT_GE(r.objective, 2.0);
+}
+
+// The seed's margin 0: the MILP claims 0 errors on random labels (zero weights put every point on
+// the threshold), and the forward pass of what it returns does not keep that claim.
+TEST(BdnnEngine, MarginZeroClaimsWhatTheForwardPassDenies) {
+  const data::Dataset ds = support::randomLabelledData(10, 2, 2, 5);
+  BdnnOptions o = tinyOptions(ThresholdMode::kLayer, 2);
+  o.margin = 0.0;
+  ExactOptions ex;
+  ex.time_limit_s = 60.0;
+  ex.start = constantClassifier(ds, o);
+  const ExactResult r = trainExact(ds, o, ex);
+  ASSERT_TRUE(r.has_solution);
+  EXPECT_EQ(r.objective, 0.0);
+  EXPECT_EQ(r.gap, 0.0);
+  // The sound MILP on the same data needs errors (random labels, 2 hidden units).
+  const ExactResult sound = trainExact(ds, tinyOptions(ThresholdMode::kLayer, 2), ex);
+  ASSERT_EQ(sound.termination, mip::Termination::kOptimal);
+  EXPECT_GT(sound.objective, 0.0);
+  EXPECT_GT(r.train_eval.errors, 0);
+  EXPECT_FALSE(r.forward_check_ok);
+}
+
+}  // namespace
+}  // namespace nnmip::bdnn
