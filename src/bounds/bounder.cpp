@@ -1,5 +1,6 @@
 #include "bounds/bounder.hpp"
 
+#include "bounds/alpha.hpp"
 #include "bounds/propagation.hpp"
 #include "core/timer.hpp"
 
@@ -22,11 +23,16 @@ BoundsResult computeBounds(const nn::Network& net, const encode::Domain& domain,
     out.bounds = naive;
   } else {
     NetworkBounds best = computeInterval(net, domain, &naive);
-    if (options.method == Method::kSymbolic ||
+    if (options.method == Method::kSymbolic || options.method == Method::kAlpha ||
         (options.method >= Method::kLp && options.symbolic_seed)) {
       best = computeSymbolic(net, domain, &best);
     }
-    if (options.method == Method::kLp) {
+    if (options.method == Method::kAlpha) {
+      std::vector<AlphaLayerStats> alpha_stats;
+      out.bounds = computeAlpha(net, domain, &best, options.alpha, &alpha_stats);
+      out.stats = describeBounds(net, out.bounds);
+      for (size_t l = 0; l < out.stats.size(); ++l) out.stats[l].time_s = alpha_stats[l].time_s;
+    } else if (options.method == Method::kLp) {
       out = computeLpBounds(net, domain, best, options.solver, callbacks);
     } else if (options.method == Method::kMilp) {
       out = computeMilpBounds(net, domain, best, options.solver, callbacks);

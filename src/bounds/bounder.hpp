@@ -1,7 +1,8 @@
 #pragma once
-// The bound-tier chain: naive -> interval -> symbolic -> lp -> milp. Each tier starts from the
-// best earlier one (per neuron, the tighter side of each is kept), so the result of a tier is
-// never looser than any tier before it.
+// The bound-tier chain: naive -> interval -> symbolic -> lp -> milp, and symbolic -> alpha (lp
+// does not start from alpha). Each tier starts from the best earlier one (per neuron, the
+// tighter side of each is kept), so the result of a tier is never looser than any tier before it.
+#include "bounds/alpha.hpp"
 #include "bounds/box.hpp"
 #include "bounds/layer_bounds.hpp"
 #include "bounds/solver_bounds.hpp"
@@ -16,6 +17,7 @@ struct BoundsOptions {
   // "pure" chain of the thesis and of the reference bound files).
   bool symbolic_seed = true;
   SolverBoundsOptions solver;
+  AlphaOptions alpha;  // the alpha tier
 };
 
 // Bounds of every pre-activation of `net` over `box` by `options.method`. Throws

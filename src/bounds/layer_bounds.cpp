@@ -12,6 +12,7 @@ const char* methodName(Method method) {
     case Method::kNaive: return "naive";
     case Method::kInterval: return "interval";
     case Method::kSymbolic: return "symbolic";
+    case Method::kAlpha: return "alpha";
     case Method::kLp: return "lp";
     case Method::kMilp: return "milp";
   }
@@ -19,12 +20,12 @@ const char* methodName(Method method) {
 }
 
 Method parseMethod(std::string_view name) {
-  for (Method m : {Method::kNaive, Method::kInterval, Method::kSymbolic, Method::kLp,
-                   Method::kMilp}) {
+  for (Method m : {Method::kNaive, Method::kInterval, Method::kSymbolic, Method::kAlpha,
+                   Method::kLp, Method::kMilp}) {
     if (name == methodName(m)) return m;
   }
-  fail(ErrorKind::kInvalidInput, "unknown bounds method '{}' (naive|interval|symbolic|lp|milp)",
-       name);
+  fail(ErrorKind::kInvalidInput,
+       "unknown bounds method '{}' (naive|interval|symbolic|alpha|lp|milp)", name);
 }
 
 void fillShapeStats(const nn::DenseLayer& layer, const LayerBounds& b, LayerStats& s) {

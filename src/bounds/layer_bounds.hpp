@@ -13,9 +13,10 @@ using encode::LayerBounds;
 using encode::NetworkBounds;
 using Vec = Eigen::VectorXd;
 
-enum class Method { kNaive, kInterval, kSymbolic, kLp, kMilp };
+// Ordered by strength of the chain (bounder.cpp: a tier starts from the ones before it).
+enum class Method { kNaive, kInterval, kSymbolic, kAlpha, kLp, kMilp };
 const char* methodName(Method method);
-// "naive", "interval", "symbolic", "lp", "milp"; throws Error{kInvalidInput} otherwise.
+// "naive", "interval", "symbolic", "alpha", "lp", "milp"; throws Error{kInvalidInput} otherwise.
 Method parseMethod(std::string_view name);
 
 // Per-layer report of one bound computation.

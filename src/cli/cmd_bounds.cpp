@@ -157,6 +157,7 @@ struct BoundsArgs {
   std::string compare;
   std::string lp_backend = "clp";
   bool pure = false;
+  int alpha_iterations = bounds::AlphaOptions{}.iterations;
 };
 
 bounds::Box boundsBox(const BoundsArgs& a, const bounds::Box& query, int n) {
@@ -185,7 +186,10 @@ void runBounds(const BoundsArgs& a, GlobalOptions& g) {
     o.symbolic_seed = !a.pure;
     o.solver.threads = a.threads;
     o.solver.lp_backend = a.lp_backend;
+    o.alpha.threads = a.threads;
+    o.alpha.iterations = a.alpha_iterations;
     if (a.time_limit >= 0) o.solver.time_limit_s = a.time_limit;
+    o.alpha.time_limit_s = o.solver.time_limit_s;
     Callbacks cb;
     if (g.verbosity >= 2) {
       cb.on_progress = [&](const ProgressEvent& e) {
@@ -268,7 +272,10 @@ void addBoundsCommands(CLI::App& app, GlobalOptions& g) {
   auto ba = std::make_shared<BoundsArgs>();
   CLI::App* b = app.add_subcommand("bounds", "activation bounds of every neuron over a domain");
   b->add_option("network", ba->network, "network (.onnx)")->required();
-  b->add_option("--method", ba->method, "naive|interval|symbolic|lp|milp (default symbolic)");
+  b->add_option("--method", ba->method,
+                "naive|interval|symbolic|alpha|lp|milp (default symbolic)");
+  b->add_option("--alpha-iterations", ba->alpha_iterations,
+                "alpha: gradient steps on the relaxation slopes per layer (default 50)");
   b->add_option("--domain", ba->domain, kDomainHelp);
   b->add_option("--bounds-domain", ba->bounds_domain,
                 "domain the bounds are computed over: query (--domain, default) or full "
