@@ -216,7 +216,7 @@ LpResult ClpLpSession::solve(const LpParams& params) {
     // The ways tried in turn while a solve ends unproven (not for the warm/cold baselines):
     // the mode's own start, then the restart on a fresh scaled copy, then a cold
     // initialSolve() on a fresh copy.
-    enum class Way { kInitial, kRestart, kRestartScaled, kWarm };
+    enum class Way { kInitial, kRestart, kRestartScaled, kWarm, kInitialUnscaled };
     std::vector<Way> ways;
     const bool cold = start_ == ClpStart::kCold || cold_next_;
     // auto: wide LPs (many more columns than rows) restart on every objective change; narrow
@@ -237,6 +237,9 @@ LpResult ClpLpSession::solve(const LpParams& params) {
     } else if (start_ == ClpStart::kAuto && ways.front() == Way::kInitial) {
       ways.push_back(Way::kRestartScaled);
     }
+    // Last resort of every chain: CLP's scaling can leave a small LP "optimal for the scaled
+    // problem only" (status 0/2) on every scaled attempt; unscaled, it is proven.
+    ways.push_back(Way::kInitialUnscaled);
     int status = -1;
     int secondary = 0;
     long iterations = 0;
@@ -247,7 +250,7 @@ LpResult ClpLpSession::solve(const LpParams& params) {
         // scaled restart and the cold fallback use CLP's default scaling.
         const bool unscaled_session =
             start_ == ClpStart::kRestart || (start_ == ClpStart::kAuto && wide);
-        rebuild(!unscaled_session || a > 0 || cold);
+        rebuild(way != Way::kInitialUnscaled && (!unscaled_session || a > 0 || cold));
       }
       fresh_next_ = a > 0;  // a fallback changed settings: the next solve starts fresh
       long iteration_limit = INT_MAX;
@@ -257,6 +260,7 @@ LpResult ClpLpSession::solve(const LpParams& params) {
           params.time_limit_s ? std::max(0.0, *params.time_limit_s - timer.seconds()) : -1.0);
       switch (way) {
         case Way::kInitial:
+        case Way::kInitialUnscaled:
           clp_->setPerturbation(100);  // CLP's default
           clp_->initialSolve();
           break;
