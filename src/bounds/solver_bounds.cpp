@@ -109,7 +109,11 @@ struct PassValues {
       : lo(static_cast<size_t>(n), std::nan("")), hi(static_cast<size_t>(n), std::nan("")) {}
 };
 
-void applyValues(LayerBounds& b, const PassValues& v, double safety) {
+// Intersects the solver values into layer k's bounds. Returns false when a split neuron's value
+// misses its clamped range: the layer's model does not carry the layer's own splits, so the
+// split contradicts the rest of the domain and the domain is empty.
+bool applyValues(const encode::Domain& domain, int k, LayerBounds& b, const PassValues& v,
+                 double safety) {
   LayerBounds cand = b;
   for (int j = 0; j < b.size(); ++j) {
     if (std::isfinite(v.lo[static_cast<size_t>(j)])) {
@@ -118,8 +122,10 @@ void applyValues(LayerBounds& b, const PassValues& v, double safety) {
     if (std::isfinite(v.hi[static_cast<size_t>(j)])) {
       cand.hi[j] = std::min(b.hi[j], v.hi[static_cast<size_t>(j)] + safety);
     }
+    if (cand.lo[j] > cand.hi[j] && domain.phaseOf({k, j})) return false;
   }
   b = intersectLayer(cand, b);
+  return true;
 }
 
 bool isSolverError(const Error& e) { return e.kind() == ErrorKind::kSolver; }
@@ -173,7 +179,9 @@ void lpPass(const nn::Network& net, const encode::Domain& domain, NetworkBounds&
     }
     state.iterations += session->totalIterations();
   });
-  applyValues(best.layers[static_cast<size_t>(k)], values, opt.safety);
+  if (!applyValues(domain, k, best.layers[static_cast<size_t>(k)], values, opt.safety)) {
+    state.infeasible = true;
+  }
 }
 
 void milpPass(const nn::Network& net, const encode::Domain& domain, NetworkBounds& best, int k,
@@ -241,7 +249,9 @@ void milpPass(const nn::Network& net, const encode::Domain& domain, NetworkBound
       }
     }
   });
-  applyValues(best.layers[static_cast<size_t>(k)], values, opt.safety);
+  if (!applyValues(domain, k, best.layers[static_cast<size_t>(k)], values, opt.safety)) {
+    state.infeasible = true;
+  }
 }
 
 // Clamps layer k's split neurons; an emptied range marks the domain empty.
