@@ -3,13 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <mutex>
-#include <thread>
 
 #include "bounds/propagation.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/timer.hpp"
 #include "encode/compact.hpp"
 #include "mip/solver.hpp"
@@ -58,37 +57,6 @@ struct PassState {
     return stopped.load();
   }
 };
-
-// Runs work(begin, end) over fixed chunks of [0, n) with up to `threads` workers.
-template <typename Work>
-void runChunks(int n, int chunk_size, int threads, Work&& work) {
-  const int chunk = std::max(1, chunk_size);
-  const int num_chunks = (n + chunk - 1) / chunk;
-  const int workers = std::max(1, std::min(threads, num_chunks));
-  std::atomic<int> next{0};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto loop = [&]() {
-    try {
-      for (int c = next++; c < num_chunks; c = next++) {
-        work(c * chunk, std::min(n, (c + 1) * chunk));
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
-      next = num_chunks;
-    }
-  };
-  if (workers == 1) {
-    loop();
-  } else {
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<size_t>(workers));
-    for (int t = 0; t < workers; ++t) pool.emplace_back(loop);
-    for (auto& th : pool) th.join();
-  }
-  if (error) std::rethrow_exception(error);
-}
 
 // The model the bound solves of layer k run on: encode::encodeCompact over the domain with
 // the layers before k encoded (every layer when the domain has output rows, which constrain
@@ -144,7 +112,7 @@ void lpPass(const nn::Network& net, const encode::Domain& domain, NetworkBounds&
   }
   const int n = net.layer(k).outputSize();
   PassValues values(n);
-  runChunks(n, opt.chunk_size, opt.threads, [&](int begin, int end) {
+  parallelForRanges(n, opt.chunk_size, opt.threads, [&](int begin, int end) {
     if (state.shouldStop()) return;
     std::unique_ptr<mip::LpSession> session = mip::makeLpSession(enc.model, opt.lp_backend);
     for (int j = begin; j < end; ++j) {
@@ -198,7 +166,7 @@ void milpPass(const nn::Network& net, const encode::Domain& domain, NetworkBound
     start = enc.pointFromInput(net, domain.box.center());
   }
   PassValues values(n);
-  runChunks(n, opt.chunk_size, opt.threads, [&](int begin, int end) {
+  parallelForRanges(n, opt.chunk_size, opt.threads, [&](int begin, int end) {
     if (state.shouldStop()) return;
     std::unique_ptr<mip::MipSolver> solver = mip::makeMipSolver(opt.mip_backend);
     mip::Model model = enc.model;
