@@ -32,6 +32,8 @@ class MipSolver {
 
 // One LP, many objectives and bound changes, warm-started between solves.
 // Integrality in the model it was made from is ignored (it solves the relaxation).
+// A solve fills LpResult's row duals and reduced costs (optimal) or a Farkas ray (infeasible);
+// mip/safe_bound.hpp turns them into bounds that hold despite the solver's tolerances.
 class LpSession {
  public:
   virtual ~LpSession() = default;

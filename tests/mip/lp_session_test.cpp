@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "mip/safe_bound.hpp"
 #include "mip/solver.hpp"
 #include "test_models.hpp"
 #include "support/tolerances.hpp"
@@ -317,6 +318,96 @@ TEST(LpSession, IgnoresIntegrality) {
   const LpResult r = s->solve();
   ASSERT_TRUE(r.optimal()) << r.detail;
   EXPECT_NEAR(*r.objective, 23.0, kLpTol);
+}
+
+// Dual sign conventions (mip/result.hpp): y_i = d objective / d b_i and d = c - A^T y, for both
+// senses. smallLp: max 3x + 2y, active r0 (dual 2) and r2 (dual 1); r1 inactive.
+TEST(LpSession, DualsAreShadowPricesInBothSenses) {
+  Model m = testing::smallLp();
+  for (const std::string backend : {"clp", "clp-warm", "clp-restart", "clp-cold"}) {
+    SCOPED_TRACE(backend);
+    auto s = makeLpSession(m, backend);
+    LpResult r = s->solve();
+    ASSERT_TRUE(r.optimal()) << r.detail;
+    ASSERT_EQ(r.row_duals.size(), 3u);
+    ASSERT_EQ(r.reduced_costs.size(), 2u);
+    EXPECT_NEAR(r.row_duals[0], 2.0, kLpTol);
+    EXPECT_NEAR(r.row_duals[1], 0.0, kLpTol);
+    EXPECT_NEAR(r.row_duals[2], 1.0, kLpTol);
+    EXPECT_NEAR(r.reduced_costs[0], 0.0, kLpTol);  // 3 - (2 + 1)
+    EXPECT_NEAR(r.reduced_costs[1], 0.0, kLpTol);  // 2 - 2
+    EXPECT_NEAR(safeObjectiveBound(m, r.row_duals), 11.0, 1e-9);
+    EXPECT_GE(safeObjectiveBound(m, r.row_duals), 11.0 - 1e-12);
+    // min x - y (constant 1): optimum at (0, 3) = -2 with r1 (x + 3y <= 9) active, dual
+    // d(-2)/d(9) = -1/3; reduced cost of x: 1 - (-1/3) = 4/3.
+    const std::vector<Term> obj = {{Var{0}, 1.0}, {Var{1}, -1.0}};
+    s->setObjective(Sense::kMinimize, obj, 1.0);
+    r = s->solve();
+    ASSERT_TRUE(r.optimal()) << r.detail;
+    EXPECT_NEAR(*r.objective, -2.0, kLpTol);
+    EXPECT_NEAR(r.row_duals[0], 0.0, kLpTol);
+    EXPECT_NEAR(r.row_duals[1], -1.0 / 3.0, kLpTol);
+    EXPECT_NEAR(r.row_duals[2], 0.0, kLpTol);
+    EXPECT_NEAR(r.reduced_costs[0], 4.0 / 3.0, kLpTol);
+    EXPECT_NEAR(r.reduced_costs[1], 0.0, kLpTol);
+    const Objective o{Sense::kMinimize, obj, 1.0};
+    // y's reduced cost is 0 only up to round-off (-1 + 3 * (1/3)) and y has no upper bound: no
+    // finite safe bound (safe_bound.hpp). With y <= 10 (same optimum) it is tight.
+    EXPECT_EQ(safeObjectiveBound(m, o, r.row_duals), -kInf);
+    Model boxed = m;
+    boxed.setVarBounds(Var{1}, 0.0, 10.0);
+    EXPECT_NEAR(safeObjectiveBound(boxed, o, r.row_duals), -2.0, 1e-9);
+    EXPECT_LE(safeObjectiveBound(boxed, o, r.row_duals), -2.0);
+  }
+}
+
+// Every start of the session returns duals that make the safe bound tight on wide boxed LPs
+// with bound changes in between (the bounds tier's use).
+TEST(LpSession, DualsGiveTightSafeBoundsOnEveryStart) {
+  for (const std::string backend : {"clp", "clp-warm", "clp-restart", "clp-cold"}) {
+    SCOPED_TRACE(backend);
+    Model m = randomLp(41);
+    auto s = makeLpSession(m, backend);
+    testing::SplitMix rng(17);
+    for (int k = 0; k < 30; ++k) {
+      const Sense sense = k % 2 == 0 ? Sense::kMinimize : Sense::kMaximize;
+      const Objective o{sense, randomObjective(rng, m.numVars()), 0.5 * k};
+      if (k % 5 == 4) {  // a bound change, mirrored in the model the bound is computed on
+        const Var v{rng.uniformInt(0, m.numVars() - 1)};
+        const double lb = rng.uniformInt(-10, 0) / 10.0;
+        s->setVarBounds(v, lb, lb + 1.0);
+        m.setVarBounds(v, lb, lb + 1.0);
+      }
+      s->setObjective(o.sense, o.terms, o.constant);
+      const LpResult r = s->solve();
+      ASSERT_TRUE(r.optimal()) << r.detail;
+      const double b = safeObjectiveBound(m, o, r.row_duals);
+      const double scale = 1.0 + std::abs(*r.objective);
+      EXPECT_NEAR(b, *r.objective, 1e-6 * scale) << k;
+      if (sense == Sense::kMinimize) {
+        EXPECT_LE(b, *r.objective + 1e-9 * scale) << k;
+      } else {
+        EXPECT_GE(b, *r.objective - 1e-9 * scale) << k;
+      }
+    }
+  }
+}
+
+// An infeasible solve returns a Farkas ray that certifies (x >= 3.5 against r2: x <= 3).
+TEST(LpSession, InfeasibleSolveGivesCertifiedFarkasRay) {
+  Model m = testing::smallLp();
+  auto s = makeLpSession(m, "clp");
+  ASSERT_TRUE(s->solve().optimal());
+  s->setVarBounds(Var{0}, 3.5, kInf);
+  m.setVarBounds(Var{0}, 3.5, kInf);
+  const LpResult r = s->solve();
+  ASSERT_EQ(r.termination, Termination::kInfeasible) << r.detail;
+  ASSERT_EQ(r.farkas_ray.size(), 3u);
+  EXPECT_TRUE(farkasCertifiesInfeasible(m, r.farkas_ray));
+  EXPECT_TRUE(r.row_duals.empty());
+  // The same ray does not certify once the contradiction is gone.
+  m.setVarBounds(Var{0}, 0.0, kInf);
+  EXPECT_FALSE(farkasCertifiesInfeasible(m, r.farkas_ray));
 }
 
 }  // namespace

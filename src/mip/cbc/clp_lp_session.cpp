@@ -30,7 +30,9 @@
 
 #include <climits>
 #include <cmath>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/timer.hpp"
@@ -58,6 +60,15 @@ class ClpLpSession final : public LpSession {
   void rebuild(bool scaled);
   // Slack basis, structural columns at the bound their cost prefers (see the file comment).
   void crashFromCosts();
+  // After an infeasible solve: CLP's infeasibility ray over the rows, signed so that it proves
+  // infeasibility in double arithmetic if either sign does; when CLP has none (presolve or its
+  // empty-problem check decided) or it proves nothing, the row duals of the elastic LP
+  // min sum(p + q) s.t. lb <= A x + p - q <= ub, x in the box, p, q >= 0 (optimum > 0; its duals
+  // lie in [-1, 1], so they are a Farkas vector of the original rows). Empty if both fail.
+  std::vector<double> farkasRay() const;
+  // sum_i y_i (its lower or upper side) - max over the column box of (A^T y)^T x, in double.
+  double farkasGap(const std::vector<double>& y) const;
+  std::vector<double> elasticDuals() const;
 
   ClpStart start_;
   int num_cols_;
@@ -133,6 +144,77 @@ void ClpLpSession::crashFromCosts() {
     }
     // A zero cost, or a cost pushing towards an infinite bound: allSlackBasis's choice stays.
   }
+}
+
+double ClpLpSession::farkasGap(const std::vector<double>& y) const {
+  double rows = 0.0;
+  for (int i = 0; i < num_rows_; ++i) {
+    const double yi = y[static_cast<size_t>(i)];
+    const double side = yi > 0.0 ? row_lb_[static_cast<size_t>(i)] : row_ub_[static_cast<size_t>(i)];
+    if (yi != 0.0 && std::isfinite(side)) rows += yi * side;
+  }
+  double box = 0.0;
+  for (int j = 0; j < num_cols_; ++j) {
+    const CoinShallowPackedVector col = matrix_.getVector(j);
+    double r = 0.0;
+    for (int k = 0; k < col.getNumElements(); ++k) {
+      r += y[static_cast<size_t>(col.getIndices()[k])] * col.getElements()[k];
+    }
+    if (r == 0.0) continue;
+    const double x = r > 0.0 ? col_ub_[static_cast<size_t>(j)] : col_lb_[static_cast<size_t>(j)];
+    box += r * x;  // an infinite x gives +inf: no certificate
+  }
+  return rows - box;
+}
+
+std::vector<double> ClpLpSession::elasticDuals() const {
+  ClpSimplex elastic;
+  elastic.setLogLevel(0);
+  std::vector<double> cl(col_lb_.size()), cu(col_ub_.size()), rl(row_lb_.size()),
+      ru(row_ub_.size());
+  for (size_t j = 0; j < cl.size(); ++j) {
+    cl[j] = toCoin(col_lb_[j]);
+    cu[j] = toCoin(col_ub_[j]);
+  }
+  for (size_t i = 0; i < rl.size(); ++i) {
+    rl[i] = toCoin(row_lb_[i]);
+    ru[i] = toCoin(row_ub_[i]);
+  }
+  const std::vector<double> zero(col_lb_.size(), 0.0);
+  elastic.loadProblem(matrix_, cl.data(), cu.data(), zero.data(), rl.data(), ru.data());
+  // p_i: +1 in row i, q_i: -1 in row i; cost 1, in [0, inf).
+  const int m = num_rows_;
+  std::vector<CoinBigIndex> starts(static_cast<size_t>(2 * m) + 1);
+  std::vector<int> rows(static_cast<size_t>(2 * m));
+  std::vector<double> elements(static_cast<size_t>(2 * m));
+  for (int k = 0; k < 2 * m; ++k) {
+    starts[static_cast<size_t>(k)] = k;
+    rows[static_cast<size_t>(k)] = k % m;
+    elements[static_cast<size_t>(k)] = k < m ? 1.0 : -1.0;
+  }
+  starts[static_cast<size_t>(2 * m)] = 2 * m;
+  const std::vector<double> lower(static_cast<size_t>(2 * m), 0.0);
+  const std::vector<double> upper(static_cast<size_t>(2 * m), COIN_DBL_MAX);
+  const std::vector<double> cost(static_cast<size_t>(2 * m), 1.0);
+  elastic.addColumns(2 * m, lower.data(), upper.data(), cost.data(), starts.data(), rows.data(),
+                     elements.data());
+  elastic.setOptimizationDirection(1.0);
+  elastic.initialSolve();
+  if (elastic.status() != 0 || elastic.objectiveValue() <= 0.0) return {};
+  const double* y = elastic.dualRowSolution();
+  return std::vector<double>(y, y + m);
+}
+
+std::vector<double> ClpLpSession::farkasRay() const {
+  std::vector<double> y;
+  if (const std::unique_ptr<double[]> ray(clp_->infeasibilityRay()); ray) {
+    y.assign(ray.get(), ray.get() + num_rows_);
+    std::vector<double> minus(y);
+    for (double& v : minus) v = -v;
+    if (farkasGap(minus) > farkasGap(y)) y = std::move(minus);
+  }
+  if (y.empty() || !(farkasGap(y) > 0.0)) y = elasticDuals();
+  return y;
 }
 
 void ClpLpSession::setObjective(Sense sense, std::span<const Term> terms, double constant) {
@@ -297,9 +379,16 @@ LpResult ClpLpSession::solve(const LpParams& params) {
         v += cost_[static_cast<size_t>(j)] * result.values[static_cast<size_t>(j)];
       }
       result.objective = v;
+      // CLP's duals of the problem as given (its direction applied): y_i = d objective / d b_i,
+      // the LpResult convention (checked in lp_session_test).
+      const double* y = clp_->dualRowSolution();
+      const double* dj = clp_->dualColumnSolution();
+      result.row_duals.assign(y, y + num_rows_);
+      result.reduced_costs.assign(dj, dj + num_cols_);
       have_basis_ = true;
     } else if (status == 1) {
       result.termination = Termination::kInfeasible;
+      result.farkas_ray = farkasRay();
       have_basis_ = true;
     } else if (status == 2) {
       result.termination = Termination::kUnbounded;
