@@ -75,7 +75,12 @@ void writeBoundsJson(const std::string& path, const nn::Network& net, const Netw
   nlohmann::json layers = nlohmann::json::array();
   for (int l = 0; l < bounds.numLayers(); ++l) {
     const LayerBounds& b = bounds.layers[static_cast<size_t>(l)];
-    nlohmann::json jl = {{"layer", l + 1}, {"lo", toVector(b.lo)}, {"hi", toVector(b.hi)}};
+    // A final softmax's bounds are on its logits (what the encodings see), never probabilities.
+    const bool logits = net.layer(l).activation == nn::Activation::kSoftmax;
+    nlohmann::json jl = {{"layer", l + 1},
+                         {"quantity", logits ? "logits" : "pre-activation"},
+                         {"lo", toVector(b.lo)},
+                         {"hi", toVector(b.hi)}};
     if (static_cast<size_t>(l) < stats.size()) {
       const LayerStats& s = stats[static_cast<size_t>(l)];
       jl["stats"] = {{"mean_width", s.mean_width},  {"max_width", s.max_width},

@@ -31,6 +31,7 @@ Method parseMethod(std::string_view name) {
 void fillShapeStats(const nn::DenseLayer& layer, const LayerBounds& b, LayerStats& s) {
   s.size = b.size();
   s.relu = encode::isReluLayer(layer);
+  s.logits = layer.activation == nn::Activation::kSoftmax;
   s.mean_width = 0.0;
   s.max_width = 0.0;
   s.stable_active = s.stable_inactive = s.unstable = 0;

@@ -24,6 +24,7 @@ struct LayerStats {
   int layer = 0;            // 0-based DenseLayer index (printed 1-based)
   int size = 0;
   bool relu = false;        // stability counts are meaningful only for ReLU layers
+  bool logits = false;      // a final softmax layer: the bounds are on its logits, not probabilities
   double mean_width = 0.0;  // mean of hi - lo
   double max_width = 0.0;
   int stable_active = 0;    // lo >= 0
