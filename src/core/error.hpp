@@ -31,11 +31,10 @@ template <typename... Args>
 }  // namespace nnmip
 
 // Always-on invariant check; throws Error{kInternal} with a formatted message.
-#define NNMIP_CHECK(cond, ...)                                                         \
-  do {                                                                                 \
-    if (!(cond)) {                                                                     \
-      throw ::nnmip::Error(::nnmip::ErrorKind::kInternal,                              \
-                           fmt::format("check failed ({}): {}", #cond,                 \
-                                       fmt::format(__VA_ARGS__)));                     \
-    }                                                                                  \
+#define NNMIP_CHECK(cond, ...)                                                                     \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      throw ::nnmip::Error(::nnmip::ErrorKind::kInternal,                                          \
+                           fmt::format("check failed ({}): {}", #cond, fmt::format(__VA_ARGS__))); \
+    }                                                                                              \
   } while (0)

@@ -50,8 +50,7 @@ template <typename Work>
 void parallelForRanges(int n, int chunk_size, int threads, Work&& work) {
   const int chunk = std::max(1, chunk_size);
   const int num_chunks = n > 0 ? (n + chunk - 1) / chunk : 0;
-  parallelFor(num_chunks, threads,
-              [&](int c) { work(c * chunk, std::min(n, (c + 1) * chunk)); });
+  parallelFor(num_chunks, threads, [&](int c) { work(c * chunk, std::min(n, (c + 1) * chunk)); });
 }
 
 }  // namespace nnmip

@@ -120,8 +120,8 @@ int classOf(ClassRule rule, const DenseLayer& last, const Row& y) {
 }  // namespace
 
 int predictedClass(const DenseLayer& last, const Vec& y) {
-  NNMIP_CHECK(y.size() == last.outputSize(), "output has size {}, the last layer has {}",
-              y.size(), last.outputSize());
+  NNMIP_CHECK(y.size() == last.outputSize(), "output has size {}, the last layer has {}", y.size(),
+              last.outputSize());
   return classOf(classRule(last), last, y);
 }
 
@@ -147,7 +147,8 @@ std::vector<int> predictClasses(const Network& net, const Mat& X, int threads) {
   parallelFor(chunks, threads, [&](int c) {
     const Eigen::Index begin = c * kRows;
     const Eigen::Index len = std::min(kRows, n - begin);
-    const std::vector<int> part = predictedClasses(last, forwardBatch(net, X.middleRows(begin, len)));
+    const std::vector<int> part =
+        predictedClasses(last, forwardBatch(net, X.middleRows(begin, len)));
     std::copy(part.begin(), part.end(), cls.begin() + begin);
   });
   return cls;

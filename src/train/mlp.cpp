@@ -14,11 +14,11 @@ int parsePositive(const std::string& token, const std::string& whole) {
   if (token.empty() || token.find_first_not_of("0123456789") != std::string::npos ||
       token.size() > 7) {
     fail(ErrorKind::kInvalidInput,
-         "bad architecture '{}': expected e.g. 200x5, 25 or 64,32 (got token '{}')", whole,
-         token);
+         "bad architecture '{}': expected e.g. 200x5, 25 or 64,32 (got token '{}')", whole, token);
   }
   const int v = std::atoi(token.c_str());
-  if (v <= 0) fail(ErrorKind::kInvalidInput, "bad architecture '{}': sizes must be positive", whole);
+  if (v <= 0)
+    fail(ErrorKind::kInvalidInput, "bad architecture '{}': sizes must be positive", whole);
   return v;
 }
 

@@ -20,15 +20,14 @@ OptimizerKind parseOptimizer(const std::string& text) {
   fail(ErrorKind::kInvalidInput, "unknown optimizer '{}' (expected adam or sgd)", text);
 }
 
-Optimizer::Optimizer(const nn::Network& net, const OptimizerOptions& options)
-    : options_(options) {
+Optimizer::Optimizer(const nn::Network& net, const OptimizerOptions& options) : options_(options) {
   if (!(options.lr > 0.0) || !std::isfinite(options.lr)) {
     fail(ErrorKind::kInvalidInput, "learning rate must be positive, got {}", options.lr);
   }
   if (!(options.beta1 >= 0.0 && options.beta1 < 1.0 && options.beta2 >= 0.0 &&
         options.beta2 < 1.0)) {
-    fail(ErrorKind::kInvalidInput, "Adam betas must lie in [0, 1), got {} and {}",
-         options.beta1, options.beta2);
+    fail(ErrorKind::kInvalidInput, "Adam betas must lie in [0, 1), got {} and {}", options.beta1,
+         options.beta2);
   }
   if (!(options.momentum >= 0.0 && options.momentum < 1.0)) {
     fail(ErrorKind::kInvalidInput, "momentum must lie in [0, 1), got {}", options.momentum);
@@ -40,8 +39,8 @@ Optimizer::Optimizer(const nn::Network& net, const OptimizerOptions& options)
 namespace {
 
 template <typename Param, typename Grad>
-void adamUpdate(Param& w, const Grad& g, Param& m, Param& v, const OptimizerOptions& o,
-                double bc1, double bc2) {
+void adamUpdate(Param& w, const Grad& g, Param& m, Param& v, const OptimizerOptions& o, double bc1,
+                double bc2) {
   m = o.beta1 * m + (1.0 - o.beta1) * g;
   v.array() = o.beta2 * v.array() + (1.0 - o.beta2) * g.array().square();
   const double step_size = o.lr / bc1;

@@ -1,12 +1,12 @@
 #include "train/trainer.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -43,8 +43,8 @@ void checkDatasetFits(const nn::Network& net, const data::Dataset& set, LossKind
          set.name, set.features(), net.inputSize());
   }
   if (static_cast<int>(set.y.size()) != set.size()) {
-    fail(ErrorKind::kInvalidInput, "data set '{}' has {} rows but {} labels", set.name,
-         set.size(), set.y.size());
+    fail(ErrorKind::kInvalidInput, "data set '{}' has {} rows but {} labels", set.name, set.size(),
+         set.y.size());
   }
   const int outputs = net.outputSize();
   const int classes = outputs == 1 ? 2 : outputs;
@@ -120,10 +120,10 @@ EpochStats Trainer::runEpoch(const data::Dataset& train, const data::Dataset* va
       const int c0 = static_cast<int>(static_cast<long>(len) * c / chunks);
       const int c1 = static_cast<int>(static_cast<long>(len) * (c + 1) / chunks);
       const auto ci = static_cast<size_t>(c);
-      chunk_loss[ci] = dataLossSum(net_, xb.middleRows(c0, c1 - c0),
-                                   std::span<const int>(yb).subspan(static_cast<size_t>(c0),
-                                                                    static_cast<size_t>(c1 - c0)),
-                                   obj.loss, scale, &chunk_grads_[ci], &chunk_correct[ci]);
+      chunk_loss[ci] = dataLossSum(
+          net_, xb.middleRows(c0, c1 - c0),
+          std::span<const int>(yb).subspan(static_cast<size_t>(c0), static_cast<size_t>(c1 - c0)),
+          obj.loss, scale, &chunk_grads_[ci], &chunk_correct[ci]);
     });
     // Fixed reduction order: chunk 0, then 1, ...
     Gradients& g = chunk_grads_[0];
@@ -144,8 +144,8 @@ EpochStats Trainer::runEpoch(const data::Dataset& train, const data::Dataset* va
       }
     }
     if (!std::isfinite(batch_loss)) {
-      fail(ErrorKind::kInvalidInput, "training diverged: loss {} at epoch {} batch {}",
-           batch_loss, epoch, b + 1);
+      fail(ErrorKind::kInvalidInput, "training diverged: loss {} at epoch {} batch {}", batch_loss,
+           epoch, b + 1);
     }
     optimizer_.step(net_, g, options_.train_bias);
     data_sum += batch_loss;
@@ -248,7 +248,8 @@ void Trainer::saveCheckpoint(const std::filesystem::path& path) const {
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) fail(ErrorKind::kIo, "cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message());
+  if (ec)
+    fail(ErrorKind::kIo, "cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message());
 }
 
 void Trainer::loadCheckpoint(const std::filesystem::path& path) {
@@ -303,8 +304,7 @@ TrainResult train(nn::Network& net, const data::Dataset& train_set, const data::
 
 TrainResult trainWithCheckpoints(nn::Network& net, const data::Dataset& train_set,
                                  const data::Dataset* val, const TrainOptions& options,
-                                 const CheckpointOptions& checkpoint,
-                                 const Callbacks& callbacks) {
+                                 const CheckpointOptions& checkpoint, const Callbacks& callbacks) {
   Timer timer;
   Trainer trainer(net, options);
   TrainResult result;

@@ -22,24 +22,24 @@ namespace nnmip::train {
 
 struct TrainOptions {
   int epochs = 50;
-  int batch_size = 128;     // the last batch of an epoch may be smaller
-  uint64_t seed = 1;        // shuffles only; initialisation is makeMlp's business
+  int batch_size = 128;  // the last batch of an epoch may be smaller
+  uint64_t seed = 1;     // shuffles only; initialisation is makeMlp's business
   OptimizerOptions optimizer;
-  Objective objective;      // loss + penalty
-  bool train_bias = true;   // false: biases keep their value (zero for a bias-free network)
-  int threads = 1;          // worker threads for gradient chunks and evaluation
-  int grad_chunks = 2;      // fixed split of each batch (see the header comment)
+  Objective objective;     // loss + penalty
+  bool train_bias = true;  // false: biases keep their value (zero for a bias-free network)
+  int threads = 1;         // worker threads for gradient chunks and evaluation
+  int grad_chunks = 2;     // fixed split of each batch (see the header comment)
 };
 
 struct EpochStats {
-  int epoch = 0;                // 1-based
-  double loss = 0;              // mean over batches of (data loss + penalty)
-  double data_loss = 0;         // mean over batches of the data loss alone
-  double train_accuracy = 0;    // running: each batch scored before its update (Keras habit)
+  int epoch = 0;              // 1-based
+  double loss = 0;            // mean over batches of (data loss + penalty)
+  double data_loss = 0;       // mean over batches of the data loss alone
+  double train_accuracy = 0;  // running: each batch scored before its update (Keras habit)
   double val_accuracy = std::numeric_limits<double>::quiet_NaN();  // NaN without validation set
-  double seconds = 0;           // wall time of the epoch, evaluation included
-  long steps = 0;               // optimizer steps so far
-  bool complete = true;         // false when should_stop interrupted the epoch
+  double seconds = 0;    // wall time of the epoch, evaluation included
+  long steps = 0;        // optimizer steps so far
+  bool complete = true;  // false when should_stop interrupted the epoch
 };
 
 // JSON of one epoch's statistics: {"epoch", "loss", "data_loss", "train_accuracy",

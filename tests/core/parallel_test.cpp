@@ -101,7 +101,8 @@ TEST(ParallelForRanges, CoversTheRangeInChunks) {
     for (int i = begin; i < end; ++i) owner[static_cast<size_t>(i)] = begin;
   });
   std::sort(ranges.begin(), ranges.end());
-  EXPECT_EQ(ranges, (std::vector<std::pair<int, int>>{{0, 5}, {5, 10}, {10, 15}, {15, 20}, {20, 23}}));
+  EXPECT_EQ(ranges,
+            (std::vector<std::pair<int, int>>{{0, 5}, {5, 10}, {10, 15}, {15, 20}, {20, 23}}));
   for (int i = 0; i < 23; ++i) EXPECT_EQ(owner[static_cast<size_t>(i)], i / 5 * 5);
   int calls = 0;
   parallelForRanges(0, 5, 2, [&](int, int) { ++calls; });

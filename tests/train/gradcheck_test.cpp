@@ -1,6 +1,8 @@
 // The backward pass equals central finite differences (h = 1e-6, relative error < 1e-5) on
 // random small networks, at points whose distance from every ReLU kink (and, with L1, from
 // every w = 0) is at least 1e-3.
+#include "train/gradcheck.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -8,7 +10,6 @@
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
-#include "train/gradcheck.hpp"
 #include "train/mlp.hpp"
 
 namespace nnmip::train {
@@ -70,17 +71,72 @@ TEST_P(GradCheck, MatchesCentralDifferences) {
 INSTANTIATE_TEST_SUITE_P(
     Nets, GradCheck,
     testing::Values(
-        Case{"Softmax3_NoReg_Bias", {5, 4}, 3, LossKind::kSoftmaxCrossEntropy, Regularization::kNone, 0, true},
-        Case{"Softmax3_NoReg_NoBias", {5, 4}, 3, LossKind::kSoftmaxCrossEntropy, Regularization::kNone, 0, false},
-        Case{"Softmax3_L1_Bias", {5, 4}, 3, LossKind::kSoftmaxCrossEntropy, Regularization::kL1, 0.01, true},
-        Case{"Softmax3_L1_NoBias", {5, 4}, 3, LossKind::kSoftmaxCrossEntropy, Regularization::kL1, 0.01, false},
-        Case{"Softmax3_L2_Bias", {5, 4}, 3, LossKind::kSoftmaxCrossEntropy, Regularization::kL2, 0.01, true},
-        Case{"Softmax3_L2_NoBias", {5, 4}, 3, LossKind::kSoftmaxCrossEntropy, Regularization::kL2, 0.01, false},
-        Case{"Deep_L1_Bias", {3, 3, 3}, 4, LossKind::kSoftmaxCrossEntropy, Regularization::kL1, 0.003, true},
+        Case{"Softmax3_NoReg_Bias",
+             {5, 4},
+             3,
+             LossKind::kSoftmaxCrossEntropy,
+             Regularization::kNone,
+             0,
+             true},
+        Case{"Softmax3_NoReg_NoBias",
+             {5, 4},
+             3,
+             LossKind::kSoftmaxCrossEntropy,
+             Regularization::kNone,
+             0,
+             false},
+        Case{"Softmax3_L1_Bias",
+             {5, 4},
+             3,
+             LossKind::kSoftmaxCrossEntropy,
+             Regularization::kL1,
+             0.01,
+             true},
+        Case{"Softmax3_L1_NoBias",
+             {5, 4},
+             3,
+             LossKind::kSoftmaxCrossEntropy,
+             Regularization::kL1,
+             0.01,
+             false},
+        Case{"Softmax3_L2_Bias",
+             {5, 4},
+             3,
+             LossKind::kSoftmaxCrossEntropy,
+             Regularization::kL2,
+             0.01,
+             true},
+        Case{"Softmax3_L2_NoBias",
+             {5, 4},
+             3,
+             LossKind::kSoftmaxCrossEntropy,
+             Regularization::kL2,
+             0.01,
+             false},
+        Case{"Deep_L1_Bias",
+             {3, 3, 3},
+             4,
+             LossKind::kSoftmaxCrossEntropy,
+             Regularization::kL1,
+             0.003,
+             true},
         Case{"Linear_L2", {}, 3, LossKind::kSoftmaxCrossEntropy, Regularization::kL2, 0.01, true},
-        Case{"Bce1_L1_Bias", {6}, 1, LossKind::kBinaryCrossEntropy, Regularization::kL1, 0.01, true},
-        Case{"Bce1_NoReg_NoBias", {6}, 1, LossKind::kBinaryCrossEntropy, Regularization::kNone, 0, false},
-        Case{"Bce2_L2_NoBias", {6}, 2, LossKind::kBinaryCrossEntropy, Regularization::kL2, 0.01, false}),
+        Case{
+            "Bce1_L1_Bias", {6}, 1, LossKind::kBinaryCrossEntropy, Regularization::kL1, 0.01, true},
+        Case{"Bce1_NoReg_NoBias",
+             {6},
+             1,
+             LossKind::kBinaryCrossEntropy,
+             Regularization::kNone,
+             0,
+             false},
+        Case{"Bce2_L2_NoBias",
+             {6},
+             2,
+             LossKind::kBinaryCrossEntropy,
+             Regularization::kL2,
+             0.01,
+             false}),
     caseName);
 
 TEST(GradCheckLayers, IdentityHiddenAndSoftmaxOutput) {
@@ -103,8 +159,7 @@ TEST(GradCheckLayers, RejectsStepLayers) {
   net.mutableLayers()[0].activation = nn::Activation::kStep;
   net.mutableLayers()[0].step.lambda = Vec::Zero(4);
   Gradients g;
-  EXPECT_THROW(objectiveAndGradient(net, Mat::Zero(2, 3), std::vector<int>{0, 1}, {}, &g),
-               Error);
+  EXPECT_THROW(objectiveAndGradient(net, Mat::Zero(2, 3), std::vector<int>{0, 1}, {}, &g), Error);
 }
 
 TEST(GradCheckHelpers, FlattenRoundTrip) {

@@ -1,4 +1,6 @@
 // Loss values and gradients on hand-computed cases; architecture strings; initialisation.
+#include "train/loss.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -6,7 +8,6 @@
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
-#include "train/loss.hpp"
 #include "train/mlp.hpp"
 
 namespace nnmip::train {
@@ -43,7 +44,8 @@ TEST(Loss, BinaryCrossEntropyOneLogit) {
   z << 0.0, 2.0, -30.0;
   const std::vector<int> y = {1, 1, 0};
   Mat g;
-  const double expected = (std::log(2.0) + std::log1p(std::exp(-2.0)) + std::log1p(std::exp(-30.0))) / 3;
+  const double expected =
+      (std::log(2.0) + std::log1p(std::exp(-2.0)) + std::log1p(std::exp(-30.0))) / 3;
   EXPECT_NEAR(binaryCrossEntropy(z, y, &g), expected, 1e-15);
   EXPECT_NEAR(g(0, 0), (0.5 - 1) / 3, 1e-15);
   EXPECT_NEAR(g(1, 0), (1 / (1 + std::exp(-2.0)) - 1) / 3, 1e-15);
@@ -119,9 +121,9 @@ TEST(Init, PyTorchLinearBoundsAndNoBias) {
   ASSERT_EQ(net.numLayers(), 2);
   EXPECT_EQ(net.layer(0).activation, nn::Activation::kRelu);
   EXPECT_EQ(net.layer(1).activation, nn::Activation::kIdentity);
-  EXPECT_LE(net.layer(0).weight.cwiseAbs().maxCoeff(), 0.1);      // 1/sqrt(100)
-  EXPECT_GT(net.layer(0).weight.cwiseAbs().maxCoeff(), 0.099);    // and fills the range
-  EXPECT_LE(net.layer(1).weight.cwiseAbs().maxCoeff(), 0.2);      // 1/sqrt(25)
+  EXPECT_LE(net.layer(0).weight.cwiseAbs().maxCoeff(), 0.1);    // 1/sqrt(100)
+  EXPECT_GT(net.layer(0).weight.cwiseAbs().maxCoeff(), 0.099);  // and fills the range
+  EXPECT_LE(net.layer(1).weight.cwiseAbs().maxCoeff(), 0.2);    // 1/sqrt(25)
   EXPECT_LE(net.layer(1).bias.cwiseAbs().maxCoeff(), 0.2);
   EXPECT_GT(net.layer(1).bias.cwiseAbs().maxCoeff(), 0.0);
   // Mean of U(-b,b) over 2500 draws is ~0 (sd b/sqrt(3*2500) = 0.0012).

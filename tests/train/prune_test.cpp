@@ -1,11 +1,12 @@
 // The Rounder (thesis Algorithm 2) and percent pruning on hand-made networks.
+#include "nn/prune.hpp"
+
 #include <gtest/gtest.h>
 
 #include <limits>
 #include <vector>
 
 #include "core/error.hpp"
-#include "nn/prune.hpp"
 
 namespace nnmip::nn {
 namespace {

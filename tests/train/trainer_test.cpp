@@ -1,20 +1,20 @@
 // Trainer: reproducibility (same seed -> bit-identical weights, whatever the thread count),
 // hand-computed optimizer steps, convergence on separable synthetic data, checkpoints.
+#include "train/trainer.hpp"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
 #include <filesystem>
-#include <string>
-#include <unistd.h>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "train/mlp.hpp"
-#include "train/trainer.hpp"
 
 namespace nnmip::train {
 namespace {
@@ -203,8 +203,8 @@ TEST(TrainWithCheckpoints, InterruptedAndResumedEqualsStraightRun) {
   o.epochs = 3;
   const nn::Network straight = trainSmall(o, 1, d);
   CheckpointOptions ck;
-  ck.path = std::filesystem::temp_directory_path() /
-            ("nnmip_train_ckloop_" + std::to_string(::getpid()));
+  ck.path =
+      std::filesystem::temp_directory_path() / ("nnmip_train_ckloop_" + std::to_string(::getpid()));
   ck.resume = true;
   std::filesystem::remove(ck.path);
 
