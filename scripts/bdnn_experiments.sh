@@ -9,6 +9,25 @@ TL=${TL:-90}          # seconds per MILP
 HT=${HT:-30}          # seconds per heuristic run (5 restarts)
 CBC="--cbc-opt cuts=off --cbc-opt strong=0"
 mkdir -p results
+if [[ "${ISSUE12:-0}" == 1 ]]; then
+  # Issue 12: the seed's first table rerun (BCW, seed 1), 600 s of wall clock per row for the whole
+  # engine (heuristic <= 150 s, LNS, full MILP in a process ended at the deadline). Row order:
+  # margin 0 (the seed's formulation) first, then the sound engine from the heuristic and from the
+  # constant classifier. Resumable: rerun the same command; finished rows are skipped.
+  OUT=${OUT:-results/bdnn_bcw_issue12}
+  E="--dataset bcw --kind main --seed 1 --time-limit ${TL12:-600} --heuristic-time 150 $CBC --out $OUT"
+  $NNMIP bdnn table $E --hidden 25 50 --methods seed seed0
+  $NNMIP bdnn table $E --hidden 25 --methods engine engine0 engine-const engine0-const
+  $NNMIP bdnn table $E --hidden 50 --methods engine engine0 engine-const engine0-const
+  # Ten shuffles (issue 12; hours): the engine from the heuristic, d1 = 25 and 50.
+  if [[ "${SHUFFLES12:-0}" == 1 ]]; then
+    $NNMIP bdnn table --dataset bcw --kind shuffles --shuffles 10 --hidden 25 --time-limit ${TL12:-600} \
+      --heuristic-time 150 $CBC --methods engine engine0 heur --out results/bdnn_bcw_issue12_shuffles25
+    $NNMIP bdnn table --dataset bcw --kind shuffles --shuffles 10 --hidden 50 --time-limit ${TL12:-600} \
+      --heuristic-time 150 $CBC --methods engine engine0 heur --out results/bdnn_bcw_issue12_shuffles50
+  fi
+  exit 0
+fi
 # 10 shuffles, d1 = 25: heuristic and ReLU (the seed's second table).
 $NNMIP bdnn table --dataset bcw --kind shuffles --shuffles 10 --hidden 25 --heuristic-time $HT \
   --methods heur relu --out results/bdnn_bcw_shuffles

@@ -4,8 +4,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
@@ -129,10 +137,9 @@ ExactResult fullMilp(const data::Dataset& train, const BdnnOptions& options, con
   }
   if (e.ray_rows) addRayRows(m, rayGroups(train, options));
   ExactOptions ex;
-  // CBC looks at its clock only between nodes (a BCW node took 4-14 s, the root 8-18 s) and
-  // re-checks its incumbent by an LP after it stops, so it gets the time left minus a reserve;
-  // the engine's stop request at the deadline ends it at the next node as well.
-  const double reserve = std::clamp(0.1 * time_left, 2.0, 60.0);
+  // CBC overruns its own limit (see runIsolated), so it gets the time left minus a reserve, to
+  // finish and hand back its incumbent before the engine's deadline ends its process.
+  const double reserve = std::clamp(0.15 * time_left, 2.0, 90.0);
   ex.time_limit_s = std::max(1.0, time_left - reserve);
   ex.backend = e.backend;
   ex.threads = e.threads;
@@ -141,11 +148,152 @@ ExactResult fullMilp(const data::Dataset& train, const BdnnOptions& options, con
   return solveTrainingMilp(m, train, ex, cb);
 }
 
+// ---------------------------------------------------------------------------------------------
+// The full MILP in a child process, killed at the deadline. CBC looks at its clock and at stop
+// requests only between nodes and after its root LP and heuristics, and re-checks its incumbent
+// by an LP when it stops; on the BCW MILPs these took 25-45 s each under load, so a limit handed
+// to CBC is not a wall-clock guarantee. The child reports dual bounds as it goes (valid when
+// reported) and writes its result to a file; when it is killed, the engine keeps the best bound
+// it reported and the network it had before this stage.
+
+void writeAll(int fd, const void* data, size_t bytes) {
+  const char* p = static_cast<const char*>(data);
+  while (bytes > 0) {
+    const ssize_t w = ::write(fd, p, bytes);
+    if (w <= 0) return;
+    p += w;
+    bytes -= static_cast<size_t>(w);
+  }
+}
+
+bool readAll(int fd, void* data, size_t bytes) {
+  char* p = static_cast<char*>(data);
+  while (bytes > 0) {
+    const ssize_t r = ::read(fd, p, bytes);
+    if (r <= 0) return false;
+    p += r;
+    bytes -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+struct IsolatedMilp {
+  bool finished = false;  // the child wrote its result before the deadline
+  ExactResult result;     // when finished (network rebuilt and forward-checked here)
+  double reported_bound = NAN;  // best dual bound the child reported (valid either way)
+};
+
+IsolatedMilp runIsolated(const data::Dataset& train, const BdnnOptions& options, const BdnnParams& start,
+                         const EngineOptions& e, const Timer& timer, double limit, const Callbacks& cb) {
+  IsolatedMilp out;
+  char path[] = "/tmp/nnmip_bdnn_milp_XXXXXX";
+  const int file = ::mkstemp(path);
+  int pipe_fd[2] = {-1, -1};
+  if (file < 0 || ::pipe(pipe_fd) != 0) fail(ErrorKind::kInternal, "engine: cannot create a temp file or pipe");
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) fail(ErrorKind::kInternal, "engine: fork failed");
+  if (pid == 0) {
+    // Child: solve, report bounds through the pipe, write the result, exit without cleanup.
+    ::close(pipe_fd[0]);
+    Callbacks child = cb;
+    child.on_progress = [fd = pipe_fd[1]](const ProgressEvent& ev) {
+      if (std::isfinite(ev.bound)) writeAll(fd, &ev.bound, sizeof(double));
+    };
+    int code = 0;
+    try {
+      const ExactResult r = fullMilp(train, options, start, e, limit - timer.seconds(), child);
+      const double head[] = {r.has_solution ? 1.0 : 0.0, static_cast<double>(r.termination),
+                             static_cast<double>(r.limit), r.objective, r.best_bound,
+                             static_cast<double>(r.nodes), r.wall_s, static_cast<double>(r.vars),
+                             static_cast<double>(r.binaries), static_cast<double>(r.rows),
+                             static_cast<double>(r.milp_errors)};
+      writeAll(file, head, sizeof(head));
+      if (r.has_solution) {
+        for (size_t k = 0; k < r.params.weights.size(); ++k) {
+          writeAll(file, r.params.weights[k].data(), sizeof(double) * static_cast<size_t>(r.params.weights[k].size()));
+          writeAll(file, r.params.lambda[k].data(), sizeof(double) * static_cast<size_t>(r.params.lambda[k].size()));
+        }
+      }
+    } catch (...) {
+      code = 1;
+    }
+    ::fsync(file);
+    ::_exit(code);
+  }
+  ::close(pipe_fd[1]);
+  ::fcntl(pipe_fd[0], F_SETFL, ::fcntl(pipe_fd[0], F_GETFL) | O_NONBLOCK);
+  auto drain = [&] {
+    double v = 0.0;
+    while (::read(pipe_fd[0], &v, sizeof(v)) == static_cast<ssize_t>(sizeof(v))) {
+      if (!std::isfinite(out.reported_bound) || v > out.reported_bound) out.reported_bound = v;
+    }
+  };
+  int status = 0;
+  bool exited = false;
+  while (true) {
+    drain();
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    if (timer.seconds() >= limit || cb.stopRequested()) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    ::usleep(20000);
+  }
+  drain();
+  ::close(pipe_fd[0]);
+  if (exited && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    ::lseek(file, 0, SEEK_SET);
+    double head[11];
+    if (readAll(file, head, sizeof(head))) {
+      ExactResult& r = out.result;
+      r.has_solution = head[0] != 0.0;
+      r.termination = static_cast<mip::Termination>(static_cast<int>(head[1]));
+      r.limit = static_cast<mip::Limit>(static_cast<int>(head[2]));
+      r.objective = head[3];
+      r.best_bound = head[4];
+      r.nodes = static_cast<long>(head[5]);
+      r.wall_s = head[6];
+      r.vars = static_cast<int>(head[7]);
+      r.binaries = static_cast<int>(head[8]);
+      r.rows = static_cast<int>(head[9]);
+      r.milp_errors = static_cast<int>(head[10]);
+      if (std::isfinite(r.objective) && std::isfinite(r.best_bound)) {
+        r.gap = r.objective > 0.0 ? std::max(0.0, (r.objective - r.best_bound) / r.objective)
+                                  : (r.best_bound >= r.objective - 1e-9 ? 0.0 : NAN);
+      }
+      bool ok = true;
+      if (r.has_solution) {
+        r.params = start;
+        for (size_t k = 0; k < r.params.weights.size() && ok; ++k) {
+          ok = readAll(file, r.params.weights[k].data(), sizeof(double) * static_cast<size_t>(r.params.weights[k].size())) &&
+               readAll(file, r.params.lambda[k].data(), sizeof(double) * static_cast<size_t>(r.params.lambda[k].size()));
+        }
+        if (ok) {
+          r.net = toNetwork(r.params, options);
+          r.train_eval = evaluate(r.net, train, options.margin);
+          r.forward_check_ok = r.train_eval.margin_errors == r.milp_errors && r.train_eval.band_points == 0;
+        } else {
+          r.has_solution = false;
+        }
+      }
+      out.finished = ok;
+    }
+  }
+  ::close(file);
+  ::unlink(path);
+  return out;
+}
+
 }  // namespace
 
 std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const BdnnOptions& o,
                                              const BdnnParams& inc, const std::vector<int>& freed,
-                                             double time_limit_s, const EngineOptions& e,
+                                             double time_limit_s, const EngineOptions& e, bool keep_correct,
                                              const Callbacks& callbacks) {
   NNMIP_CHECK(lnsSupported(o), "LNS needs one hidden layer, a two-level step and a step output");
   const int n = train.size(), d0 = train.features(), d1 = o.hidden[0];
@@ -180,6 +328,27 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
   const double lam1_layer = o.threshold == ThresholdMode::kLayer
                                 ? std::clamp(inc.lambda[0](0) + m / 2.0, -b.lambda1, b.lambda1)
                                 : 0.0;
+  // Points far from a freed unit's threshold keep that unit's value (a linear row instead of a
+  // binary): only the nearest e.near_fraction of the points, and the misclassified ones, may flip.
+  std::vector<char> wrong(static_cast<size_t>(n), 0);
+  {
+    for (int i = 0; i < n; ++i) {
+      double a2 = 0.0;
+      for (int j = 0; j < d1; ++j) a2 += inc.weights[1](0, j) * (a1(i, j) >= inc.lambda[0](j) ? v1 : v0);
+      const bool on = a2 >= inc.lambda[1](0);
+      wrong[static_cast<size_t>(i)] =
+          on != (train.y[static_cast<size_t>(i)] == 1) || std::abs(a2 - inc.lambda[1](0)) < m / 2.0;
+    }
+  }
+  std::map<int, double> radius;
+  for (int j : freed) {
+    std::vector<double> dist;
+    for (int i = 0; i < n; ++i) dist.push_back(std::abs(a1(i, j) - inc.lambda[0](j)));
+    std::sort(dist.begin(), dist.end());
+    const double f = std::clamp(e.lns_near_fraction, 0.0, 1.0);
+    const size_t k = std::min(dist.size() - 1, static_cast<size_t>(f * static_cast<double>(n)));
+    radius[j] = f >= 1.0 ? std::numeric_limits<double>::infinity() : dist[k];
+  }
   std::vector<Term> obj;
   double obj_const = 0.0;
   for (int i = 0; i < n; ++i) {
@@ -201,6 +370,17 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
       }
       double rhs_shift = lam1_layer;
       if (o.threshold == ThresholdMode::kNeuron) pre.push_back({lam1[j], -1.0});
+      const Var w = w2[static_cast<size_t>(j)];
+      if (!wrong[static_cast<size_t>(i)] && std::abs(a1(i, j) - inc.lambda[0](j)) > radius[j]) {
+        // Unit kept at its value on this point: one row, and h w2_j in the output.
+        if (on) {
+          model.addGe(pre, rhs_shift);  // a - lambda >= 0
+        } else {
+          model.addLe(pre, rhs_shift - m);  // a - lambda <= -m
+        }
+        if (h != 0.0) out_pre.push_back({w, h});
+        continue;
+      }
       const Var u = var(0.0, 1.0, on ? 1.0 : 0.0, true);
       std::vector<Term> act = pre, inact = pre;
       act.push_back({u, -big_m1});
@@ -208,7 +388,6 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
       model.addGe(act, rhs_shift - big_m1);
       model.addLe(inact, rhs_shift - m);
       // s = w2_j u by McCormick with w2_j in [-wb, wb].
-      const Var w = w2[static_cast<size_t>(j)];
       const Var s = var(-b.wb, b.wb, on ? inc.weights[1](0, j) : 0.0, false);
       model.addGe({{s, 1.0}, {u, b.wb}}, 0.0);
       model.addLe({{s, 1.0}, {u, -b.wb}}, 0.0);
@@ -219,13 +398,25 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
     }
     if (lam2.valid()) out_pre.push_back({lam2, -1.0});
     const bool out_on = a2 >= inc.lambda[1](0);
+    const bool yi = train.y[static_cast<size_t>(i)] == 1;
+    const bool safely_correct = out_on == yi && std::abs(a2 - inc.lambda[1](0)) >= m / 2.0;
+    if (keep_correct && safely_correct) {
+      // keep_correct: a point the incumbent classifies correctly stays correct (a smaller,
+      // tighter neighbourhood: only the misclassified points' outputs are free).
+      if (yi) {
+        model.addGe(out_pre, 0.0);
+      } else {
+        model.addLe(out_pre, -m);
+      }
+      continue;
+    }
     const Var uo = var(0.0, 1.0, out_on ? 1.0 : 0.0, true);
     std::vector<Term> act = out_pre, inact = out_pre;
     act.push_back({uo, -big_m2});
     inact.push_back({uo, -big_m2});
     model.addGe(act, -big_m2);
     model.addLe(inact, -m);
-    if (train.y[static_cast<size_t>(i)] == 1) {
+    if (yi) {
       obj.push_back({uo, -1.0});
       obj_const += 1.0;
     } else {
@@ -365,8 +556,11 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
       Timer rt;
       lr.freed = pickUnits(train, options, best, e.lns_free_units, round % 2 == 1, rng);
       lr.errors_before = best_errors;
-      const std::optional<BdnnParams> cand =
-          solveNeighbourhood(train, options, best, lr.freed, std::min(e.lns_round_time_s, left), e, cb);
+      // Three rounds in four keep the correctly classified points correct; guided and random
+      // unit choices alternate.
+      lr.keep_correct = round % 4 != 3;
+      const std::optional<BdnnParams> cand = solveNeighbourhood(
+          train, options, best, lr.freed, std::min(e.lns_round_time_s, left), e, lr.keep_correct, cb);
       lr.errors_after = cand ? marginErrors(*cand, train, options) : -1;
       // Ties are accepted (a move on the plateau); only the forward pass decides.
       lr.accepted = cand && lr.errors_after <= best_errors;
@@ -378,9 +572,10 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
         ++stale;
       }
       lr.wall_s = rt.seconds();
-      callbacks.log(Level::kInfo, fmt::format("bdnn LNS round {}: freed {} units, {} -> {} errors{}, {:.1f} s",
-                                              round + 1, lr.freed.size(), lr.errors_before, lr.errors_after,
-                                              lr.accepted ? "" : " (rejected)", lr.wall_s));
+      callbacks.log(Level::kInfo, fmt::format("bdnn LNS round {}: freed {} units{}, {} -> {} errors{}, {:.1f} s",
+                                              round + 1, lr.freed.size(), lr.keep_correct ? " (correct kept)" : "",
+                                              lr.errors_before, lr.errors_after, lr.accepted ? "" : " (rejected)",
+                                              lr.wall_s));
       res.lns.push_back(std::move(lr));
     }
   }
@@ -393,15 +588,29 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
     res.stopped_by = best_errors == 0 ? "zero errors" : "ray bound";
   } else if (timer.seconds() + 1.0 < limit && !callbacks.stopRequested()) {
     res.milp_run = true;
-    res.milp = fullMilp(train, options, best, e, limit - timer.seconds(), cb);
-    if (std::isfinite(res.milp.best_bound)) bound = std::max(bound, res.milp.best_bound);  // rounded up
-    if (res.milp.has_solution && res.milp.forward_check_ok && res.milp.train_eval.margin_errors < best_errors) {
-      best = res.milp.params;
-      best_errors = res.milp.train_eval.margin_errors;
+    bool finished = true;
+    if (e.isolate_milp) {
+      const IsolatedMilp iso = runIsolated(train, options, best, e, timer, limit, cb);
+      finished = iso.finished;
+      res.milp_killed = !iso.finished;
+      if (iso.finished) res.milp = iso.result;
+      // A reported bound of an integral objective rounds up (exact_trainer.cpp does the same).
+      if (std::isfinite(iso.reported_bound)) bound = std::max(bound, std::ceil(iso.reported_bound - 1e-6));
+    } else {
+      res.milp = fullMilp(train, options, best, e, limit - timer.seconds(), cb);
     }
-    res.stopped_by = res.milp.termination == mip::Termination::kOptimal ? "optimal"
-                     : res.milp.limit != mip::Limit::kNone             ? mip::limitName(res.milp.limit)
-                                                                       : mip::terminationName(res.milp.termination);
+    if (finished) {
+      if (std::isfinite(res.milp.best_bound)) bound = std::max(bound, res.milp.best_bound);  // rounded up
+      if (res.milp.has_solution && res.milp.forward_check_ok && res.milp.train_eval.margin_errors < best_errors) {
+        best = res.milp.params;
+        best_errors = res.milp.train_eval.margin_errors;
+      }
+      res.stopped_by = res.milp.termination == mip::Termination::kOptimal ? "optimal"
+                       : res.milp.limit != mip::Limit::kNone             ? mip::limitName(res.milp.limit)
+                                                                         : mip::terminationName(res.milp.termination);
+    } else {
+      res.stopped_by = "time (MILP process ended at the deadline)";
+    }
   } else {
     res.stopped_by = "time";
   }

@@ -8,10 +8,13 @@
 //  1. start: the constant majority-class classifier or the heuristic's network (heuristic.hpp);
 //  2. LNS: free a few hidden units (their first-layer weights, per-neuron thresholds and units)
 //     and every output weight and the output threshold; every other unit keeps the values the
-//     incumbent's forward pass gives it. The small MILP (same margin, boxes and big-M as the full
-//     one, exact_trainer.hpp) starts from the incumbent; its network replaces the incumbent when
-//     the forward pass counts no more margin errors. Units are freed at random or by how many
-//     misclassified points flipping them would help (alternately);
+//     incumbent's forward pass gives it; in three rounds of four, every point the incumbent
+//     classifies correctly must stay correct (only the misclassified points' outputs are free).
+//     The small MILP (same margin, boxes and big-M as the full one, exact_trainer.hpp) starts
+//     from the incumbent; its network replaces the incumbent when the forward pass counts no more
+//     margin errors. Units are freed at random or by how many misclassified points flipping them
+//     would help (alternately). A freed unit keeps its value on the points farthest from its
+//     threshold (lns_near_fraction). With kLayer the shared first-layer threshold stays fixed;
 //  3. full MILP from the best network (permuted to satisfy the symmetry rows), with what is left.
 // A network with 0 training errors is optimal whatever the bound, so the engine stops there.
 //
@@ -21,7 +24,8 @@
 // limit-stopped MILP reports its dual bound, never its incumbent) or a closed-form bound
 // (rayLowerBound), whichever is larger; 0 when neither exists. gap = (objective - bound) /
 // objective, 0 when objective = 0 (kGapFormula). The wall clock covers every stage: each solve
-// gets what is left and a stop request at the deadline.
+// gets what is left and a stop request at the deadline, and the full MILP runs in a child process
+// that is killed at the deadline (isolate_milp), since CBC only polls between nodes.
 //
 // Symmetry. Hidden units of a layer are interchangeable (every threshold mode: a shared lambda,
 // none, or a per-neuron lambda that moves with its unit), so any solution can be permuted to have
@@ -68,12 +72,17 @@ struct EngineOptions {
   double heuristic_share = 0.25;
   bool lns = true;
   int lns_free_units = 3;
+  double lns_near_fraction = 0.2;  // share of the points (nearest the threshold) whose freed
+                                   // units may flip; the misclassified ones always may; 1 = all
   double lns_round_time_s = 20.0;  // each small MILP (capped by what is left)
   double lns_share = 0.5;          // LNS runs until this share of the budget is spent
   int lns_max_stale_rounds = 40;   // stop the LNS after this many rounds without improvement
   SymmetryRows symmetry = SymmetryRows::kFirstLayerFeature;
   int symmetry_feature = 0;
   bool ray_rows = true;            // kZero: equal units on points of one ray (rayGroups)
+  // Run the full MILP in a child process that is killed at the deadline (POSIX fork): the only
+  // way to bound CBC's wall clock, which looks at its clock only between nodes (engine.cpp).
+  bool isolate_milp = true;
   uint64_t seed = 1;
   std::string backend = "cbc";
   int threads = 1;
@@ -82,6 +91,7 @@ struct EngineOptions {
 
 struct LnsRound {
   std::vector<int> freed;
+  bool keep_correct = false;
   int errors_before = 0;
   int errors_after = 0;   // forward-pass margin errors of the small MILP's network (-1: none)
   bool accepted = false;
@@ -104,7 +114,8 @@ struct EngineResult {
   double lns_s = 0.0;
   int lns_errors = -1;         // best after the LNS
   bool milp_run = false;
-  ExactResult milp;            // the full MILP (when run)
+  bool milp_killed = false;    // the MILP process was ended at the deadline (result lost, bound kept)
+  ExactResult milp;            // the full MILP (when run and finished)
   bool forward_check_ok = false;  // net's forward errors = objective, no band point
   double wall_s = 0.0;
   double time_limit_s = 0.0;
@@ -115,12 +126,13 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
                          const EngineOptions& engine = {}, const Callbacks& callbacks = {});
 
 // One LNS step: the small MILP with the units in `freed` (and the output layer) free and every
-// other hidden unit fixed at the values the forward pass of `incumbent` gives it. Returns its
+// other hidden unit fixed at the values the forward pass of `incumbent` gives it; with
+// keep_correct, the points it classifies correctly (outside the band) must stay correct. Returns its
 // network's parameters, or nothing when the solve found no solution.
 std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const BdnnOptions& options,
                                              const BdnnParams& incumbent,
                                              const std::vector<int>& freed, double time_limit_s,
-                                             const EngineOptions& engine,
+                                             const EngineOptions& engine, bool keep_correct = false,
                                              const Callbacks& callbacks = {});
 
 // Adds W1[j][f] >= W1[j+1][f] for consecutive first-layer units to `milp.model`.

@@ -204,20 +204,32 @@ json runJob(const JobSpec& job, const data::Split& split, const BdnnCommon& c, b
     o.margin = 0.0;
     row["margin"] = 0.0;
     row["formulation"] = "margin 0 (seed, non-strict a <= lambda; not a sound model of the step)";
-    bdnn::ExactOptions ex;
-    ex.time_limit_s = c.time_limit_s;
+    // Through the engine for its enforced wall clock (the MILP runs in a process that ends at
+    // the deadline), with no LNS, no symmetry or ray rows: the seed's MILP as written.
+    bdnn::EngineOptions eo;
+    eo.time_limit_s = c.time_limit_s;
+    eo.start = bdnn::EngineStart::kConstant;
+    eo.lns = false;
+    eo.symmetry = bdnn::SymmetryRows::kNone;
+    eo.ray_rows = false;
     for (const std::string& kv : c.cbc_opts) {
       const auto eq = kv.find('=');
       if (eq == std::string::npos) fail(ErrorKind::kUsage, "--cbc-opt expects key=value, got '{}'", kv);
-      ex.backend_options[kv.substr(0, eq)] = kv.substr(eq + 1);
+      eo.backend_options[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    if (!c.cbc_opts.empty()) row["cbc_opts"] = c.cbc_opts;
-    ex.start = bdnn::constantClassifier(split.train, o);
+    if (!eo.backend_options.count("end_check")) eo.backend_options["end_check"] = "warm";
+    row["cbc_opts"] = c.cbc_opts;
     row["start"] = "constant";
-    Callbacks dcb = cb;
-    dcb.should_stop = [&timer, &c] { return timer.seconds() >= c.time_limit_s; };
-    const bdnn::ExactResult r = bdnn::trainExact(split.train, o, ex, dcb);
+    const bdnn::EngineResult er = bdnn::trainEngine(split.train, o, eo, cb);
+    const bdnn::ExactResult& r = er.milp;
     row["time_limit_s"] = c.time_limit_s;
+    row["engine_s"] = er.wall_s;
+    if (!er.milp_run || er.milp_killed) {
+      row["status"] = er.milp_killed ? "time (MILP process ended at the deadline)" : er.stopped_by;
+      row["bound"] = er.bound;
+      row["wall_s"] = timer.seconds();
+      return row;
+    }
     row["status"] = fmt::format("{}{}", mip::terminationName(r.termination),
                                 r.limit != mip::Limit::kNone ? fmt::format("/{}", mip::limitName(r.limit)) : "");
     row["objective"] = r.has_solution ? json(r.objective) : json(nullptr);
@@ -230,7 +242,7 @@ json runJob(const JobSpec& job, const data::Split& split, const BdnnCommon& c, b
       row["wall_s"] = timer.seconds();
       return row;
     }
-    net = r.net;
+    net = r.net;  // the network the MILP returns, whatever its forward pass does
     row["milp_errors"] = r.milp_errors;
     row["train_errors"] = r.train_eval.errors;  // forward pass
     row["forward_check_ok"] = r.forward_check_ok;
