@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/timer.hpp"
 #include "encode/compact.hpp"
+#include "mip/safe_bound.hpp"
 #include "mip/solver.hpp"
 
 namespace nnmip::bounds {
@@ -90,7 +91,6 @@ void solveWithSolver(const nn::Network& net, const encode::Domain& domain, const
   for (size_t i = 0; i < dense.size(); ++i) {
     if (dense[i] != 0.0) terms.push_back({mip::Var{static_cast<int32_t>(i)}, dense[i]});
   }
-  const double safety = options.solver.safety;
   // An LP over a model without unstable neurons is the network itself: its optimum is attained.
   const bool linear = enc.unstable.empty();
   bool both_exact = true;
@@ -106,12 +106,16 @@ void solveWithSolver(const nn::Network& net, const encode::Domain& domain, const
       mip::LpParams params;
       params.time_limit_s = options.solver.time_limit_s;
       const mip::LpResult r = session->solve(params);
-      if (r.termination == mip::Termination::kInfeasible) {
+      if (r.termination == mip::Termination::kInfeasible && !r.farkas_ray.empty() &&
+          mip::farkasCertifiesInfeasible(enc.model, r.farkas_ray)) {
         out.empty = true;
         return;
       }
-      if (r.optimal() && r.objective) {
-        value = *r.objective;
+      if (r.optimal() && r.objective &&
+          r.row_duals.size() == static_cast<size_t>(enc.model.numRows())) {
+        // The safe bound from the duals: valid whatever CLP's tolerances were.
+        value = mip::safeObjectiveBound(enc.model, mip::Objective{sense, terms, constant},
+                                        r.row_duals);
         exact = linear;
         if (exact && !r.values.empty()) at = enc.inputOf(r.values);
       }
@@ -142,11 +146,13 @@ void solveWithSolver(const nn::Network& net, const encode::Domain& domain, const
     }
     both_exact = both_exact && exact;
     if (!std::isfinite(value)) continue;  // keep the weaker bound
+    // MILP dual bounds cannot be certified cheaply: widen them (LP values are already safe).
+    const double widen = relax ? 0.0 : options.solver.safety;
     if (min) {
-      out.lo = std::max(out.lo, value - safety);
+      out.lo = std::max(out.lo, value - widen);
       out.argmin = at;
     } else {
-      out.hi = std::min(out.hi, value + safety);
+      out.hi = std::min(out.hi, value + widen);
       out.argmax = at;
     }
   }

@@ -11,6 +11,7 @@
 #include "core/parallel.hpp"
 #include "core/timer.hpp"
 #include "encode/compact.hpp"
+#include "mip/safe_bound.hpp"
 #include "mip/solver.hpp"
 #include "nn/forward.hpp"
 
@@ -80,15 +81,14 @@ struct PassValues {
 // Intersects the solver values into layer k's bounds. Returns false when a split neuron's value
 // misses its clamped range: the layer's model does not carry the layer's own splits, so the
 // split contradicts the rest of the domain and the domain is empty.
-bool applyValues(const encode::Domain& domain, int k, LayerBounds& b, const PassValues& v,
-                 double safety) {
+bool applyValues(const encode::Domain& domain, int k, LayerBounds& b, const PassValues& v) {
   LayerBounds cand = b;
   for (int j = 0; j < b.size(); ++j) {
     if (std::isfinite(v.lo[static_cast<size_t>(j)])) {
-      cand.lo[j] = std::max(b.lo[j], v.lo[static_cast<size_t>(j)] - safety);
+      cand.lo[j] = std::max(b.lo[j], v.lo[static_cast<size_t>(j)]);
     }
     if (std::isfinite(v.hi[static_cast<size_t>(j)])) {
-      cand.hi[j] = std::min(b.hi[j], v.hi[static_cast<size_t>(j)] + safety);
+      cand.hi[j] = std::min(b.hi[j], v.hi[static_cast<size_t>(j)]);
     }
     if (cand.lo[j] > cand.hi[j] && domain.phaseOf({k, j})) return false;
   }
@@ -97,6 +97,16 @@ bool applyValues(const encode::Domain& domain, int k, LayerBounds& b, const Pass
 }
 
 bool isSolverError(const Error& e) { return e.kind() == ErrorKind::kSolver; }
+
+// The safe bound of an LP solve (NaN unless optimal with duals).
+double safeValue(const mip::Model& model, mip::Sense sense, const encode::AffineExpr& obj,
+                 const mip::LpResult& r) {
+  if (!r.optimal() || r.row_duals.size() != static_cast<size_t>(model.numRows())) {
+    return std::nan("");
+  }
+  const mip::Objective objective{sense, obj.terms, obj.constant};
+  return mip::safeObjectiveBound(model, objective, r.row_duals);
+}
 
 // The objective of neuron j of layer k.
 const encode::AffineExpr& objectiveOf(const encode::CompactEncoding& enc, int k, int j) {
@@ -136,18 +146,24 @@ void lpPass(const nn::Network& net, const encode::Domain& domain, NetworkBounds&
           if (r.termination != mip::Termination::kError) break;
           ++state.retries;
         }
-        if (r.optimal() && r.objective && std::isfinite(*r.objective)) {
-          (sense == mip::Sense::kMinimize ? values.lo : values.hi)[static_cast<size_t>(j)] =
-              *r.objective;
+        // The value taken is the safe bound from the solve's duals (mip/safe_bound.hpp): it holds
+        // whatever CLP's tolerances were. An infeasible LP empties the domain only with a
+        // Farkas certificate that checks out.
+        const double safe = safeValue(enc.model, sense, obj, r);
+        if (std::isfinite(safe)) {
+          (sense == mip::Sense::kMinimize ? values.lo : values.hi)[static_cast<size_t>(j)] = safe;
         } else {
-          if (r.termination == mip::Termination::kInfeasible) state.infeasible = true;
+          if (r.termination == mip::Termination::kInfeasible && !r.farkas_ray.empty() &&
+              mip::farkasCertifiesInfeasible(enc.model, r.farkas_ray)) {
+            state.infeasible = true;
+          }
           ++state.failed;
         }
       }
     }
     state.iterations += session->totalIterations();
   });
-  if (!applyValues(domain, k, best.layers[static_cast<size_t>(k)], values, opt.safety)) {
+  if (!applyValues(domain, k, best.layers[static_cast<size_t>(k)], values)) {
     state.infeasible = true;
   }
 }
@@ -210,14 +226,17 @@ void milpPass(const nn::Network& net, const encode::Domain& domain, NetworkBound
             break;
         }
         if (std::isfinite(v)) {
-          (sense == mip::Sense::kMinimize ? values.lo : values.hi)[static_cast<size_t>(j)] = v;
+          // MILP dual bounds cannot be certified cheaply: widen them by `safety`.
+          const double widen = opt.safety;
+          (sense == mip::Sense::kMinimize ? values.lo : values.hi)[static_cast<size_t>(j)] =
+              sense == mip::Sense::kMinimize ? v - widen : v + widen;
         } else {
           ++state.failed;
         }
       }
     }
   });
-  if (!applyValues(domain, k, best.layers[static_cast<size_t>(k)], values, opt.safety)) {
+  if (!applyValues(domain, k, best.layers[static_cast<size_t>(k)], values)) {
     state.infeasible = true;
   }
 }

@@ -13,9 +13,10 @@
 //         MILP per neuron and sense through mip::MipSolver under a per-solve time limit; the
 //         dual bound (best_bound) is taken, never the incumbent.
 // A value is taken only when the solve proves it (LP: optimal; MILP: a finite best_bound from
-// an optimal or limit-stopped run); otherwise the weaker bound is kept. Solver values are
-// widened by `safety` (absolute) to absorb the solvers' feasibility tolerances, then
-// intersected with the prior bounds. Layer 0 (an affine map of the box) is exact by interval
+// an optimal or limit-stopped run); otherwise the weaker bound is kept. An LP value is the
+// Neumaier-Shcherbina safe bound from the solve's duals (mip/safe_bound.hpp), valid whatever
+// CLP's tolerances were; a MILP value is widened by `safety`; both are then intersected with
+// the prior bounds. Layer 0 (an affine map of the box) is exact by interval
 // arithmetic and solved by neither tier.
 //
 // Parallelism: the neurons of a layer are cut into fixed chunks of `chunk_size` neurons; each
@@ -49,6 +50,8 @@ struct SolverBoundsOptions {
   std::string lp_backend = "clp";
   std::string mip_backend = "cbc";
   int chunk_size = 64;
+  // MILP dual bounds are widened by `safety` (absolute): CBC's tolerances cannot be certified
+  // cheaply. LP values need no widening: they are safe bounds computed from the duals.
   double safety = 1e-7;
   // Start each MILP from the forward pass at the box centre (when it is a point of the domain).
   bool mip_start = false;
