@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -13,6 +14,8 @@
 #include "core/error.hpp"
 #include "core/timer.hpp"
 #include "encode/bigm.hpp"
+#include "encode/compact.hpp"
+#include "bounds/solver_bounds.hpp"
 #include "mip/solver.hpp"
 #include "nn/forward.hpp"
 #include "verify/witness.hpp"
@@ -307,43 +310,18 @@ std::string phaseAttack(Engine& e, BoxRun& run) {
   return fmt::format("best margin {:.6g}, {} rounds, {} points", r.value, r.rounds, r.evaluations);
 }
 
-std::string phaseBounds(Engine& e, BoxRun& run) {
-  bounds::BoundsOptions bo;
-  bo.method = bounds::Method::kSymbolic;
-  bounds::BoundsResult sym = bounds::computeBounds(e.net, run.box, bo);
-  NNMIP_CHECK(!sym.bounds.empty, "symbolic bounds call a non-empty box empty");
-  run.bounds = sym.bounds;
-  run.have_bounds = true;
-  std::string detail = fmt::format("symbolic {:.3f} s", sym.wall_s);
-  auto closeByInterval = [&](const std::string& by) {
-    const encode::LayerBounds yb = outputBounds(e.net, run.bounds);
-    for (int d : run.open()) {
-      const double ub = marginUpperFromBounds(e.prop.unsafe_disjuncts[static_cast<size_t>(d)], yb);
-      DisjunctReport& r = run.report.disjuncts[static_cast<size_t>(d)];
-      r.upper_bound = std::min(r.upper_bound, ub);
-      if (ub < -e.opt.lp_close_margin) closeDisjunct(run, d, by, ub);
-    }
-  };
-  closeByInterval("symbolic");
-  if (e.opt.use_lp_tier && run.openCount() > 0 && !e.halted()) {
-    bo.method = bounds::Method::kLp;
-    bo.solver.threads = std::max(1, e.opt.threads);
-    bo.solver.lp_backend = e.opt.lp_backend;
-    if (e.opt.time_limit_s) bo.solver.time_limit_s = std::max(0.5, e.opt.lp_bounds_share * e.remaining());
-    Callbacks bcb;
-    bcb.should_stop = [&e] { return e.halted(); };
-    bounds::BoundsResult lp = bounds::computeBounds(e.net, run.box, bo, bcb);
-    if (lp.bounds.empty) {
-      // A non-empty box cannot give an empty LP: the LP tier doubted itself. Keep symbolic.
-      run.doubt = true;
-      detail += ", lp tier reported an empty box (ignored)";
-    } else {
-      run.bounds = bounds::intersectBounds(run.bounds, lp.bounds);
-      detail += fmt::format(", lp {:.3f} s", lp.wall_s);
-      closeByInterval("lp-bounds");
-    }
+void closeByBounds(Engine& e, BoxRun& run, const std::string& by) {
+  const encode::LayerBounds yb = outputBounds(e.net, run.bounds);
+  for (int d : run.open()) {
+    const double ub = marginUpperFromBounds(e.prop.unsafe_disjuncts[static_cast<size_t>(d)], yb);
+    DisjunctReport& r = run.report.disjuncts[static_cast<size_t>(d)];
+    r.upper_bound = std::min(r.upper_bound, ub);
+    if (ub < -e.opt.lp_close_margin) closeDisjunct(run, d, by, ub);
   }
-  run.report.bounds_method = run.have_bounds ? run.bounds.method : "";
+}
+
+std::string describeUnstable(Engine& e, BoxRun& run) {
+  run.report.bounds_method = run.bounds.method;
   run.report.unstable.clear();
   for (int l = 0; l + 1 < e.net.numLayers(); ++l) {
     if (!encode::isReluLayer(e.net.layer(l))) continue;
@@ -352,7 +330,44 @@ std::string phaseBounds(Engine& e, BoxRun& run) {
     for (Eigen::Index j = 0; j < b.lo.size(); ++j) u += b.lo[j] < 0 && b.hi[j] > 0;
     run.report.unstable.push_back(u);
   }
-  return detail + fmt::format(", unstable {}", fmt::join(run.report.unstable, "/"));
+  return fmt::format("unstable {}", fmt::join(run.report.unstable, "/"));
+}
+
+// Interval then symbolic bounds (milliseconds); closes disjuncts by interval arithmetic on the
+// output bounds.
+std::string phaseSymbolic(Engine& e, BoxRun& run) {
+  bounds::BoundsOptions bo;
+  bo.method = bounds::Method::kSymbolic;
+  bounds::BoundsResult sym = bounds::computeBounds(e.net, run.box, bo);
+  NNMIP_CHECK(!sym.bounds.empty, "symbolic bounds call a non-empty box empty");
+  run.bounds = sym.bounds;
+  run.have_bounds = true;
+  closeByBounds(e, run, "symbolic");
+  return describeUnstable(e, run);
+}
+
+// The LP tier under a share of the remaining time (a tier stopped by its limit keeps valid
+// bounds for the neurons it did not reach).
+std::string phaseLpBounds(Engine& e, BoxRun& run) {
+  bounds::BoundsOptions bo;
+  bo.method = bounds::Method::kLp;
+  bo.solver.threads = std::max(1, e.opt.threads);
+  bo.solver.lp_backend = e.opt.lp_backend;
+  if (e.opt.time_limit_s) {
+    bo.solver.time_limit_s = std::max(0.5, e.opt.lp_bounds_share * e.remaining());
+  }
+  Callbacks bcb;
+  bcb.should_stop = [&e] { return e.halted(); };
+  bounds::BoundsResult lp = bounds::computeBounds(e.net, run.box, bo, bcb);
+  if (lp.bounds.empty) {
+    // A non-empty box cannot give an empty LP: the LP tier doubted itself. Keep symbolic.
+    run.doubt = true;
+    return "lp tier reported an empty box (ignored)";
+  }
+  run.bounds = bounds::intersectBounds(run.bounds, lp.bounds);
+  run.bounds.method = "lp";
+  closeByBounds(e, run, "lp-bounds");
+  return describeUnstable(e, run);
 }
 
 std::string phaseLp(Engine& e, BoxRun& run) {
@@ -400,24 +415,102 @@ struct MilpOutcome {
   std::string detail;
 };
 
+// Output-constrained LP tightening: the LP tier over the box with the disjunct's atoms as output
+// rows coef . y <= rhs + milp_delta (the region where the margin is >= -milp_delta). Bounds valid
+// there are enough for the disjunct's MILP, which only searches that region. An infeasible LP
+// closes the disjunct.
+struct Tightened {
+  bool empty = false;
+  bounds::NetworkBounds bounds;
+  std::string detail;
+};
+
+Tightened tightenForDisjunct(Engine& e, BoxRun& run, const Atoms& atoms, double time_s) {
+  encode::Domain dom(run.box);
+  for (const data::LinearAtom& a : atoms) {
+    encode::LinearRow row;
+    row.coef = Eigen::Map<const Eigen::VectorXd>(a.coef.data(), static_cast<Eigen::Index>(a.coef.size()));
+    row.hi = a.rhs + e.opt.milp_delta;
+    dom.output_rows.push_back(std::move(row));
+  }
+  bounds::SolverBoundsOptions so;
+  so.threads = 1;
+  so.lp_backend = e.opt.lp_backend;
+  so.time_limit_s = std::max(0.2, time_s);
+  Callbacks cb;
+  cb.should_stop = [&e] { return e.halted(); };
+  const Timer t;
+  bounds::BoundsResult r = bounds::computeLpBounds(e.net, dom, run.bounds, so, cb);
+  Tightened out;
+  out.empty = r.bounds.empty;
+  out.bounds = std::move(r.bounds);
+  int unstable = 0;
+  if (!out.empty) {
+    for (int l = 0; l + 1 < e.net.numLayers(); ++l) {
+      const encode::LayerBounds& b = out.bounds.layers[static_cast<size_t>(l)];
+      for (Eigen::Index j = 0; j < b.lo.size(); ++j) unstable += b.lo[j] < 0 && b.hi[j] > 0;
+    }
+  }
+  out.detail = out.empty ? fmt::format("output-constrained LP infeasible ({:.2f} s)", t.seconds())
+                         : fmt::format("output-constrained LP: {} unstable ({:.2f} s)", unstable,
+                                       t.seconds());
+  return out;
+}
+
 MilpOutcome solveDisjunctMilp(Engine& e, BoxRun& run, int d, std::mutex& mu) {
   const Atoms& atoms = e.prop.unsafe_disjuncts[static_cast<size_t>(d)];
+  Tightened tight;
+  if (e.opt.milp_tighten) {
+    tight = tightenForDisjunct(e, run, atoms, e.opt.time_limit_s ? 0.25 * e.remaining() : 60.0);
+    if (tight.empty) return {true, tight.detail};
+  } else {
+    tight.bounds = run.bounds;
+  }
   mip::Model model;
-  const encode::InputVars in = encode::addInputs(model, run.box);
-  const encode::EncodedNetwork enc = encode::encodeNetwork(model, e.net, in, run.bounds);
-  const encode::LayerBounds yb = outputBounds(e.net, run.bounds);
+  std::vector<encode::AffineExpr> outputs;
+  std::function<Eigen::VectorXd(const std::vector<double>&)> input_of;
+  encode::CompactEncoding cenc;
+  encode::EncodedNetwork fenc;
+  if (e.opt.milp_compact) {
+    encode::CompactOptions co;
+    co.relax = false;
+    cenc = encode::encodeCompact(e.net, encode::Domain(run.box), tight.bounds, co);
+    model = std::move(cenc.model);
+    outputs = cenc.outputs;
+    input_of = [&cenc](const std::vector<double>& v) { return cenc.inputOf(v); };
+  } else {
+    const encode::InputVars in = encode::addInputs(model, run.box);
+    fenc = encode::encodeNetwork(model, e.net, in, tight.bounds);
+    for (const mip::Var& y : fenc.outputs) outputs.push_back(encode::AffineExpr{{{y, 1.0}}, 0.0});
+    input_of = [&fenc](const std::vector<double>& v) { return inputOf(fenc, v); };
+  }
+  const encode::LayerBounds yb = outputBounds(e.net, tight.bounds);
   const double hi = marginUpperFromBounds(atoms, yb);
-  const mip::Var t = addMarginVar(model, enc, atoms, -e.opt.milp_delta,
-                                  std::max(hi, 0.0) + 1.0, "t");
-  const mip::Term term{t, 1.0};
-  model.setObjective(mip::Sense::kMaximize, std::span<const mip::Term>(&term, 1));
+  const mip::Var t = model.addContinuous(-e.opt.milp_delta, std::max(hi, 0.0) + 1.0, "t");
+  std::vector<mip::Term> terms;
+  for (const data::LinearAtom& a : atoms) {
+    // t + coef . y <= rhs, y_j = outputs[j].terms + outputs[j].constant
+    terms.clear();
+    terms.push_back({t, 1.0});
+    double constant = 0.0;
+    for (size_t j = 0; j < a.coef.size(); ++j) {
+      if (a.coef[j] == 0.0) continue;
+      for (const mip::Term& term : outputs[j].terms) terms.push_back({term.var, a.coef[j] * term.coef});
+      constant += a.coef[j] * outputs[j].constant;
+    }
+    model.addLe(terms, a.rhs - constant);
+  }
+  const mip::Term obj{t, 1.0};
+  model.setObjective(mip::Sense::kMaximize, std::span<const mip::Term>(&obj, 1));
   auto solver = mip::makeMipSolver(e.opt.mip_backend);
   bool early = true;  // stop at the first incumbent with a positive margin, to check it
+  std::string prefix = tight.detail.empty() ? "" : tight.detail + "; ";
   for (int attempt = 0; attempt < 3; ++attempt) {
-    if (e.halted()) return {false, "stopped"};
+    if (e.halted()) return {false, prefix + "stopped"};
     mip::MipParams params;
     params.threads = 1;
-    if (e.opt.time_limit_s) params.time_limit_s = std::max(0.05, e.remaining());
+    if (e.opt.time_limit_s) params.time_limit_s = std::max(0.05, e.remaining() - 1.0);
+    params.backend_options = e.opt.mip_backend_options;
     if (e.opt.mip_backend == "cbc") params.backend_options["cutoff_increment"] = "1e-9";
     std::atomic<bool> found{false};
     Callbacks mcb;
@@ -426,12 +519,13 @@ MilpOutcome solveDisjunctMilp(Engine& e, BoxRun& run, int d, std::mutex& mu) {
     };
     mcb.should_stop = [&] { return found.load() || e.halted(); };
     const mip::MipResult r = solver->solve(model, params, mcb);
-    const std::string what = fmt::format("{} ({}), {} nodes, {:.2f} s",
-                                         mip::terminationName(r.termination), r.detail,
-                                         r.stats.nodes, r.stats.wall_s);
+    const std::string what = prefix + fmt::format("{} ({}), {} binaries, {} nodes, {:.2f} s",
+                                                  mip::terminationName(r.termination), r.detail,
+                                                  model.numIntegerVars(), r.stats.nodes,
+                                                  r.stats.wall_s);
     if (r.termination == mip::Termination::kInfeasible) return {true, what};
     if (r.hasSolution()) {
-      if (tryCandidate(e, run, inputOf(enc, r.values), "milp", &mu)) return {false, what};
+      if (tryCandidate(e, run, input_of(r.values), "milp", &mu)) return {false, what};
     }
     if (found.load() && !e.halted()) {
       early = false;  // the incumbent did not validate: solve to the end this time
@@ -443,7 +537,7 @@ MilpOutcome solveDisjunctMilp(Engine& e, BoxRun& run, int d, std::mutex& mu) {
     }
     return {false, what};
   }
-  return {false, "incumbents did not validate"};
+  return {false, prefix + "incumbents did not validate"};
 }
 
 std::string phaseMilp(Engine& e, BoxRun& run) {
@@ -501,8 +595,11 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
 
   auto done = [&] { return run.ce.has_value() || run.openCount() == 0 || e.halted(); };
   phase(e, run, "centre", [&] { return phaseCentre(e, run); });
+  if (!done()) phase(e, run, "symbolic", [&] { return phaseSymbolic(e, run); });
   if (!done()) phase(e, run, "attack", [&] { return phaseAttack(e, run); });
-  if (!done()) phase(e, run, "bounds", [&] { return phaseBounds(e, run); });
+  if (!done() && run.have_bounds && e.opt.use_lp_tier) {
+    phase(e, run, "lp-bounds", [&] { return phaseLpBounds(e, run); });
+  }
   if (!done() && run.have_bounds) phase(e, run, "lp", [&] { return phaseLp(e, run); });
   if (!done() && run.have_bounds && e.opt.use_milp) {
     phase(e, run, "milp", [&] { return phaseMilp(e, run); });

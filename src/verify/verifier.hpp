@@ -22,6 +22,7 @@
 // with a counterexample that passed the witness check. Any solver failure, limit, exception
 // inside a phase or numerical doubt leaves the disjunct open: the answer is then `unknown` (all
 // phases ran) or `timeout` (the time limit or should_stop ended the search).
+#include <map>
 #include <optional>
 #include <string>
 
@@ -39,12 +40,15 @@ struct VerifyOptions {
   uint64_t seed = 1;
   // Attack: these options, with `rounds` repeated within attack_time_s.
   nn::AttackOptions attack = defaultAttack();
-  double attack_time_s = 3.0;     // at most this long, and at most 10 % of the time limit
+  double attack_time_s = 2.0;     // at most this long, and at most 10 % of the time limit
   bool use_lp_tier = true;        // root LP bounds (else symbolic only)
   double lp_bounds_share = 0.35;  // share of the remaining time the LP tier may take
   bool use_milp = true;
   double lp_close_margin = 1e-4;  // an LP / interval bound must be below -this to close
   double milp_delta = 1e-4;       // MILP threshold: t >= -milp_delta infeasible closes
+  bool milp_tighten = false;      // output-constrained LP tightening before each MILP
+  bool milp_compact = false;      // compact encoding (else the full big-M model)
+  std::map<std::string, std::string> mip_backend_options;  // passed to the MILP backend
   std::string mip_backend = "cbc";
   std::string lp_backend = "clp";
 

@@ -1,0 +1,628 @@
+#include "verify/pv.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.hpp"
+#include "core/timer.hpp"
+#include "encode/bigm.hpp"
+#include "mip/solver.hpp"
+#include "nn/forward.hpp"
+
+namespace nnmip::verify {
+
+using Vec = Eigen::VectorXd;
+using Mat = Eigen::MatrixXd;
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+bool lastIsSoftmax(const nn::Network& net) {
+  return net.layers().back().activation == nn::Activation::kSoftmax;
+}
+
+int argmax(const Vec& v) {
+  Eigen::Index i = 0;
+  v.maxCoeff(&i);
+  return static_cast<int>(i);
+}
+
+double relGap(double value, double bound) {
+  return (bound - value) / std::max(std::abs(value), 1e-10);
+}
+
+// Softmax rows of a batch of logits (stable).
+Mat softmaxRows(const Mat& Z) {
+  Mat P(Z.rows(), Z.cols());
+  for (Eigen::Index r = 0; r < Z.rows(); ++r) {
+    const Eigen::RowVectorXd e = (Z.row(r).array() - Z.row(r).maxCoeff()).exp().matrix();
+    P.row(r) = e / e.sum();
+  }
+  return P;
+}
+
+// The exact objective as an attack objective over the network's outputs Y.
+nn::OutputObjective attackObjective(const nn::Network& net, PvObjective objective,
+                                    const Vec& z0, int class0) {
+  const bool softmax_net = lastIsSoftmax(net);
+  const Vec p0 = softmaxOf(z0);
+  switch (objective) {
+    case PvObjective::kLogitL1:
+      NNMIP_CHECK(!softmax_net, "logit-l1 attack on softmax outputs");
+      return [z0](const Mat& Y, Vec& value, Mat* grad) {
+        const Mat D = Y.rowwise() - z0.transpose();
+        value = D.cwiseAbs().rowwise().sum();
+        if (grad != nullptr) *grad = D.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; });
+      };
+    case PvObjective::kMargin: {
+      NNMIP_CHECK(!softmax_net, "margin attack on softmax outputs");
+      const int k = static_cast<int>(z0.size());
+      Mat C = Mat::Zero(k - 1, k);
+      int r = 0;
+      for (int j = 0; j < k; ++j) {
+        if (j == class0) continue;
+        C(r, j) = 1.0;
+        C(r, class0) = -1.0;
+        ++r;
+      }
+      return nn::maxLinearObjective(C, Vec::Zero(k - 1));
+    }
+    case PvObjective::kSoftmaxL1:
+      return [p0, softmax_net](const Mat& Y, Vec& value, Mat* grad) {
+        const Mat P = softmax_net ? Y : softmaxRows(Y);
+        const Mat D = P.rowwise() - p0.transpose();
+        value = D.cwiseAbs().rowwise().sum();
+        if (grad == nullptr) return;
+        const Mat G = D.unaryExpr([](double v) { return v >= 0 ? 1.0 : -1.0; });
+        if (softmax_net) {
+          *grad = G;  // the attack applies the softmax Jacobian itself
+        } else {
+          // d/dz of g . softmax(z) = p * (g - p . g)
+          const Vec pg = (P.cwiseProduct(G)).rowwise().sum();
+          *grad = P.cwiseProduct(G.colwise() - pg);
+        }
+      };
+  }
+  fail(ErrorKind::kInternal, "unknown PV objective");
+}
+
+// The logit-l1 and margin attacks need logits as outputs: a softmax net is attacked through a
+// copy whose last layer is the identity (same logits).
+nn::Network logitNetwork(const nn::Network& net) {
+  nn::Network copy = net;
+  if (lastIsSoftmax(copy)) copy.mutableLayers().back().activation = nn::Activation::kIdentity;
+  return copy;
+}
+
+struct Candidate {
+  Vec x;
+  double value = -kInf;
+  std::string found_by;
+};
+
+// Builder state of one MILP.
+struct Milp {
+  mip::Model model;
+  encode::EncodedNetwork enc;
+  std::vector<mip::Term> objective;
+  double constant = 0.0;
+};
+
+std::string terminationText(const mip::MipResult& r) {
+  std::string s = mip::terminationName(r.termination);
+  if (r.limit != mip::Limit::kNone) s += fmt::format(" ({})", mip::limitName(r.limit));
+  return s;
+}
+
+// ---- softmax-l1 relaxation -------------------------------------------------------------------
+
+struct ClassPwl {
+  // Columns (valid only when used).
+  mip::Var p, t, b;
+  std::vector<std::pair<int, mip::Var>> u;  // (j, u_jk)
+  mip::Var s;
+  struct Piece {
+    double lo, hi;
+    bool chord;
+    mip::Var y;
+  };
+  std::vector<Piece> pieces;
+  std::vector<std::pair<int, std::vector<double>>> tangents;  // (j, points)
+  double pl = 0, pu = 1;
+  double error = 0.0;  // a-priori error bound of p_hat - p
+};
+
+double phiOf(double d, double cap) { return std::min(std::exp(d), cap); }
+
+// Tangent points for u_jk over [dl, du] (see pv.hpp (a)).
+std::vector<double> tangentPoints(double dl, double du, const SoftmaxPwlOptions& o) {
+  std::vector<double> pts;
+  const double log_cap = std::log(o.cap);
+  const double lo = std::max(dl, o.d_min);
+  const double hi = std::min(du, log_cap);
+  if (lo > hi) return pts;
+  const int n = std::max(1, static_cast<int>(std::ceil((hi - lo) / o.tangent_step)));
+  for (int i = 0; i <= n; ++i) {
+    const double a = lo + (hi - lo) * i / n;
+    // Valid for phi = min(e^d, C) on [dl, du]: the tangent at du must not exceed C.
+    if (du > log_cap && std::exp(a) * (1.0 + du - a) > o.cap) continue;
+    pts.push_back(a);
+  }
+  return pts;
+}
+
+// Lower envelope of the cuts at d: max(0, max_a e^a (1 + d - a)).
+double cutsAt(const std::vector<double>& pts, double d) {
+  double v = 0.0;
+  for (double a : pts) v = std::max(v, std::exp(a) * (1.0 + d - a));
+  return v;
+}
+
+// A-priori bound of p_hat_k - p_k (pv.hpp "How loose"). With L_j(d) the cuts' lower envelope
+// and a threshold Phi <= C: either some pair has e^d_j >= Phi, and then p_hat <= 1/(1 + L_j(log
+// Phi)) (L increases) while p >= 0; or every e^d_j < Phi, and L_j >= rho e^d_j - tau_j there
+// (rho the smallest ratio L/e^d above the lowest tangent point, tau_j = e^{lowest point} below
+// it), so p_hat - p <= max_X 1/(1 + max(0, rho X - tau)) - 1/(1 + X). The smallest over a few
+// Phi of the larger case, plus the pieces' error. Ratios are taken on grids of 2000 points.
+double classErrorBound(const ClassPwl& c, const Vec& dl, const Vec& du,
+                       const SoftmaxPwlOptions& o) {
+  double best = 1.0;
+  for (double log_phi = 1.0; log_phi <= std::log(o.cap) + 1e-12; log_phi += 1.0) {
+    double rho = 1.0, tau = 0.0, xmax = 0.0, case_a = 0.0;
+    for (const auto& [j, pts] : c.tangents) {
+      const double l = dl[j], h = du[j];
+      const double top = std::min(h, log_phi);
+      if (h > log_phi) case_a = std::max(case_a, 1.0 / (1.0 + cutsAt(pts, log_phi)));
+      if (l >= log_phi) continue;  // e^d_j >= Phi always: case A only
+      xmax += std::exp(top);
+      if (pts.empty()) {
+        tau += std::exp(top);
+        continue;
+      }
+      const double from = std::max(l, pts.front());
+      if (l < pts.front()) tau += std::exp(pts.front());
+      const int n = 2000;
+      for (int i = 0; i <= n && from < top; ++i) {
+        const double d = from + (top - from) * i / n;
+        rho = std::min(rho, cutsAt(pts, d) / std::exp(d));
+      }
+    }
+    double case_b = 0.0;
+    const int n = 4000;
+    for (int i = 0; i <= n; ++i) {
+      const double x = std::expm1(std::log1p(xmax) * i / n);  // log-spaced over [0, xmax]
+      const double relaxed = std::min(c.pu, 1.0 / (1.0 + std::max(0.0, rho * x - tau)));
+      case_b = std::max(case_b, relaxed - 1.0 / (1.0 + x));
+    }
+    best = std::min(best, std::max(case_a, case_b));
+  }
+  double pwl_err = 0.0;
+  for (const auto& piece : c.pieces) {
+    const double e = piece.chord ? std::pow(std::sqrt(piece.hi) - std::sqrt(piece.lo), 2)
+                                 : piece.hi;
+    pwl_err = std::max(pwl_err, e);
+  }
+  return best + pwl_err;
+}
+
+}  // namespace
+
+const char* pvObjectiveName(PvObjective objective) {
+  switch (objective) {
+    case PvObjective::kLogitL1: return "logit-l1";
+    case PvObjective::kMargin: return "margin";
+    case PvObjective::kSoftmaxL1: return "softmax-l1";
+  }
+  return "?";
+}
+
+PvObjective parsePvObjective(std::string_view name) {
+  if (name == "logit-l1") return PvObjective::kLogitL1;
+  if (name == "margin") return PvObjective::kMargin;
+  if (name == "softmax-l1") return PvObjective::kSoftmaxL1;
+  fail(ErrorKind::kInvalidInput, "objective '{}': expected softmax-l1, logit-l1 or margin", name);
+}
+
+Vec logitsAt(const nn::Network& net, const Vec& x) {
+  const nn::ForwardTrace t = nn::forwardTrace(net, x);
+  if (lastIsSoftmax(net)) return t.pre.back();
+  return t.post.back();
+}
+
+Vec softmaxOf(const Vec& z) {
+  const Vec e = (z.array() - z.maxCoeff()).exp().matrix();
+  return e / e.sum();
+}
+
+double pvObjectiveValue(const nn::Network& net, PvObjective objective, const Vec& x,
+                        const Vec& z0, int class0) {
+  const Vec z = logitsAt(net, x);
+  switch (objective) {
+    case PvObjective::kLogitL1: return (z - z0).cwiseAbs().sum();
+    case PvObjective::kMargin: {
+      double best = -kInf;
+      for (Eigen::Index j = 0; j < z.size(); ++j) {
+        if (j != class0) best = std::max(best, z[j] - z[class0]);
+      }
+      return best;
+    }
+    case PvObjective::kSoftmaxL1: return (softmaxOf(z) - softmaxOf(z0)).cwiseAbs().sum();
+  }
+  return NAN;
+}
+
+PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec& x0,
+                 const PvOptions& options, const Callbacks& callbacks) {
+  const Timer total;
+  encode::checkSupported(net);
+  domain.validate(net, "PV domain");
+  const int n = net.inputSize();
+  const int k = net.outputSize();
+  if (x0.size() != n) {
+    fail(ErrorKind::kInvalidInput, "PV: reference has {} values, the network {} inputs",
+         x0.size(), n);
+  }
+  if (options.objective != PvObjective::kLogitL1 && k < 2) {
+    fail(ErrorKind::kInvalidInput, "PV {}: needs at least 2 outputs, the network has {}",
+         pvObjectiveName(options.objective), k);
+  }
+  auto remaining = [&]() -> std::optional<double> {
+    if (!options.time_limit_s) return std::nullopt;
+    return std::max(0.0, *options.time_limit_s - total.seconds());
+  };
+
+  PvResult res;
+  res.objective = options.objective;
+  res.x0 = x0;
+  res.z0 = logitsAt(net, x0);
+  res.p0 = softmaxOf(res.z0);
+  res.class0 = argmax(res.z0);
+  const Vec& z0 = res.z0;
+  const Vec& p0 = res.p0;
+  const int c0 = res.class0;
+
+  // ---- bounds ------------------------------------------------------------------------------
+  Timer phase;
+  bounds::BoundsOptions bo = options.bounds;
+  if (options.time_limit_s) {
+    const double share = 0.5 * *options.time_limit_s;
+    bo.solver.time_limit_s = bo.solver.time_limit_s ? std::min(*bo.solver.time_limit_s, share)
+                                                    : share;
+    bo.alpha.time_limit_s = bo.solver.time_limit_s;
+  }
+  bounds::BoundsResult br;
+  if (options.bounds_box) {
+    const encode::Box& bb = *options.bounds_box;
+    bb.validate("PV bounds box", n);
+    if ((domain.box.lo.array() < bb.lo.array()).any() ||
+        (domain.box.hi.array() > bb.hi.array()).any()) {
+      fail(ErrorKind::kInvalidInput, "PV: the bounds box does not contain the query box");
+    }
+    br = bounds::computeBounds(net, encode::Domain(bb), bo, callbacks);
+    res.bounds_over = "box";
+  } else {
+    br = bounds::computeBounds(net, domain, bo, callbacks);
+    res.bounds_over = "query";
+  }
+  res.bounds_method = bounds::methodName(bo.method);
+  res.bounds_s = phase.seconds();
+  const encode::LayerBounds zb =
+      encode::postActivationBounds(net.layers().back(), br.bounds.layers.back());
+
+  // ---- candidates: box centre, attack -------------------------------------------------------
+  Candidate best;
+  auto consider = [&](const Vec& x_in, const std::string& by) {
+    Vec x = x_in.cwiseMax(domain.box.lo).cwiseMin(domain.box.hi);
+    if (domain.hasSideRows() || !domain.splits.empty()) {
+      if (!domain.satisfiedBy(net, x, 1e-9)) return;
+    }
+    const double v = pvObjectiveValue(net, options.objective, x, z0, c0);
+    if (std::isfinite(v) && v > best.value) best = {x, v, by};
+  };
+  consider(domain.box.center(), "box-centre");
+  phase.reset();
+  if (options.run_attack) {
+    nn::AttackOptions ao = options.attack;
+    if (options.time_limit_s) {
+      const double share = std::min(0.1 * *options.time_limit_s, *remaining());
+      ao.time_limit_s = ao.time_limit_s ? std::min(*ao.time_limit_s, share) : share;
+    }
+    const bool need_logits = options.objective != PvObjective::kSoftmaxL1;
+    const nn::Network logit_net = need_logits ? logitNetwork(net) : nn::Network();
+    const nn::Network& anet = need_logits ? logit_net : net;
+    const nn::AttackResult ar = nn::attackBox(
+        anet, domain.box.lo, domain.box.hi, attackObjective(anet, options.objective, z0, c0), ao,
+        callbacks);
+    consider(ar.x, "attack");
+    res.attack_value = ar.value;
+  }
+  res.attack_s = phase.seconds();
+
+  // ---- MILPs -------------------------------------------------------------------------------
+  phase.reset();
+  auto solver = mip::makeMipSolver(options.mip_backend);
+  bool all_optimal = true;
+  double bound = -kInf;
+
+  auto inputOf = [&](const Milp& m, const std::vector<double>& values) {
+    Vec x(n);
+    for (int i = 0; i < n; ++i) x[i] = values[static_cast<size_t>(m.enc.inputs.x[i].id)];
+    return x;
+  };
+  auto solve = [&](Milp& m, const std::string& label, std::vector<double> start,
+                   std::optional<double> limit, double fallback_bound) -> mip::MipResult {
+    m.model.setObjective(mip::Sense::kMaximize, m.objective, m.constant);
+    mip::MipParams params;
+    params.threads = options.threads;
+    params.time_limit_s = limit;
+    params.start = std::move(start);
+    if (options.mip_backend == "cbc") params.backend_options["cutoff_increment"] = "1e-9";
+    const mip::MipResult r = solver->solve(m.model, params, callbacks);
+    PvMilpReport rep;
+    rep.label = label;
+    rep.termination = terminationText(r);
+    rep.objective = r.objective.value_or(NAN);
+    rep.best_bound = r.best_bound;
+    rep.rows = m.model.numRows();
+    rep.columns = m.model.numVars();
+    rep.binaries = m.model.numIntegerVars();
+    rep.nodes = r.stats.nodes;
+    rep.wall_s = r.stats.wall_s;
+    res.milps.push_back(rep);
+    if (r.termination != mip::Termination::kOptimal) all_optimal = false;
+    if (r.hasSolution()) consider(inputOf(m, r.values), "milp");
+    double b;
+    if (r.termination == mip::Termination::kInfeasible) {
+      b = -kInf;  // the domain is empty (within the solver's tolerances)
+    } else if (std::isfinite(r.best_bound)) {
+      b = std::min(r.best_bound, fallback_bound);
+    } else {
+      b = fallback_bound;
+    }
+    bound = std::max(bound, b);
+    return r;
+  };
+  auto newMilp = [&](Milp& m) {
+    m.enc = encode::encodeNetwork(m.model, net, domain, br.bounds);
+  };
+  auto startFor = [&](const Milp& m) {
+    return best.x.size() == n ? encode::mipStartFromInput(m.model, m.enc, best.x)
+                              : std::vector<double>{};
+  };
+  auto outVar = [&](const Milp& m, int j) { return m.enc.outputs.at(static_cast<size_t>(j)); };
+
+  if (options.objective == PvObjective::kLogitL1) {
+    Milp m;
+    newMilp(m);
+    struct Sign { int j; mip::Var t, s; };
+    std::vector<Sign> signs;
+    double trivial = 0.0;
+    for (int j = 0; j < k; ++j) {
+      const double dl = zb.lo[j] - z0[j], du = zb.hi[j] - z0[j];
+      trivial += std::max(std::abs(dl), std::abs(du));
+      const mip::Var z = outVar(m, j);
+      if (dl >= 0) {
+        m.objective.push_back({z, 1.0});
+        m.constant -= z0[j];
+      } else if (du <= 0) {
+        m.objective.push_back({z, -1.0});
+        m.constant += z0[j];
+      } else {
+        const mip::Var t = m.model.addContinuous(0.0, std::max(-dl, du), fmt::format("t{}", j));
+        const mip::Var s = m.model.addBinary(fmt::format("sign{}", j));
+        // t <= z - z0 + 2(-dl)(1 - s);  t <= -(z - z0) + 2 du s
+        m.model.addLe({{t, 1.0}, {z, -1.0}, {s, -2.0 * dl}}, -z0[j] - 2.0 * dl);
+        m.model.addLe({{t, 1.0}, {z, 1.0}, {s, -2.0 * du}}, z0[j]);
+        m.objective.push_back({t, 1.0});
+        signs.push_back({j, t, s});
+      }
+    }
+    std::vector<double> start = startFor(m);
+    if (!start.empty()) {
+      const Vec z = logitsAt(net, best.x);
+      for (const Sign& sg : signs) {
+        const double d = z[sg.j] - z0[sg.j];
+        start[static_cast<size_t>(sg.t.id)] = std::abs(d);
+        start[static_cast<size_t>(sg.s.id)] = d >= 0 ? 1.0 : 0.0;
+      }
+    }
+    solve(m, "logit-l1", std::move(start), remaining(), trivial);
+  } else if (options.objective == PvObjective::kMargin) {
+    std::vector<int> js;
+    for (int j = 0; j < k; ++j) {
+      if (j != c0) js.push_back(j);
+    }
+    // Most promising first: the largest interval upper bound.
+    std::stable_sort(js.begin(), js.end(), [&](int a, int b) {
+      return zb.hi[a] - zb.lo[c0] > zb.hi[b] - zb.lo[c0];
+    });
+    for (size_t i = 0; i < js.size(); ++i) {
+      const int j = js[i];
+      const double trivial = zb.hi[j] - zb.lo[c0];
+      if (trivial <= best.value) {  // this j cannot beat the best value: its bound is enough
+        bound = std::max(bound, trivial);
+        continue;
+      }
+      std::optional<double> limit = remaining();
+      if (limit) *limit /= static_cast<double>(js.size() - i);
+      Milp m;
+      newMilp(m);
+      m.objective = {{outVar(m, j), 1.0}, {outVar(m, c0), -1.0}};
+      solve(m, fmt::format("margin j={}", j), startFor(m), limit, trivial);
+    }
+  } else {
+    // softmax-l1
+    const SoftmaxPwlOptions& o = options.pwl;
+    NNMIP_CHECK(o.tangent_step > 0 && o.cap > 1 && o.segments >= 1 && o.p_floor > 0 &&
+                    o.p_floor < 1,
+                "softmax PWL options out of range");
+    Milp m;
+    newMilp(m);
+    std::vector<ClassPwl> cls(static_cast<size_t>(k));
+    std::vector<mip::Term> sum_p;
+    for (int kk = 0; kk < k; ++kk) {
+      ClassPwl& c = cls[static_cast<size_t>(kk)];
+      Vec dl = Vec::Zero(k), du = Vec::Zero(k);
+      double s_lo = 1.0, s_hi = 1.0, s_cap = 1.0;
+      for (int j = 0; j < k; ++j) {
+        if (j == kk) continue;
+        dl[j] = zb.lo[j] - zb.hi[kk];
+        du[j] = zb.hi[j] - zb.lo[kk];
+        s_lo += std::exp(dl[j]);
+        s_hi += std::exp(du[j]);
+        s_cap += phiOf(du[j], o.cap);
+      }
+      // Widened by 1e-12 (relative) against rounding in the sums.
+      c.pu = std::min(1.0, (1.0 + 1e-12) / s_lo);
+      c.pl = std::isfinite(s_hi) ? (1.0 - 1e-12) / s_hi : 0.0;
+      s_cap *= 1.0 + 1e-12;
+      c.pl = std::min(c.pl, c.pu);
+      c.p = m.model.addContinuous(c.pl, c.pu, fmt::format("p{}", kk));
+      sum_p.push_back({c.p, 1.0});
+      // (c) the pieces of [pl, pu]
+      const double q_lo = std::max(c.pl, o.p_floor);
+      const bool pwl = c.pu > q_lo * (1.0 + 1e-9) && c.pu > o.p_floor;
+      if (pwl) {
+        if (c.pl < o.p_floor) c.pieces.push_back({c.pl, o.p_floor, false, {}});
+        const double r0 = std::sqrt(q_lo), r1 = std::sqrt(c.pu);
+        for (int i = 0; i < o.segments; ++i) {
+          const double lo = i == 0 ? q_lo : std::pow(r0 + (r1 - r0) * i / o.segments, 2);
+          const double hi =
+              i + 1 == o.segments ? c.pu : std::pow(r0 + (r1 - r0) * (i + 1) / o.segments, 2);
+          c.pieces.push_back({lo, hi, true, {}});
+        }
+        // (a) u_jk and its cuts; (b) S = 1 + sum u
+        c.s = m.model.addContinuous(1.0, s_cap, fmt::format("S{}", kk));
+        std::vector<mip::Term> s_row{{c.s, 1.0}};
+        for (int j = 0; j < k; ++j) {
+          if (j == kk) continue;
+          const mip::Var u =
+              m.model.addContinuous(0.0, phiOf(du[j], o.cap) * (1.0 + 1e-12),
+                                    fmt::format("u{}_{}", j, kk));
+          c.u.push_back({j, u});
+          s_row.push_back({u, -1.0});
+          std::vector<double> pts = tangentPoints(dl[j], du[j], o);
+          for (double a : pts) {
+            // u - e^a (z_j - z_k) >= e^a (1 - a) - 1e-9 e^a
+            const double ea = std::exp(a);
+            m.model.addGe({{u, 1.0}, {outVar(m, j), -ea}, {outVar(m, kk), ea}},
+                          ea * (1.0 - a) - 1e-9 * ea);
+          }
+          c.tangents.push_back({j, std::move(pts)});
+        }
+        m.model.addEq(s_row, 1.0);
+        // (c) pieces: sum y = 1, sum y lo <= p <= sum y hi, chords
+        std::vector<mip::Term> one, lo_row{{c.p, 1.0}}, hi_row{{c.p, 1.0}};
+        for (size_t i = 0; i < c.pieces.size(); ++i) {
+          auto& piece = c.pieces[i];
+          piece.y = m.model.addBinary(fmt::format("seg{}_{}", kk, i));
+          one.push_back({piece.y, 1.0});
+          lo_row.push_back({piece.y, -piece.lo});
+          hi_row.push_back({piece.y, -piece.hi});
+        }
+        m.model.addEq(one, 1.0);
+        m.model.addGe(lo_row, 0.0);
+        m.model.addLe(hi_row, 0.0);
+        for (auto& piece : c.pieces) {
+          if (!piece.chord) continue;
+          // S <= (lo + hi - p) / (lo hi) + M (1 - y)
+          const double inv = 1.0 / (piece.lo * piece.hi);
+          const double chord_at_pu = (piece.lo + piece.hi - c.pu) * inv;
+          const double big_m = std::max(0.0, s_cap - chord_at_pu) + 1.0;
+          const double rhs = (piece.lo + piece.hi) * inv + 1e-9 / piece.lo + big_m;
+          m.model.addLe({{c.s, 1.0}, {c.p, inv}, {piece.y, big_m}}, rhs);
+        }
+      } else {
+        for (int j = 0; j < k; ++j) {
+          if (j != kk) c.tangents.push_back({j, {}});
+        }
+        c.pieces.push_back({c.pl, c.pu, false, {}});
+      }
+      // (d) t = (p - p0)^+
+      const double t_hi = c.pu - p0[kk];
+      if (t_hi > 0) {
+        c.t = m.model.addContinuous(0.0, t_hi, fmt::format("t{}", kk));
+        c.b = m.model.addBinary(fmt::format("gain{}", kk));
+        m.model.addLe({{c.t, 1.0}, {c.p, -1.0}, {c.b, p0[kk]}}, 0.0);  // t <= p - p0 + p0(1-b)
+        m.model.addLe({{c.t, 1.0}, {c.b, -t_hi}}, 0.0);
+        m.objective.push_back({c.t, 2.0});
+      }
+      c.error = c.pieces.size() == 1 && !c.pieces[0].chord ? c.pu - c.pl
+                                                           : classErrorBound(c, dl, du, o);
+      res.approx_error = std::max(res.approx_error, c.error);
+    }
+    m.model.addEq(sum_p, 1.0);
+
+    std::vector<double> start = startFor(m);
+    if (!start.empty()) {
+      const Vec z = logitsAt(net, best.x);
+      const Vec p = softmaxOf(z);
+      auto set = [&](mip::Var v, double value) {
+        if (v.valid()) start[static_cast<size_t>(v.id)] = value;
+      };
+      for (int kk = 0; kk < k; ++kk) {
+        ClassPwl& c = cls[static_cast<size_t>(kk)];
+        const double pk = std::clamp(p[kk], c.pl, c.pu);
+        set(c.p, pk);
+        set(c.t, std::max(0.0, pk - p0[kk]));
+        set(c.b, pk > p0[kk] ? 1.0 : 0.0);
+        if (!c.s.valid()) continue;
+        double s = 1.0;
+        for (size_t i = 0; i < c.u.size(); ++i) {
+          const int j = c.u[i].first;
+          const double v = std::min(cutsAt(c.tangents[i].second, z[j] - z[kk]),
+                                    phiOf(zb.hi[j] - zb.lo[kk], o.cap));
+          set(c.u[i].second, v);
+          s += v;
+        }
+        set(c.s, s);
+        bool chosen = false;
+        for (auto& piece : c.pieces) {
+          const bool here = !chosen && pk >= piece.lo && pk <= piece.hi;
+          set(piece.y, here ? 1.0 : 0.0);
+          chosen = chosen || here;
+        }
+      }
+    }
+    const mip::MipResult r = solve(m, "softmax-l1", std::move(start), remaining(), 2.0);
+    if (r.hasSolution()) {
+      Vec z(k);
+      for (int j = 0; j < k; ++j) z[j] = r.values[static_cast<size_t>(outVar(m, j).id)];
+      const Vec p = softmaxOf(z);
+      for (int kk = 0; kk < k; ++kk) {
+        const double ph = r.values[static_cast<size_t>(cls[static_cast<size_t>(kk)].p.id)];
+        res.observed_error = std::max(res.observed_error, ph - p[kk]);
+      }
+    }
+  }
+  res.milp_s = phase.seconds();
+
+  // ---- the answer ---------------------------------------------------------------------------
+  if (best.x.size() == n) {
+    res.x = best.x;
+    res.value = best.value;
+    res.found_by = best.found_by;
+  } else {
+    res.value = -kInf;  // no point of the domain was found (empty domain)
+  }
+  if (options.objective == PvObjective::kSoftmaxL1) {
+    res.bound = std::min(2.0, bound + options.bound_safety);
+  } else {
+    res.bound = bound + options.bound_safety * (1.0 + std::abs(bound));
+  }
+  if (res.x.size() == n) {
+    res.z = logitsAt(net, res.x);
+    res.p = softmaxOf(res.z);
+    res.found_class = argmax(res.z);
+  }
+  res.gap = std::isfinite(res.value) ? std::max(0.0, relGap(res.value, res.bound)) : kInf;
+  res.proven = all_optimal;
+  res.wall_s = total.seconds();
+  return res;
+}
+
+}  // namespace nnmip::verify
