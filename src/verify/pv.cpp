@@ -46,8 +46,8 @@ Mat softmaxRows(const Mat& Z) {
 }
 
 // The exact objective as an attack objective over the network's outputs Y.
-nn::OutputObjective attackObjective(const nn::Network& net, PvObjective objective,
-                                    const Vec& z0, int class0) {
+nn::OutputObjective attackObjective(const nn::Network& net, PvObjective objective, const Vec& z0,
+                                    int class0) {
   const bool softmax_net = lastIsSoftmax(net);
   const Vec p0 = softmaxOf(z0);
   switch (objective) {
@@ -202,8 +202,8 @@ double classErrorBound(const ClassPwl& c, const Vec& dl, const Vec& du,
   }
   double pwl_err = 0.0;
   for (const auto& piece : c.pieces) {
-    const double e = piece.chord ? std::pow(std::sqrt(piece.hi) - std::sqrt(piece.lo), 2)
-                                 : piece.hi;
+    const double e =
+        piece.chord ? std::pow(std::sqrt(piece.hi) - std::sqrt(piece.lo), 2) : piece.hi;
     pwl_err = std::max(pwl_err, e);
   }
   return best + pwl_err;
@@ -238,8 +238,8 @@ Vec softmaxOf(const Vec& z) {
   return e / e.sum();
 }
 
-double pvObjectiveValue(const nn::Network& net, PvObjective objective, const Vec& x,
-                        const Vec& z0, int class0) {
+double pvObjectiveValue(const nn::Network& net, PvObjective objective, const Vec& x, const Vec& z0,
+                        int class0) {
   const Vec z = logitsAt(net, x);
   switch (objective) {
     case PvObjective::kLogitL1: return (z - z0).cwiseAbs().sum();
@@ -263,8 +263,8 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
   const int n = net.inputSize();
   const int k = net.outputSize();
   if (x0.size() != n) {
-    fail(ErrorKind::kInvalidInput, "PV: reference has {} values, the network {} inputs",
-         x0.size(), n);
+    fail(ErrorKind::kInvalidInput, "PV: reference has {} values, the network {} inputs", x0.size(),
+         n);
   }
   if (options.objective != PvObjective::kLogitL1 && k < 2) {
     fail(ErrorKind::kInvalidInput, "PV {}: needs at least 2 outputs, the network has {}",
@@ -290,8 +290,8 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
   bounds::BoundsOptions bo = options.bounds;
   if (options.time_limit_s) {
     const double share = 0.5 * *options.time_limit_s;
-    bo.solver.time_limit_s = bo.solver.time_limit_s ? std::min(*bo.solver.time_limit_s, share)
-                                                    : share;
+    bo.solver.time_limit_s =
+        bo.solver.time_limit_s ? std::min(*bo.solver.time_limit_s, share) : share;
     bo.alpha.time_limit_s = bo.solver.time_limit_s;
   }
   bounds::BoundsResult br;
@@ -334,9 +334,9 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
     const bool need_logits = options.objective != PvObjective::kSoftmaxL1;
     const nn::Network logit_net = need_logits ? logitNetwork(net) : nn::Network();
     const nn::Network& anet = need_logits ? logit_net : net;
-    const nn::AttackResult ar = nn::attackBox(
-        anet, domain.box.lo, domain.box.hi, attackObjective(anet, options.objective, z0, c0), ao,
-        callbacks);
+    const nn::AttackResult ar =
+        nn::attackBox(anet, domain.box.lo, domain.box.hi,
+                      attackObjective(anet, options.objective, z0, c0), ao, callbacks);
     consider(ar.x, "attack");
     res.attack_value = ar.value;
   }
@@ -386,9 +386,7 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
     bound = std::max(bound, b);
     return r;
   };
-  auto newMilp = [&](Milp& m) {
-    m.enc = encode::encodeNetwork(m.model, net, domain, br.bounds);
-  };
+  auto newMilp = [&](Milp& m) { m.enc = encode::encodeNetwork(m.model, net, domain, br.bounds); };
   auto startFor = [&](const Milp& m) {
     return best.x.size() == n ? encode::mipStartFromInput(m.model, m.enc, best.x)
                               : std::vector<double>{};
@@ -398,7 +396,10 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
   if (options.objective == PvObjective::kLogitL1) {
     Milp m;
     newMilp(m);
-    struct Sign { int j; mip::Var t, s; };
+    struct Sign {
+      int j;
+      mip::Var t, s;
+    };
     std::vector<Sign> signs;
     double trivial = 0.0;
     for (int j = 0; j < k; ++j) {
@@ -437,9 +438,8 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
       if (j != c0) js.push_back(j);
     }
     // Most promising first: the largest interval upper bound.
-    std::stable_sort(js.begin(), js.end(), [&](int a, int b) {
-      return zb.hi[a] - zb.lo[c0] > zb.hi[b] - zb.lo[c0];
-    });
+    std::stable_sort(js.begin(), js.end(),
+                     [&](int a, int b) { return zb.hi[a] - zb.lo[c0] > zb.hi[b] - zb.lo[c0]; });
     for (size_t i = 0; i < js.size(); ++i) {
       const int j = js[i];
       const double trivial = zb.hi[j] - zb.lo[c0];
@@ -457,9 +457,9 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
   } else {
     // softmax-l1
     const SoftmaxPwlOptions& o = options.pwl;
-    NNMIP_CHECK(o.tangent_step > 0 && o.cap > 1 && o.segments >= 1 && o.p_floor > 0 &&
-                    o.p_floor < 1,
-                "softmax PWL options out of range");
+    NNMIP_CHECK(
+        o.tangent_step > 0 && o.cap > 1 && o.segments >= 1 && o.p_floor > 0 && o.p_floor < 1,
+        "softmax PWL options out of range");
     Milp m;
     newMilp(m);
     std::vector<ClassPwl> cls(static_cast<size_t>(k));
@@ -500,9 +500,8 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
         std::vector<mip::Term> s_row{{c.s, 1.0}};
         for (int j = 0; j < k; ++j) {
           if (j == kk) continue;
-          const mip::Var u =
-              m.model.addContinuous(0.0, phiOf(du[j], o.cap) * (1.0 + 1e-12),
-                                    fmt::format("u{}_{}", j, kk));
+          const mip::Var u = m.model.addContinuous(0.0, phiOf(du[j], o.cap) * (1.0 + 1e-12),
+                                                   fmt::format("u{}_{}", j, kk));
           c.u.push_back({j, u});
           s_row.push_back({u, -1.0});
           std::vector<double> pts = tangentPoints(dl[j], du[j], o);
@@ -551,8 +550,8 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
         m.model.addLe({{c.t, 1.0}, {c.b, -t_hi}}, 0.0);
         m.objective.push_back({c.t, 2.0});
       }
-      c.error = c.pieces.size() == 1 && !c.pieces[0].chord ? c.pu - c.pl
-                                                           : classErrorBound(c, dl, du, o);
+      c.error =
+          c.pieces.size() == 1 && !c.pieces[0].chord ? c.pu - c.pl : classErrorBound(c, dl, du, o);
       res.approx_error = std::max(res.approx_error, c.error);
     }
     m.model.addEq(sum_p, 1.0);

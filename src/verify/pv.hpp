@@ -66,7 +66,6 @@
 // certificate; the dual bound never depends on it); `observed_error` is the largest
 // p_hat_k - softmax_k(z) at the MILP's own solution.
 #include <Eigen/Dense>
-
 #include <optional>
 #include <string>
 #include <string_view>
@@ -108,7 +107,7 @@ struct PvOptions {
   bool run_attack = true;
   SoftmaxPwlOptions pwl;
   std::string mip_backend = "cbc";
-  int threads = 1;  // MILP threads
+  int threads = 1;             // MILP threads
   double bound_safety = 1e-6;  // added to the dual bound (absolute; relative for logit bounds)
 };
 
@@ -126,12 +125,12 @@ struct PvResult {
   PvObjective objective = PvObjective::kSoftmaxL1;
   Eigen::VectorXd x0, z0, p0;  // reference input, its logits and softmax(logits)
   int class0 = 0;
-  Eigen::VectorXd x, z, p;     // best input found, its logits and softmax (exact, double)
+  Eigen::VectorXd x, z, p;  // best input found, its logits and softmax (exact, double)
   int found_class = 0;
-  double value = 0.0;   // exact objective at x (lower bound of the maximum)
-  double bound = 0.0;   // valid upper bound of the maximum
-  double gap = 0.0;     // (bound - value) / max(|value|, 1e-10)
-  bool proven = false;  // every MILP ended optimal (softmax-l1: optimal for the relaxation)
+  double value = 0.0;    // exact objective at x (lower bound of the maximum)
+  double bound = 0.0;    // valid upper bound of the maximum
+  double gap = 0.0;      // (bound - value) / max(|value|, 1e-10)
+  bool proven = false;   // every MILP ended optimal (softmax-l1: optimal for the relaxation)
   std::string found_by;  // "reference-box-centre", "attack", "milp"
   double attack_value = 0.0;
   double approx_error = 0.0;    // softmax-l1: a-priori max_k (p_hat_k - p_k), see above

@@ -89,7 +89,8 @@ double sampledMax(const nn::Network& net, PvObjective obj, const encode::Box& bo
 }
 
 encode::Domain boxAround(const Vec& x0, double r) {
-  return encode::Domain(encode::Box(Vec((x0.array() - r).matrix()), Vec((x0.array() + r).matrix())));
+  return encode::Domain(
+      encode::Box(Vec((x0.array() - r).matrix()), Vec((x0.array() + r).matrix())));
 }
 
 struct Case {
@@ -116,7 +117,7 @@ TEST_P(PvTiny, LogitL1EqualsEnumerationAndSampling) {
   EXPECT_NEAR(cbc.bound, en.bound, 1e-5 * (1 + en.bound));
   EXPECT_NEAR(cbc.value, cbc.bound, 1e-5 * (1 + cbc.bound));
   EXPECT_GE(cbc.bound, sampled - 1e-9);
-  EXPECT_GE(cbc.value, sampled - 1e-7);            // exact: not below any sampled value
+  EXPECT_GE(cbc.value, sampled - 1e-7);                  // exact: not below any sampled value
   EXPECT_LE(cbc.value - sampled, 2e-3 * (1 + sampled));  // and the sampling gets there
 }
 
@@ -161,10 +162,11 @@ TEST_P(PvTiny, SoftmaxL1BoundAboveSampledMaximumAboveValue) {
   const double at_x = handObjective(net, o.objective, r.x, r.z0);
   RecordProperty("bound", std::to_string(r.bound));
   RecordProperty("sampled", std::to_string(sampled));
-  std::printf("softmax-l1 seed %llu: value %.6f sampled %.6f bound %.6f approx_error %.2e "
-              "observed %.2e proven %d\n",
-              static_cast<unsigned long long>(GetParam().seed), r.value, sampled, r.bound,
-              r.approx_error, r.observed_error, r.proven ? 1 : 0);
+  std::printf(
+      "softmax-l1 seed %llu: value %.6f sampled %.6f bound %.6f approx_error %.2e "
+      "observed %.2e proven %d\n",
+      static_cast<unsigned long long>(GetParam().seed), r.value, sampled, r.bound, r.approx_error,
+      r.observed_error, r.proven ? 1 : 0);
   EXPECT_NEAR(r.value, at_x, 1e-12);
   EXPECT_TRUE(dom.box.contains(r.x));
   EXPECT_GE(r.bound, sampled);
@@ -207,9 +209,9 @@ TEST(Pv, TiersAgreeOnExactObjective) {
   const Vec x0 = (Vec(2) << 0.0, 0.0).finished();
   const encode::Domain dom = boxAround(x0, 0.4);
   double first = NAN;
-  for (bounds::Method m : {bounds::Method::kNaive, bounds::Method::kInterval,
-                           bounds::Method::kSymbolic, bounds::Method::kAlpha,
-                           bounds::Method::kLp, bounds::Method::kMilp}) {
+  for (bounds::Method m :
+       {bounds::Method::kNaive, bounds::Method::kInterval, bounds::Method::kSymbolic,
+        bounds::Method::kAlpha, bounds::Method::kLp, bounds::Method::kMilp}) {
     for (bool full : {false, true}) {
       PvOptions o;
       o.objective = PvObjective::kLogitL1;
