@@ -16,6 +16,19 @@
 namespace nnmip::cli {
 namespace {
 
+// A number > 0 (CLI::PositiveNumber prints its whole range in the error).
+const CLI::Validator kPositive(
+    [](std::string& v) {
+      try {
+        size_t used = 0;
+        const double d = std::stod(v, &used);
+        if (used == v.size() && d > 0) return std::string();
+      } catch (const std::exception&) {
+      }
+      return "expected a number > 0, got '" + v + "'";
+    },
+    "POSITIVE");
+
 struct EngineArgs {
   int threads = 2;
   uint64_t seed = 1;
@@ -26,7 +39,7 @@ struct EngineArgs {
 
 void addEngineOptions(CLI::App* c, EngineArgs& a) {
   c->add_option("--threads", a.threads, "workers for the per-disjunct MILPs and LP bounds (default 2)")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   c->add_option("--seed", a.seed, "attack seed (default 1)");
   c->add_option("--attack-time", a.attack_time, "seconds for the attack (default 3, at most 10% of the limit)")
       ->check(CLI::NonNegativeNumber);
@@ -154,7 +167,7 @@ void addVerifyCommands(CLI::App& app, GlobalOptions& g) {
   v->add_option("network", va->network, "network (.onnx)")->required();
   v->add_option("property", va->property, "property (.vnnlib)")->required();
   v->add_option("--time-limit", va->time_limit, "seconds for the whole run (default: none)")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   v->add_option("-o,--output", va->output, "VNN-COMP result file");
   v->add_option("--json", va->json, "JSON report with per-phase timings");
   v->add_option("--png-dir", va->png_dir, "PNGs of the reference, the counterexample and their "
@@ -170,7 +183,7 @@ void addVerifyCommands(CLI::App& app, GlobalOptions& g) {
   c->add_option("-o,--output", ca->output, "results CSV (appended)")->required();
   c->add_option("--result-dir", ca->result_dir, "per-instance result files and JSON reports");
   c->add_option("--time-limit-scale", ca->scale, "multiply every timeout (default 1)")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   c->add_option("--filter", ca->filter, "only instances whose paths contain this text");
   addEngineOptions(c, ca->engine);
   c->callback([ca, &g] { runVnncomp(*ca, g); });
