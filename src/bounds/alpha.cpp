@@ -132,6 +132,8 @@ Outcome optimise(const Prefix& px, Batch batch, const AlphaOptions& o,
       mom2[i] = Mat::Zero(m0, layer.alpha0.size());
     }
   }
+  const int max_group =
+      batch.group.empty() ? 0 : *std::max_element(batch.group.begin(), batch.group.end());
   double lr = o.learning_rate;
   for (int it = 0;; ++it) {
     // Forward: M over h(i) -> Lambda over a(i) = M+ o alpha + M- o s -> M over h(i-1).
@@ -156,7 +158,7 @@ Outcome optimise(const Prefix& px, Batch batch, const AlphaOptions& o,
     if (deadline && Clock::now() >= *deadline) break;
 
     // Rows whose group is finished leave the batch.
-    std::vector<char> done(static_cast<size_t>(m0), 0);
+    std::vector<char> done(static_cast<size_t>(max_group) + 1, 0);
     bool any_done = false;
     for (size_t r = 0; r < rows.size(); ++r) {
       if (out.best[rows[r]] >= batch.stop_at[static_cast<Eigen::Index>(r)]) {
