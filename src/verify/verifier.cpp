@@ -388,6 +388,7 @@ std::string phaseLp(Engine& e, BoxRun& run) {
   if (ts.empty()) return "";
   auto session = mip::makeLpSession(model, e.opt.lp_backend);
   int solved = 0;
+  std::vector<Eigen::VectorXd> lp_points;
   for (const auto& [d, t] : ts) {
     if (e.halted()) break;
     const mip::Term term{t, 1.0};
@@ -403,11 +404,36 @@ std::string phaseLp(Engine& e, BoxRun& run) {
     if (v < -e.opt.lp_close_margin) {
       closeDisjunct(run, d, "lp", v);
     } else if (!r.values.empty()) {
-      tryCandidate(e, run, inputOf(enc, r.values), "lp");
+      const Eigen::VectorXd x = inputOf(enc, r.values);
+      tryCandidate(e, run, x, "lp");
       if (run.ce) break;
+      lp_points.push_back(x);
     }
   }
-  return fmt::format("{} of {} LPs optimal", solved, ts.size());
+  std::string detail = fmt::format("{} of {} LPs optimal", solved, ts.size());
+  // The LP optima are where the relaxation sees the largest margins: polish them with a short
+  // attack (VeriNet-style LP points as counterexample candidates).
+  if (!run.ce && !lp_points.empty() && !e.halted() && e.opt.attack_time_s > 0) {
+    nn::AttackOptions a = e.opt.attack;
+    a.seed = e.opt.seed + 17 + static_cast<uint64_t>(run.index) * 7919;
+    a.starts.resize(static_cast<Eigen::Index>(lp_points.size()), e.net.inputSize());
+    for (size_t k = 0; k < lp_points.size(); ++k) a.starts.row(static_cast<Eigen::Index>(k)) = lp_points[k].transpose();
+    a.restarts = std::max<int>(a.restarts, static_cast<int>(lp_points.size()) + 1);
+    a.include_center = false;
+    a.diversify_steps = 0;
+    a.step_size = 0.1;
+    a.decay = 0.985;
+    a.steps = 300;
+    a.rounds = 1;
+    a.time_limit_s = std::max(0.0, std::min(0.5 * e.opt.attack_time_s, e.remaining()));
+    Callbacks acb;
+    acb.should_stop = [&e] { return e.cb.stopRequested(); };
+    const nn::AttackResult ar =
+        nn::attackBox(e.net, run.box.lo, run.box.hi, specObjective(e.spec, run.open()), a, acb);
+    tryCandidate(e, run, ar.x, "lp+attack");
+    detail += fmt::format(", attack from the LP points: best margin {:.4g}", ar.value);
+  }
+  return detail;
 }
 
 struct MilpOutcome {
