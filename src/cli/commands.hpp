@@ -22,5 +22,6 @@ void addBoundsCommands(CLI::App& app, GlobalOptions& g);   // bounds, encode/exp
 void addBdnnCommands(CLI::App& app, GlobalOptions& g);     // bdnn train|table (cmd_bdnn.cpp)
 void addMainJob(CLI::App& app, GlobalOptions& g);          // the default job `nnmip run` (cmd_run.cpp)
 void addVerifyCommands(CLI::App& app, GlobalOptions& g);  // verify, vnncomp (cmd_verify.cpp)
+void addAdversarialCommands(CLI::App& app, GlobalOptions& g);  // adversarial (cmd_adversarial.cpp)
 
 }  // namespace nnmip::cli

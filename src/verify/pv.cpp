@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "core/timer.hpp"
@@ -210,6 +211,49 @@ double classErrorBound(const ClassPwl& c, const Vec& dl, const Vec& du,
 }
 
 }  // namespace
+
+namespace {
+nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+nlohmann::json vec(const Vec& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
+}  // namespace
+
+void to_json(nlohmann::json& j, const PvMilpReport& r) {
+  j = {{"label", r.label},
+       {"termination", r.termination},
+       {"objective", num(r.objective)},
+       {"best_bound", num(r.best_bound)},
+       {"rows", r.rows},
+       {"columns", r.columns},
+       {"binaries", r.binaries},
+       {"nodes", r.nodes},
+       {"wall_s", r.wall_s}};
+}
+
+void to_json(nlohmann::json& j, const PvResult& r) {
+  j = {{"objective", pvObjectiveName(r.objective)},
+       {"value", num(r.value)},
+       {"bound", num(r.bound)},
+       {"gap", num(r.gap)},
+       {"gap_formula", "(bound - value) / max(|value|, 1e-10)"},
+       {"proven", r.proven},
+       {"found_by", r.found_by},
+       {"attack_value", num(r.attack_value)},
+       {"approx_error", r.approx_error},
+       {"observed_error", r.observed_error},
+       {"reference", {{"class", r.class0}, {"logits", vec(r.z0)}, {"probabilities", vec(r.p0)}}},
+       {"found",
+        {{"class", r.found_class},
+         {"logits", vec(r.z)},
+         {"probabilities", vec(r.p)},
+         {"x", vec(r.x)}}},
+       {"bounds_method", r.bounds_method},
+       {"bounds_over", r.bounds_over},
+       {"bounds_s", r.bounds_s},
+       {"attack_s", r.attack_s},
+       {"milp_s", r.milp_s},
+       {"wall_s", r.wall_s},
+       {"milps", r.milps}};
+}
 
 const char* pvObjectiveName(PvObjective objective) {
   switch (objective) {

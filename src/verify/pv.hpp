@@ -66,6 +66,7 @@
 // certificate; the dual bound never depends on it); `observed_error` is the largest
 // p_hat_k - softmax_k(z) at the MILP's own solution.
 #include <Eigen/Dense>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -140,6 +141,9 @@ struct PvResult {
   double bounds_s = 0.0, attack_s = 0.0, milp_s = 0.0, wall_s = 0.0;
   std::vector<PvMilpReport> milps;
 };
+
+void to_json(nlohmann::json& j, const PvMilpReport& r);
+void to_json(nlohmann::json& j, const PvResult& r);  // vectors as arrays; +-inf as null
 
 // The logits of `net` at x (double forward pass).
 Eigen::VectorXd logitsAt(const nn::Network& net, const Eigen::VectorXd& x);
