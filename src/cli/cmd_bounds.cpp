@@ -13,7 +13,7 @@
 #include "bounds/box.hpp"
 #include "cli/commands.hpp"
 #include "cli/datasets.hpp"
-#include "cli/domain_spec.hpp"
+#include "cli/options.hpp"
 #include "cli/report.hpp"
 #include "core/error.hpp"
 #include "data/vnnlib.hpp"
@@ -23,6 +23,111 @@
 
 namespace nnmip::cli {
 namespace {
+
+constexpr const char* kDomainHelp =
+    "input domain: box:LO,HI (every input in [LO,HI]) | linf:REF,EPS (L-inf ball around REF "
+    "clipped to [0,1]) | vnnlib:FILE (the property's input box; the hull of several boxes) | "
+    "neighbours:REF[,eps=0.18][,m=3][,p=2] (thesis 3.2.1: box [(1-eps)avg, min(1,(1+eps)avg)] "
+    "of the mean over an m x m window, zero padding p). REF is an MNIST test-set index or a "
+    "text file of whitespace/comma-separated values";
+
+std::vector<std::string> splitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) out.push_back(item);
+  return out;
+}
+
+double parseNumber(const std::string& s, const std::string& what) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(s, &used);
+    if (used == s.size()) return v;
+  } catch (const std::exception&) {
+  }
+  fail(ErrorKind::kInvalidInput, "{}: '{}' is not a number", what, s);
+}
+
+// A reference input: an MNIST test index, or a text file of numbers.
+bounds::Vec readReference(const std::string& ref, const GlobalOptions& g) {
+  if (!ref.empty() && std::all_of(ref.begin(), ref.end(), ::isdigit)) {
+    DatasetRequest req;
+    req.name = "mnist";
+    req.split = "test";
+    req.data_dir = g.data_dir;
+    const data::Dataset ds = loadDataset(req);
+    const long idx = std::stol(ref);
+    if (idx < 0 || idx >= ds.size()) {
+      fail(ErrorKind::kInvalidInput, "reference index {} out of range 0..{}", idx, ds.size() - 1);
+    }
+    return ds.X.row(idx).transpose();
+  }
+  std::ifstream in(ref);
+  if (!in) fail(ErrorKind::kIo, "{}: cannot open reference input", ref);
+  std::vector<double> v;
+  std::string tok;
+  while (in >> tok) {
+    for (const std::string& part : splitComma(tok)) {
+      if (!part.empty()) v.push_back(parseNumber(part, ref));
+    }
+  }
+  return Eigen::Map<const bounds::Vec>(v.data(), static_cast<Eigen::Index>(v.size()));
+}
+
+bounds::Box parseDomain(const std::string& spec, int n, const GlobalOptions& g) {
+  const size_t colon = spec.find(':');
+  if (colon == std::string::npos) {
+    fail(ErrorKind::kInvalidInput, "domain '{}': expected KIND:ARGS ({})", spec, kDomainHelp);
+  }
+  const std::string kind = spec.substr(0, colon);
+  const std::string rest = spec.substr(colon + 1);
+  bounds::Box box;
+  if (kind == "box") {
+    const auto p = splitComma(rest);
+    if (p.size() != 2) fail(ErrorKind::kInvalidInput, "domain '{}': expected box:LO,HI", spec);
+    const double lo = parseNumber(p[0], "box lower bound");
+    const double hi = parseNumber(p[1], "box upper bound");
+    box.lo = bounds::Vec::Constant(n, lo);
+    box.hi = bounds::Vec::Constant(n, hi);
+  } else if (kind == "linf") {
+    const size_t comma = rest.rfind(',');
+    if (comma == std::string::npos) {
+      fail(ErrorKind::kInvalidInput, "domain '{}': expected linf:REF,EPS", spec);
+    }
+    box = bounds::linfBall(readReference(rest.substr(0, comma), g),
+                           parseNumber(rest.substr(comma + 1), "linf radius"));
+  } else if (kind == "vnnlib") {
+    const data::VnnlibProperty p = data::readVnnlib(rest);
+    box = bounds::Box(p.input_lo, p.input_hi, fmt::format("domain '{}'", spec));
+  } else if (kind == "neighbours" || kind == "neighbors") {
+    auto parts = splitComma(rest);
+    if (parts.empty()) fail(ErrorKind::kInvalidInput, "domain '{}': missing REF", spec);
+    bounds::NeighboursParams np;
+    for (size_t i = 1; i < parts.size(); ++i) {
+      const size_t eq = parts[i].find('=');
+      const std::string key = parts[i].substr(0, eq);
+      const std::string val = eq == std::string::npos ? "" : parts[i].substr(eq + 1);
+      if (key == "eps") {
+        np.eps = parseNumber(val, "neighbours eps");
+      } else if (key == "m") {
+        np.m = static_cast<int>(parseNumber(val, "neighbours m"));
+      } else if (key == "p") {
+        np.p = static_cast<int>(parseNumber(val, "neighbours p"));
+      } else {
+        fail(ErrorKind::kInvalidInput, "domain '{}': unknown neighbours option '{}'", spec, key);
+      }
+    }
+    const bounds::Vec img = readReference(parts[0], g);
+    const int side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(img.size()))));
+    box = bounds::neighboursBox(img, side, side, np);
+  } else {
+    fail(ErrorKind::kInvalidInput, "domain '{}': unknown kind '{}' ({})", spec, kind,
+         kDomainHelp);
+  }
+  box.validate(fmt::format("domain '{}'", spec), n);
+  return box;
+}
 
 std::string fmtNum(double v) { return fmt::format("{:.4g}", v); }
 
@@ -48,7 +153,7 @@ struct BoundsArgs {
   std::string domain = "box:0,1";
   std::string bounds_domain = "query";
   int threads = 1;
-  double time_limit = -1;
+  std::optional<double> time_limit;  // none: no limit
   std::string output;
   std::string compare;
   std::string lp_backend = "clp";
@@ -84,7 +189,7 @@ void runBounds(const BoundsArgs& a, GlobalOptions& g) {
     o.solver.lp_backend = a.lp_backend;
     o.alpha.threads = a.threads;
     o.alpha.iterations = a.alpha_iterations;
-    if (a.time_limit >= 0) o.solver.time_limit_s = a.time_limit;
+    o.solver.time_limit_s = a.time_limit;
     o.alpha.time_limit_s = o.solver.time_limit_s;
     Callbacks cb;
     if (g.verbosity >= 2) {
@@ -177,8 +282,9 @@ void addBoundsCommands(CLI::App& app, GlobalOptions& g) {
                 "domain the bounds are computed over: query (--domain, default) or full "
                 "([0,1]^n, as the thesis)");
   b->add_option("--threads", ba->threads, "worker threads (each its own LP/MILP)");
-  b->add_option("--time-limit", ba->time_limit,
-                "total seconds for lp/milp, spread over layers growing with depth");
+  addTimeLimitOption(*b, ba->time_limit,
+                     "total seconds for lp/milp, spread over layers growing with depth "
+                     "(default: no limit)");
   b->add_option("-o,--output", ba->output, "write the bounds as JSON");
   b->add_option("--compare", ba->compare, "two methods, e.g. lp,milp: both tables and the gap");
   b->add_option("--lp-backend", ba->lp_backend, "clp (default: restart per objective on wide LPs, warm otherwise), clp-warm, clp-restart, or clp-cold (rebuild per solve)");

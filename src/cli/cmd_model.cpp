@@ -79,13 +79,15 @@ void addModelCommands(CLI::App& app, GlobalOptions& g) {
       net.name = std::filesystem::path(*path).stem().string();
       std::fputs(nn::summarize(net).c_str(), stdout);
       if (!json_out->empty()) {
-        writeJsonFile(*json_out, {{"schema", "nnmip.info/1"}, {"tool", toolInfo()},
+        writeJsonFile(*json_out, {{"schema", "nnmip.info/1"},
+                                  {"tool", toolInfo()},
                                   {"network", networkJson(net, *path)}});
       }
     });
   }
   {
-    auto* cmd = app.add_subcommand("eval", "Accuracy and confusion matrix of a network on a data set");
+    auto* cmd =
+        app.add_subcommand("eval", "Accuracy and confusion matrix of a network on a data set");
     auto path = std::make_shared<std::string>();
     auto req = std::make_shared<DatasetRequest>();
     auto json_out = std::make_shared<std::string>();
@@ -118,7 +120,8 @@ void addModelCommands(CLI::App& app, GlobalOptions& g) {
     });
   }
   {
-    auto* cmd = app.add_subcommand("convert", "Re-export an ONNX network (Gemm/Relu), float32 or double");
+    auto* cmd =
+        app.add_subcommand("convert", "Re-export an ONNX network (Gemm/Relu), float32 or double");
     auto in = std::make_shared<std::string>();
     auto out = std::make_shared<std::string>();
     auto as_double = std::make_shared<bool>(false);
@@ -128,7 +131,8 @@ void addModelCommands(CLI::App& app, GlobalOptions& g) {
     cmd->callback([in, out, as_double] {
       const nn::Network net = nn::readOnnx(*in);
       nn::writeOnnx(net, *out, *as_double ? nn::OnnxPrecision::kDouble : nn::OnnxPrecision::kFloat);
-      fmt::print("wrote {} ({} layers, {})\n", *out, net.numLayers(), *as_double ? "double" : "float");
+      fmt::print("wrote {} ({} layers, {})\n", *out, net.numLayers(),
+                 *as_double ? "double" : "float");
     });
   }
 }

@@ -1,58 +1,108 @@
-// nnmip run: the main job on built-in defaults. It touches every capability once, on real
-// data when a data directory is found and on data it makes itself otherwise:
-//   1. models   the VNN-COMP mnist_fc networks: structure and MNIST test accuracy
-//               (without data: a ReLU network trained on the Bah & Kurtz random data set);
-//   2. bounds   activation bounds of mnist-net_256x2 over the prop_0_0.03 box, tier by tier
-//               (naive, interval, symbolic, lp), with stable/unstable neuron counts;
-//   3. bdnn     binary-activation networks on Breast Cancer Wisconsin (or the random data set):
-//               heuristic and exact MILP (time-limited, with its gap) against the ReLU baseline.
-// Each phase prints a table on stdout and rewrites <out-dir>/run.json when it finishes, so an
-// interrupted run keeps what it finished.
+// nnmip run: the main job on built-in defaults (experiments/main_run.hpp runs the phases; this
+// file parses the options and prints one table per phase on stdout).
 #include <fmt/format.h>
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 
-#include "bounds/bounder.hpp"
 #include "cli/commands.hpp"
-#include "cli/datasets.hpp"
+#include "cli/options.hpp"
 #include "cli/report.hpp"
-#include "cli/run_phases.hpp"
 #include "core/data_dir.hpp"
-#include "core/error.hpp"
-#include "core/timer.hpp"
+#include "experiments/main_run.hpp"
 
 namespace nnmip::cli {
+namespace {
+
+std::string percent(double v) { return fmt::format("{:.2f}%", 100.0 * v); }
+
+void printModels(const experiments::ModelsPhase& p) {
+  auto sizes = [](const std::vector<int>& s) {
+    std::string text;
+    for (int v : s) text += (text.empty() ? "" : "-") + std::to_string(v);
+    return text;
+  };
+  if (p.dataset == "random") {
+    Table t({"<network", "sizes", "params", "train_acc", "test_acc"});
+    for (const auto& r : p.networks) {
+      t.addRow({r.name, sizes(r.sizes), std::to_string(r.parameters), percent(r.train_accuracy),
+                percent(r.accuracy)});
+    }
+    fmt::print("== models (random data set, N=100, m=200, 80/20 split)\n");
+    t.print();
+    return;
+  }
+  Table t({"<network", "sizes", "params", "relus", "accuracy", "stated", "time_s"});
+  for (const auto& r : p.networks) {
+    t.addRow({r.name, sizes(r.sizes), std::to_string(r.parameters), std::to_string(r.relus),
+              fmt::format("{:.4f}", r.accuracy), fmt::format("{:.4f}", r.stated_accuracy),
+              fmt::format("{:.2f}", r.seconds)});
+  }
+  fmt::print("== models (VNN-COMP mnist_fc, MNIST test set, {} images)\n", p.test_samples);
+  t.print();
+}
+
+void printBounds(const experiments::BoundsPhase& p) {
+  Table t({"<method", "layer", "mean_width", "max_width", "active", "inactive", "unstable", "LPs",
+           "time_s"});
+  for (const auto& r : p.layers) {
+    const bounds::LayerStats& s = r.stats;
+    t.addRow({r.method, std::to_string(s.layer + 1), fmt::format("{:.4g}", s.mean_width),
+              fmt::format("{:.4g}", s.max_width), std::to_string(s.stable_active),
+              std::to_string(s.stable_inactive), std::to_string(s.unstable), std::to_string(s.lps),
+              fmt::format("{:.2f}", s.time_s)});
+  }
+  fmt::print("\n== bounds ({}, {}; hidden ReLU layers)\n", p.network, p.domain);
+  t.print();
+}
+
+void printBdnn(const experiments::BdnnPhase& p) {
+  Table t({"<method", "d1", "train_points", "train_acc", "test_acc", "status", "gap", "time_s"});
+  for (const auto& r : p.rows) {
+    t.addRow({r.method, std::to_string(r.d1), std::to_string(r.train_points),
+              percent(r.train_accuracy), percent(r.test_accuracy), r.status,
+              std::isfinite(r.gap) ? percent(r.gap) : "-", fmt::format("{:.2f}", r.seconds)});
+  }
+  fmt::print("\n== bdnn ({} data set, 80/20 split seed 1; accuracy on the held-out 20%)\n",
+             p.dataset);
+  t.print();
+}
+
+}  // namespace
 
 void addMainJob(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand(
-      "run", "The main job on built-in defaults: models, bounds and binary networks, on the "
-             "shared data when found, else on data nnmip makes itself");
-  auto opts = std::make_shared<RunOptions>();
-  cmd->add_option("--out-dir", opts->out_dir, "where run.json and the phase files go")
+      "run",
+      "The main job on built-in defaults: models, bounds and binary networks, on the "
+      "shared data when found, else on data nnmip makes itself");
+  auto out_dir = std::make_shared<std::string>("results/run");
+  auto opts = std::make_shared<experiments::MainRunOptions>();
+  cmd->add_option("--out-dir", *out_dir, "where run.json and the phase files go")
       ->capture_default_str();
-  cmd->add_option("--time-limit", opts->milp_time_limit_s,
-                  "time limit of each MILP solve in seconds")
-      ->capture_default_str();
+  addTimeLimitOption(*cmd, opts->milp_time_limit_s, "time limit of each MILP solve in seconds");
   cmd->add_option("--threads", opts->threads, "worker threads for bounds")->capture_default_str();
-  cmd->callback([opts, &g] {
-    RunContext ctx;
-    ctx.options = *opts;
-    ctx.verbosity = g.verbosity;
-    ctx.data_dir = resolveDataDir(g.data_dir);
-    std::filesystem::create_directories(ctx.options.out_dir);
-    if (!ctx.data_dir) {
+  cmd->callback([opts, out_dir, &g] {
+    experiments::MainRunOptions o = *opts;
+    o.out_dir = *out_dir;
+    o.data_dir = resolveDataDir(g.data_dir);
+    const Timer clock;
+    Callbacks cb;
+    cb.on_log = [&g, &clock](Level, std::string_view message) {
+      std::fflush(stdout);  // keep the tables and the log lines in order on a terminal
+      if (g.verbosity > 0) logLine(clock, "info", std::string(message));
+    };
+    experiments::MainRun run(o, cb);
+    if (!o.data_dir) {
       fmt::print("{}\nrunning on data nnmip makes itself (the Bah & Kurtz random data set)\n\n",
                  dataDirHint());
     } else {
-      fmt::print("data directory: {}\n\n", ctx.data_dir->string());
+      fmt::print("data directory: {}\n\n", o.data_dir->string());
     }
-    ctx.summary["schema"] = "nnmip.run/1";
-    ctx.summary["tool"] = toolInfo();
-    ctx.summary["data_dir"] = ctx.data_dir ? ctx.data_dir->string() : "";
-    runModelsPhase(ctx);
-    runBoundsPhase(ctx);
-    runBdnnPhase(ctx);
-    fmt::print("\nresults: {}/run.json ({:.1f} s)\n", ctx.options.out_dir, ctx.clock.seconds());
+    printModels(run.runModels());
+    if (const auto bounds = run.runBounds()) printBounds(*bounds);
+    printBdnn(run.runBdnn());
+    fmt::print("\nresults: {}/run.json ({:.1f} s)\n", *out_dir, run.seconds());
   });
 }
 

@@ -132,27 +132,21 @@ void runTrain(const TrainArgs& a, const GlobalOptions& g) {
          a.data.name, classes);
   }
   log(fmt::format("data {}: {} train, {} validation, {} test samples, {} features, {} classes",
-                  a.data.name, train_set.size(), val_set.size(), test.size(),
-                  train_set.features(), classes));
+                  a.data.name, train_set.size(), val_set.size(), test.size(), train_set.features(),
+                  classes));
 
   Rng init_rng(a.seed);
   nn::Network net = train::makeMlp(train_set.features(), hidden, a.single_output ? 1 : classes,
                                    !a.no_bias, init_rng);
-  train::Trainer trainer(net, o);
-  const std::string ck = a.checkpoint.empty() ? a.output + ".ckpt" : a.checkpoint;
-  if (a.resume) {
-    if (fs::exists(ck)) {
-      trainer.loadCheckpoint(ck);
-      log(fmt::format("resumed from {} after epoch {}", ck, trainer.completedEpochs()));
-    } else {
-      log(fmt::format("--resume: no checkpoint {}, starting from scratch", ck));
-    }
-  }
-  log(fmt::format("training {} ({} parameters) {} lr {} batch {} loss {} reg {} lambda {} "
+  train::CheckpointOptions ck;
+  if (!a.output.empty()) ck.path = a.checkpoint.empty() ? a.output + ".ckpt" : a.checkpoint;
+  ck.resume = a.resume;
+  log(
+      fmt::format("training {} ({} parameters) {} lr {} batch {} loss {} reg {} lambda {} "
                   "bias {} seed {} threads {}",
                   net.name, net.parameterCount(), train::optimizerName(o.optimizer.kind),
-                  o.optimizer.lr, o.batch_size, train::lossName(o.objective.loss), a.reg,
-                  a.lambda, a.no_bias ? "no" : "yes", a.seed, a.threads));
+                  o.optimizer.lr, o.batch_size, train::lossName(o.objective.loss), a.reg, a.lambda,
+                  a.no_bias ? "no" : "yes", a.seed, a.threads));
 
   g_interrupted = 0;
   auto previous = std::signal(SIGINT, onInterrupt);
@@ -165,43 +159,37 @@ void runTrain(const TrainArgs& a, const GlobalOptions& g) {
     log(std::string(line));
   };
   cb.on_progress = [&](const ProgressEvent& ev) {
-    if (quiet || g.verbosity < 1) return;
-    if (!bar) {
-      bar = std::make_unique<ProgressLine>(
-          fmt::format("epoch {}/{}", trainer.completedEpochs() + 1, a.epochs), ev.total, quiet);
-    }
+    if (quiet) return;
+    if (!bar) bar = std::make_unique<ProgressLine>(ev.phase, ev.total, quiet);
     bar->update(ev.done, fmt::format("loss {:.4f}", ev.incumbent));
   };
-
-  std::vector<train::EpochStats> history;
-  bool stopped = false;
-  const Timer train_clock;
+  train::TrainResult run;
   try {
-    while (trainer.completedEpochs() < a.epochs) {
-      history.push_back(trainer.runEpoch(train_set, val_set.size() ? &val_set : nullptr, cb));
-      if (!history.back().complete || g_interrupted) {
-        stopped = true;
-        break;
-      }
-      if (!a.output.empty()) trainer.saveCheckpoint(ck);
-    }
+    run =
+        train::trainWithCheckpoints(net, train_set, val_set.size() ? &val_set : nullptr, o, ck, cb);
   } catch (...) {
     std::signal(SIGINT, previous);
     throw;
   }
   std::signal(SIGINT, previous);
-  const double train_seconds = train_clock.seconds();
+  const std::vector<train::EpochStats>& history = run.epochs;
+  const bool stopped = run.stopped;
+  const double train_seconds = run.seconds;
 
-  if (stopped) {
+  if (stopped && !ck.path.empty()) {
     log(fmt::format("interrupted: {} complete epochs saved in {} (rerun with --resume)",
-                    trainer.completedEpochs(), ck));
+                    run.completed_epochs, ck.path.string()));
+  } else if (stopped) {
+    log(fmt::format("interrupted after {} complete epochs (nothing saved without -o)",
+                    run.completed_epochs));
   }
   // The saved network is what users get: evaluate it after the float32 round trip.
   nn::Network saved = net;
   if (!a.output.empty()) {
-    nn::writeOnnx(net, a.output, a.as_double ? nn::OnnxPrecision::kDouble : nn::OnnxPrecision::kFloat);
+    nn::writeOnnx(net, a.output,
+                  a.as_double ? nn::OnnxPrecision::kDouble : nn::OnnxPrecision::kFloat);
     saved = nn::readOnnx(a.output);
-    if (!stopped && !a.keep_checkpoint && fs::exists(ck)) fs::remove(ck);
+    if (!stopped && !a.keep_checkpoint && fs::exists(ck.path)) fs::remove(ck.path);
   }
   const double test_acc = train::evaluateAccuracy(saved, test, a.threads);
   const double val_acc =
@@ -215,7 +203,7 @@ void runTrain(const TrainArgs& a, const GlobalOptions& g) {
   }
   t.print();
   fmt::print("network      {} -> {}\n", net.name, a.output.empty() ? "(not saved)" : a.output);
-  fmt::print("epochs       {} of {}{}\n", trainer.completedEpochs(), a.epochs,
+  fmt::print("epochs       {} of {}{}\n", run.completed_epochs, a.epochs,
              stopped ? " (interrupted)" : "");
   fmt::print("val acc      {:.4f}\ntest acc     {:.4f} ({} samples)\n", val_acc, test_acc,
              test.size());
@@ -232,46 +220,35 @@ void runTrain(const TrainArgs& a, const GlobalOptions& g) {
   sp.print();
 
   if (!a.json.empty()) {
-    nlohmann::json epochs = nlohmann::json::array();
-    for (const auto& s : history) {
-      epochs.push_back({{"epoch", s.epoch},
-                        {"loss", s.loss},
-                        {"data_loss", s.data_loss},
-                        {"train_accuracy", s.train_accuracy},
-                        {"val_accuracy", std::isnan(s.val_accuracy) ? nlohmann::json(nullptr)
-                                                                    : nlohmann::json(s.val_accuracy)},
-                        {"seconds", s.seconds},
-                        {"complete", s.complete}});
-    }
-    writeJsonFile(a.json,
-                  {{"schema", "nnmip.train/1"},
-                   {"tool", toolInfo()},
-                   {"dataset", a.data.name},
-                   {"arch", train::archName(hidden)},
-                   {"sizes", net.sizes()},
-                   {"bias", !a.no_bias},
-                   {"optimizer", train::optimizerName(o.optimizer.kind)},
-                   {"lr", o.optimizer.lr},
-                   {"momentum", o.optimizer.momentum},
-                   {"loss", train::lossName(o.objective.loss)},
-                   {"reg", a.reg},
-                   {"lambda", a.lambda},
-                   {"batch", a.batch},
-                   {"seed", a.seed},
-                   {"threads", a.threads},
-                   {"val_fraction", a.val_fraction},
-                   {"train_samples", train_set.size()},
-                   {"val_samples", val_set.size()},
-                   {"test_samples", test.size()},
-                   {"epochs_requested", a.epochs},
-                   {"epochs_completed", trainer.completedEpochs()},
-                   {"interrupted", stopped},
-                   {"epochs", epochs},
-                   {"val_accuracy", std::isnan(val_acc) ? nlohmann::json(nullptr) : nlohmann::json(val_acc)},
-                   {"test_accuracy", test_acc},
-                   {"seconds", train_seconds},
-                   {"weight_share_abs_at_most", sparsity},
-                   {"output", a.output}});
+    writeJsonFile(a.json, {{"schema", "nnmip.train/1"},
+                           {"tool", toolInfo()},
+                           {"dataset", a.data.name},
+                           {"arch", train::archName(hidden)},
+                           {"sizes", net.sizes()},
+                           {"bias", !a.no_bias},
+                           {"optimizer", train::optimizerName(o.optimizer.kind)},
+                           {"lr", o.optimizer.lr},
+                           {"momentum", o.optimizer.momentum},
+                           {"loss", train::lossName(o.objective.loss)},
+                           {"reg", a.reg},
+                           {"lambda", a.lambda},
+                           {"batch", a.batch},
+                           {"seed", a.seed},
+                           {"threads", a.threads},
+                           {"val_fraction", a.val_fraction},
+                           {"train_samples", train_set.size()},
+                           {"val_samples", val_set.size()},
+                           {"test_samples", test.size()},
+                           {"epochs_requested", a.epochs},
+                           {"epochs_completed", run.completed_epochs},
+                           {"interrupted", stopped},
+                           {"epochs", history},
+                           {"val_accuracy", std::isnan(val_acc) ? nlohmann::json(nullptr)
+                                                                : nlohmann::json(val_acc)},
+                           {"test_accuracy", test_acc},
+                           {"seconds", train_seconds},
+                           {"weight_share_abs_at_most", sparsity},
+                           {"output", a.output}});
   }
 }
 
@@ -325,9 +302,9 @@ void runPrune(const PruneArgs& a, const GlobalOptions& g) {
     req.data_dir = g.data_dir;
     ds = loadDataset(req);
     if (a.limit > 0) ds = ds->head(a.limit);
-    train::checkDatasetFits(original, *ds, original.outputSize() == 1
-                                               ? train::LossKind::kBinaryCrossEntropy
-                                               : train::LossKind::kSoftmaxCrossEntropy);
+    train::checkDatasetFits(original, *ds,
+                            original.outputSize() == 1 ? train::LossKind::kBinaryCrossEntropy
+                                                       : train::LossKind::kSoftmaxCrossEntropy);
   }
   auto acc = [&](const nn::Network& n) {
     return ds ? train::evaluateAccuracy(n, *ds, a.threads) : std::nan("");
@@ -343,17 +320,24 @@ void runPrune(const PruneArgs& a, const GlobalOptions& g) {
       const double after = acc(net);
       t.addRow({fmt::format("{:g}", eps), std::to_string(r.zeroed()), pct(r.zeroFraction()),
                 fmt::format("{:.4f}", after), fmt::format("{:+.4f}", after - acc_before)});
-      rows.push_back({{"eps", eps}, {"zeroed", r.zeroed()}, {"zero_after", r.zeroAfter()},
-                      {"total", r.total()}, {"zero_fraction", r.zeroFraction()},
+      rows.push_back({{"eps", eps},
+                      {"zeroed", r.zeroed()},
+                      {"zero_after", r.zeroAfter()},
+                      {"total", r.total()},
+                      {"zero_fraction", r.zeroFraction()},
                       {"accuracy", ds ? nlohmann::json(after) : nlohmann::json(nullptr)}});
     }
     fmt::print("network {} ({} weights), accuracy before {:.4f}{}\n", a.model,
-               original.weightCount(), acc_before, ds ? " on " + a.data.name + " " + a.data.split : "");
+               original.weightCount(), acc_before,
+               ds ? " on " + a.data.name + " " + a.data.split : "");
     t.print();
     if (!a.json.empty()) {
-      writeJsonFile(a.json, {{"schema", "nnmip.prune_sweep/1"}, {"tool", toolInfo()},
-                             {"model", a.model}, {"accuracy_before", ds ? nlohmann::json(acc_before) : nlohmann::json(nullptr)},
-                             {"rows", rows}});
+      writeJsonFile(a.json,
+                    {{"schema", "nnmip.prune_sweep/1"},
+                     {"tool", toolInfo()},
+                     {"model", a.model},
+                     {"accuracy_before", ds ? nlohmann::json(acc_before) : nlohmann::json(nullptr)},
+                     {"rows", rows}});
     }
     return;
   }
@@ -370,8 +354,11 @@ void runPrune(const PruneArgs& a, const GlobalOptions& g) {
               l.eps < 0 ? "-" : fmt::format("{:g}", l.eps), std::to_string(l.total),
               std::to_string(l.zero_before), std::to_string(l.zeroed()),
               std::to_string(l.zero_after), pct(l.zeroFraction())});
-    layers.push_back({{"layer", l.layer}, {"eps", l.eps}, {"total", l.total},
-                      {"zero_before", l.zero_before}, {"zeroed", l.zeroed()},
+    layers.push_back({{"layer", l.layer},
+                      {"eps", l.eps},
+                      {"total", l.total},
+                      {"zero_before", l.zero_before},
+                      {"zeroed", l.zeroed()},
                       {"zero_after", l.zero_after}});
   }
   t.addRow({"all", "", "", std::to_string(r.total()), std::to_string(r.zeroBefore()),
@@ -383,7 +370,8 @@ void runPrune(const PruneArgs& a, const GlobalOptions& g) {
                acc_after - acc_before);
   }
   if (!a.output.empty()) {
-    nn::writeOnnx(net, a.output, a.as_double ? nn::OnnxPrecision::kDouble : nn::OnnxPrecision::kFloat);
+    nn::writeOnnx(net, a.output,
+                  a.as_double ? nn::OnnxPrecision::kDouble : nn::OnnxPrecision::kFloat);
     fmt::print("wrote {}\n", a.output);
   }
   if (!a.json.empty()) {
@@ -465,11 +453,12 @@ void addTrainCommands(CLI::App& app, GlobalOptions& g) {
     cmd->add_option("-o,--output", a->output, "write the pruned network (ONNX)");
     cmd->add_flag("--double", a->as_double, "store DOUBLE tensors (default FLOAT)");
     cmd->add_option("--json", a->json, "write the report as JSON to this file");
-    auto* dopt = cmd->add_option("--dataset", a->data.name,
-                                 std::string("measure accuracy before/after on: ") +
-                                     datasetNamesHelp());
+    auto* dopt =
+        cmd->add_option("--dataset", a->data.name,
+                        std::string("measure accuracy before/after on: ") + datasetNamesHelp());
     cmd->add_option("--split", a->data.split, "train or test")->capture_default_str();
-    cmd->add_option("--seed", a->data.seed, "split seed (bcw, wdbc, random)")->capture_default_str();
+    cmd->add_option("--seed", a->data.seed, "split seed (bcw, wdbc, random)")
+        ->capture_default_str();
     cmd->add_option("--limit", a->limit, "evaluate only the first N samples");
     cmd->add_option("--threads", a->threads, "threads for the evaluation")->capture_default_str();
     cmd->callback([a, dopt, &g] {

@@ -4,10 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 
-#include "core/error.hpp"
+#include "core/file_io.hpp"
 
 namespace nnmip::cli {
 
@@ -48,32 +46,11 @@ std::string Table::str() const {
 void Table::print(std::FILE* out) const { std::fputs(str().c_str(), out); }
 
 void writeTextFile(const std::string& path, const std::string& text) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  if (target.has_parent_path() && !fs::is_directory(target.parent_path())) {
-    fail(ErrorKind::kIo, "{}: directory {} does not exist", path, target.parent_path().string());
-  }
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) fail(ErrorKind::kIo, "{}: cannot open for writing", tmp);
-    f << text;
-    if (!f.flush()) fail(ErrorKind::kIo, "{}: write failed", tmp);
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp);
-    fail(ErrorKind::kIo, "{}: cannot rename temporary file: {}", path, ec.message());
-  }
+  writeFileAtomic(path, text);
 }
 
 void writeJsonFile(const std::string& path, const nlohmann::json& doc) {
   writeTextFile(path, doc.dump(2) + "\n");
-}
-
-nlohmann::json toolInfo() {
-  return {{"name", "nnmip"}, {"version", "0.1.0"}, {"backend", "cbc/clp (coinor)"}};
 }
 
 ProgressLine::ProgressLine(std::string phase, long total, bool quiet)

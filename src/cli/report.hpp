@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/timer.hpp"
+#include "core/version.hpp"  // toolInfo(), the "tool" block of every JSON report
 
 namespace nnmip::cli {
 
@@ -25,13 +26,9 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// Writes JSON to `path` via a temporary file and rename, so no half-written file is left.
+// Writes JSON (indented) or text to `path` whole or not at all (core's writeFileAtomic).
 void writeJsonFile(const std::string& path, const nlohmann::json& doc);
-// Same for arbitrary text.
 void writeTextFile(const std::string& path, const std::string& text);
-
-// The "tool" block of every JSON report.
-nlohmann::json toolInfo();
 
 // A one-line progress bar on stderr, redrawn at most every 0.2 s; silent when quiet.
 class ProgressLine {

@@ -10,6 +10,7 @@
 // - the penalty is added to the mean batch loss: lambda * sum |W| (L1) or lambda * sum W^2
 //   (L2), over weight matrices only, never biases. The L1 subgradient is sign(w), 0 at w = 0.
 #include <Eigen/Dense>
+
 #include <span>
 #include <string>
 

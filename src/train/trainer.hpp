@@ -6,10 +6,11 @@
 // `grad_chunks` fixed row ranges whose gradients are computed independently (on up to
 // `threads` threads) and summed in chunk order, so the weights depend on the seed and on
 // grad_chunks but never on the thread count. Eigen runs single-threaded inside each chunk.
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <limits>
-#include <nlohmann/json_fwd.hpp>
 #include <vector>
 
 #include "core/callbacks.hpp"

@@ -37,11 +37,33 @@ expect 2 "unknown data set" -- "$NNMIP" train --dataset nosuchset --epochs 1
 expect 2 "usage error" -- "$NNMIP" nosuchcommand
 expect 2 "usage error.*network" -- "$NNMIP" bounds
 expect 3 "not a directory" -- "$NNMIP" --data-dir "$TMP/missing" run
+# Global options also work after the subcommand (the value reaches the command: it is checked).
+expect 3 "not a directory" -- "$NNMIP" run --data-dir "$TMP/missing"
+# --time-limit must be > 0 in every command that has it (leaving it out means no limit / default).
+expect 2 "time-limit.*'0'" -- "$NNMIP" run --time-limit 0
+expect 2 "time-limit.*'-1'" -- "$NNMIP" run --time-limit -1
+expect 2 "time-limit.*'0'" -- "$NNMIP" bounds "$TMP/garbage.onnx" --method lp --time-limit 0
+expect 2 "time-limit.*'-1'" -- "$NNMIP" bounds "$TMP/garbage.onnx" --method lp --time-limit -1
 
 # A real run on data nnmip makes itself: train on the random set, then bounds and MPS export.
 if "$NNMIP" -q train --dataset random --arch 8x2 --epochs 3 --seed 1 -o "$TMP/net.onnx" >/dev/null 2>&1 \
    && "$NNMIP" info "$TMP/net.onnx" >/dev/null 2>&1; then
   echo "ok:   train + info on the random data set"
+  expect 3 "not a directory" -- "$NNMIP" eval "$TMP/net.onnx" --dataset mnist --data-dir "$TMP/missing"
+  # -q after the subcommand silences the log as before it does.
+  "$NNMIP" train --dataset random --arch 8x2 --epochs 1 --seed 1 -q >/dev/null 2>"$TMP/err_q"
+  "$NNMIP" train --dataset random --arch 8x2 --epochs 1 --seed 1 >/dev/null 2>"$TMP/err_v"
+  if [ ! -s "$TMP/err_q" ] && [ -s "$TMP/err_v" ]; then
+    echo "ok:   train ... -q is quiet"
+  else
+    echo "FAIL: train ... -q wrote $(wc -l <"$TMP/err_q") stderr lines"; failures=$((failures + 1))
+  fi
+  # A real network and a valid --time-limit: bounds runs.
+  if "$NNMIP" bounds "$TMP/net.onnx" --method lp --domain "box:0,1" --time-limit 30 >/dev/null 2>&1; then
+    echo "ok:   bounds --time-limit 30"
+  else
+    echo "FAIL: bounds --time-limit 30"; failures=$((failures + 1))
+  fi
   expect 3 "" -- "$NNMIP" bounds "$TMP/net.onnx" --method interval --domain "box:1,0"
   expect 3 "" -- "$NNMIP" bounds "$TMP/net.onnx" --method interval --domain "box:0,nan"
   if "$NNMIP" export-mps "$TMP/net.onnx" --domain "box:0,1" -o "$TMP/model.mps" >/dev/null 2>&1 \
