@@ -13,6 +13,7 @@
 #include "bounds/box.hpp"
 #include "cli/commands.hpp"
 #include "cli/datasets.hpp"
+#include "cli/domain_spec.hpp"
 #include "cli/options.hpp"
 #include "cli/report.hpp"
 #include "core/error.hpp"
@@ -23,111 +24,6 @@
 
 namespace nnmip::cli {
 namespace {
-
-constexpr const char* kDomainHelp =
-    "input domain: box:LO,HI (every input in [LO,HI]) | linf:REF,EPS (L-inf ball around REF "
-    "clipped to [0,1]) | vnnlib:FILE (the property's input box; the hull of several boxes) | "
-    "neighbours:REF[,eps=0.18][,m=3][,p=2] (thesis 3.2.1: box [(1-eps)avg, min(1,(1+eps)avg)] "
-    "of the mean over an m x m window, zero padding p). REF is an MNIST test-set index or a "
-    "text file of whitespace/comma-separated values";
-
-std::vector<std::string> splitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) out.push_back(item);
-  return out;
-}
-
-double parseNumber(const std::string& s, const std::string& what) {
-  try {
-    size_t used = 0;
-    const double v = std::stod(s, &used);
-    if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
-  fail(ErrorKind::kInvalidInput, "{}: '{}' is not a number", what, s);
-}
-
-// A reference input: an MNIST test index, or a text file of numbers.
-bounds::Vec readReference(const std::string& ref, const GlobalOptions& g) {
-  if (!ref.empty() && std::all_of(ref.begin(), ref.end(), ::isdigit)) {
-    DatasetRequest req;
-    req.name = "mnist";
-    req.split = "test";
-    req.data_dir = g.data_dir;
-    const data::Dataset ds = loadDataset(req);
-    const long idx = std::stol(ref);
-    if (idx < 0 || idx >= ds.size()) {
-      fail(ErrorKind::kInvalidInput, "reference index {} out of range 0..{}", idx, ds.size() - 1);
-    }
-    return ds.X.row(idx).transpose();
-  }
-  std::ifstream in(ref);
-  if (!in) fail(ErrorKind::kIo, "{}: cannot open reference input", ref);
-  std::vector<double> v;
-  std::string tok;
-  while (in >> tok) {
-    for (const std::string& part : splitComma(tok)) {
-      if (!part.empty()) v.push_back(parseNumber(part, ref));
-    }
-  }
-  return Eigen::Map<const bounds::Vec>(v.data(), static_cast<Eigen::Index>(v.size()));
-}
-
-bounds::Box parseDomain(const std::string& spec, int n, const GlobalOptions& g) {
-  const size_t colon = spec.find(':');
-  if (colon == std::string::npos) {
-    fail(ErrorKind::kInvalidInput, "domain '{}': expected KIND:ARGS ({})", spec, kDomainHelp);
-  }
-  const std::string kind = spec.substr(0, colon);
-  const std::string rest = spec.substr(colon + 1);
-  bounds::Box box;
-  if (kind == "box") {
-    const auto p = splitComma(rest);
-    if (p.size() != 2) fail(ErrorKind::kInvalidInput, "domain '{}': expected box:LO,HI", spec);
-    const double lo = parseNumber(p[0], "box lower bound");
-    const double hi = parseNumber(p[1], "box upper bound");
-    box.lo = bounds::Vec::Constant(n, lo);
-    box.hi = bounds::Vec::Constant(n, hi);
-  } else if (kind == "linf") {
-    const size_t comma = rest.rfind(',');
-    if (comma == std::string::npos) {
-      fail(ErrorKind::kInvalidInput, "domain '{}': expected linf:REF,EPS", spec);
-    }
-    box = bounds::linfBall(readReference(rest.substr(0, comma), g),
-                           parseNumber(rest.substr(comma + 1), "linf radius"));
-  } else if (kind == "vnnlib") {
-    const data::VnnlibProperty p = data::readVnnlib(rest);
-    box = bounds::Box(p.input_lo, p.input_hi, fmt::format("domain '{}'", spec));
-  } else if (kind == "neighbours" || kind == "neighbors") {
-    auto parts = splitComma(rest);
-    if (parts.empty()) fail(ErrorKind::kInvalidInput, "domain '{}': missing REF", spec);
-    bounds::NeighboursParams np;
-    for (size_t i = 1; i < parts.size(); ++i) {
-      const size_t eq = parts[i].find('=');
-      const std::string key = parts[i].substr(0, eq);
-      const std::string val = eq == std::string::npos ? "" : parts[i].substr(eq + 1);
-      if (key == "eps") {
-        np.eps = parseNumber(val, "neighbours eps");
-      } else if (key == "m") {
-        np.m = static_cast<int>(parseNumber(val, "neighbours m"));
-      } else if (key == "p") {
-        np.p = static_cast<int>(parseNumber(val, "neighbours p"));
-      } else {
-        fail(ErrorKind::kInvalidInput, "domain '{}': unknown neighbours option '{}'", spec, key);
-      }
-    }
-    const bounds::Vec img = readReference(parts[0], g);
-    const int side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(img.size()))));
-    box = bounds::neighboursBox(img, side, side, np);
-  } else {
-    fail(ErrorKind::kInvalidInput, "domain '{}': unknown kind '{}' ({})", spec, kind,
-         kDomainHelp);
-  }
-  box.validate(fmt::format("domain '{}'", spec), n);
-  return box;
-}
 
 std::string fmtNum(double v) { return fmt::format("{:.4g}", v); }
 

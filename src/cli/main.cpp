@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   cli::addBdnnCommands(app, g);
   cli::addMainJob(app, g);
   cli::addVerifyCommands(app, g);
+  cli::addAdversarialCommands(app, g);
   app.require_subcommand(1);
   try {
     app.parse(argc, argv);
