@@ -292,6 +292,12 @@ NetworkBounds computeAlpha(const nn::Network& net, const encode::Domain& domain,
   encode::checkSupported(net);
   domain.validate(net, "input domain");
   if (prior != nullptr) encode::checkBoundsFor(net, *prior);
+  if (prior != nullptr && prior->empty) {  // already proved empty: nothing to bound
+    NetworkBounds nb = *prior;
+    nb.method = "alpha";
+    if (stats != nullptr) stats->assign(static_cast<size_t>(net.numLayers()), AlphaLayerStats{});
+    return nb;
+  }
   const Box& box = domain.box;
   const int num_layers = net.numLayers();
   const bool may_be_empty = !domain.splits.empty();

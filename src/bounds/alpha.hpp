@@ -66,7 +66,8 @@ struct AlphaLayerStats {
 
 // Bounds of every pre-activation over the domain's box honouring its splits (see the file
 // comment). `prior` (same network, valid over the domain) is intersected in at every layer, so
-// the result is never looser than it; the chain passes the symbolic tier's bounds. A range
+// the result is never looser than it; the chain passes the symbolic tier's bounds. A prior that
+// is already `empty` is returned as it is. A range
 // emptied by a split, or bounds that cross beyond round-off on a domain with splits, set
 // NetworkBounds::empty (no input exists) and stop; later layers are then left as they are
 // (interval values). Throws Error{kInvalidInput} for a wrong-sized box or prior,
