@@ -33,7 +33,8 @@ void printStats(const std::string& method, const std::vector<bounds::LayerStats>
   Table t({"layer", "neurons", "mean_width", "max_width", "active", "inactive", "unstable", "LPs",
            "MILPs", "failed", "simplex_iters", "time_s"});
   for (const auto& s : stats) {
-    t.addRow({std::to_string(s.layer + 1), std::to_string(s.size), fmtNum(s.mean_width),
+    t.addRow({s.logits ? fmt::format("{} (logits)", s.layer + 1) : std::to_string(s.layer + 1),
+              std::to_string(s.size), fmtNum(s.mean_width),
               fmtNum(s.max_width), s.relu ? std::to_string(s.stable_active) : "-",
               s.relu ? std::to_string(s.stable_inactive) : "-",
               s.relu ? std::to_string(s.unstable) : "-", std::to_string(s.lps),
@@ -120,7 +121,36 @@ struct ExportArgs {
   std::string output;
   std::string objective;
   bool relax = false;
+  bool output_rows = false;  // the VNN-LIB property's output constraints as rows
+  bool logits = false;       // objective and output rows mean the logits of a softmax network
 };
+
+// The VNN-LIB property's output constraints (one conjunction) as rows over the outputs.
+std::vector<encode::LinearRow> propertyOutputRows(const std::string& domain_spec, int outputs) {
+  const std::string prefix = "vnnlib:";
+  if (domain_spec.rfind(prefix, 0) != 0) {
+    fail(ErrorKind::kUsage, "--output-rows needs --domain vnnlib:FILE");
+  }
+  const std::string file = domain_spec.substr(prefix.size());
+  const data::VnnlibProperty p = data::readVnnlib(file);
+  if (p.num_outputs != outputs) {
+    fail(ErrorKind::kInvalidInput, "{}: {} outputs declared but the network has {}", file,
+         p.num_outputs, outputs);
+  }
+  if (p.unsafe_disjuncts.size() != 1) {
+    fail(ErrorKind::kUnsupported, "{}: --output-rows takes one conjunction of output constraints, "
+         "the property has {} disjuncts", file, p.unsafe_disjuncts.size());
+  }
+  std::vector<encode::LinearRow> rows;
+  for (const data::LinearAtom& atom : p.unsafe_disjuncts[0]) {
+    encode::LinearRow r;
+    r.coef = Eigen::Map<const Eigen::VectorXd>(atom.coef.data(),
+                                              static_cast<Eigen::Index>(atom.coef.size()));
+    r.hi = atom.rhs;
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
 
 void runExport(const ExportArgs& a, GlobalOptions& g) {
   const nn::Network net = nn::readOnnx(a.network);
@@ -138,12 +168,21 @@ void runExport(const ExportArgs& a, GlobalOptions& g) {
     o.method = bounds::parseMethod(a.method);
     nb = bounds::computeBounds(net, query, o).bounds;
   }
+  const bool softmax = net.layer(net.numLayers() - 1).activation == nn::Activation::kSoftmax;
+  encode::Domain domain(query);
+  domain.outputs_are_logits = a.logits;
+  if (a.output_rows) domain.output_rows = propertyOutputRows(a.domain, net.outputSize());
+  domain.validate(net, a.network);
   mip::Model model;
-  const encode::InputVars in = encode::addInputs(model, query);
   encode::EncodeOptions eo;
   eo.relax = a.relax;
-  const encode::EncodedNetwork enc = encode::encodeNetwork(model, net, in, nb, eo);
+  const encode::EncodedNetwork enc = encode::encodeNetwork(model, net, domain, nb, eo);
   if (!a.objective.empty()) {
+    if (softmax && !a.logits) {
+      fail(ErrorKind::kUnsupported, "{}: the network ends in softmax; an output objective would "
+           "be on its logits, not its probabilities (pass --logits to mean the logits)",
+           a.network);
+    }
     const size_t colon = a.objective.find(':');
     const std::string sense = a.objective.substr(0, colon);
     const int k = colon == std::string::npos
@@ -195,6 +234,10 @@ void addBoundsCommands(CLI::App& app, GlobalOptions& g) {
   e->add_option("--method", ea->method, "bounds method when no --bounds (default symbolic)");
   e->add_option("--objective", ea->objective, "max:K or min:K on output K (default none)");
   e->add_flag("--relax", ea->relax, "write the LP relaxation (binaries continuous)");
+  e->add_flag("--output-rows", ea->output_rows,
+              "with --domain vnnlib:FILE, the property's output constraints as rows");
+  e->add_flag("--logits", ea->logits,
+              "on a softmax-ended network, the objective and output rows mean its logits");
   e->add_option("-o,--output", ea->output, "model.mps or model.lp")->required();
   e->callback([ea, &g] { runExport(*ea, g); });
 }
