@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "bounds/alpha.hpp"
 #include "bounds/bounder.hpp"
 #include "core/error.hpp"
 #include "core/timer.hpp"
@@ -346,19 +347,66 @@ std::string phaseSymbolic(Engine& e, BoxRun& run) {
   return describeUnstable(e, run);
 }
 
+// The alpha tier (optimised ReLU slopes) seeded by the symbolic bounds, then alpha bounds of the
+// open disjuncts' atoms: lb(coef . y - rhs) > lp_close_margin proves that atom false everywhere,
+// which closes its disjunct.
+std::string phaseAlpha(Engine& e, BoxRun& run) {
+  bounds::AlphaOptions ao;
+  ao.threads = std::max(1, e.opt.threads);
+  double budget = e.opt.alpha_share * e.remaining();
+  if (!std::isfinite(budget)) budget = 60.0;
+  ao.time_limit_s = std::max(0.2, 0.7 * budget);
+  const encode::Domain dom(run.box);
+  const Timer t;
+  bounds::NetworkBounds alpha = bounds::computeAlpha(e.net, dom, &run.bounds, ao);
+  if (alpha.empty) {
+    run.doubt = true;
+    return "alpha tier reported an empty box (ignored)";
+  }
+  run.bounds = bounds::intersectBounds(run.bounds, alpha);
+  run.bounds.method = "alpha";
+  closeByBounds(e, run, "alpha");
+  const double roots = t.seconds();
+  // Spec bounds: one row per atom of the open disjuncts.
+  std::vector<int> atoms;
+  for (int d : run.open()) {
+    for (int a : e.spec.atoms_of[static_cast<size_t>(d)]) atoms.push_back(a);
+  }
+  if (!atoms.empty() && !e.halted()) {
+    Eigen::MatrixXd C(static_cast<Eigen::Index>(atoms.size()), e.net.outputSize());
+    Eigen::VectorXd c0(static_cast<Eigen::Index>(atoms.size()));
+    for (size_t k = 0; k < atoms.size(); ++k) {
+      C.row(static_cast<Eigen::Index>(k)) = e.spec.C.row(atoms[k]);
+      c0[static_cast<Eigen::Index>(k)] = -e.spec.rhs[atoms[k]];
+    }
+    ao.stop_at = 2 * e.opt.lp_close_margin;
+    ao.time_limit_s = std::max(0.2, std::max(0.0, budget - roots));
+    const Eigen::VectorXd lb = bounds::alphaSpecLowerBounds(e.net, dom, run.bounds, C, c0, ao);
+    for (size_t k = 0; k < atoms.size(); ++k) {
+      const int d = e.spec.disjunct_of[static_cast<size_t>(atoms[k])];
+      const double ub = -lb[static_cast<Eigen::Index>(k)];  // margin_a = rhs - coef . y <= ub
+      if (!std::isfinite(ub)) continue;
+      DisjunctReport& r = run.report.disjuncts[static_cast<size_t>(d)];
+      r.upper_bound = std::min(r.upper_bound, ub);
+      if (ub < -e.opt.lp_close_margin && r.state == DisjunctState::kOpen) {
+        closeDisjunct(run, d, "alpha-spec", ub);
+      }
+    }
+  }
+  return describeUnstable(e, run) + fmt::format(" (roots {:.2f} s)", roots);
+}
+
 // The LP tier under a share of the remaining time (a tier stopped by its limit keeps valid
 // bounds for the neurons it did not reach).
 std::string phaseLpBounds(Engine& e, BoxRun& run) {
-  bounds::BoundsOptions bo;
-  bo.method = bounds::Method::kLp;
-  bo.solver.threads = std::max(1, e.opt.threads);
-  bo.solver.lp_backend = e.opt.lp_backend;
-  if (e.opt.time_limit_s) {
-    bo.solver.time_limit_s = std::max(0.5, e.opt.lp_bounds_share * e.remaining());
-  }
+  bounds::SolverBoundsOptions so;
+  so.threads = std::max(1, e.opt.threads);
+  so.lp_backend = e.opt.lp_backend;
+  if (e.opt.time_limit_s) so.time_limit_s = std::max(0.5, e.opt.lp_bounds_share * e.remaining());
   Callbacks bcb;
   bcb.should_stop = [&e] { return e.halted(); };
-  bounds::BoundsResult lp = bounds::computeBounds(e.net, run.box, bo, bcb);
+  // Seeded with the best bounds so far (symbolic, alpha): valid over the box.
+  bounds::BoundsResult lp = bounds::computeLpBounds(e.net, encode::Domain(run.box), run.bounds, so, bcb);
   if (lp.bounds.empty) {
     // A non-empty box cannot give an empty LP: the LP tier doubted itself. Keep symbolic.
     run.doubt = true;
@@ -623,6 +671,9 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
   phase(e, run, "centre", [&] { return phaseCentre(e, run); });
   if (!done()) phase(e, run, "symbolic", [&] { return phaseSymbolic(e, run); });
   if (!done()) phase(e, run, "attack", [&] { return phaseAttack(e, run); });
+  if (!done() && run.have_bounds && e.opt.use_alpha) {
+    phase(e, run, "alpha", [&] { return phaseAlpha(e, run); });
+  }
   if (!done() && run.have_bounds && e.opt.use_lp_tier) {
     phase(e, run, "lp-bounds", [&] { return phaseLpBounds(e, run); });
   }

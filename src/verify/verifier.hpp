@@ -41,6 +41,8 @@ struct VerifyOptions {
   // Attack: these options, with `rounds` repeated within attack_time_s.
   nn::AttackOptions attack = defaultAttack();
   double attack_time_s = 2.0;     // at most this long, and at most 10 % of the time limit
+  bool use_alpha = true;          // alpha tier (root bounds and spec bounds of the atoms)
+  double alpha_share = 0.15;      // share of the remaining time the alpha phase may take
   bool use_lp_tier = true;        // root LP bounds (else symbolic only)
   double lp_bounds_share = 0.35;  // share of the remaining time the LP tier may take
   bool use_milp = true;
