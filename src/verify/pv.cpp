@@ -7,6 +7,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "bounds/linear_bound.hpp"
 #include "core/error.hpp"
 #include "core/timer.hpp"
 #include "encode/bigm.hpp"
@@ -402,7 +403,7 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
     m.model.setObjective(mip::Sense::kMaximize, m.objective, m.constant);
     mip::MipParams params;
     params.threads = options.threads;
-    params.time_limit_s = limit;
+    if (limit) params.time_limit_s = std::max(0.1, *limit);  // a spent budget still ends
     params.start = std::move(start);
     if (options.mip_backend == "cbc") params.backend_options["cutoff_increment"] = "1e-9";
     const mip::MipResult r = solver->solve(m.model, params, callbacks);
@@ -506,6 +507,47 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
         "softmax PWL options out of range");
     Milp m;
     newMilp(m);
+    // Ranges of the differences z_j - z_k: the interval of the logit bounds, tightened by
+    // linearBound at the tier (back-substitution from symbolic on, an LP at lp and milp) over
+    // the query domain, with the tier's bounds as its prior; they become rows of the MILP.
+    Mat dlo(k, k), dhi(k, k);
+    for (int j = 0; j < k; ++j) {
+      for (int kk = 0; kk < k; ++kk) {
+        dlo(j, kk) = zb.lo[j] - zb.hi[kk];
+        dhi(j, kk) = zb.hi[j] - zb.lo[kk];
+      }
+    }
+    const bool relu_out = encode::isReluLayer(net.layers().back());
+    if (bo.method >= bounds::Method::kSymbolic && !relu_out) {
+      const bounds::Method dt = bo.method == bounds::Method::kMilp    ? bounds::Method::kLp
+                                : bo.method == bounds::Method::kAlpha ? bounds::Method::kSymbolic
+                                                                      : bo.method;
+      bounds::LinearBoundOptions lbo;
+      lbo.solver = bo.solver;
+      lbo.prior = &br.bounds;
+      encode::Domain ldom = domain;
+      ldom.outputs_are_logits = true;  // the objective is over the logits of a softmax net
+      for (int j = 0; j < k; ++j) {
+        for (int kk = j + 1; kk < k; ++kk) {
+          bounds::LinearObjective lo;
+          lo.coef = Vec::Zero(k);
+          lo.coef[j] = 1.0;
+          lo.coef[kk] = -1.0;
+          const bounds::LinearBoundResult lb = bounds::linearBound(net, ldom, lo, dt, lbo);
+          // An empty domain or ranges crossing by round-off keep the interval ranges.
+          if (lb.empty || std::max(dlo(j, kk), lb.lo) > std::min(dhi(j, kk), lb.hi)) continue;
+          dlo(j, kk) = std::max(dlo(j, kk), lb.lo);
+          dhi(j, kk) = std::min(dhi(j, kk), lb.hi);
+          dlo(kk, j) = -dhi(j, kk);
+          dhi(kk, j) = -dlo(j, kk);
+        }
+      }
+    }
+    for (int j = 0; j < k; ++j) {
+      for (int kk = j + 1; kk < k; ++kk) {
+        m.model.addRow(dlo(j, kk), dhi(j, kk), {{outVar(m, j), 1.0}, {outVar(m, kk), -1.0}});
+      }
+    }
     std::vector<ClassPwl> cls(static_cast<size_t>(k));
     std::vector<mip::Term> sum_p;
     for (int kk = 0; kk < k; ++kk) {
@@ -514,8 +556,8 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
       double s_lo = 1.0, s_hi = 1.0, s_cap = 1.0;
       for (int j = 0; j < k; ++j) {
         if (j == kk) continue;
-        dl[j] = zb.lo[j] - zb.hi[kk];
-        du[j] = zb.hi[j] - zb.lo[kk];
+        dl[j] = dlo(j, kk);
+        du[j] = dhi(j, kk);
         s_lo += std::exp(dl[j]);
         s_hi += std::exp(du[j]);
         s_cap += phiOf(du[j], o.cap);
@@ -617,8 +659,8 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
         double s = 1.0;
         for (size_t i = 0; i < c.u.size(); ++i) {
           const int j = c.u[i].first;
-          const double v = std::min(cutsAt(c.tangents[i].second, z[j] - z[kk]),
-                                    phiOf(zb.hi[j] - zb.lo[kk], o.cap));
+          const double v =
+              std::min(cutsAt(c.tangents[i].second, z[j] - z[kk]), phiOf(dhi(j, kk), o.cap));
           set(c.u[i].second, v);
           s += v;
         }
