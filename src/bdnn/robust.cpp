@@ -1,3 +1,16 @@
+// Perturbation evaluation of step networks (robust.hpp).
+//
+// Why the attack MILP builds its own rows instead of using encode/'s network formulations:
+// encode/ models ReLU units, h = max(0, a): continuous in a, both phases agree at a = 0, so a
+// phase binary with big-M rows (or the triangle relaxation) is exact and the LP relaxation is
+// meaningful. A step unit jumps at its threshold: h is a constant level on each side, the
+// inactive side is a strict inequality (a < lambda) that needs an explicit slack (tau below),
+// and a counterexample must lie on a chosen side of the jump. A step is not a combination of
+// ReLUs without a ramp of some width, which would either change the function or bring back the
+// same binaries plus the ramp's rows; and the relaxed/restricted pair (tau = 0, tau > 0) that
+// makes the verdict sound has no counterpart in encode/. So step units keep their own rows here
+// (and the training MILP, exact_trainer.hpp, where weights are variables and the products w*u
+// need McCormick rows, keeps its own as well).
 #include "bdnn/robust.hpp"
 
 #include <algorithm>

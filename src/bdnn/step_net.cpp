@@ -88,14 +88,7 @@ bool isStepOutput(const nn::Network& net) {
 
 }  // namespace
 
-std::vector<int> predictBdnn(const nn::Network& net, const Mat& X) {
-  if (!isStepOutput(net)) return nn::predictClasses(net, X);
-  const Mat out = nn::forwardBatch(net, X);
-  const double gamma = net.layers().back().step.gamma;
-  std::vector<int> cls(static_cast<size_t>(out.rows()));
-  for (Eigen::Index i = 0; i < out.rows(); ++i) cls[static_cast<size_t>(i)] = out(i, 0) == gamma;
-  return cls;
-}
+std::vector<int> predictBdnn(const nn::Network& net, const Mat& X) { return nn::predictClasses(net, X); }
 
 namespace {
 
@@ -129,17 +122,11 @@ Evaluation evaluate(const nn::Network& net, const data::Dataset& set, double mar
   std::vector<char> band = bandPoints(net, trace, margin);
   const Mat& out = trace.post.back();
   const bool step_out = isStepOutput(net);
-  const double gamma = net.layers().back().step.gamma;
+  // The one class rule (nn/forward.hpp): step output == gamma, argmax otherwise.
+  const std::vector<int> predicted = nn::predictedClasses(net.layers().back(), out);
   for (int i = 0; i < set.size(); ++i) {
     const int y = set.y[static_cast<size_t>(i)];
-    int pred = 0;
-    if (step_out) {
-      pred = out(i, 0) == gamma;
-    } else {
-      Eigen::Index best = 0;
-      out.row(i).maxCoeff(&best);
-      pred = static_cast<int>(best);
-    }
+    const int pred = predicted[static_cast<size_t>(i)];
     const bool wrong = pred != y;
     bool thin = false;
     if (!step_out && !wrong) {

@@ -19,8 +19,8 @@ namespace nnmip::bdnn {
 
 nn::Network toNetwork(const BdnnParams& params, const BdnnOptions& options);
 
-// Class per row of X: for a network whose last layer is a single kStep neuron, 1 iff its output
-// equals gamma; otherwise argmax of the outputs (ties to the lowest index).
+// Class per row of X by the one class rule, nn::predictClasses (a single kStep output: 1 iff it
+// equals gamma; several outputs: argmax, ties to the lowest index).
 std::vector<int> predictBdnn(const nn::Network& net, const Mat& X);
 
 // Forward-pass evaluation of a classifier with the MILP's margin convention (options.hpp).

@@ -147,6 +147,22 @@ TEST(BdnnEngine, LnsImprovesOrKeepsTheStart) {
   EXPECT_LE(r.wall_s, 20.0 + 5.0);
 }
 
+// The wall clock is enforced: a MILP far too big for the limit is ended at the deadline (its
+// process is killed), the engine returns its start network, forward-checked, with a valid bound.
+TEST(BdnnEngine, WallClockLimitIsEnforced) {
+  const data::Dataset ds = support::overlapBoxesData(400, 30, 9);
+  const BdnnOptions o = tinyOptions(ThresholdMode::kLayer, 20);
+  EngineOptions e = quickEngine(EngineStart::kConstant);
+  e.lns = false;
+  e.time_limit_s = 4.0;
+  const EngineResult r = trainEngine(ds, o, e);
+  EXPECT_LE(r.wall_s, 4.0 + 1.5);
+  EXPECT_TRUE(r.milp_run);
+  EXPECT_TRUE(r.forward_check_ok);
+  EXPECT_LE(r.bound, r.objective);
+  EXPECT_LE(r.objective, 200.0);  // never worse than the constant classifier (200 errors)
+}
+
 // Zero thresholds: x and 2x share every unit, and all-zero points too.
 TEST(BdnnEngine, RayBoundCountsMixedRays) {
   data::Dataset ds;
