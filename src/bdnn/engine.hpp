@@ -37,8 +37,9 @@
 // The seed's formulation: BdnnOptions::margin = 0 writes the strict a < lambda as a <= lambda.
 // It is not a sound model of the step: zero weights and lambda = 0 put every pre-activation on the
 // threshold, where each unit may take either value per point, so error count 0 is feasible while
-// the forward pass of that network is constant. Run it through trainExact (no LNS) and read
-// ExactResult::train_eval (forward pass) next to milp_errors.
+// the forward pass of that network is constant. The engine skips the heuristic and the LNS for it
+// (they need margin > 0); read EngineResult::milp.train_eval (forward pass of the network the MILP
+// returns) next to milp.milp_errors, as experiments/bdnn_campaign.cpp does for the `seed` rows.
 #include <cstdint>
 #include <map>
 #include <optional>
