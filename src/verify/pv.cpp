@@ -27,10 +27,10 @@ bool lastIsSoftmax(const nn::Network& net) {
   return net.layers().back().activation == nn::Activation::kSoftmax;
 }
 
-int argmax(const Vec& v) {
-  Eigen::Index i = 0;
-  v.maxCoeff(&i);
-  return static_cast<int>(i);
+// The project's class rule (nn::predictedClass) on the logits; 0 for a single output (PV's
+// margin and softmax-l1 need two or more).
+int classOf(const nn::Network& net, const Vec& z) {
+  return z.size() >= 2 ? nn::predictedClass(net.layers().back(), z) : 0;
 }
 
 double relGap(double value, double bound) {
@@ -278,10 +278,7 @@ Vec logitsAt(const nn::Network& net, const Vec& x) {
   return t.post.back();
 }
 
-Vec softmaxOf(const Vec& z) {
-  const Vec e = (z.array() - z.maxCoeff()).exp().matrix();
-  return e / e.sum();
-}
+Vec softmaxOf(const Vec& z) { return softmaxRows(z.transpose()).transpose(); }
 
 double pvObjectiveValue(const nn::Network& net, PvObjective objective, const Vec& x, const Vec& z0,
                         int class0) {
@@ -325,7 +322,7 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
   res.x0 = x0;
   res.z0 = logitsAt(net, x0);
   res.p0 = softmaxOf(res.z0);
-  res.class0 = argmax(res.z0);
+  res.class0 = classOf(net, res.z0);
   const Vec& z0 = res.z0;
   const Vec& p0 = res.p0;
   const int c0 = res.class0;
@@ -702,7 +699,7 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
   if (res.x.size() == n) {
     res.z = logitsAt(net, res.x);
     res.p = softmaxOf(res.z);
-    res.found_class = argmax(res.z);
+    res.found_class = classOf(net, res.z);
   }
   res.gap = std::isfinite(res.value) ? std::max(0.0, relGap(res.value, res.bound)) : kInf;
   res.proven = all_optimal;
