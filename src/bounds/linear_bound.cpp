@@ -3,6 +3,7 @@
 #include <cmath>
 #include <memory>
 
+#include "bounds/alpha.hpp"
 #include "bounds/bounder.hpp"
 #include "bounds/propagation.hpp"
 #include "core/error.hpp"
@@ -187,6 +188,13 @@ LinearBoundResult linearBound(const nn::Network& net, const encode::Domain& doma
     const Vec c0 = Vec::Constant(1, objective.constant);
     out.lo = std::max(out.lo, symbolicLowerBounds(net, out.bounds, target.layer, c, c0)[0]);
     out.hi = std::min(out.hi, -symbolicLowerBounds(net, out.bounds, target.layer, -c, -c0)[0]);
+    if (tier == Method::kAlpha) {  // the same with optimised lower slopes
+      AlphaOptions ao;
+      ao.time_limit_s = options.solver.time_limit_s;
+      out.lo = std::max(out.lo, alphaLowerBounds(net, domain, out.bounds, target.layer, c, c0, ao)[0]);
+      out.hi = std::min(out.hi,
+                        -alphaLowerBounds(net, domain, out.bounds, target.layer, -c, -c0, ao)[0]);
+    }
   }
   if (tier == Method::kLp || tier == Method::kMilp) {
     solveWithSolver(net, domain, target, objective, tier == Method::kLp, options, out);

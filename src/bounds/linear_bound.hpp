@@ -35,8 +35,8 @@ struct LinearBoundResult {
   double wall_s = 0.0;
 };
 
-// At tier naive/interval/symbolic the side rows of the domain are ignored (valid, looser); lp and
-// milp honour every part. Throws Error{kInvalidInput} for a coefficient vector of the wrong size.
+// At tier naive/interval/symbolic/alpha the side rows of the domain are ignored (valid, looser);
+// lp and milp honour every part. Throws Error{kInvalidInput} for a coefficient vector of the wrong size.
 LinearBoundResult linearBound(const nn::Network& net, const encode::Domain& domain,
                               const LinearObjective& objective, Method tier,
                               const LinearBoundOptions& options = {},

@@ -312,7 +312,7 @@ TEST(DomainBounds, MilpLinearBoundEqualsEnumeration) {
     EXPECT_NEAR(coef.dot(nn::forward(net, *got.argmax)), want_hi, 1e-6);
     // Every weaker tier is a valid enclosure of the exact range.
     for (const bounds::Method m : {bounds::Method::kInterval, bounds::Method::kSymbolic,
-                                   bounds::Method::kLp}) {
+                                   bounds::Method::kAlpha, bounds::Method::kLp}) {
       const bounds::LinearBoundResult w = bounds::linearBound(net, rd.domain, {-1, coef, 0.0}, m, lo);
       EXPECT_LE(w.lo, want_lo + kTol) << bounds::methodName(m);
       EXPECT_GE(w.hi, want_hi - kTol) << bounds::methodName(m);
@@ -352,8 +352,8 @@ TEST(DomainBounds, EveryTierContainsAcceptedSamples) {
     const std::vector<Vec> pts = acceptedSamples(net, rd.domain, seed);
     ASSERT_GE(pts.size(), 50u) << "seed " << seed << ": too few points of the domain";
     for (const bounds::Method m : {bounds::Method::kNaive, bounds::Method::kInterval,
-                                   bounds::Method::kSymbolic, bounds::Method::kLp,
-                                   bounds::Method::kMilp}) {
+                                   bounds::Method::kSymbolic, bounds::Method::kAlpha,
+                                   bounds::Method::kLp, bounds::Method::kMilp}) {
       bounds::BoundsOptions o;
       o.method = m;
       o.solver = oneThread();
