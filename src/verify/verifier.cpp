@@ -437,12 +437,15 @@ std::string phaseLp(Engine& e, BoxRun& run) {
   auto session = mip::makeLpSession(model, e.opt.lp_backend);
   int solved = 0;
   std::vector<Eigen::VectorXd> lp_points;
+  // A share of the remaining time for all of them (deep nets: one LP can take tens of seconds).
+  const Timer phase_timer;
+  const double budget = e.opt.time_limit_s ? e.opt.lp_phase_share * e.remaining() : kInf;
   for (const auto& [d, t] : ts) {
-    if (e.halted()) break;
+    if (e.halted() || phase_timer.seconds() >= budget) break;
     const mip::Term term{t, 1.0};
     session->setObjective(mip::Sense::kMaximize, std::span<const mip::Term>(&term, 1));
     mip::LpParams lp;
-    if (e.opt.time_limit_s) lp.time_limit_s = std::max(0.1, e.remaining());
+    if (e.opt.time_limit_s) lp.time_limit_s = std::max(0.1, budget - phase_timer.seconds());
     const mip::LpResult r = session->solve(lp);
     if (!r.optimal() || !r.objective) continue;
     ++solved;

@@ -44,7 +44,8 @@ struct VerifyOptions {
   bool use_alpha = true;          // alpha tier (root bounds and spec bounds of the atoms)
   double alpha_share = 0.15;      // share of the remaining time the alpha phase may take
   bool use_lp_tier = true;        // root LP bounds (else symbolic only)
-  double lp_bounds_share = 0.35;  // share of the remaining time the LP tier may take
+  double lp_bounds_share = 0.25;  // share of the remaining time the LP tier may take
+  double lp_phase_share = 0.2;    // share of the remaining time for the per-disjunct LPs
   bool use_milp = true;
   double lp_close_margin = 1e-4;  // an LP / interval bound must be below -this to close
   double milp_delta = 1e-4;       // MILP threshold: t >= -milp_delta infeasible closes
