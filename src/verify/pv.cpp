@@ -624,6 +624,25 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
         }
         c.pieces.push_back({c.pl, c.pu, false, {}});
       }
+      // (e) p_k <= 1 / (1 + e^{d_jk}) =: f(d_jk) for each j alone: tangents of f where it is
+      // concave (d <= 0) that stay above f at du (so above the convex part too).
+      if (o.pair_cuts) {
+        for (int j = 0; j < k; ++j) {
+          if (j == kk || dl[j] >= 0.0) continue;
+          const double top = std::min(du[j], 0.0);
+          const double f_u = 1.0 / (1.0 + std::exp(du[j]));
+          const int steps = std::min(16, std::max(1, static_cast<int>((top - dl[j]) / 0.5)));
+          for (int i = 0; i <= steps; ++i) {
+            const double a = dl[j] + (top - dl[j]) * i / steps;
+            const double fa = 1.0 / (1.0 + std::exp(a));
+            const double slope = -fa * (1.0 - fa);
+            if (fa + slope * (du[j] - a) < f_u) continue;  // would cut the convex part
+            // p - slope (z_j - z_k) <= fa - slope a
+            m.model.addLe({{c.p, 1.0}, {outVar(m, j), -slope}, {outVar(m, kk), slope}},
+                          fa - slope * a + 1e-9);
+          }
+        }
+      }
       // (d) t = (p - p0)^+
       const double t_hi = c.pu - p0[kk];
       if (t_hi > 0) {

@@ -54,6 +54,11 @@
 //   (d) sum_k p_k = 1, t_k in [0, pu_k - p0_k], t_k <= p_k - p0_k + p0_k (1 - b_k),
 //       t_k <= (pu_k - p0_k) b_k, b_k binary (t_k = (p_k - p0_k)^+ is reachable: b_k = [p_k >
 //       p0_k]); maximise 2 sum_k t_k.
+//   (e) (no binaries; they tie p_k to the logits when the pieces' binaries are fractional)
+//       p_k <= f(d_jk) := 1/(1 + e^{d_jk}) for every j (one term of S_k alone); f is concave
+//       for d <= 0 and convex for d >= 0, so a tangent at a <= 0 lies above f on [dl, 0], and
+//       if it is >= f(du) at du it lies above the convex part too (f there is below its chord
+//       from 0 to du, and the line is above both ends): rows at up to 17 points of [dl, min(du,0)].
 // Every row holds at (x, z(x), u = phi(d), S = S~, p = softmax(z), y = its pieces, b, t =
 // (p - p0)^+), so the MILP's feasible set projects onto a superset of the true graph and its
 // maximum is >= max ||p - p0||_1. A dual bound of a maximisation is >= the MILP's maximum.
@@ -92,6 +97,7 @@ struct SoftmaxPwlOptions {
   double cap = 1e4;            // C: u stands for min(e^d, C)
   int segments = 16;           // pieces of the chord PWL of 1/p per class (uniform in sqrt p)
   double p_floor = 1e-4;       // below this, p_k has no chord row (error <= p_floor)
+  bool pair_cuts = true;       // rows (e): p_k <= 1/(1 + e^{d_jk}) per pair, no binaries
 };
 
 struct PvOptions {
