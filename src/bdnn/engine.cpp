@@ -71,7 +71,9 @@ Boxes boxes(const data::Dataset& train, const BdnnOptions& o) {
 // Callbacks whose stop request also fires at the engine's deadline.
 Callbacks withDeadline(const Callbacks& cb, const Timer& timer, double limit_s) {
   Callbacks out = cb;
-  out.should_stop = [&cb, &timer, limit_s] { return cb.stopRequested() || timer.seconds() >= limit_s; };
+  out.should_stop = [&cb, &timer, limit_s] {
+    return cb.stopRequested() || timer.seconds() >= limit_s;
+  };
   return out;
 }
 
@@ -127,8 +129,9 @@ std::vector<int> pickUnits(const data::Dataset& train, const BdnnOptions& o, con
 }
 
 // The full MILP with symmetry and ray rows, started from `start`, under what is left.
-ExactResult fullMilp(const data::Dataset& train, const BdnnOptions& options, const BdnnParams& start,
-                     const EngineOptions& e, double time_left, const Callbacks& cb) {
+ExactResult fullMilp(const data::Dataset& train, const BdnnOptions& options,
+                     const BdnnParams& start, const EngineOptions& e, double time_left,
+                     const Callbacks& cb) {
   TrainingMilp m = buildTrainingMilp(train, options);
   BdnnParams s = start;
   if (e.symmetry == SymmetryRows::kFirstLayerFeature) {
@@ -178,18 +181,20 @@ bool readAll(int fd, void* data, size_t bytes) {
 }
 
 struct IsolatedMilp {
-  bool finished = false;  // the child wrote its result before the deadline
-  ExactResult result;     // when finished (network rebuilt and forward-checked here)
+  bool finished = false;        // the child wrote its result before the deadline
+  ExactResult result;           // when finished (network rebuilt and forward-checked here)
   double reported_bound = NAN;  // best dual bound the child reported (valid either way)
 };
 
-IsolatedMilp runIsolated(const data::Dataset& train, const BdnnOptions& options, const BdnnParams& start,
-                         const EngineOptions& e, const Timer& timer, double limit, const Callbacks& cb) {
+IsolatedMilp runIsolated(const data::Dataset& train, const BdnnOptions& options,
+                         const BdnnParams& start, const EngineOptions& e, const Timer& timer,
+                         double limit, const Callbacks& cb) {
   IsolatedMilp out;
   char path[] = "/tmp/nnmip_bdnn_milp_XXXXXX";
   const int file = ::mkstemp(path);
   int pipe_fd[2] = {-1, -1};
-  if (file < 0 || ::pipe(pipe_fd) != 0) fail(ErrorKind::kInternal, "engine: cannot create a temp file or pipe");
+  if (file < 0 || ::pipe(pipe_fd) != 0)
+    fail(ErrorKind::kInternal, "engine: cannot create a temp file or pipe");
   std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) fail(ErrorKind::kInternal, "engine: fork failed");
@@ -203,16 +208,24 @@ IsolatedMilp runIsolated(const data::Dataset& train, const BdnnOptions& options,
     int code = 0;
     try {
       const ExactResult r = fullMilp(train, options, start, e, limit - timer.seconds(), child);
-      const double head[] = {r.has_solution ? 1.0 : 0.0, static_cast<double>(r.termination),
-                             static_cast<double>(r.limit), r.objective, r.best_bound,
-                             static_cast<double>(r.nodes), r.wall_s, static_cast<double>(r.vars),
-                             static_cast<double>(r.binaries), static_cast<double>(r.rows),
+      const double head[] = {r.has_solution ? 1.0 : 0.0,
+                             static_cast<double>(r.termination),
+                             static_cast<double>(r.limit),
+                             r.objective,
+                             r.best_bound,
+                             static_cast<double>(r.nodes),
+                             r.wall_s,
+                             static_cast<double>(r.vars),
+                             static_cast<double>(r.binaries),
+                             static_cast<double>(r.rows),
                              static_cast<double>(r.milp_errors)};
       writeAll(file, head, sizeof(head));
       if (r.has_solution) {
         for (size_t k = 0; k < r.params.weights.size(); ++k) {
-          writeAll(file, r.params.weights[k].data(), sizeof(double) * static_cast<size_t>(r.params.weights[k].size()));
-          writeAll(file, r.params.lambda[k].data(), sizeof(double) * static_cast<size_t>(r.params.lambda[k].size()));
+          writeAll(file, r.params.weights[k].data(),
+                   sizeof(double) * static_cast<size_t>(r.params.weights[k].size()));
+          writeAll(file, r.params.lambda[k].data(),
+                   sizeof(double) * static_cast<size_t>(r.params.lambda[k].size()));
         }
       }
     } catch (...) {
@@ -270,13 +283,16 @@ IsolatedMilp runIsolated(const data::Dataset& train, const BdnnOptions& options,
       if (r.has_solution) {
         r.params = start;
         for (size_t k = 0; k < r.params.weights.size() && ok; ++k) {
-          ok = readAll(file, r.params.weights[k].data(), sizeof(double) * static_cast<size_t>(r.params.weights[k].size())) &&
-               readAll(file, r.params.lambda[k].data(), sizeof(double) * static_cast<size_t>(r.params.lambda[k].size()));
+          ok = readAll(file, r.params.weights[k].data(),
+                       sizeof(double) * static_cast<size_t>(r.params.weights[k].size())) &&
+               readAll(file, r.params.lambda[k].data(),
+                       sizeof(double) * static_cast<size_t>(r.params.lambda[k].size()));
         }
         if (ok) {
           r.net = toNetwork(r.params, options);
           r.train_eval = evaluate(r.net, train, options.margin);
-          r.forward_check_ok = r.train_eval.margin_errors == r.milp_errors && r.train_eval.band_points == 0;
+          r.forward_check_ok =
+              r.train_eval.margin_errors == r.milp_errors && r.train_eval.band_points == 0;
         } else {
           r.has_solution = false;
         }
@@ -293,8 +309,8 @@ IsolatedMilp runIsolated(const data::Dataset& train, const BdnnOptions& options,
 
 std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const BdnnOptions& o,
                                              const BdnnParams& inc, const std::vector<int>& freed,
-                                             double time_limit_s, const EngineOptions& e, bool keep_correct,
-                                             const Callbacks& callbacks) {
+                                             double time_limit_s, const EngineOptions& e,
+                                             bool keep_correct, const Callbacks& callbacks) {
   NNMIP_CHECK(lnsSupported(o), "LNS needs one hidden layer, a two-level step and a step output");
   const int n = train.size(), d0 = train.features(), d1 = o.hidden[0];
   const double v0 = o.activation.values[0], v1 = o.activation.values[1], dv = v1 - v0;
@@ -323,7 +339,8 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
   std::vector<Var> w2;
   for (int j = 0; j < d1; ++j) w2.push_back(var(-b.wb, b.wb, inc.weights[1](0, j), false));
   Var lam2;
-  if (o.threshold != ThresholdMode::kZero) lam2 = var(-b.lambda2, b.lambda2, inc.lambda[1](0) + m / 2.0, false);
+  if (o.threshold != ThresholdMode::kZero)
+    lam2 = var(-b.lambda2, b.lambda2, inc.lambda[1](0) + m / 2.0, false);
   // The shared lambda_1 of kLayer stays at the incumbent's (the fixed units depend on it).
   const double lam1_layer = o.threshold == ThresholdMode::kLayer
                                 ? std::clamp(inc.lambda[0](0) + m / 2.0, -b.lambda1, b.lambda1)
@@ -334,7 +351,8 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
   {
     for (int i = 0; i < n; ++i) {
       double a2 = 0.0;
-      for (int j = 0; j < d1; ++j) a2 += inc.weights[1](0, j) * (a1(i, j) >= inc.lambda[0](j) ? v1 : v0);
+      for (int j = 0; j < d1; ++j)
+        a2 += inc.weights[1](0, j) * (a1(i, j) >= inc.lambda[0](j) ? v1 : v0);
       const bool on = a2 >= inc.lambda[1](0);
       wrong[static_cast<size_t>(i)] =
           on != (train.y[static_cast<size_t>(i)] == 1) || std::abs(a2 - inc.lambda[1](0)) < m / 2.0;
@@ -559,8 +577,9 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
       // Three rounds in four keep the correctly classified points correct; guided and random
       // unit choices alternate.
       lr.keep_correct = round % 4 != 3;
-      const std::optional<BdnnParams> cand = solveNeighbourhood(
-          train, options, best, lr.freed, std::min(e.lns_round_time_s, left), e, lr.keep_correct, cb);
+      const std::optional<BdnnParams> cand =
+          solveNeighbourhood(train, options, best, lr.freed, std::min(e.lns_round_time_s, left), e,
+                             lr.keep_correct, cb);
       lr.errors_after = cand ? marginErrors(*cand, train, options) : -1;
       // Ties are accepted (a move on the plateau); only the forward pass decides.
       lr.accepted = cand && lr.errors_after <= best_errors;
@@ -572,10 +591,11 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
         ++stale;
       }
       lr.wall_s = rt.seconds();
-      callbacks.log(Level::kInfo, fmt::format("bdnn LNS round {}: freed {} units{}, {} -> {} errors{}, {:.1f} s",
-                                              round + 1, lr.freed.size(), lr.keep_correct ? " (correct kept)" : "",
-                                              lr.errors_before, lr.errors_after, lr.accepted ? "" : " (rejected)",
-                                              lr.wall_s));
+      callbacks.log(
+          Level::kInfo,
+          fmt::format("bdnn LNS round {}: freed {} units{}, {} -> {} errors{}, {:.1f} s", round + 1,
+                      lr.freed.size(), lr.keep_correct ? " (correct kept)" : "", lr.errors_before,
+                      lr.errors_after, lr.accepted ? "" : " (rejected)", lr.wall_s));
       res.lns.push_back(std::move(lr));
     }
   }
@@ -595,19 +615,23 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
       res.milp_killed = !iso.finished;
       if (iso.finished) res.milp = iso.result;
       // A reported bound of an integral objective rounds up (exact_trainer.cpp does the same).
-      if (std::isfinite(iso.reported_bound)) bound = std::max(bound, std::ceil(iso.reported_bound - 1e-6));
+      if (std::isfinite(iso.reported_bound))
+        bound = std::max(bound, std::ceil(iso.reported_bound - 1e-6));
     } else {
       res.milp = fullMilp(train, options, best, e, limit - timer.seconds(), cb);
     }
     if (finished) {
-      if (std::isfinite(res.milp.best_bound)) bound = std::max(bound, res.milp.best_bound);  // rounded up
-      if (res.milp.has_solution && res.milp.forward_check_ok && res.milp.train_eval.margin_errors < best_errors) {
+      if (std::isfinite(res.milp.best_bound))
+        bound = std::max(bound, res.milp.best_bound);  // rounded up
+      if (res.milp.has_solution && res.milp.forward_check_ok &&
+          res.milp.train_eval.margin_errors < best_errors) {
         best = res.milp.params;
         best_errors = res.milp.train_eval.margin_errors;
       }
       res.stopped_by = res.milp.termination == mip::Termination::kOptimal ? "optimal"
-                       : res.milp.limit != mip::Limit::kNone             ? mip::limitName(res.milp.limit)
-                                                                         : mip::terminationName(res.milp.termination);
+                       : res.milp.limit != mip::Limit::kNone
+                           ? mip::limitName(res.milp.limit)
+                           : mip::terminationName(res.milp.termination);
     } else {
       res.stopped_by = "time (MILP process ended at the deadline)";
     }

@@ -69,7 +69,7 @@ enum class SymmetryRows {
 struct EngineOptions {
   double time_limit_s = 600.0;  // wall clock of the whole engine
   EngineStart start = EngineStart::kHeuristic;
-  HeuristicOptions heuristic;   // its time limit is capped at heuristic_share of the budget
+  HeuristicOptions heuristic;  // its time limit is capped at heuristic_share of the budget
   double heuristic_share = 0.25;
   bool lns = true;
   int lns_free_units = 3;
@@ -80,7 +80,7 @@ struct EngineOptions {
   int lns_max_stale_rounds = 40;   // stop the LNS after this many rounds without improvement
   SymmetryRows symmetry = SymmetryRows::kFirstLayerFeature;
   int symmetry_feature = 0;
-  bool ray_rows = true;            // kZero: equal units on points of one ray (rayGroups)
+  bool ray_rows = true;  // kZero: equal units on points of one ray (rayGroups)
   // Run the full MILP in a child process that is killed at the deadline (POSIX fork): the only
   // way to bound CBC's wall clock, which looks at its clock only between nodes (engine.cpp).
   bool isolate_milp = true;
@@ -94,7 +94,7 @@ struct LnsRound {
   std::vector<int> freed;
   bool keep_correct = false;
   int errors_before = 0;
-  int errors_after = 0;   // forward-pass margin errors of the small MILP's network (-1: none)
+  int errors_after = 0;  // forward-pass margin errors of the small MILP's network (-1: none)
   bool accepted = false;
   double wall_s = 0.0;
 };
@@ -102,21 +102,21 @@ struct LnsRound {
 struct EngineResult {
   BdnnParams params;
   nn::Network net;
-  Evaluation train_eval;       // forward pass of `net` on the training set
-  double objective = NAN;      // train_eval.margin_errors
-  double bound = 0.0;          // valid lower bound on the MILP optimum (see the header)
-  double ray_bound = 0.0;      // rayLowerBound
-  double gap = NAN;            // kGapFormula
+  Evaluation train_eval;   // forward pass of `net` on the training set
+  double objective = NAN;  // train_eval.margin_errors
+  double bound = 0.0;      // valid lower bound on the MILP optimum (see the header)
+  double ray_bound = 0.0;  // rayLowerBound
+  double gap = NAN;        // kGapFormula
   std::string gap_formula = kGapFormula;
-  std::string stopped_by;      // "zero errors", "optimal", "time", "interrupted", ...
-  int start_errors = -1;       // the start's forward-pass margin errors
+  std::string stopped_by;  // "zero errors", "optimal", "time", "interrupted", ...
+  int start_errors = -1;   // the start's forward-pass margin errors
   double heuristic_s = 0.0;
   std::vector<LnsRound> lns;
   double lns_s = 0.0;
-  int lns_errors = -1;         // best after the LNS
+  int lns_errors = -1;  // best after the LNS
   bool milp_run = false;
-  bool milp_killed = false;    // the MILP process was ended at the deadline (result lost, bound kept)
-  ExactResult milp;            // the full MILP (when run and finished)
+  bool milp_killed = false;  // the MILP process was ended at the deadline (result lost, bound kept)
+  ExactResult milp;          // the full MILP (when run and finished)
   bool forward_check_ok = false;  // net's forward errors = objective, no band point
   double wall_s = 0.0;
   double time_limit_s = 0.0;
@@ -128,8 +128,8 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
 
 // One LNS step: the small MILP with the units in `freed` (and the output layer) free and every
 // other hidden unit fixed at the values the forward pass of `incumbent` gives it; with
-// keep_correct, the points it classifies correctly (outside the band) must stay correct. Returns its
-// network's parameters, or nothing when the solve found no solution.
+// keep_correct, the points it classifies correctly (outside the band) must stay correct. Returns
+// its network's parameters, or nothing when the solve found no solution.
 std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const BdnnOptions& options,
                                              const BdnnParams& incumbent,
                                              const std::vector<int>& freed, double time_limit_s,

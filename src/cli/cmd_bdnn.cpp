@@ -30,8 +30,8 @@ using nlohmann::json;
 struct BdnnCommon {
   std::string dataset = "bcw";
   double train_fraction = 0.8;
-  double time_limit_s = 120.0;      // each MILP
-  double heuristic_time_s = 60.0;   // each heuristic run
+  double time_limit_s = 120.0;     // each MILP
+  double heuristic_time_s = 60.0;  // each heuristic run
   int restarts = 5;
   double margin = 1e-3;
   double lp_margin = 0.05;
@@ -45,7 +45,8 @@ data::Dataset loadAll(const std::string& name, const GlobalOptions& g) {
   if (name == "bcw") {
     const auto dir = resolveDataDir(g.data_dir);
     if (!dir) fail(ErrorKind::kInvalidInput, "data set bcw: {}", dataDirHint());
-    return data::readBreastCancerWisconsin(*dir / "breast_cancer_wisconsin" / "breast-cancer-wisconsin.data");
+    return data::readBreastCancerWisconsin(*dir / "breast_cancer_wisconsin" /
+                                           "breast-cancer-wisconsin.data");
   }
   if (name == "random") return data::makeRandomOverlap(100, 200, 1);
   fail(ErrorKind::kUsage, "--dataset must be bcw or random, not '{}'", name);
@@ -65,7 +66,8 @@ experiments::BdnnSettings toSettings(const BdnnCommon& c) {
   s.backend_options_text = c.cbc_opts;
   for (const std::string& kv : c.cbc_opts) {
     const auto eq = kv.find('=');
-    if (eq == std::string::npos) fail(ErrorKind::kUsage, "--cbc-opt expects key=value, got '{}'", kv);
+    if (eq == std::string::npos)
+      fail(ErrorKind::kUsage, "--cbc-opt expects key=value, got '{}'", kv);
     s.backend_options[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   return s;
@@ -108,30 +110,34 @@ void printTables(const std::string& kind, const std::vector<json>& rows) {
     Table t({"<Method", "d1", "Acc. (%)", "Train acc. (%)", "Opt. gap (%)", "<status", "time (s)"});
     for (const json& r : rows) {
       t.addRow({r.value("label", ""), fmt::format("{}", r.value("d1", 0)), pct(num(r, "test_acc")),
-                pct(num(r, "train_acc")), r.value("method", "") == "relu" ? "-" : pct(num(r, "gap")),
+                pct(num(r, "train_acc")),
+                r.value("method", "") == "relu" ? "-" : pct(num(r, "gap")),
                 r.value("status", r.value("method", "") == "heuristic" ? "heuristic" : "-"),
                 fmt::format("{:.1f}", num(r, "wall_s"))});
     }
     t.print();
   } else if (kind == "shuffles") {
     std::map<std::pair<std::string, int>, std::vector<double>> acc;
-    for (const json& r : rows) acc[{r.value("label", ""), r.value("d1", 0)}].push_back(num(r, "test_acc"));
+    for (const json& r : rows)
+      acc[{r.value("label", ""), r.value("d1", 0)}].push_back(num(r, "test_acc"));
     Table t({"<Method", "d1", "shuffles", "Avg. (%)", "Max (%)", "Min (%)"});
     for (const auto& [key, v] : acc) {
       double sum = 0;
       for (double a : v) sum += a;
-      t.addRow({key.first, fmt::format("{}", key.second), fmt::format("{}", v.size()), pct(sum / v.size()),
-                pct(*std::max_element(v.begin(), v.end())), pct(*std::min_element(v.begin(), v.end()))});
+      t.addRow({key.first, fmt::format("{}", key.second), fmt::format("{}", v.size()),
+                pct(sum / v.size()), pct(*std::max_element(v.begin(), v.end())),
+                pct(*std::min_element(v.begin(), v.end()))});
     }
     t.print();
   } else {
-    Table t({"<Method", "train r", "d1", "clean (%)", "r", "random (%)", "certified (%)", "attacked (%)",
-             "unknown", "<status"});
+    Table t({"<Method", "train r", "d1", "clean (%)", "r", "random (%)", "certified (%)",
+             "attacked (%)", "unknown", "<status"});
     for (const json& r : rows) {
       if (!r.contains("perturb")) continue;
       for (const auto& [rad, p] : r["perturb"].items()) {
-        t.addRow({r.value("label", ""), fmt::format("{}", num(r, "radius")), fmt::format("{}", r.value("d1", 0)),
-                  pct(p.value("clean", NAN)), rad, pct(p.value("random", NAN)), pct(p.value("certified", NAN)),
+        t.addRow({r.value("label", ""), fmt::format("{}", num(r, "radius")),
+                  fmt::format("{}", r.value("d1", 0)), pct(p.value("clean", NAN)), rad,
+                  pct(p.value("random", NAN)), pct(p.value("certified", NAN)),
                   pct(p.value("attacked", NAN)), fmt::format("{}", p.value("unknown", 0)),
                   r.value("status", r.value("method", ""))});
       }
@@ -149,20 +155,24 @@ void checkCommon(const BdnnCommon& c) {
 
 void addCommon(CLI::App* cmd, BdnnCommon& c) {
   cmd->add_option("--dataset", c.dataset, "bcw | random (Bah & Kurtz synthetic, N=100, m=200)");
-  cmd->add_option("--train-fraction", c.train_fraction, "train share of the shuffled data (default 0.8)");
-  addTimeLimitOption(*cmd, c.time_limit_s, "seconds per MILP, or for the whole engine (wall clock)");
+  cmd->add_option("--train-fraction", c.train_fraction,
+                  "train share of the shuffled data (default 0.8)");
+  addTimeLimitOption(*cmd, c.time_limit_s,
+                     "seconds per MILP, or for the whole engine (wall clock)");
   cmd->add_option("--heuristic-time", c.heuristic_time_s, "seconds per heuristic run");
   cmd->add_option("--restarts", c.restarts, "heuristic restarts");
   cmd->add_option("--margin", c.margin, "step margin: the MILP excludes |a - lambda| < margin/2");
   cmd->add_option("--lp-margin", c.lp_margin, "margin of the heuristic's LPs");
   cmd->add_option("--relu-epochs", c.relu_epochs, "ReLU baseline epochs");
-  cmd->add_option("--cbc-opt", c.cbc_opts, "CBC backend option key=value (e.g. cuts=off), repeatable");
+  cmd->add_option("--cbc-opt", c.cbc_opts,
+                  "CBC backend option key=value (e.g. cuts=off), repeatable");
 }
 
 }  // namespace
 
 void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
-  CLI::App* bdnn_cmd = app.add_subcommand("bdnn", "binary-activation networks (Bah & Kurtz): MILP / heuristic");
+  CLI::App* bdnn_cmd =
+      app.add_subcommand("bdnn", "binary-activation networks (Bah & Kurtz): MILP / heuristic");
   bdnn_cmd->require_subcommand(1);
 
   // nnmip bdnn train
@@ -176,16 +186,19 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
     auto out = std::make_shared<std::string>();
     auto json_out = std::make_shared<std::string>();
     auto weights = std::make_shared<std::string>("continuous");
-    CLI::App* cmd = bdnn_cmd->add_subcommand("train", "train one step network and report its accuracy");
+    CLI::App* cmd =
+        bdnn_cmd->add_subcommand("train", "train one step network and report its accuracy");
     addCommon(cmd, *c);
     cmd->add_option("--hidden", *hidden, "hidden units d1");
-    cmd->add_option("--method", *method,
-                    "milp | milp-hstart | iterative | heuristic | relu | engine-heur | engine-const | milp-m0");
+    cmd->add_option(
+        "--method", *method,
+        "milp | milp-hstart | iterative | heuristic | relu | engine-heur | engine-const | milp-m0");
     cmd->add_option("--threshold", *threshold, "learn (per layer, BDNN) | zero (BDNN0) | neuron");
     cmd->add_option("--robust-radius", *radius, "train robustly against ||delta||_inf <= r");
     cmd->add_option("--seed", *seed, "shuffle/split and heuristic seed");
     cmd->add_option("--weights", *weights, "continuous | pm1 | 01 | ternary (MILP only)");
-    cmd->add_option("-o,--output", *out, "save the network (.onnx: ONNX Less+Where step; else JSON)");
+    cmd->add_option("-o,--output", *out,
+                    "save the network (.onnx: ONNX Less+Where step; else JSON)");
     cmd->add_option("--json", *json_out, "write the result row as JSON");
     cmd->callback([c, hidden, method, threshold, radius, seed, out, json_out, weights, &g] {
       checkCommon(*c);
@@ -199,7 +212,8 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
       const auto m = experiments::parseBdnnMethod(*method);
       if (!m) {
         fail(ErrorKind::kUsage,
-             "--method must be milp, milp-hstart, iterative, heuristic, relu, engine-heur, engine-const or "
+             "--method must be milp, milp-hstart, iterative, heuristic, relu, engine-heur, "
+             "engine-const or "
              "milp-m0, not '{}'",
              *method);
       }
@@ -215,18 +229,22 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
         o.weights = parseWeights(*weights);
         o.margin = c->margin;
         o.robust_radius = job.radius;
-        const bdnn::ExactResult r = bdnn::trainExact(split.train, o, bdnn::exactWithLimit(c->time_limit_s));
+        const bdnn::ExactResult r =
+            bdnn::trainExact(split.train, o, bdnn::exactWithLimit(c->time_limit_s));
         if (!r.has_solution) fail(ErrorKind::kSolver, "no solution within {} s", c->time_limit_s);
         fmt::print("status {}  objective {}  bound {}  gap {}  train acc {}%  test acc {}%\n",
                    mip::terminationName(r.termination), r.objective, r.best_bound, pct(r.gap),
-                   pct(r.train_eval.accuracy), pct(bdnn::evaluate(r.net, split.test, c->margin).accuracy));
+                   pct(r.train_eval.accuracy),
+                   pct(bdnn::evaluate(r.net, split.test, c->margin).accuracy));
         if (!out->empty()) bdnn::saveNetwork(r.net, *out);
         return;
       }
       Timer timer;
-      const json row = to_json(experiments::runBdnnJob(job, split, settings, jobCallbacks(timer, g.verbosity == 0), *out));
+      const json row = to_json(experiments::runBdnnJob(
+          job, split, settings, jobCallbacks(timer, g.verbosity == 0), *out));
       Table t({"<field", "<value"});
-      for (const auto& [k, v] : row.items()) t.addRow({k, v.is_string() ? v.get<std::string>() : v.dump()});
+      for (const auto& [k, v] : row.items())
+        t.addRow({k, v.is_string() ? v.get<std::string>() : v.dump()});
       t.print();
       if (!json_out->empty()) writeJsonFile(*json_out, row);
     });
@@ -247,12 +265,16 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
     cmd->add_option("--kind", *kind, "main (d1 = 25, 50) | shuffles | robust");
     cmd->add_option("--shuffles", *shuffles, "number of shuffles (kind shuffles)");
     cmd->add_option("--seed", *seed, "split seed (kinds main and robust); shuffles use 1..N");
-    cmd->add_option("--hidden", *widths, "hidden widths (default 25 50; shuffles/robust use the first)");
-    cmd->add_option("--methods", *methods,
-                    "subset of: milp milp0 heur heur0 relu milp-hstart milp0-hstart iterative seed seed0 "
-                    "engine engine0 engine-const engine0-const");
+    cmd->add_option("--hidden", *widths,
+                    "hidden widths (default 25 50; shuffles/robust use the first)");
+    cmd->add_option(
+        "--methods", *methods,
+        "subset of: milp milp0 heur heur0 relu milp-hstart milp0-hstart iterative seed seed0 "
+        "engine engine0 engine-const engine0-const");
     cmd->add_option("--radii", *radii, "training radii (kind robust)");
-    cmd->add_option("--out", *stem, "results stem: <stem>.csv and <stem>.jsonl (default results/bdnn_<dataset>_<kind>)");
+    cmd->add_option(
+        "--out", *stem,
+        "results stem: <stem>.csv and <stem>.jsonl (default results/bdnn_<dataset>_<kind>)");
     cmd->callback([c, kind, shuffles, seed, stem, methods, widths, radii, &g] {
       checkCommon(*c);
       experiments::BdnnTableKind k = experiments::BdnnTableKind::kMain;
@@ -282,8 +304,8 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
           std::fprintf(stderr, "[bdnn table] %.*s\n", static_cast<int>(msg.size()), msg.data());
         };
       }
-      const std::vector<json> rows =
-          experiments::runBdnnTable(jobs, all, settings, *stem, progress, jobCallbacks(timer, g.verbosity < 2));
+      const std::vector<json> rows = experiments::runBdnnTable(
+          jobs, all, settings, *stem, progress, jobCallbacks(timer, g.verbosity < 2));
       printTables(*kind, rows);
     });
   }

@@ -49,7 +49,8 @@ std::string statusText(mip::Termination t, mip::Limit l) {
 }
 
 bool isEngine(BdnnMethod m) {
-  return m == BdnnMethod::kEngineHeur || m == BdnnMethod::kEngineConst || m == BdnnMethod::kMilpMarginZero;
+  return m == BdnnMethod::kEngineHeur || m == BdnnMethod::kEngineConst ||
+         m == BdnnMethod::kMilpMarginZero;
 }
 
 // Engine rows: heuristic/LNS/full MILP under one enforced wall clock (bdnn/engine.hpp). Margin 0
@@ -98,7 +99,8 @@ void runEngineJob(const BdnnJob& job, const data::Split& split, const BdnnSettin
     row.forward_check_ok = r.forward_check_ok;
     return;
   }
-  eo.start = job.method == BdnnMethod::kEngineHeur ? bdnn::EngineStart::kHeuristic : bdnn::EngineStart::kConstant;
+  eo.start = job.method == BdnnMethod::kEngineHeur ? bdnn::EngineStart::kHeuristic
+                                                   : bdnn::EngineStart::kConstant;
   const bdnn::EngineResult r = bdnn::trainEngine(split.train, o, eo, cb);
   net = r.net;
   row.start = bdnn::engineStartName(eo.start);
@@ -112,7 +114,8 @@ void runEngineJob(const BdnnJob& job, const data::Split& split, const BdnnSettin
   row.lns_errors = r.lns_errors;
   row.milp_run = r.milp_run;
   if (r.milp_run) {
-    row.milp_status = r.milp_killed ? "killed at the deadline" : statusText(r.milp.termination, r.milp.limit);
+    row.milp_status =
+        r.milp_killed ? "killed at the deadline" : statusText(r.milp.termination, r.milp.limit);
     if (!r.milp_killed) {
       row.milp_s = r.milp.wall_s;
       row.nodes = r.milp.nodes;
@@ -160,8 +163,9 @@ const char* bdnnTableKindName(BdnnTableKind kind) {
 }
 
 std::string BdnnJob::id() const {
-  return fmt::format("{}|{}|{}|{}|{}|{}|{}", bdnnTableKindName(kind), dataset, bdnnMethodName(method),
-                     method == BdnnMethod::kRelu ? "-" : thresholdText(threshold), hidden, seed, radius);
+  return fmt::format(
+      "{}|{}|{}|{}|{}|{}|{}", bdnnTableKindName(kind), dataset, bdnnMethodName(method),
+      method == BdnnMethod::kRelu ? "-" : thresholdText(threshold), hidden, seed, radius);
 }
 
 std::string BdnnJob::label() const {
@@ -247,8 +251,9 @@ nlohmann::json to_json(const BdnnJobResult& r) {
   put("subset", r.subset);
   put("converged", r.converged);
   for (const auto& [rad, p] : r.perturb) {
-    row["perturb"][rad] = {{"clean", p.clean},         {"random", p.random},   {"certified", p.certified},
-                           {"attacked", p.attacked},   {"unknown", p.unknown}, {"stable", p.stable}};
+    row["perturb"][rad] = {{"clean", p.clean},         {"random", p.random},
+                           {"certified", p.certified}, {"attacked", p.attacked},
+                           {"unknown", p.unknown},     {"stable", p.stable}};
   }
   return row;
 }
@@ -273,8 +278,9 @@ BdnnJobResult runBdnnJob(const BdnnJob& job, const data::Split& split, const Bdn
     train::train(net, split.train, nullptr, to);
     row.train_acc = train::evaluateAccuracy(net, split.train);
     row.test_acc = train::evaluateAccuracy(net, split.test);
-    row.recipe = fmt::format("makeMlp(in,{{{}}},2,bias=false), softmax CE, Adam lr={}, {} epochs, batch {}",
-                             job.hidden, s.relu_lr, s.relu_epochs, s.relu_batch);
+    row.recipe =
+        fmt::format("makeMlp(in,{{{}}},2,bias=false), softmax CE, Adam lr={}, {} epochs, batch {}",
+                    job.hidden, s.relu_lr, s.relu_epochs, s.relu_batch);
     row.wall_s = timer.seconds();
     if (!save_path.empty()) bdnn::saveNetwork(net, save_path);
     return row;
@@ -290,7 +296,10 @@ BdnnJobResult runBdnnJob(const BdnnJob& job, const data::Split& split, const Bdn
   ho.seed = job.seed;
   ho.lp_margin = s.lp_margin;
   row.margin = s.margin;
-  auto finish = [&] { row.wall_s = timer.seconds(); return row; };
+  auto finish = [&] {
+    row.wall_s = timer.seconds();
+    return row;
+  };
   std::optional<bdnn::BdnnParams> start;
   if (isEngine(job.method)) {
     runEngineJob(job, split, s, o, ho, cb, row, net);
@@ -367,9 +376,9 @@ BdnnJobResult runBdnnJob(const BdnnJob& job, const data::Split& split, const Bdn
     po.seed = job.seed;
     for (double r : {0.05, 0.1}) {
       const bdnn::PerturbationReport p = bdnn::evaluatePerturbations(net, split.test, r, po);
-      row.perturb[fmt::format("{}", r)] = PerturbationSummary{p.clean_accuracy,     p.random_accuracy,
-                                                              p.certified_accuracy, p.attacked_accuracy,
-                                                              p.unknown,            p.certified_by_stability};
+      row.perturb[fmt::format("{}", r)] =
+          PerturbationSummary{p.clean_accuracy,    p.random_accuracy, p.certified_accuracy,
+                              p.attacked_accuracy, p.unknown,         p.certified_by_stability};
     }
   }
   row.wall_s = timer.seconds();
@@ -390,7 +399,8 @@ std::vector<BdnnJob> bdnnTableJobs(BdnnTableKind kind, const std::string& datase
     j.hidden = d1;
     j.seed = sd;
     j.radius = r;
-    j.threshold = m.find('0') != std::string::npos ? bdnn::ThresholdMode::kZero : bdnn::ThresholdMode::kLayer;
+    j.threshold =
+        m.find('0') != std::string::npos ? bdnn::ThresholdMode::kZero : bdnn::ThresholdMode::kLayer;
     if (m == "relu") {
       j.method = BdnnMethod::kRelu;
     } else if (m.rfind("heur", 0) == 0) {
@@ -434,8 +444,9 @@ std::vector<BdnnJob> bdnnTableJobs(BdnnTableKind kind, const std::string& datase
 namespace {
 
 const std::vector<std::string> kCsvColumns = {
-    "kind", "dataset", "label", "method", "threshold", "d1", "seed", "radius", "train_acc", "test_acc",
-    "objective", "bound", "gap", "status", "train_errors", "margin_errors", "band_points", "wall_s"};
+    "kind", "dataset", "label",        "method",        "threshold",   "d1",
+    "seed", "radius",  "train_acc",    "test_acc",      "objective",   "bound",
+    "gap",  "status",  "train_errors", "margin_errors", "band_points", "wall_s"};
 
 std::string csvCell(const nlohmann::json& row, const std::string& col) {
   if (!row.contains(col) || row[col].is_null()) return "";
@@ -449,7 +460,8 @@ std::string csvCell(const nlohmann::json& row, const std::string& col) {
 
 std::vector<nlohmann::json> runBdnnTable(const std::vector<BdnnJob>& jobs, const data::Dataset& all,
                                          const BdnnSettings& settings, const std::string& stem,
-                                         const Callbacks& callbacks, const Callbacks& job_callbacks) {
+                                         const Callbacks& callbacks,
+                                         const Callbacks& job_callbacks) {
   JobStore store(stem + ".jsonl");
   std::vector<std::string> ids;
   for (const BdnnJob& j : jobs) ids.push_back(j.id());
@@ -465,7 +477,8 @@ std::vector<nlohmann::json> runBdnnTable(const std::vector<BdnnJob>& jobs, const
   for (size_t c = 0; c < kCsvColumns.size(); ++c) csv += (c ? "," : "") + kCsvColumns[c];
   csv += "\n";
   for (const nlohmann::json& row : store.rows()) {
-    for (size_t c = 0; c < kCsvColumns.size(); ++c) csv += (c ? "," : "") + csvCell(row, kCsvColumns[c]);
+    for (size_t c = 0; c < kCsvColumns.size(); ++c)
+      csv += (c ? "," : "") + csvCell(row, kCsvColumns[c]);
     csv += "\n";
   }
   writeFileAtomic(stem + ".csv", csv);

@@ -60,7 +60,8 @@ int runJobs(JobStore& store, const std::vector<std::string>& ids,
       callbacks.log(Level::kInfo, head + ": finished earlier, skipped");
     } else {
       if (callbacks.stopRequested()) break;
-      callbacks.log(Level::kInfo, fmt::format("{}: running (campaign {:.0f} s)", head, clock.seconds()));
+      callbacks.log(Level::kInfo,
+                    fmt::format("{}: running (campaign {:.0f} s)", head, clock.seconds()));
       Timer t;
       store.append(id, run(i));
       ++ran;

@@ -170,7 +170,7 @@ TEST(BdnnEngine, RayBoundCountsMixedRays) {
   ds.X << 1, 2, 2, 4, 0, 0, 0, 0, 1, 0, 3, 1;
   ds.y = {0, 1, 0, 1, 1, 1};
   ds.num_classes = 2;
-  EXPECT_EQ(rayLowerBound(ds, tinyOptions(ThresholdMode::kZero, 2)), 2);  // {0,1} and {2,3}
+  EXPECT_EQ(rayLowerBound(ds, tinyOptions(ThresholdMode::kZero, 2)), 2);   // {0,1} and {2,3}
   EXPECT_EQ(rayLowerBound(ds, tinyOptions(ThresholdMode::kLayer, 2)), 1);  // only {2,3} equal
   ExactOptions ex;
   ex.time_limit_s = 60.0;

@@ -20,7 +20,8 @@ namespace nnmip::experiments {
 namespace {
 
 std::filesystem::path freshDir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("nnmip_" + name + "_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("nnmip_" + name + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
@@ -59,7 +60,8 @@ TEST(JobStore, InterruptedCampaignRunsEveryJobExactlyOnce) {
   cb.on_log = [&](Level, std::string_view m) { lines.emplace_back(m); };
   EXPECT_EQ(runJobs(resumed, ids, run, cb), 3);
   // a and b ran once, c twice (the interrupted try stored nothing), d and e once.
-  EXPECT_EQ(runs, (std::map<std::string, int>{{"a|1", 1}, {"b|2", 1}, {"c|3", 2}, {"d|4", 1}, {"e|5", 1}}));
+  EXPECT_EQ(runs, (std::map<std::string, int>{
+                      {"a|1", 1}, {"b|2", 1}, {"c|3", 2}, {"d|4", 1}, {"e|5", 1}}));
   for (const auto& [id, n] : idCounts(dir / "t.jsonl")) EXPECT_EQ(n, 1) << id;
   EXPECT_EQ(idCounts(dir / "t.jsonl").size(), 5u);
   EXPECT_EQ(resumed.find("d|4")->at("value"), 30);
@@ -76,7 +78,9 @@ TEST(JobStore, TornLineIsRedoneAndStopRequestEndsBetweenJobs) {
   const auto dir = freshDir("jobstore_torn");
   {
     std::ofstream out(dir / "t.jsonl");
-    out << R"({"key":"a","value":1})" << "\n" << R"({"key":"b","val)";  // an older writer's torn line
+    out << R"({"key":"a","value":1})"
+        << "\n"
+        << R"({"key":"b","val)";  // an older writer's torn line
   }
   JobStore store(dir / "t.jsonl");
   EXPECT_TRUE(store.done("a"));
@@ -85,7 +89,14 @@ TEST(JobStore, TornLineIsRedoneAndStopRequestEndsBetweenJobs) {
   Callbacks stop_after_one;
   stop_after_one.should_stop = [&] { return calls >= 1; };
   const std::vector<std::string> ids = {"a", "b", "c"};
-  EXPECT_EQ(runJobs(store, ids, [&](size_t) { ++calls; return nlohmann::json::object(); }, stop_after_one), 1);
+  EXPECT_EQ(runJobs(
+                store, ids,
+                [&](size_t) {
+                  ++calls;
+                  return nlohmann::json::object();
+                },
+                stop_after_one),
+            1);
   EXPECT_TRUE(store.done("b"));
   EXPECT_FALSE(store.done("c"));
   EXPECT_THROW(store.append("b", nlohmann::json::object()), Error);
@@ -107,14 +118,18 @@ TEST(BdnnCampaign, InterruptedTableResumesEveryJobOnce) {
   ASSERT_EQ(jobs.size(), 6u);
   int started = 0;
   Callbacks stop;
-  stop.on_log = [&](Level, std::string_view m) { started += m.find(": running") != std::string_view::npos; };
+  stop.on_log = [&](Level, std::string_view m) {
+    started += m.find(": running") != std::string_view::npos;
+  };
   stop.should_stop = [&] { return started >= 2; };
   const std::string stem = (dir / "t").string();
   const auto first = runBdnnTable(jobs, all, s, stem, stop);
   EXPECT_EQ(first.size(), 2u);
   int resumed_runs = 0;
   Callbacks count;
-  count.on_log = [&](Level, std::string_view m) { resumed_runs += m.find(": running") != std::string_view::npos; };
+  count.on_log = [&](Level, std::string_view m) {
+    resumed_runs += m.find(": running") != std::string_view::npos;
+  };
   const auto rows = runBdnnTable(jobs, all, s, stem, count);
   EXPECT_EQ(resumed_runs, 4);
   ASSERT_EQ(rows.size(), 6u);
@@ -124,7 +139,8 @@ TEST(BdnnCampaign, InterruptedTableResumesEveryJobOnce) {
   for (size_t i = 0; i < jobs.size(); ++i) EXPECT_EQ(rows[i].at("key"), jobs[i].id());
   // Deterministic jobs: a fresh uninterrupted run gives the same accuracies.
   const auto fresh = runBdnnTable(jobs, all, s, (dir / "u").string());
-  for (size_t i = 0; i < jobs.size(); ++i) EXPECT_EQ(rows[i].at("test_acc"), fresh[i].at("test_acc")) << jobs[i].id();
+  for (size_t i = 0; i < jobs.size(); ++i)
+    EXPECT_EQ(rows[i].at("test_acc"), fresh[i].at("test_acc")) << jobs[i].id();
   std::filesystem::remove_all(dir);
 }
 
