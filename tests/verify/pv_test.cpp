@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "bounds/linear_bound.hpp"
@@ -182,7 +183,10 @@ TEST_P(PvTiny, SoftmaxL1BoundAboveSampledMaximumAboveValue) {
 
 INSTANTIATE_TEST_SUITE_P(Nets, PvTiny,
                          ::testing::Values(Case{3, {2, 5, 5, 3}}, Case{11, {2, 6, 4}},
-                                           Case{29, {2, 4, 4, 4}}));
+                                           Case{29, {2, 4, 4, 4}}),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return "seed" + std::to_string(info.param.seed);
+                         });
 
 // A final softmax layer: same logits, same answers as the identity-ended copy.
 TEST(Pv, SoftmaxLayerAndIdentityLogitsAgree) {
