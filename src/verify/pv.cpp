@@ -352,6 +352,15 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
   }
   res.bounds_method = bounds::methodName(bo.method);
   res.bounds_s = phase.seconds();
+  if (br.bounds.empty) {
+    // The bounds proved the domain empty (a split against the bounds, or an LP infeasible with
+    // a checked Farkas certificate): no input, the maximum over it is -inf.
+    res.value = res.bound = -kInf;
+    res.gap = kInf;
+    res.proven = true;
+    res.wall_s = total.seconds();
+    return res;
+  }
   const encode::LayerBounds zb =
       encode::postActivationBounds(net.layers().back(), br.bounds.layers.back());
 
@@ -713,7 +722,8 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
   if (options.objective == PvObjective::kSoftmaxL1) {
     res.bound = std::min(2.0, bound + options.bound_safety);
   } else {
-    res.bound = bound + options.bound_safety * (1.0 + std::abs(bound));
+    res.bound = std::isfinite(bound) ? bound + options.bound_safety * (1.0 + std::abs(bound))
+                                     : bound;  // -inf: the MILP proved the domain empty
   }
   if (res.x.size() == n) {
     res.z = logitsAt(net, res.x);

@@ -159,6 +159,7 @@ Eigen::VectorXd softmaxOf(const Eigen::VectorXd& z);
 double pvObjectiveValue(const nn::Network& net, PvObjective objective, const Eigen::VectorXd& x,
                         const Eigen::VectorXd& z0, int class0);
 
+// An empty domain (proved by the bounds or the MILP) gives value = bound = -inf.
 // Solves PV over `domain` (box, splits and side rows are all honoured by the MILP). x0 need
 // not lie in the domain. Throws Error{kInvalidInput} for sizes that do not match, a bounds_box
 // that does not contain the domain's box, fewer than 2 outputs for margin/softmax-l1;

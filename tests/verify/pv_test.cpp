@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -250,6 +251,35 @@ TEST(Pv, TimeLimitedBoundStaysValid) {
     EXPECT_GE(r.bound, sampled) << pvObjectiveName(obj);
     EXPECT_GE(r.bound, r.value) << pvObjectiveName(obj);
     EXPECT_LT(r.wall_s, 5.0);
+  }
+}
+
+// Side rows: an empty domain gives -inf for value and bound (proved by the LP tier or by the
+// MILP); a feasible half-plane is honoured by the returned input, and the logit-l1 optimum
+// over it is below the optimum over the whole box.
+TEST(Pv, SideRowsHonouredAndEmptyDomain) {
+  const nn::Network net = testnets::randomNet({2, 5, 5, 3}, 3);
+  const Vec x0 = (Vec(2) << 0.1, -0.2).finished();
+  encode::Domain dom = boxAround(x0, 0.6);
+  PvOptions o;
+  o.objective = PvObjective::kLogitL1;
+  o.bounds.method = bounds::Method::kLp;
+  const PvResult whole = solvePv(net, dom, x0, o);
+  encode::LinearRow row;
+  row.coef = (Vec(2) << 1.0, 1.0).finished();
+  row.hi = -0.1;  // x0 + x1 <= -0.1
+  dom.input_rows.push_back(row);
+  const PvResult half = solvePv(net, dom, x0, o);
+  ASSERT_TRUE(half.proven);
+  EXPECT_LE(half.x.sum(), -0.1 + 1e-7);
+  EXPECT_LE(half.bound, whole.bound + 1e-6);
+  EXPECT_NEAR(half.value, half.bound, 1e-5 * (1 + half.bound));
+  dom.input_rows[0].hi = -10.0;  // outside the box: empty
+  for (bounds::Method m : {bounds::Method::kInterval, bounds::Method::kLp}) {
+    o.bounds.method = m;
+    const PvResult empty = solvePv(net, dom, x0, o);
+    EXPECT_EQ(empty.bound, -std::numeric_limits<double>::infinity()) << bounds::methodName(m);
+    EXPECT_EQ(empty.value, -std::numeric_limits<double>::infinity()) << bounds::methodName(m);
   }
 }
 
