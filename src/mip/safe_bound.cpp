@@ -110,7 +110,10 @@ SafeBoundInfo minimisationBound(const Model& model, const std::vector<Real>& cos
     for (const Term& t : rows[i].terms) {
       const auto j = static_cast<size_t>(t.var.id);
       const Real q = static_cast<Real>(yi) * t.coef;
-      if (y_bits + significantBits(t.coef) > std::numeric_limits<Real>::digits) exact[j] = 0;
+      // Exactness is only tracked until the first rounding (the bit count is the costly part).
+      if (exact[j] && y_bits + significantBits(t.coef) > std::numeric_limits<Real>::digits) {
+        exact[j] = 0;
+      }
       addTracked(d[j], -q, exact[j]);
       magnitude[j] += std::fabs(q);
       ops[j] += 2;  // one product, one subtraction
