@@ -8,6 +8,7 @@
 
 #include "core/rng.hpp"
 #include "encode/ranges.hpp"
+#include "nn/attack.hpp"
 #include "nn/forward.hpp"
 #include "nn/network.hpp"
 
@@ -54,24 +55,9 @@ inline nn::Network randomNet(const std::vector<int>& sizes, uint64_t seed, bool 
   return nn::Network(std::move(layers));
 }
 
-// Gradient of pre-activation (layer k, neuron j) with respect to the input at x.
-inline Vec preGradient(const nn::Network& net, const Vec& x, int k, int j) {
-  const nn::ForwardTrace t = nn::forwardTrace(net, x);
-  Eigen::RowVectorXd g = net.layer(k).weight.row(j);
-  for (int l = k - 1; l >= 0; --l) {
-    const nn::DenseLayer& layer = net.layer(l);
-    if (layer.activation == nn::Activation::kRelu) {
-      for (Eigen::Index i = 0; i < g.size(); ++i) {
-        if (t.pre[static_cast<size_t>(l)][i] <= 0.0) g[i] = 0.0;
-      }
-    }
-    g = g * layer.weight;
-  }
-  return g.transpose();
-}
-
 // Inputs of the box: its centre, `uniform` uniform points, `vertices` random vertices, and
-// for up to `attack_neurons` neurons per layer a short signed-gradient attack (min and max).
+// for up to `attack_neurons` neurons per layer the library attack (nn/attack.hpp) minimising and
+// maximising the neuron's pre-activation.
 inline std::vector<Vec> samplePoints(const nn::Network& net, const encode::Box& box, uint64_t seed,
                                      int uniform, int vertices, int attack_neurons,
                                      int attack_steps = 20) {
@@ -89,23 +75,25 @@ inline std::vector<Vec> samplePoints(const nn::Network& net, const encode::Box& 
     for (int i = 0; i < n; ++i) x[i] = (rng.bits() & 1) ? box.hi[i] : box.lo[i];
     pts.push_back(x);
   }
-  const Vec step = (box.hi - box.lo) / 8.0;
+  // The library attack on the network cut after layer k (identity there), pushing one
+  // pre-activation up or down.
   for (int k = 0; k < net.numLayers(); ++k) {
+    std::vector<nn::DenseLayer> cut(net.layers().begin(), net.layers().begin() + k + 1);
+    cut.back().activation = nn::Activation::kIdentity;
+    const nn::Network sub(std::move(cut));
     const int m = std::min(attack_neurons, net.layer(k).outputSize());
     for (int q = 0; q < m; ++q) {
       const int j = static_cast<int>(rng.below(static_cast<uint64_t>(net.layer(k).outputSize())));
       for (const double dir : {-1.0, 1.0}) {
-        Vec x(n);
-        for (int i = 0; i < n; ++i) x[i] = rng.uniform(box.lo[i], box.hi[i]);
-        for (int it = 0; it < attack_steps; ++it) {
-          const Vec g = preGradient(net, x, k, j);
-          const double decay = 1.0 / (1.0 + it / 4.0);
-          for (int i = 0; i < n; ++i) {
-            const double s = g[i] > 0 ? 1.0 : (g[i] < 0 ? -1.0 : 0.0);
-            x[i] = std::clamp(x[i] + dir * s * step[i] * decay, box.lo[i], box.hi[i]);
-          }
-        }
-        pts.push_back(x);
+        Mat c = Mat::Zero(1, sub.outputSize());
+        c(0, j) = dir;
+        nn::AttackOptions opt;
+        opt.restarts = 2;
+        opt.steps = attack_steps;
+        opt.step_size = 0.125;
+        opt.include_center = false;
+        opt.seed = rng.bits();
+        pts.push_back(nn::attackMaxLinear(sub, box.lo, box.hi, c, Vec::Zero(1), opt).x);
       }
     }
   }
