@@ -533,8 +533,19 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
       lbo.prior = &br.bounds;
       encode::Domain ldom = domain;
       ldom.outputs_are_logits = true;  // the objective is over the logits of a softmax net
+      // At most a tenth of the time limit: the pairs not reached keep their interval ranges.
+      const Timer diff_clock;
+      const std::optional<double> diff_budget =
+          options.time_limit_s
+              ? std::optional<double>(std::min(0.1 * *options.time_limit_s, *remaining()))
+              : std::nullopt;
       for (int j = 0; j < k; ++j) {
         for (int kk = j + 1; kk < k; ++kk) {
+          if (diff_budget) {
+            const double left = *diff_budget - diff_clock.seconds();
+            if (left <= 0.0) continue;
+            lbo.solver.time_limit_s = left;
+          }
           bounds::LinearObjective lo;
           lo.coef = Vec::Zero(k);
           lo.coef[j] = 1.0;

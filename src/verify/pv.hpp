@@ -32,7 +32,8 @@
 //   ||p - p0||_1 = 2 sum_k (p_k - p0_k)^+ ,
 // which is increasing in every p_k, so UPPER estimates of each p_k suffice, plus the valid
 // equality sum_k p_k = 1. With d_jk = z_j - z_k in [dl_jk, du_jk] (the interval of the logit
-// bounds, tightened by linearBound at the tier over the query domain; also rows of the MILP) and
+// bounds, tightened by linearBound at the tier over the query domain within a tenth of the time
+// limit; also rows of the MILP) and
 //   p_k = 1 / S_k,   S_k = 1 + sum_{j != k} e^{d_jk},
 // the MILP has, per class k:
 //   (a) u_jk >= 0 and tangent cuts u_jk >= e^a (1 + d_jk - a) at points a of a grid (step
