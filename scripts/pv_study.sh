@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # PV runs of docs/results_pv.md on the VNN-COMP mnist-net_256x2 (identity logits), resumable:
 # a run whose JSON exists is skipped. Needs the CLI built in $BUILD (default build-e).
-#   scripts/pv_study.sh tiers   image 0, softmax-l1, naive/lp/milp over [0,1]^784, lp over the
-#                               query domain, milp-img; 60 s each
+#   scripts/pv_study.sh tiers [REF...]  test images REF (default 0), softmax-l1, naive/lp/milp
+#                               over [0,1]^784, lp over the query domain, milp-img; 60 s each
 #   scripts/pv_study.sh classes one reference per class (first test image of each class),
 #                               softmax-l1, lp over the query domain, 60 s each, with PNGs
 set -euo pipefail
@@ -19,14 +19,17 @@ run() {  # name, then the adversarial arguments
 }
 case "${1:-classes}" in
   tiers)
-    run img0_lp_query --domain neighbours:0,eps=0.18 --objective softmax-l1 --method lp \
-      --time-limit 60 --png-dir "$OUT/img0_lp_query"
-    for m in naive lp milp; do
-      run "img0_${m}_full" --domain neighbours:0,eps=0.18 --objective softmax-l1 --method "$m" \
-        --bounds-domain full --time-limit 60
+    shift
+    for ref in "${@:-0}"; do
+      run "img${ref}_lp_query" --domain "neighbours:$ref,eps=0.18" --objective softmax-l1 \
+        --method lp --time-limit 60 --png-dir "$OUT/img${ref}_lp_query"
+      for m in naive lp milp; do
+        run "img${ref}_${m}_full" --domain "neighbours:$ref,eps=0.18" --objective softmax-l1 \
+          --method "$m" --bounds-domain full --time-limit 60
+      done
+      run "img${ref}_milp-img" --domain "neighbours:$ref,eps=0.18" --objective softmax-l1 \
+        --method milp-img --time-limit 60
     done
-    run img0_milp-img --domain neighbours:0,eps=0.18 --objective softmax-l1 --method milp-img \
-      --time-limit 60
     ;;
   classes)
     for ref in 3 2 1 18 4 8 11 0 61 7; do
