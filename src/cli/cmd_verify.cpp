@@ -38,13 +38,16 @@ struct EngineArgs {
 };
 
 void addEngineOptions(CLI::App* c, EngineArgs& a) {
-  c->add_option("--threads", a.threads, "workers for the per-disjunct MILPs and LP bounds (default 2)")
+  c->add_option("--threads", a.threads,
+                "workers for the per-disjunct MILPs and LP bounds (default 2)")
       ->check(kPositive);
   c->add_option("--seed", a.seed, "attack seed (default 1)");
-  c->add_option("--attack-time", a.attack_time, "seconds for the attack (default 3, at most 10% of the limit)")
+  c->add_option("--attack-time", a.attack_time,
+                "seconds for the attack (default 3, at most 10% of the limit)")
       ->check(CLI::NonNegativeNumber);
   c->add_flag("--no-lp", a.no_lp, "skip the LP bound tier (symbolic bounds only)");
-  c->add_flag("--no-milp", a.no_milp, "skip the per-disjunct MILPs (incomplete: unknown when open)");
+  c->add_flag("--no-milp", a.no_milp,
+              "skip the per-disjunct MILPs (incomplete: unknown when open)");
 }
 
 verify::VerifyOptions engineOptions(const EngineArgs& a) {
@@ -60,7 +63,9 @@ verify::VerifyOptions engineOptions(const EngineArgs& a) {
 Callbacks logCallbacks(const GlobalOptions& g, const Timer& clock) {
   Callbacks cb;
   if (g.verbosity >= 2) {
-    cb.on_log = [&clock](Level, std::string_view line) { logLine(clock, "info", std::string(line)); };
+    cb.on_log = [&clock](Level, std::string_view line) {
+      logLine(clock, "info", std::string(line));
+    };
   }
   return cb;
 }
@@ -108,7 +113,8 @@ void runVerify(const VerifyArgs& a, GlobalOptions& g) {
       for (const verify::PhaseStats& p : b.phases) {
         phases += fmt::format("{}{} {:.2f}s", phases.empty() ? "" : ", ", p.name, p.wall_s);
       }
-      t.addRow({std::to_string(b.box), statusName(b.status), fmt::format("{:.2f}", b.wall_s), phases});
+      t.addRow(
+          {std::to_string(b.box), statusName(b.status), fmt::format("{:.2f}", b.wall_s), phases});
     }
     std::fputs(t.str().c_str(), stdout);
     std::fprintf(stdout, "verdict   %s: %s (%.2f s)\n", statusName(r.status), r.reason.c_str(),
@@ -143,14 +149,17 @@ void runVnncomp(const VnncompArgs& a, GlobalOptions& g) {
     } else {
       std::fprintf(stderr, "[%d/%d] %s %s: %s in %.1f s (limit %.0f s)%s%s\n", k + 1, total,
                    row.instance.onnx.c_str(), row.instance.vnnlib.c_str(), row.result.c_str(),
-                   row.wall_s, row.instance.timeout_s * a.scale,
-                   row.result == "error" ? ": " : "", row.result == "error" ? row.note.c_str() : "");
+                   row.wall_s, row.instance.timeout_s * a.scale, row.result == "error" ? ": " : "",
+                   row.result == "error" ? row.note.c_str() : "");
     }
   };
   const auto rows = verify::runCampaign(inst, o, on_row, logCallbacks(g, clock));
   int counts[6] = {0, 0, 0, 0, 0, 0};
   for (const auto& r : rows) {
-    if (r.skipped) { ++counts[5]; continue; }
+    if (r.skipped) {
+      ++counts[5];
+      continue;
+    }
     const std::string& s = r.result;
     ++counts[s == "sat" ? 0 : s == "unsat" ? 1 : s == "unknown" ? 2 : s == "timeout" ? 3 : 4];
   }
@@ -162,7 +171,8 @@ void runVnncomp(const VnncompArgs& a, GlobalOptions& g) {
 
 void addVerifyCommands(CLI::App& app, GlobalOptions& g) {
   auto va = std::make_shared<VerifyArgs>();
-  CLI::App* v = app.add_subcommand("verify", "answer a VNN-LIB property: sat (with a checked "
+  CLI::App* v = app.add_subcommand("verify",
+                                   "answer a VNN-LIB property: sat (with a checked "
                                    "counterexample), unsat, unknown or timeout");
   v->add_option("network", va->network, "network (.onnx)")->required();
   v->add_option("property", va->property, "property (.vnnlib)")->required();
@@ -170,14 +180,17 @@ void addVerifyCommands(CLI::App& app, GlobalOptions& g) {
       ->check(kPositive);
   v->add_option("-o,--output", va->output, "VNN-COMP result file");
   v->add_option("--json", va->json, "JSON report with per-phase timings");
-  v->add_option("--png-dir", va->png_dir, "PNGs of the reference, the counterexample and their "
+  v->add_option("--png-dir", va->png_dir,
+                "PNGs of the reference, the counterexample and their "
                 "difference (square image inputs)");
-  v->add_flag("--fail-on-violation", va->fail_on_violation, "exit 10 when the property is violated (sat)");
+  v->add_flag("--fail-on-violation", va->fail_on_violation,
+              "exit 10 when the property is violated (sat)");
   addEngineOptions(v, va->engine);
   v->callback([va, &g] { runVerify(*va, g); });
 
   auto ca = std::make_shared<VnncompArgs>();
-  CLI::App* c = app.add_subcommand("vnncomp", "run a VNN-COMP instances.csv (onnx,vnnlib,timeout); "
+  CLI::App* c = app.add_subcommand("vnncomp",
+                                   "run a VNN-COMP instances.csv (onnx,vnnlib,timeout); "
                                    "resumable: instances already in the results are skipped");
   c->add_option("instances", ca->instances, "instances.csv")->required();
   c->add_option("-o,--output", ca->output, "results CSV (appended)")->required();

@@ -67,7 +67,9 @@ Mat inputGradientBatch(const Network& net, const Mat& X, const BatchTrace& trace
     const Mat& pre = trace.pre[static_cast<size_t>(l)];
     switch (layer.activation) {
       case Activation::kIdentity: break;
-      case Activation::kRelu: g = g.cwiseProduct((pre.array() > 0.0).cast<double>().matrix()); break;
+      case Activation::kRelu:
+        g = g.cwiseProduct((pre.array() > 0.0).cast<double>().matrix());
+        break;
       case Activation::kSoftmax: {
         // dp_i/da_k = p_i (delta_ik - p_k)  =>  g_a = p .* (g - (g . p))
         const Mat& p = trace.post[static_cast<size_t>(l)];

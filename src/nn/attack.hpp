@@ -35,12 +35,12 @@ namespace nnmip::nn {
 using OutputObjective = std::function<void(const Mat& Y, Vec& value, Mat* grad_y)>;
 
 struct AttackOptions {
-  int restarts = 64;        // points per round (rows of the batch)
-  int rounds = 1;           // rounds of `restarts` points; more only within the time limit
-  int steps = 100;          // gradient steps per round
-  double step_size = 0.25;  // first step as a fraction of each input's box width
-  double decay = 0.97;      // step multiplier per step
-  int diversify_steps = 2;  // ODI steps at the start of diversified rows (0: none)
+  int restarts = 64;               // points per round (rows of the batch)
+  int rounds = 1;                  // rounds of `restarts` points; more only within the time limit
+  int steps = 100;                 // gradient steps per round
+  double step_size = 0.25;         // first step as a fraction of each input's box width
+  double decay = 0.97;             // step multiplier per step
+  int diversify_steps = 2;         // ODI steps at the start of diversified rows (0: none)
   double diversified_share = 0.5;  // share of the rows (besides the centre) started by ODI
   bool include_center = true;      // row 0 of the first round starts at the box centre
   uint64_t seed = 1;
@@ -81,6 +81,7 @@ AttackResult attackMaxLinear(const Network& net, const Vec& lo, const Vec& hi, c
 OutputObjective maxLinearObjective(const Mat& C, const Vec& c0);
 
 // d f / d X for a batch: given the trace of X and G = d f / d Y (n x m), returns n x n_inputs.
-Mat inputGradientBatch(const Network& net, const Mat& X, const BatchTrace& trace, const Mat& grad_y);
+Mat inputGradientBatch(const Network& net, const Mat& X, const BatchTrace& trace,
+                       const Mat& grad_y);
 
 }  // namespace nnmip::nn

@@ -136,7 +136,8 @@ std::vector<unsigned char> greyImage(const std::vector<double>& v, double lo, do
   out.reserve(v.size());
   const double span = hi > lo ? hi - lo : 1.0;
   for (double x : v) {
-    out.push_back(static_cast<unsigned char>(std::lround(255.0 * std::clamp((x - lo) / span, 0.0, 1.0))));
+    out.push_back(
+        static_cast<unsigned char>(std::lround(255.0 * std::clamp((x - lo) / span, 0.0, 1.0))));
   }
   return out;
 }

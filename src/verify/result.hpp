@@ -18,14 +18,14 @@ const char* statusName(Status status);  // "sat", "unsat", "unknown", "timeout"
 
 // A counterexample that passed the witness check (verify/witness.hpp).
 struct Counterexample {
-  int box = 0;       // index into VnnlibProperty::input_boxes
-  int disjunct = 0;  // index into VnnlibProperty::unsafe_disjuncts
-  std::vector<double> x;          // clipped to the box exactly
-  std::vector<float> y;           // float32 forward pass (what is written as Y)
-  std::vector<double> y_double;   // double forward pass
-  double margin_float = 0.0;      // min over the disjunct's atoms of rhs - coef . y (float y)
-  double margin_double = 0.0;     // the same with the double outputs
-  std::string found_by;           // "centre", "attack", "milp", ...
+  int box = 0;                   // index into VnnlibProperty::input_boxes
+  int disjunct = 0;              // index into VnnlibProperty::unsafe_disjuncts
+  std::vector<double> x;         // clipped to the box exactly
+  std::vector<float> y;          // float32 forward pass (what is written as Y)
+  std::vector<double> y_double;  // double forward pass
+  double margin_float = 0.0;     // min over the disjunct's atoms of rhs - coef . y (float y)
+  double margin_double = 0.0;    // the same with the double outputs
+  std::string found_by;          // "centre", "attack", "milp", ...
 };
 
 enum class DisjunctState { kOpen, kClosed, kViolated };
@@ -46,7 +46,7 @@ struct DisjunctReport {
 struct PhaseStats {
   std::string name;  // "centre", "attack", "bounds", "lp", "milp", ...
   double wall_s = 0.0;
-  int closed = 0;    // disjuncts closed by this phase
+  int closed = 0;  // disjuncts closed by this phase
   int open_after = 0;
   std::string detail;
 };

@@ -4,19 +4,19 @@
 
 #include <algorithm>
 #include <atomic>
-#include <functional>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <thread>
 
 #include "bounds/alpha.hpp"
 #include "bounds/bounder.hpp"
+#include "bounds/solver_bounds.hpp"
 #include "core/error.hpp"
 #include "core/timer.hpp"
 #include "encode/bigm.hpp"
 #include "encode/compact.hpp"
-#include "bounds/solver_bounds.hpp"
 #include "mip/safe_bound.hpp"
 #include "mip/solver.hpp"
 #include "nn/forward.hpp"
@@ -49,14 +49,16 @@ void checkInputs(const nn::Network& net, const data::VnnlibProperty& p) {
   if (p.input_boxes.empty()) fail(ErrorKind::kInvalidInput, "property has no input box");
   for (size_t b = 0; b < p.input_boxes.size(); ++b) {
     const data::InputBox& box = p.input_boxes[b];
-    encode::Box(box.lo, box.hi, fmt::format("input box {}", b)).validate(
-        fmt::format("input box {}", b), net.inputSize());
+    encode::Box(box.lo, box.hi, fmt::format("input box {}", b))
+        .validate(fmt::format("input box {}", b), net.inputSize());
   }
   for (const Atoms& d : p.unsafe_disjuncts) {
     for (const data::LinearAtom& a : d) {
       if (static_cast<int>(a.coef.size()) != net.outputSize()) {
-        fail(ErrorKind::kInvalidInput, "output constraint has {} coefficients, network has {} "
-             "outputs", a.coef.size(), net.outputSize());
+        fail(ErrorKind::kInvalidInput,
+             "output constraint has {} coefficients, network has {} "
+             "outputs",
+             a.coef.size(), net.outputSize());
       }
       for (double c : a.coef) {
         if (!std::isfinite(c)) fail(ErrorKind::kInvalidInput, "output constraint: non-finite");
@@ -72,8 +74,8 @@ void checkInputs(const nn::Network& net, const data::VnnlibProperty& p) {
 struct SpecMatrix {
   Eigen::MatrixXd C;  // one row per atom
   Eigen::VectorXd rhs;
-  std::vector<int> disjunct_of;                // atom -> disjunct
-  std::vector<std::vector<int>> atoms_of;      // disjunct -> atoms
+  std::vector<int> disjunct_of;            // atom -> disjunct
+  std::vector<std::vector<int>> atoms_of;  // disjunct -> atoms
 };
 
 SpecMatrix specMatrix(const data::VnnlibProperty& p) {
@@ -141,9 +143,7 @@ struct Engine {
          const Callbacks& c)
       : net(n), prop(p), opt(o), cb(c), net32(n), spec(specMatrix(p)) {}
 
-  double remaining() const {
-    return opt.time_limit_s ? *opt.time_limit_s - timer.seconds() : kInf;
-  }
+  double remaining() const { return opt.time_limit_s ? *opt.time_limit_s - timer.seconds() : kInf; }
   bool outOfTime() const { return remaining() <= 0.0 || cb.stopRequested(); }
   bool halted() const { return stop.load() || outOfTime(); }
 
@@ -231,7 +231,8 @@ double marginUpperFromBounds(const Atoms& atoms, const encode::LayerBounds& y) {
     double min_cy = 0.0;  // min over the output box of coef . y
     for (size_t j = 0; j < a.coef.size(); ++j) {
       const double c = a.coef[j];
-      min_cy += c * (c > 0 ? y.lo[static_cast<Eigen::Index>(j)] : y.hi[static_cast<Eigen::Index>(j)]);
+      min_cy +=
+          c * (c > 0 ? y.lo[static_cast<Eigen::Index>(j)] : y.hi[static_cast<Eigen::Index>(j)]);
     }
     m = std::min(m, a.rhs - min_cy);
   }
@@ -243,7 +244,8 @@ double marginLowerFromBounds(const Atoms& atoms, const encode::LayerBounds& y) {
     double max_cy = 0.0;
     for (size_t j = 0; j < a.coef.size(); ++j) {
       const double c = a.coef[j];
-      max_cy += c * (c > 0 ? y.hi[static_cast<Eigen::Index>(j)] : y.lo[static_cast<Eigen::Index>(j)]);
+      max_cy +=
+          c * (c > 0 ? y.hi[static_cast<Eigen::Index>(j)] : y.lo[static_cast<Eigen::Index>(j)]);
     }
     m = std::min(m, a.rhs - max_cy);
   }
@@ -407,7 +409,8 @@ std::string phaseLpBounds(Engine& e, BoxRun& run) {
   Callbacks bcb;
   bcb.should_stop = [&e] { return e.halted(); };
   // Seeded with the best bounds so far (symbolic, alpha): valid over the box.
-  bounds::BoundsResult lp = bounds::computeLpBounds(e.net, encode::Domain(run.box), run.bounds, so, bcb);
+  bounds::BoundsResult lp =
+      bounds::computeLpBounds(e.net, encode::Domain(run.box), run.bounds, so, bcb);
   if (lp.bounds.empty) {
     // A non-empty box cannot give an empty LP: the LP tier doubted itself. Keep symbolic.
     run.doubt = true;
@@ -438,8 +441,8 @@ std::string phaseLp(Engine& e, BoxRun& run) {
   auto session = mip::makeLpSession(model, e.opt.lp_backend);
   int solved = 0;
   std::vector<Eigen::VectorXd> lp_points;
-  int safe_finite = 0;     // LPs whose safe bound is finite
-  double safe_gap = 0.0;   // largest safe bound - solver objective
+  int safe_finite = 0;    // LPs whose safe bound is finite
+  double safe_gap = 0.0;  // largest safe bound - solver objective
   // A share of the remaining time for all of them (deep nets: one LP can take tens of seconds).
   const Timer phase_timer;
   const double budget = e.opt.time_limit_s ? e.opt.lp_phase_share * e.remaining() : kInf;
@@ -486,7 +489,8 @@ std::string phaseLp(Engine& e, BoxRun& run) {
     nn::AttackOptions a = e.opt.attack;
     a.seed = e.opt.seed + 17 + static_cast<uint64_t>(run.index) * 7919;
     a.starts.resize(static_cast<Eigen::Index>(lp_points.size()), e.net.inputSize());
-    for (size_t k = 0; k < lp_points.size(); ++k) a.starts.row(static_cast<Eigen::Index>(k)) = lp_points[k].transpose();
+    for (size_t k = 0; k < lp_points.size(); ++k)
+      a.starts.row(static_cast<Eigen::Index>(k)) = lp_points[k].transpose();
     a.restarts = std::max<int>(a.restarts, static_cast<int>(lp_points.size()) + 1);
     a.include_center = false;
     a.diversify_steps = 0;
@@ -524,7 +528,8 @@ Tightened tightenForDisjunct(Engine& e, BoxRun& run, const Atoms& atoms, double 
   encode::Domain dom(run.box);
   for (const data::LinearAtom& a : atoms) {
     encode::LinearRow row;
-    row.coef = Eigen::Map<const Eigen::VectorXd>(a.coef.data(), static_cast<Eigen::Index>(a.coef.size()));
+    row.coef =
+        Eigen::Map<const Eigen::VectorXd>(a.coef.data(), static_cast<Eigen::Index>(a.coef.size()));
     row.hi = a.rhs + e.opt.milp_delta;
     dom.output_rows.push_back(std::move(row));
   }
@@ -590,7 +595,8 @@ MilpOutcome solveDisjunctMilp(Engine& e, BoxRun& run, int d, std::mutex& mu) {
     double constant = 0.0;
     for (size_t j = 0; j < a.coef.size(); ++j) {
       if (a.coef[j] == 0.0) continue;
-      for (const mip::Term& term : outputs[j].terms) terms.push_back({term.var, a.coef[j] * term.coef});
+      for (const mip::Term& term : outputs[j].terms)
+        terms.push_back({term.var, a.coef[j] * term.coef});
       constant += a.coef[j] * outputs[j].constant;
     }
     model.addLe(terms, a.rhs - constant);
@@ -619,10 +625,10 @@ MilpOutcome solveDisjunctMilp(Engine& e, BoxRun& run, int d, std::mutex& mu) {
     };
     mcb.should_stop = [&] { return found.load() || e.halted(); };
     const mip::MipResult r = solver->solve(model, params, mcb);
-    const std::string what = prefix + fmt::format("{} ({}), {} binaries, {} nodes, {:.2f} s",
-                                                  mip::terminationName(r.termination), r.detail,
-                                                  model.numIntegerVars(), r.stats.nodes,
-                                                  r.stats.wall_s);
+    const std::string what =
+        prefix + fmt::format("{} ({}), {} binaries, {} nodes, {:.2f} s",
+                             mip::terminationName(r.termination), r.detail, model.numIntegerVars(),
+                             r.stats.nodes, r.stats.wall_s);
     if (r.termination == mip::Termination::kInfeasible) return {true, what};
     if (r.hasSolution()) {
       if (tryCandidate(e, run, input_of(r.values), "milp", &mu)) return {false, what};
@@ -633,7 +639,8 @@ MilpOutcome solveDisjunctMilp(Engine& e, BoxRun& run, int d, std::mutex& mu) {
     }
     if (r.termination == mip::Termination::kOptimal) {
       return {false, what + fmt::format("; optimum {:.3g} in [-delta, 0] or witness rejected: "
-                                        "numerical doubt", r.objective.value_or(NAN))};
+                                        "numerical doubt",
+                                        r.objective.value_or(NAN))};
     }
     return {false, what};
   }
@@ -756,10 +763,11 @@ Result verifyProperty(const nn::Network& net, const data::VnnlibProperty& proper
     if (rep.status == Status::kSat) {
       result.status = Status::kSat;
       result.counterexample = std::move(ce);
-      result.reason = fmt::format("counterexample in box {} for disjunct {} (found by {}, float32 "
-                                  "margin {:.3g})", b, result.counterexample->disjunct,
-                                  result.counterexample->found_by,
-                                  result.counterexample->margin_float);
+      result.reason = fmt::format(
+          "counterexample in box {} for disjunct {} (found by {}, float32 "
+          "margin {:.3g})",
+          b, result.counterexample->disjunct, result.counterexample->found_by,
+          result.counterexample->margin_float);
       result.wall_s = e.timer.seconds();
       return result;
     }

@@ -55,7 +55,8 @@ std::string key(const std::string& onnx, const std::string& vnnlib) { return onn
 // Appends one line with a single write() on an O_APPEND descriptor.
 void appendLine(const std::filesystem::path& path, const std::string& line) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (fd < 0) fail(ErrorKind::kIo, "{}: cannot open for appending: {}", path.string(), std::strerror(errno));
+  if (fd < 0)
+    fail(ErrorKind::kIo, "{}: cannot open for appending: {}", path.string(), std::strerror(errno));
   const ssize_t n = ::write(fd, line.data(), line.size());
   const int err = errno;
   ::fsync(fd);
@@ -124,10 +125,9 @@ std::vector<Instance> readInstances(const std::filesystem::path& csv) {
   return out;
 }
 
-std::vector<CampaignRow> runCampaign(const std::vector<Instance>& instances,
-                                     const CampaignOptions& options,
-                                     const std::function<void(const CampaignRow&, int, int)>& on_row,
-                                     const Callbacks& callbacks) {
+std::vector<CampaignRow> runCampaign(
+    const std::vector<Instance>& instances, const CampaignOptions& options,
+    const std::function<void(const CampaignRow&, int, int)>& on_row, const Callbacks& callbacks) {
   NNMIP_CHECK(!options.results_csv.empty(), "campaign without a results file");
   std::set<std::string> done;
   if (std::filesystem::exists(options.results_csv)) {

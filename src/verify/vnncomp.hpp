@@ -12,7 +12,7 @@
 namespace nnmip::verify {
 
 struct Instance {
-  std::string onnx;    // as written in the CSV (the key in the results file)
+  std::string onnx;  // as written in the CSV (the key in the results file)
   std::string vnnlib;
   double timeout_s = 0.0;
   std::filesystem::path onnx_path;  // resolved
@@ -24,9 +24,9 @@ struct Instance {
 std::vector<Instance> readInstances(const std::filesystem::path& csv);
 
 struct CampaignOptions {
-  VerifyOptions verify;            // time_limit_s is set per instance
-  double time_limit_scale = 1.0;   // limit = timeout * scale, minus the time to load the files
-  double reserve_s = 1.0;          // kept back from each limit to write the result
+  VerifyOptions verify;           // time_limit_s is set per instance
+  double time_limit_scale = 1.0;  // limit = timeout * scale, minus the time to load the files
+  double reserve_s = 1.0;         // kept back from each limit to write the result
   std::filesystem::path results_csv;
   std::filesystem::path result_dir;  // per-instance VNN-COMP result and JSON files; empty = none
   std::string filter;                // only instances whose onnx or vnnlib contains this text
@@ -36,7 +36,7 @@ struct CampaignRow {
   Instance instance;
   std::string result;  // sat | unsat | unknown | timeout | error
   double wall_s = 0.0;
-  std::string note;    // one line: the verifier's reason, or the error
+  std::string note;      // one line: the verifier's reason, or the error
   bool skipped = false;  // already in the results file
 };
 
@@ -45,9 +45,9 @@ struct CampaignRow {
 // a single append, so an interrupted run leaves only whole rows). An instance whose files fail to
 // load is recorded as "error" with the message. on_row is called after every instance (skipped
 // ones included) with its index and the total.
-std::vector<CampaignRow> runCampaign(const std::vector<Instance>& instances,
-                                     const CampaignOptions& options,
-                                     const std::function<void(const CampaignRow&, int, int)>& on_row,
-                                     const Callbacks& callbacks = {});
+std::vector<CampaignRow> runCampaign(
+    const std::vector<Instance>& instances, const CampaignOptions& options,
+    const std::function<void(const CampaignRow&, int, int)>& on_row,
+    const Callbacks& callbacks = {});
 
 }  // namespace nnmip::verify

@@ -63,7 +63,8 @@ TEST(Attack, GradientThroughFinalSoftmax) {
 }
 
 // y = relu(x0 - x1) + relu(x0 + x1) on [-1, 1]^2: max y = 2 at x0 = 1 (any |x1| <= 1), and the
-// centre (0, 0) gives 0, so the attack has to move. Max of -y is 0 (x0 <= -|x1|... e.g. x = (-1,0)).
+// centre (0, 0) gives 0, so the attack has to move. Max of -y is 0 (x0 <= -|x1|... e.g. x =
+// (-1,0)).
 TEST(Attack, TwoReluToyReachesKnownMaximum) {
   const nn::Network net = testnets::twoReluToy();
   const Vec lo = Vec::Constant(2, -1.0);

@@ -34,16 +34,28 @@ int main(int argc, char** argv) {
     std::printf("not sat: %s", text.substr(0, text.find('\n') + 1).c_str());
     return 0;
   }
-  std::vector<double> x(static_cast<size_t>(p.num_inputs), NAN), yf(static_cast<size_t>(p.num_outputs), NAN);
+  std::vector<double> x(static_cast<size_t>(p.num_inputs), NAN),
+      yf(static_cast<size_t>(p.num_outputs), NAN);
   const std::regex re(R"(\(([XY])_(\d+)\s+([-+0-9.eE]+)\))");
   for (std::sregex_iterator it(text.begin(), text.end(), re), end; it != end; ++it) {
     const size_t i = std::stoul((*it)[2]);
     const double v = std::stod((*it)[3]);
     ((*it)[1] == "X" ? x : yf).at(i) = v;
   }
-  for (double v : x) if (std::isnan(v)) { std::printf("INVALID: missing X\n"); return 1; }
-  for (double v : yf) if (std::isnan(v)) { std::printf("INVALID: missing Y\n"); return 1; }
-  if (!p.inputInside(x, 0.0)) { std::printf("INVALID: X outside every box\n"); return 1; }
+  for (double v : x)
+    if (std::isnan(v)) {
+      std::printf("INVALID: missing X\n");
+      return 1;
+    }
+  for (double v : yf)
+    if (std::isnan(v)) {
+      std::printf("INVALID: missing Y\n");
+      return 1;
+    }
+  if (!p.inputInside(x, 0.0)) {
+    std::printf("INVALID: X outside every box\n");
+    return 1;
+  }
   const Eigen::VectorXd xd = Eigen::Map<const Eigen::VectorXd>(x.data(), p.num_inputs);
   const Eigen::VectorXd yd = nn::forward(net, xd);
   Eigen::VectorXf h = xd.cast<float>();
@@ -53,11 +65,21 @@ int main(int argc, char** argv) {
     h = a;
   }
   double err = 0;
-  for (int j = 0; j < p.num_outputs; ++j) err = std::max(err, std::abs(yf[static_cast<size_t>(j)] - h[j]));
-  if (err > 1e-4) { std::printf("INVALID: Y differs from the float32 forward pass by %g\n", err); return 1; }
+  for (int j = 0; j < p.num_outputs; ++j)
+    err = std::max(err, std::abs(yf[static_cast<size_t>(j)] - h[j]));
+  if (err > 1e-4) {
+    std::printf("INVALID: Y differs from the float32 forward pass by %g\n", err);
+    return 1;
+  }
   const std::vector<double> ydv(yd.data(), yd.data() + yd.size());
-  if (!p.outputUnsafe(yf, 0.0)) { std::printf("INVALID: file Y not in the unsafe region\n"); return 1; }
-  if (!p.outputUnsafe(ydv, 1e-9)) { std::printf("INVALID: double outputs not in the unsafe region\n"); return 1; }
+  if (!p.outputUnsafe(yf, 0.0)) {
+    std::printf("INVALID: file Y not in the unsafe region\n");
+    return 1;
+  }
+  if (!p.outputUnsafe(ydv, 1e-9)) {
+    std::printf("INVALID: double outputs not in the unsafe region\n");
+    return 1;
+  }
   std::printf("valid (max |Y_file - Y_float32| = %.3g)\n", err);
   return 0;
 }

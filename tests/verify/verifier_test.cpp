@@ -36,7 +36,7 @@ struct Oracle {
   const data::InputBox& box;
   const std::vector<std::vector<data::LinearAtom>>& disjuncts;
   std::vector<std::pair<Eigen::RowVectorXd, double>> rows;  // r . x + k >= 0
-  double best = -kInf;  // largest margin found
+  double best = -kInf;                                      // largest margin found
   long lps = 0;
 
   // max of objective over the box and rows: t <= rhs_a - coef_a . (A x + c) when `out` is given,
@@ -57,8 +57,8 @@ struct Oracle {
       t = m.addContinuous(-1e6, 1e6);
       for (const data::LinearAtom& a : *atoms) {
         // t + coef . (A x + c) <= rhs
-        const Eigen::RowVectorXd cf = Eigen::Map<const Eigen::RowVectorXd>(a.coef.data(),
-                                                                           static_cast<Eigen::Index>(a.coef.size()));
+        const Eigen::RowVectorXd cf = Eigen::Map<const Eigen::RowVectorXd>(
+            a.coef.data(), static_cast<Eigen::Index>(a.coef.size()));
         const Eigen::RowVectorXd g = cf * out->A;
         terms.clear();
         terms.push_back({t, 1.0});
@@ -89,8 +89,8 @@ struct Oracle {
                            Eigen::Map<const Vec>(box.lo.data(), net.inputSize()));
     const Vec centre = a.A * mid + a.c;
     const Vec spread = a.A.cwiseAbs() * rad;
-    branch(layer, a, centre, spread, 0, Affine{Mat::Zero(L.outputSize(), net.inputSize()),
-                                               Vec::Zero(L.outputSize())});
+    branch(layer, a, centre, spread, 0,
+           Affine{Mat::Zero(L.outputSize(), net.inputSize()), Vec::Zero(L.outputSize())});
   }
 
   void branch(int layer, const Affine& a, const Vec& centre, const Vec& spread, int j, Affine h) {
