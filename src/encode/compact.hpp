@@ -8,8 +8,11 @@
 //   LP (relax):  h >= a,  h <= U (a - L) / (U - L)                   (the triangle)
 //   MILP:        h >= a,  h <= U z,  h - a <= -L (1 - z),  z binary   (big-M, hbar = h - a)
 // The triangle is the projection of the big-M LP relaxation (z in [0,1]) onto (a, h), so LP
-// optima equal those of the thesis's full model (encodeNetwork) over the same bounds; the
-// compact form only drops the equality rows and columns simplex would otherwise carry.
+// optima equal those of the thesis's full model (encodeNetwork) over the same bounds once the
+// full model's column bounds L <= a <= U on stable neurons are dropped (they are valid but cut
+// the relaxation; the compact form keeps no such range, which is what the bound tiers have
+// always solved; tests/bounds/domain_test.cpp checks the equality). The compact form drops the
+// equality rows and columns simplex would otherwise carry.
 //
 // Domain parts: the box gives the input columns' bounds; a split neuron gets its phase as a
 // row (inactive: a <= 0 and h = 0; active: a >= 0 and h = a), since bounds computed without
