@@ -13,7 +13,6 @@
 #include "encode/compact.hpp"
 #include "mip/safe_bound.hpp"
 #include "mip/solver.hpp"
-#include "nn/forward.hpp"
 
 namespace nnmip::bounds {
 
