@@ -4,16 +4,16 @@
 // case, with wall and CPU seconds (process CPU time of the case; threads = 1).
 #include <fmt/format.h>
 
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "bounds/bounder.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/onnx_io.hpp"
-#include "bench_util.hpp"
 
 using namespace nnmip;
 
@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
       const bounds::BoundsResult s = bounds::computeBounds(net, box, sym);
       std::printf("%s\n", fmt::format("{{\"net\":\"mnist-net_{}\",\"prop\":\"{}\",\"method\":"
                                       "\"symbolic\",\"wall_s\":{:.4f},\"unstable\":{}}}",
-                                      n, p, s.wall_s, unstable(s.stats)).c_str());
+                                      n, p, s.wall_s, unstable(s.stats))
+                              .c_str());
       std::fflush(stdout);
       for (const std::string& seed : seeds) {
         const bool seeded = seed == "symbolic";
@@ -107,13 +108,13 @@ int main(int argc, char** argv) {
           std::printf(
               "%s\n",
               fmt::format("{{\"net\":\"mnist-net_{}\",\"prop\":\"{}\",\"method\":\"lp\","
-                          "\"seed\":\"{}\",\"backend\":\"{}\",\"threads\":1,\"wall_s\":{:.3f},\"cpu_s\":{:.3f},"
+                          "\"seed\":\"{}\",\"backend\":\"{}\",\"threads\":1,\"wall_s\":{:.3f},"
+                          "\"cpu_s\":{:.3f},"
                           "\"lps\":{},\"lp_iterations\":{},\"failed\":{},\"retries\":{},"
                           "\"lps_per_layer\":{},\"iters_per_layer\":{},\"unstable\":{}}}",
-                          n, p, seeded ? "symbolic" : "interval", backend, r.wall_s, cpu_s, lps, iters,
-                          failed, retries, perLayer(r.stats, &bounds::LayerStats::lps),
-                          perLayer(r.stats, &bounds::LayerStats::lp_iterations),
-                          unstable(r.stats))
+                          n, p, seeded ? "symbolic" : "interval", backend, r.wall_s, cpu_s, lps,
+                          iters, failed, retries, perLayer(r.stats, &bounds::LayerStats::lps),
+                          perLayer(r.stats, &bounds::LayerStats::lp_iterations), unstable(r.stats))
                   .c_str());
           std::fflush(stdout);
         }

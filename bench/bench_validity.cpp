@@ -24,13 +24,13 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "bounds/bounder.hpp"
 #include "core/rng.hpp"
 #include "data/mnist.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/forward.hpp"
 #include "nn/onnx_io.hpp"
-#include "bench_util.hpp"
 
 using namespace nnmip;
 using Mat = Eigen::MatrixXd;
@@ -245,9 +245,7 @@ void runCase(Case& c, const std::vector<std::string>& tiers, long samples, int c
   std::fprintf(stderr, "\n");
 }
 
-bounds::Box boxOf(const data::VnnlibProperty& p) {
-  return bounds::Box(p.input_lo, p.input_hi);
-}
+bounds::Box boxOf(const data::VnnlibProperty& p) { return bounds::Box(p.input_lo, p.input_hi); }
 
 }  // namespace
 

@@ -28,7 +28,8 @@ constexpr const char* kUsage =
     "  DATA_DIR          default ../shared/data (run from the repository root)\n"
     "  --nets            mnist_fc networks (mnist-net_<name>.onnx)\n"
     "  --props           VNN-LIB properties whose input box is the domain\n"
-    "  --methods         bound tiers (symbolic, alpha, lp, milp); alpha and lp start from symbolic\n"
+    "  --methods         bound tiers (symbolic, alpha, lp, milp); alpha and lp start from "
+    "symbolic\n"
     "  --alpha-iterations gradient steps per layer of the alpha tier (default 50)\n"
     "  --lp-time-limit   total seconds for an lp run (neurons left unsolved keep their symbolic\n"
     "                    bounds; the JSON says time_limited); default none\n"
@@ -136,8 +137,9 @@ int main(int argc, char** argv) {
                          [](const bounds::LayerStats& s) {
                            return s.relu ? std::to_string(s.unstable) : std::string("null");
                          }),
-                jsonList(r.stats,
-                         [](const bounds::LayerStats& s) { return fmt::format("{:.3f}", s.time_s); }),
+                jsonList(
+                    r.stats,
+                    [](const bounds::LayerStats& s) { return fmt::format("{:.3f}", s.time_s); }),
                 lps, failed)
                 .c_str());
         std::fflush(stdout);
@@ -149,14 +151,14 @@ int main(int argc, char** argv) {
         const double ratio = l.unstable > 0 ? static_cast<double>(a.unstable) / l.unstable : 1.0;
         const double time_ratio = a.wall_s / l.wall_s;
         const bool applies = l.wall_s >= 10.0;
-        std::printf("%s\n",
-                    fmt::format("{{\"net\":\"mnist-net_{}\",\"prop\":\"{}\",\"compare\":"
-                                "\"alpha_vs_lp\",\"unstable_ratio\":{:.3f},\"time_ratio\":{:.4f},"
-                                "\"target_applies\":{},\"target_met\":{}}}",
-                                n, p, ratio, time_ratio, applies ? "true" : "false",
-                                applies ? ((ratio <= 1.1 && time_ratio <= 0.1) ? "true" : "false")
-                                        : "null")
-                        .c_str());
+        std::printf(
+            "%s\n",
+            fmt::format("{{\"net\":\"mnist-net_{}\",\"prop\":\"{}\",\"compare\":"
+                        "\"alpha_vs_lp\",\"unstable_ratio\":{:.3f},\"time_ratio\":{:.4f},"
+                        "\"target_applies\":{},\"target_met\":{}}}",
+                        n, p, ratio, time_ratio, applies ? "true" : "false",
+                        applies ? ((ratio <= 1.1 && time_ratio <= 0.1) ? "true" : "false") : "null")
+                .c_str());
         std::fflush(stdout);
       }
     }

@@ -60,7 +60,7 @@ default_files="
   src/cli/report.hpp src/cli/report.cpp src/cli/options.hpp src/cli/options.cpp
   tests/core/*.cpp tests/nn/forward_test.cpp tests/train/*.cpp
 "
-format_scope=listed  # "all" once the whole tree is formatted
+format_scope=all  # "all" once the whole tree is formatted
 files=${NNMIP_FORMAT_FILES:-$default_files}
 [ "$format_scope" = all ] && [ -z "${NNMIP_FORMAT_FILES:-}" ] && files=all
 if [ "$files" = "all" ]; then

@@ -168,19 +168,23 @@ TrainingMilp buildTrainingMilp(const data::Dataset& train, const BdnnOptions& op
   if (robust) {
     const int rows = m.dims[1], cols = m.dims[0];
     for (int c = 0; c < rows; ++c) {
-      const Var t = model.addContinuous(0.0, cols * std::max(std::abs(m.weight_lo[0]), m.weight_hi[0]),
-                                        fmt::format("W1_{}_l1", c));
+      const Var t =
+          model.addContinuous(0.0, cols * std::max(std::abs(m.weight_lo[0]), m.weight_hi[0]),
+                              fmt::format("W1_{}_l1", c));
       std::vector<Term> terms{{t, 1.0}};
-      for (int j = 0; j < cols; ++j) terms.push_back({m.w_abs[0][static_cast<size_t>(c * cols + j)], -1.0});
+      for (int j = 0; j < cols; ++j)
+        terms.push_back({m.w_abs[0][static_cast<size_t>(c * cols + j)], -1.0});
       model.addGe(terms, 0.0);
       m.row_l1.push_back(t);
     }
   }
 
   // Bounds on |a| per layer and point.
-  std::vector<std::vector<double>> a_bound(static_cast<size_t>(n_layers), std::vector<double>(static_cast<size_t>(n)));
+  std::vector<std::vector<double>> a_bound(static_cast<size_t>(n_layers),
+                                           std::vector<double>(static_cast<size_t>(n)));
   for (int k = 0; k < n_layers; ++k) {
-    const double wb = std::max(std::abs(m.weight_lo[static_cast<size_t>(k)]), m.weight_hi[static_cast<size_t>(k)]);
+    const double wb = std::max(std::abs(m.weight_lo[static_cast<size_t>(k)]),
+                               m.weight_hi[static_cast<size_t>(k)]);
     for (int i = 0; i < n; ++i) {
       double a = 0.0;
       if (k == 0) {
@@ -201,7 +205,8 @@ TrainingMilp buildTrainingMilp(const data::Dataset& train, const BdnnOptions& op
     const bool has_units = k < n_layers - 1 || o.output == OutputMode::kStep;
     if (!has_units || o.threshold == ThresholdMode::kZero) continue;
     const auto& ab = a_bound[static_cast<size_t>(k)];
-    const double bound = *std::max_element(ab.begin(), ab.end()) + (k < n_layers - 1 ? max_o : 0.0) + 1.0;
+    const double bound =
+        *std::max_element(ab.begin(), ab.end()) + (k < n_layers - 1 ? max_o : 0.0) + 1.0;
     m.lambda_bound[static_cast<size_t>(k)] = bound;
     const int count = o.threshold == ThresholdMode::kLayer ? 1 : m.dims[static_cast<size_t>(k) + 1];
     for (int c = 0; c < count; ++c) {
@@ -264,17 +269,20 @@ TrainingMilp buildTrainingMilp(const data::Dataset& train, const BdnnOptions& op
           const auto& pi = prod_k[static_cast<size_t>(i)];
           for (int j = 0; j < in; ++j) {
             for (int t = 0; t < q; ++t) {
-              const double delta = act.values[static_cast<size_t>(t) + 1] - act.values[static_cast<size_t>(t)];
+              const double delta =
+                  act.values[static_cast<size_t>(t) + 1] - act.values[static_cast<size_t>(t)];
               pre.push_back({pi[static_cast<size_t>((c * in + j) * q + t)], delta});
             }
             if (act.values[0] != 0.0) {
-              pre.push_back({m.w[static_cast<size_t>(k)][static_cast<size_t>(c * in + j)], act.values[0]});
+              pre.push_back(
+                  {m.w[static_cast<size_t>(k)][static_cast<size_t>(c * in + j)], act.values[0]});
             }
           }
         }
         const auto& lam = m.lambda[static_cast<size_t>(k)];
         if (!lam.empty()) {
-          pre.push_back({lam[o.threshold == ThresholdMode::kLayer ? 0 : static_cast<size_t>(c)], -1.0});
+          pre.push_back(
+              {lam[o.threshold == ThresholdMode::kLayer ? 0 : static_cast<size_t>(c)], -1.0});
         }
         for (int t = 0; t < qk; ++t) {
           const double off = hidden ? act.offsets[static_cast<size_t>(t)] : 0.0;
@@ -332,11 +340,13 @@ TrainingMilp buildTrainingMilp(const data::Dataset& train, const BdnnOptions& op
       const auto& pi = m.prod[static_cast<size_t>(last)][static_cast<size_t>(i)];
       for (int j = 0; j < in; ++j) {
         for (int t = 0; t < q; ++t) {
-          const double delta = act.values[static_cast<size_t>(t) + 1] - act.values[static_cast<size_t>(t)];
+          const double delta =
+              act.values[static_cast<size_t>(t) + 1] - act.values[static_cast<size_t>(t)];
           pre.push_back({pi[static_cast<size_t>((c * in + j) * q + t)], delta});
         }
         if (act.values[0] != 0.0) {
-          pre.push_back({m.w[static_cast<size_t>(last)][static_cast<size_t>(c * in + j)], act.values[0]});
+          pre.push_back(
+              {m.w[static_cast<size_t>(last)][static_cast<size_t>(c * in + j)], act.values[0]});
         }
       }
       return pre;
@@ -346,7 +356,8 @@ TrainingMilp buildTrainingMilp(const data::Dataset& train, const BdnnOptions& op
         const Var e = model.addBinary(fmt::format("e{}", i));
         m.err.push_back(e);
         const int y = train.y[static_cast<size_t>(i)];
-        const double big_m = 2.0 * a_bound[static_cast<size_t>(last)][static_cast<size_t>(i)] + o.margin;
+        const double big_m =
+            2.0 * a_bound[static_cast<size_t>(last)][static_cast<size_t>(i)] + o.margin;
         const std::vector<Term> ay = outTerms(i, y);
         for (int c = 0; c < m.dims.back(); ++c) {
           if (c == y) continue;
@@ -355,7 +366,8 @@ TrainingMilp buildTrainingMilp(const data::Dataset& train, const BdnnOptions& op
           row.push_back({e, big_m});
           model.addGe(row, o.margin);
         }
-        if (robust) model.addGe(std::vector<Term>{{e, 1.0}, {m.give_up[static_cast<size_t>(i)], -1.0}}, 0.0);
+        if (robust)
+          model.addGe(std::vector<Term>{{e, 1.0}, {m.give_up[static_cast<size_t>(i)], -1.0}}, 0.0);
         obj.push_back({e, 1.0});
       }
     } else {  // regression
@@ -378,7 +390,8 @@ TrainingMilp buildTrainingMilp(const data::Dataset& train, const BdnnOptions& op
           model.addLe(down, -y);  // y - a <= t
           continue;
         }
-        const Var e = model.addContinuous(0.0, o.loss == RegressionLoss::kL1 ? range : range * range, fmt::format("loss{}", i));
+        const Var e = model.addContinuous(
+            0.0, o.loss == RegressionLoss::kL1 ? range : range * range, fmt::format("loss{}", i));
         m.err.push_back(e);
         obj.push_back({e, 1.0});
         if (o.loss == RegressionLoss::kL1) {
@@ -412,11 +425,13 @@ BdnnParams extractParams(const TrainingMilp& m, std::span<const double> x) {
   for (int k = 0; k < n_layers; ++k) {
     const int rows = m.dims[static_cast<size_t>(k) + 1], cols = m.dims[static_cast<size_t>(k)];
     Mat w(rows, cols);
-    const bool integral = m.model.column(m.w[static_cast<size_t>(k)][0]).type != mip::VarType::kContinuous ||
-                          !m.w_sign[static_cast<size_t>(k)].empty();
+    const bool integral =
+        m.model.column(m.w[static_cast<size_t>(k)][0]).type != mip::VarType::kContinuous ||
+        !m.w_sign[static_cast<size_t>(k)].empty();
     for (int c = 0; c < rows; ++c) {
       for (int j = 0; j < cols; ++j) {
-        double v = x[static_cast<size_t>(m.w[static_cast<size_t>(k)][static_cast<size_t>(c * cols + j)].id)];
+        double v = x[static_cast<size_t>(
+            m.w[static_cast<size_t>(k)][static_cast<size_t>(c * cols + j)].id)];
         if (integral) v = std::round(v);
         w(c, j) = v;
       }
@@ -429,7 +444,8 @@ BdnnParams extractParams(const TrainingMilp& m, std::span<const double> x) {
       lam = Vec::Constant(rows, -m.options.margin / 2.0);
       const auto& lv = m.lambda[static_cast<size_t>(k)];
       for (int c = 0; c < rows; ++c) {
-        if (!lv.empty()) lam(c) += x[static_cast<size_t>(lv[lv.size() == 1 ? 0 : static_cast<size_t>(c)].id)];
+        if (!lv.empty())
+          lam(c) += x[static_cast<size_t>(lv[lv.size() == 1 ? 0 : static_cast<size_t>(c)].id)];
       }
     }
     p.lambda.push_back(lam);
@@ -465,24 +481,32 @@ std::vector<double> startFromParams(const TrainingMilp& m, const data::Dataset& 
   auto set = [&](Var v, double value) { x[static_cast<size_t>(v.id)] = value; };
   for (int k = 0; k < n_layers; ++k) {
     const Mat& w = params.weights[static_cast<size_t>(k)];
-    NNMIP_CHECK(w.rows() == m.dims[static_cast<size_t>(k) + 1] && w.cols() == m.dims[static_cast<size_t>(k)],
+    NNMIP_CHECK(w.rows() == m.dims[static_cast<size_t>(k) + 1] &&
+                    w.cols() == m.dims[static_cast<size_t>(k)],
                 "start layer {} has shape {}x{}", k, w.rows(), w.cols());
     const int cols = static_cast<int>(w.cols());
     for (int c = 0; c < w.rows(); ++c) {
       for (int j = 0; j < cols; ++j) {
         const size_t idx = static_cast<size_t>(c * cols + j);
-        const double v = std::clamp(w(c, j), m.weight_lo[static_cast<size_t>(k)], m.weight_hi[static_cast<size_t>(k)]);
+        const double v = std::clamp(w(c, j), m.weight_lo[static_cast<size_t>(k)],
+                                    m.weight_hi[static_cast<size_t>(k)]);
         set(m.w[static_cast<size_t>(k)][idx], v);
-        if (!m.w_sign[static_cast<size_t>(k)].empty()) set(m.w_sign[static_cast<size_t>(k)][idx], (v + 1.0) / 2.0);
-        if (!m.w_abs[static_cast<size_t>(k)].empty()) set(m.w_abs[static_cast<size_t>(k)][idx], std::abs(v));
-        if (!m.w_nz[static_cast<size_t>(k)].empty()) set(m.w_nz[static_cast<size_t>(k)][idx], v != 0.0);
+        if (!m.w_sign[static_cast<size_t>(k)].empty())
+          set(m.w_sign[static_cast<size_t>(k)][idx], (v + 1.0) / 2.0);
+        if (!m.w_abs[static_cast<size_t>(k)].empty())
+          set(m.w_abs[static_cast<size_t>(k)][idx], std::abs(v));
+        if (!m.w_nz[static_cast<size_t>(k)].empty())
+          set(m.w_nz[static_cast<size_t>(k)][idx], v != 0.0);
       }
-      if (k == 0 && !m.row_l1.empty()) set(m.row_l1[static_cast<size_t>(c)], w.row(c).cwiseAbs().sum());
+      if (k == 0 && !m.row_l1.empty())
+        set(m.row_l1[static_cast<size_t>(c)], w.row(c).cwiseAbs().sum());
     }
     const auto& lv = m.lambda[static_cast<size_t>(k)];
     for (size_t c = 0; c < lv.size(); ++c) {
       const double b = m.lambda_bound[static_cast<size_t>(k)];
-      set(lv[c], std::clamp(params.lambda[static_cast<size_t>(k)](static_cast<Eigen::Index>(c)) + o.margin / 2.0, -b, b));
+      set(lv[c], std::clamp(params.lambda[static_cast<size_t>(k)](static_cast<Eigen::Index>(c)) +
+                                o.margin / 2.0,
+                            -b, b));
     }
   }
   if (m.out_bias.valid()) set(m.out_bias, params.output_bias);
@@ -503,7 +527,8 @@ std::vector<double> startFromParams(const TrainingMilp& m, const data::Dataset& 
           for (int j = 0; j < in; ++j) {
             for (int t = 0; t < q; ++t) {
               set(pi[static_cast<size_t>((c * in + j) * q + t)],
-                  x[static_cast<size_t>(m.w[static_cast<size_t>(k)][static_cast<size_t>(c * in + j)].id)] *
+                  x[static_cast<size_t>(
+                      m.w[static_cast<size_t>(k)][static_cast<size_t>(c * in + j)].id)] *
                       prev_units[static_cast<size_t>(j * q + t)]);
             }
           }
@@ -548,10 +573,13 @@ std::vector<double> startFromParams(const TrainingMilp& m, const data::Dataset& 
           const bool on = a(c) >= thr;
           if (k == 0 && r > 0.0) {
             const double slack = r * w.row(c).cwiseAbs().sum();
-            if (on ? a(c) - slack < thr + o.margin / 2.0 : a(c) + slack > thr - o.margin / 2.0) give_up = true;
+            if (on ? a(c) - slack < thr + o.margin / 2.0 : a(c) + slack > thr - o.margin / 2.0)
+              give_up = true;
           }
           prev_units[static_cast<size_t>(c * q + t)] = on;
-          set(m.unit[static_cast<size_t>(k)][static_cast<size_t>(i)][static_cast<size_t>(c * q + t)], on);
+          set(m.unit[static_cast<size_t>(k)][static_cast<size_t>(i)]
+                    [static_cast<size_t>(c * q + t)],
+              on);
           if (on) hv += act.values[static_cast<size_t>(t) + 1] - act.values[static_cast<size_t>(t)];
         }
         next(c) = hv;
@@ -641,8 +669,8 @@ ExactResult solveTrainingMilp(const TrainingMilp& m, const data::Dataset& train,
   } else if (exact.start) {
     params.start = startFromParams(m, train, *exact.start);
   }
-  callbacks.log(Level::kInfo, fmt::format("bdnn MILP: {} columns ({} integer), {} rows",
-                                          res.vars, res.binaries, res.rows));
+  callbacks.log(Level::kInfo, fmt::format("bdnn MILP: {} columns ({} integer), {} rows", res.vars,
+                                          res.binaries, res.rows));
   const auto solver = mip::makeMipSolver(exact.backend);
   const mip::MipResult r = solver->solve(m.model, params, callbacks);
   res.termination = r.termination;
@@ -679,9 +707,11 @@ ExactResult solveTrainingMilp(const TrainingMilp& m, const data::Dataset& train,
       res.train_eval = evaluate(res.net, train, options.margin);
       if (options.robust_radius > 0.0) {
         // Given-up points may be classified correctly by the forward pass.
-        res.forward_check_ok = res.train_eval.margin_errors <= res.milp_errors && res.train_eval.band_points == 0;
+        res.forward_check_ok =
+            res.train_eval.margin_errors <= res.milp_errors && res.train_eval.band_points == 0;
       } else {
-        res.forward_check_ok = res.train_eval.margin_errors == res.milp_errors && res.train_eval.band_points == 0;
+        res.forward_check_ok =
+            res.train_eval.margin_errors == res.milp_errors && res.train_eval.band_points == 0;
       }
     }
   }
@@ -701,7 +731,8 @@ IterativeResult trainIterative(const data::Dataset& train, const BdnnOptions& op
   for (int i : subset) in_subset[static_cast<size_t>(i)] = 1;
   std::optional<BdnnParams> start = iter.start;
   // Without a start, the constant classifier guarantees an incumbent in the first round.
-  if (!start && options.output != OutputMode::kRegression) start = constantClassifier(train, options);
+  if (!start && options.output != OutputMode::kRegression)
+    start = constantClassifier(train, options);
   int best_errors = train.size() + 1;
   for (int round = 0; round < iter.max_rounds; ++round) {
     const double left = iter.time_limit_s - timer.seconds();
@@ -715,7 +746,8 @@ IterativeResult trainIterative(const data::Dataset& train, const BdnnOptions& op
     IterativeRound rr;
     rr.subset_size = static_cast<int>(subset.size());
     rr.result = trainExact(part, options, ex, callbacks);
-    if (std::isfinite(rr.result.best_bound)) out.lower_bound = std::max(out.lower_bound, rr.result.best_bound);
+    if (std::isfinite(rr.result.best_bound))
+      out.lower_bound = std::max(out.lower_bound, rr.result.best_bound);
     if (!rr.result.has_solution) {
       out.rounds.push_back(std::move(rr));
       break;

@@ -34,9 +34,9 @@
 // and a per-point binary z_i ("given up") that relaxes point i's robust rows and counts it as an
 // error: e_i >= z_i, e_i >= (nominal error of i), objective sum e_i.
 // Guarantee: for every training point with z_i = 0 and every delta in U_i, each first-layer unit
-// of x_i + delta takes the same value as at x_i (a >= lambda, or a <= lambda - m), so every later layer and the
-// output are unchanged: the worst-case training error count over U is at most the objective.
-// This is the two-stage problem of the seed with the second stage (u adapting to delta)
+// of x_i + delta takes the same value as at x_i (a >= lambda, or a <= lambda - m), so every later
+// layer and the output are unchanged: the worst-case training error count over U is at most the
+// objective. This is the two-stage problem of the seed with the second stage (u adapting to delta)
 // restricted to first-layer decisions that do not change, i.e. a sound (conservative) version.
 #include <map>
 #include <optional>
@@ -60,7 +60,7 @@ struct TrainingMilp {
   BdnnOptions options;
   std::vector<int> dims;  // d_0 .. d_K
   int points = 0;
-  int units = 1;          // step units per hidden neuron (staircase q)
+  int units = 1;                              // step units per hidden neuron (staircase q)
   std::vector<std::vector<mip::Var>> w;       // [layer][row * d_in + col]
   std::vector<std::vector<mip::Var>> w_sign;  // kBinaryPm1: b with w = 2b - 1
   std::vector<std::vector<mip::Var>> lambda;  // [layer]: none, one, or one per neuron
@@ -75,10 +75,10 @@ struct TrainingMilp {
   std::vector<mip::Var> give_up;  // robust z_i
   mip::Var max_loss;              // regression L-inf
   mip::Var out_bias;              // regression output bias
-  std::vector<double> lambda_bound;   // per layer
+  std::vector<double> lambda_bound;          // per layer
   std::vector<double> weight_lo, weight_hi;  // per layer
-  double pwl_range = 0.0;         // R of the squared-loss cuts
-  bool integral_objective = false;  // the objective is an error count
+  double pwl_range = 0.0;                    // R of the squared-loss cuts
+  bool integral_objective = false;           // the objective is an error count
 };
 
 // Builds the training MILP for `train` (labels 0/1 for kStep, 0..C-1 for kArgmax, targets
@@ -123,11 +123,11 @@ struct ExactResult {
   nn::Network net;
   mip::Termination termination = mip::Termination::kError;
   mip::Limit limit = mip::Limit::kNone;
-  double objective = NAN;     // MILP objective (errors, or loss, plus penalty)
-  double best_bound = NAN;    // dual bound; rounded up to an integer for error counts
-  double gap = NAN;           // (objective - bound) / objective; 0 when objective = 0 is proved
-  int milp_errors = -1;       // classification: errors the MILP claims
-  Evaluation train_eval;      // classification: forward pass on the training set
+  double objective = NAN;   // MILP objective (errors, or loss, plus penalty)
+  double best_bound = NAN;  // dual bound; rounded up to an integer for error counts
+  double gap = NAN;         // (objective - bound) / objective; 0 when objective = 0 is proved
+  int milp_errors = -1;     // classification: errors the MILP claims
+  Evaluation train_eval;    // classification: forward pass on the training set
   RegressionEvaluation train_reg;  // regression: forward pass on the training set
   bool forward_check_ok = false;   // forward-pass errors (or loss) equal the MILP's claim
   double wall_s = 0.0;
@@ -152,9 +152,9 @@ struct IterativeOptions {
   int initial_points = 100;
   int add_per_round = 50;
   int max_rounds = 50;
-  double time_limit_s = 600.0;        // whole procedure
-  double round_time_limit_s = 60.0;   // each MILP (capped by what is left)
-  uint64_t seed = 1;                  // which points form the initial subset
+  double time_limit_s = 600.0;       // whole procedure
+  double round_time_limit_s = 60.0;  // each MILP (capped by what is left)
+  uint64_t seed = 1;                 // which points form the initial subset
   std::string backend = "cbc";
   std::optional<BdnnParams> start;  // default: constantClassifier (classification)
 };
@@ -166,11 +166,11 @@ struct IterativeRound {
 };
 
 struct IterativeResult {
-  BdnnParams params;          // the round network with the fewest full-data margin errors
+  BdnnParams params;  // the round network with the fewest full-data margin errors
   nn::Network net;
   Evaluation train_eval;
-  double lower_bound = 0.0;   // valid for the full data set
-  bool converged = false;     // the last subset contained every misclassified point
+  double lower_bound = 0.0;  // valid for the full data set
+  bool converged = false;    // the last subset contained every misclassified point
   std::vector<IterativeRound> rounds;
   double wall_s = 0.0;
 };

@@ -125,7 +125,8 @@ struct Climber {
     if (!x) return false;
     Mat w(out_dim, d1);
     for (int c = 0; c < out_dim; ++c) {
-      for (int j = 0; j < d1; ++j) w(c, j) = (*x)[static_cast<size_t>(v[static_cast<size_t>(c * d1 + j)].id)];
+      for (int j = 0; j < d1; ++j)
+        w(c, j) = (*x)[static_cast<size_t>(v[static_cast<size_t>(c * d1 + j)].id)];
     }
     p.weights[1] = w;
     if (o.output == OutputMode::kStep) {
@@ -135,7 +136,8 @@ struct Climber {
   }
 
   // Neuron LP: weights of hidden neuron j (and its threshold for kNeuron) fitted to `want`.
-  bool fitNeuron(int j, const std::vector<char>& want, const std::vector<double>& cost, BdnnParams& p) {
+  bool fitNeuron(int j, const std::vector<char>& want, const std::vector<double>& cost,
+                 BdnnParams& p) {
     mip::Model lp;
     std::vector<Var> w(static_cast<size_t>(d0));
     for (auto& x : w) x = lp.addContinuous(-wb, wb);
@@ -180,7 +182,8 @@ struct Climber {
     lp.setObjective(mip::Sense::kMinimize, obj);
     const auto x = solveLp(lp);
     if (!x) return false;
-    for (int l = 0; l < d0; ++l) p.weights[0](j, l) = (*x)[static_cast<size_t>(w[static_cast<size_t>(l)].id)];
+    for (int l = 0; l < d0; ++l)
+      p.weights[0](j, l) = (*x)[static_cast<size_t>(w[static_cast<size_t>(l)].id)];
     if (lam.valid()) p.lambda[0](j) = (*x)[static_cast<size_t>(lam.id)];
     return true;
   }
@@ -239,13 +242,16 @@ HeuristicResult trainHeuristic(const data::Dataset& train, const BdnnOptions& op
                                const HeuristicOptions& heuristic, const Callbacks& callbacks) {
   Timer timer;
   if (options.hidden.size() != 1) {
-    fail(ErrorKind::kUnsupported, "the heuristic handles one hidden layer ({} given)", options.hidden.size());
+    fail(ErrorKind::kUnsupported, "the heuristic handles one hidden layer ({} given)",
+         options.hidden.size());
   }
-  if (options.activation.units() != 1) fail(ErrorKind::kUnsupported, "the heuristic handles the two-level step");
+  if (options.activation.units() != 1)
+    fail(ErrorKind::kUnsupported, "the heuristic handles the two-level step");
   if (options.weights != WeightDomain::kContinuous) {
     fail(ErrorKind::kUnsupported, "the heuristic handles continuous weights");
   }
-  if (options.output == OutputMode::kRegression) fail(ErrorKind::kUnsupported, "the heuristic handles classification");
+  if (options.output == OutputMode::kRegression)
+    fail(ErrorKind::kUnsupported, "the heuristic handles classification");
   if (options.l1_penalty > 0.0 || options.max_nonzero_weights >= 0) {
     fail(ErrorKind::kUnsupported, "the heuristic does not handle L1 penalties or sparsity limits");
   }
@@ -293,20 +299,21 @@ HeuristicResult trainHeuristic(const data::Dataset& train, const BdnnOptions& op
         }
       }
       ++res.passes;
-      callbacks.progress(ProgressEvent{"bdnn-heuristic", timer.seconds(), static_cast<double>(cur), NAN, 0,
-                                       restart, heuristic.restarts});
+      callbacks.progress(ProgressEvent{"bdnn-heuristic", timer.seconds(), static_cast<double>(cur),
+                                       NAN, 0, restart, heuristic.restarts});
       if (!improved) break;
     }
     res.restart_errors.push_back(cur);
-    callbacks.log(Level::kInfo, fmt::format("bdnn heuristic restart {}: {} margin-consistent training errors",
-                                            restart + 1, cur));
+    callbacks.log(Level::kInfo,
+                  fmt::format("bdnn heuristic restart {}: {} margin-consistent training errors",
+                              restart + 1, cur));
     if (cur < best) {
       best = cur;
       res.params = p;
     }
   }
-  NNMIP_CHECK(!res.params.weights.empty(), "heuristic produced no network (time limit {} s too small?)",
-              heuristic.time_limit_s);
+  NNMIP_CHECK(!res.params.weights.empty(),
+              "heuristic produced no network (time limit {} s too small?)", heuristic.time_limit_s);
   res.net = toNetwork(res.params, options);
   res.train_eval = evaluate(res.net, train, options.margin);
   res.lp_solves = cl.lp_solves;

@@ -36,10 +36,10 @@ namespace nnmip::bdnn {
 struct HeuristicOptions {
   int restarts = 5;
   int max_passes = 30;
-  double lp_margin = 0.05;       // mu of the LPs (the forward pass uses options.margin)
+  double lp_margin = 0.05;  // mu of the LPs (the forward pass uses options.margin)
   double keep_weight = 0.3;
   double dontcare_weight = 0.01;
-  double time_limit_s = 60.0;    // whole run (restarts included)
+  double time_limit_s = 60.0;  // whole run (restarts included)
   uint64_t seed = 1;
   std::string lp_backend = "clp";
 };

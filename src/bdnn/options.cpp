@@ -68,13 +68,15 @@ double HiddenActivation::maxAbsValue() const {
 
 void HiddenActivation::validate() const {
   if (offsets.empty() || values.size() != offsets.size() + 1) {
-    fail(ErrorKind::kInvalidInput, "staircase activation needs q >= 1 offsets and q+1 values, got {} and {}",
-         offsets.size(), values.size());
+    fail(ErrorKind::kInvalidInput,
+         "staircase activation needs q >= 1 offsets and q+1 values, got {} and {}", offsets.size(),
+         values.size());
   }
   for (size_t t = 1; t < offsets.size(); ++t) {
     if (!(offsets[t] > offsets[t - 1])) {
-      fail(ErrorKind::kInvalidInput, "staircase offsets must increase strictly (offset {} = {} after {})",
-           t, offsets[t], offsets[t - 1]);
+      fail(ErrorKind::kInvalidInput,
+           "staircase offsets must increase strictly (offset {} = {} after {})", t, offsets[t],
+           offsets[t - 1]);
     }
   }
   for (double v : values) {

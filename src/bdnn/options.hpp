@@ -74,18 +74,18 @@ struct BdnnOptions {
   HiddenActivation activation;     // of every hidden layer
   ThresholdMode threshold = ThresholdMode::kLayer;
   WeightDomain weights = WeightDomain::kContinuous;
-  double weight_bound = 1.0;       // continuous weights of all layers but a regression output
+  double weight_bound = 1.0;  // continuous weights of all layers but a regression output
   OutputMode output = OutputMode::kStep;
   RegressionLoss loss = RegressionLoss::kL1;
-  int pwl_pieces = 16;             // tangent cuts for kSquaredPwl
+  int pwl_pieces = 16;  // tangent cuts for kSquaredPwl
   // Width of the excluded band around each threshold. 0 is the seed's formulation (a <= lambda
   // for an inactive unit): NOT a sound model of the step, since zero weights put every point on
   // the threshold where each unit may take either value; its error count is a MILP claim that the
   // forward pass of the returned network does not keep (engine.hpp).
   double margin = 1e-3;
-  double l1_penalty = 0.0;         // objective += l1_penalty * sum |w| (all layers)
-  int max_nonzero_weights = -1;    // sparsity limit over all weights (-1: none)
-  double robust_radius = 0.0;      // r of U_i = {||delta||_inf <= r} (0: nominal training)
+  double l1_penalty = 0.0;       // objective += l1_penalty * sum |w| (all layers)
+  int max_nonzero_weights = -1;  // sparsity limit over all weights (-1: none)
+  double robust_radius = 0.0;    // r of U_i = {||delta||_inf <= r} (0: nominal training)
   // Regression only: bound on the output weights and the output bias (0: from the targets).
   double output_weight_bound = 0.0;
 };

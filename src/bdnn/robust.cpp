@@ -35,8 +35,8 @@ enum class Attack { kRobust, kFound, kUnknown };
 // One attack MILP. tau = 0: every strict inequality relaxed to a non-strict one (a relaxation,
 // so infeasible proves robustness); tau > 0: every unit and output condition with slack tau on
 // its side (a restriction, whose solutions survive rounding in the forward pass).
-Attack attackPoint(const nn::Network& net, const Vec& x, int y, double r, const PerturbationOptions& opt,
-                   double tau, bool& by_stability) {
+Attack attackPoint(const nn::Network& net, const Vec& x, int y, double r,
+                   const PerturbationOptions& opt, double tau, bool& by_stability) {
   const nn::DenseLayer& l1 = net.layer(0);
   const nn::DenseLayer& l2 = net.layer(1);
   const Vec a = l1.weight * x + l1.bias;
@@ -90,15 +90,17 @@ Attack attackPoint(const nn::Network& net, const Vec& x, int y, double r, const 
         constant += w * (state[static_cast<size_t>(j)] ? gamma : beta);
       } else {
         constant += w * beta;
-        if (w * (gamma - beta) != 0.0) terms.push_back({u[static_cast<size_t>(j)], w * (gamma - beta)});
+        if (w * (gamma - beta) != 0.0)
+          terms.push_back({u[static_cast<size_t>(j)], w * (gamma - beta)});
       }
     }
     return terms;
   };
   double out_bound = 1.0;
   for (int c = 0; c < l2.outputSize(); ++c) {
-    out_bound = std::max(out_bound, std::abs(l2.bias(c)) + l2.weight.row(c).cwiseAbs().sum() *
-                                                             std::max(std::abs(beta), std::abs(gamma)));
+    out_bound =
+        std::max(out_bound, std::abs(l2.bias(c)) + l2.weight.row(c).cwiseAbs().sum() *
+                                                       std::max(std::abs(beta), std::abs(gamma)));
   }
   if (l2.activation == nn::Activation::kStep) {
     double k = 0.0;
@@ -134,7 +136,8 @@ Attack attackPoint(const nn::Network& net, const Vec& x, int y, double r, const 
   if (res.termination == mip::Termination::kInfeasible) return Attack::kRobust;
   if (!res.hasSolution()) return Attack::kUnknown;
   Vec xp = x;
-  for (int l = 0; l < d0; ++l) xp(l) += std::clamp(res.values[static_cast<size_t>(delta[static_cast<size_t>(l)].id)], -r, r);
+  for (int l = 0; l < d0; ++l)
+    xp(l) += std::clamp(res.values[static_cast<size_t>(delta[static_cast<size_t>(l)].id)], -r, r);
   Mat row = xp.transpose();
   const int pred = predictBdnn(net, row)[0];
   return pred != y ? Attack::kFound : Attack::kUnknown;
@@ -150,14 +153,16 @@ PerturbationReport evaluatePerturbations(const nn::Network& net, const data::Dat
   if (set.size() == 0) return rep;
   const std::vector<int> clean = predictBdnn(net, set.X);
   int clean_ok = 0;
-  for (int i = 0; i < set.size(); ++i) clean_ok += clean[static_cast<size_t>(i)] == set.y[static_cast<size_t>(i)];
+  for (int i = 0; i < set.size(); ++i)
+    clean_ok += clean[static_cast<size_t>(i)] == set.y[static_cast<size_t>(i)];
   rep.clean_accuracy = static_cast<double>(clean_ok) / set.size();
   Rng rng(opt.seed);
   long ok = 0, total = 0;
   Mat batch(std::max(1, opt.samples), set.features());
   for (int i = 0; i < set.size() && opt.samples > 0; ++i) {
     for (int s = 0; s < opt.samples; ++s) {
-      for (int l = 0; l < set.features(); ++l) batch(s, l) = set.X(i, l) + rng.uniform(-radius, radius);
+      for (int l = 0; l < set.features(); ++l)
+        batch(s, l) = set.X(i, l) + rng.uniform(-radius, radius);
     }
     const std::vector<int> pred = predictBdnn(net, batch);
     for (int p : pred) ok += p == set.y[static_cast<size_t>(i)];
@@ -165,11 +170,13 @@ PerturbationReport evaluatePerturbations(const nn::Network& net, const data::Dat
   }
   rep.random_accuracy = total > 0 ? static_cast<double>(ok) / static_cast<double>(total) : NAN;
   if (!opt.worst_case) return rep;
-  const bool supported = net.numLayers() == 2 && net.layer(0).activation == nn::Activation::kStep &&
-                         (net.layer(1).activation == nn::Activation::kIdentity ||
-                          (net.layer(1).activation == nn::Activation::kStep && net.layer(1).outputSize() == 1));
+  const bool supported =
+      net.numLayers() == 2 && net.layer(0).activation == nn::Activation::kStep &&
+      (net.layer(1).activation == nn::Activation::kIdentity ||
+       (net.layer(1).activation == nn::Activation::kStep && net.layer(1).outputSize() == 1));
   if (!supported) {
-    fail(ErrorKind::kUnsupported, "worst-case evaluation handles one step hidden layer and a step or linear output");
+    fail(ErrorKind::kUnsupported,
+         "worst-case evaluation handles one step hidden layer and a step or linear output");
   }
   int certified = 0, not_attacked = 0;
   for (int i = 0; i < set.size(); ++i) {

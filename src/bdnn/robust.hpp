@@ -37,10 +37,10 @@ struct PerturbationReport {
   int points = 0;
   double radius = 0.0;
   double clean_accuracy = 0.0;
-  double random_accuracy = 0.0;      // over points x samples
-  double certified_accuracy = NAN;   // lower bound on the worst-case accuracy
-  double attacked_accuracy = NAN;    // upper bound (verified attacks only)
-  int certified_by_stability = 0;    // points certified without a MILP
+  double random_accuracy = 0.0;     // over points x samples
+  double certified_accuracy = NAN;  // lower bound on the worst-case accuracy
+  double attacked_accuracy = NAN;   // upper bound (verified attacks only)
+  int certified_by_stability = 0;   // points certified without a MILP
   int attacks_found = 0;
   int unknown = 0;
 };

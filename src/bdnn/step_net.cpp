@@ -88,7 +88,9 @@ bool isStepOutput(const nn::Network& net) {
 
 }  // namespace
 
-std::vector<int> predictBdnn(const nn::Network& net, const Mat& X) { return nn::predictClasses(net, X); }
+std::vector<int> predictBdnn(const nn::Network& net, const Mat& X) {
+  return nn::predictClasses(net, X);
+}
 
 namespace {
 
@@ -163,7 +165,9 @@ RegressionEvaluation evaluateRegression(const nn::Network& net, const data::Data
 
 namespace {
 
-std::vector<double> toVector(const Vec& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
+std::vector<double> toVector(const Vec& v) {
+  return std::vector<double>(v.data(), v.data() + v.size());
+}
 
 Vec fromJsonVec(const nlohmann::json& j) {
   Vec v(static_cast<Eigen::Index>(j.size()));
@@ -194,7 +198,8 @@ void saveNetwork(const nn::Network& net, const std::string& path, const std::str
   for (const nn::DenseLayer& l : net.layers()) {
     nlohmann::json jl;
     nlohmann::json rows = nlohmann::json::array();
-    for (Eigen::Index r = 0; r < l.weight.rows(); ++r) rows.push_back(toVector(l.weight.row(r).transpose()));
+    for (Eigen::Index r = 0; r < l.weight.rows(); ++r)
+      rows.push_back(toVector(l.weight.row(r).transpose()));
     jl["weight"] = rows;
     jl["bias"] = toVector(l.bias);
     jl["activation"] = nn::activationName(l.activation);
@@ -239,7 +244,8 @@ nn::Network loadNetwork(const std::string& path) {
       const size_t n_in = rows.empty() ? 0 : rows[0].size();
       l.weight.resize(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(n_in));
       for (size_t r = 0; r < rows.size(); ++r) {
-        if (rows[r].size() != n_in) fail(ErrorKind::kInvalidInput, "{}: ragged weight matrix", path);
+        if (rows[r].size() != n_in)
+          fail(ErrorKind::kInvalidInput, "{}: ragged weight matrix", path);
         l.weight.row(static_cast<Eigen::Index>(r)) = fromJsonVec(rows[r]).transpose();
       }
       l.bias = fromJsonVec(jl.at("bias"));

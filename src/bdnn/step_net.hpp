@@ -26,11 +26,11 @@ std::vector<int> predictBdnn(const nn::Network& net, const Mat& X);
 // Forward-pass evaluation of a classifier with the MILP's margin convention (options.hpp).
 struct Evaluation {
   int points = 0;
-  int errors = 0;          // misclassified by the exact forward pass
-  int band_points = 0;     // some step unit has |a - theta| < margin/2 (not MILP-representable)
-  int thin_margin = 0;     // argmax output: classified correctly but a_y - a_c < margin for a c
-  int margin_errors = 0;   // misclassified, in the band or thin (what the MILP would count)
-  double accuracy = 0.0;   // 1 - errors / points
+  int errors = 0;         // misclassified by the exact forward pass
+  int band_points = 0;    // some step unit has |a - theta| < margin/2 (not MILP-representable)
+  int thin_margin = 0;    // argmax output: classified correctly but a_y - a_c < margin for a c
+  int margin_errors = 0;  // misclassified, in the band or thin (what the MILP would count)
+  double accuracy = 0.0;  // 1 - errors / points
 };
 Evaluation evaluate(const nn::Network& net, const data::Dataset& set, double margin);
 
@@ -47,7 +47,8 @@ RegressionEvaluation evaluateRegression(const nn::Network& net, const data::Data
 // JSON format {"format": "nnmip-step-network", "version": 1, "layers": [{"weight": [[..]],
 // "bias": [..], "activation": "step"|"identity"|"relu"|"softmax", "lambda": [..], "beta": b,
 // "gamma": g}], "meta": {...}} with `meta` free-form (training metadata).
-void saveNetwork(const nn::Network& net, const std::string& path, const std::string& meta_json = "{}");
+void saveNetwork(const nn::Network& net, const std::string& path,
+                 const std::string& meta_json = "{}");
 nn::Network loadNetwork(const std::string& path);
 
 }  // namespace nnmip::bdnn

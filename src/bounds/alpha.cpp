@@ -25,11 +25,11 @@ constexpr double kCrossTol = 1e-6;
 // h = 0 drops out of the back-substitution).
 struct RelaxedLayer {
   std::vector<int> live;
-  Mat w;       // weight: rows `live`, columns the live neurons of the layer before (layer 0: inputs)
-  Vec b;       // bias of the live neurons
-  Vec s;       // upper slope u / (u - l); 1 for an active or identity neuron
-  Vec t;       // upper intercept -s l; 0 when stable
-  Vec mask;    // 1 where alpha is optimised (unstable), else 0
+  Mat w;     // weight: rows `live`, columns the live neurons of the layer before (layer 0: inputs)
+  Vec b;     // bias of the live neurons
+  Vec s;     // upper slope u / (u - l); 1 for an active or identity neuron
+  Vec t;     // upper intercept -s l; 0 when stable
+  Vec mask;  // 1 where alpha is optimised (unstable), else 0
   Vec alpha0;  // first lower slope: adaptive (1 if u >= -l else 0) when unstable, else 1
   int num_unstable = 0;
 };
@@ -212,11 +212,11 @@ Outcome optimise(const Prefix& px, Batch batch, const AlphaOptions& o,
       const Mat grad = gl.cwiseProduct(mi.cwiseMax(0.0)) * layer.mask.asDiagonal();
       mom1[k] = kBeta1 * mom1[k] + (1.0 - kBeta1) * grad;
       mom2[k] = kBeta2 * mom2[k] + (1.0 - kBeta2) * grad.cwiseAbs2();
-      alpha[k] = (alpha[k].array() +
-                  lr * (mom1[k].array() / c1) / ((mom2[k].array() / c2).sqrt() + kEps))
-                     .cwiseMax(0.0)
-                     .cwiseMin(1.0)
-                     .matrix();
+      alpha[k] =
+          (alpha[k].array() + lr * (mom1[k].array() / c1) / ((mom2[k].array() / c2).sqrt() + kEps))
+              .cwiseMax(0.0)
+              .cwiseMin(1.0)
+              .matrix();
     }
     lr *= o.lr_decay;
   }
@@ -313,9 +313,9 @@ NetworkBounds computeAlpha(const nn::Network& net, const encode::Domain& domain,
     const nn::DenseLayer& layer = net.layer(k);
     LayerBounds b = propagateInterval(layer, h_lo, h_hi);
     if (!nb.empty) {
-      bool ok = prior == nullptr || tighten(b, prior->layers[static_cast<size_t>(k)].lo,
-                                            prior->layers[static_cast<size_t>(k)].hi,
-                                            may_be_empty, k);
+      bool ok =
+          prior == nullptr || tighten(b, prior->layers[static_cast<size_t>(k)].lo,
+                                      prior->layers[static_cast<size_t>(k)].hi, may_be_empty, k);
       const bool relu = encode::isReluLayer(layer);
       std::vector<int> cand;
       for (int j = 0; ok && k > 0 && j < b.size(); ++j) {
@@ -382,8 +382,10 @@ void checkObjective(const nn::Network& net, const encode::Domain& domain,
   domain.validate(net, "input domain");
   encode::checkBoundsFor(net, bounds);
   if (c.cols() != width || c0.size() != c.rows()) {
-    fail(ErrorKind::kInvalidInput, "alpha bound: objective of shape {}x{} (constant {}) does not "
-         "fit {} of width {}", c.rows(), c.cols(), c0.size(), what, width);
+    fail(ErrorKind::kInvalidInput,
+         "alpha bound: objective of shape {}x{} (constant {}) does not "
+         "fit {} of width {}",
+         c.rows(), c.cols(), c0.size(), what, width);
   }
 }
 

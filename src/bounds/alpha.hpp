@@ -42,11 +42,11 @@
 namespace nnmip::bounds {
 
 struct AlphaOptions {
-  int iterations = 50;          // gradient steps per objective batch (0: one pass, no steps)
-  double learning_rate = 0.1;   // Adam step on alpha (alpha lives in [0, 1])
-  double lr_decay = 0.98;       // learning rate multiplied by this after every step
-  int threads = 1;              // workers over chunks of objectives (core/parallel.hpp)
-  int chunk_size = 128;         // objectives per chunk (rounded up to even)
+  int iterations = 50;         // gradient steps per objective batch (0: one pass, no steps)
+  double learning_rate = 0.1;  // Adam step on alpha (alpha lives in [0, 1])
+  double lr_decay = 0.98;      // learning rate multiplied by this after every step
+  int threads = 1;             // workers over chunks of objectives (core/parallel.hpp)
+  int chunk_size = 128;        // objectives per chunk (rounded up to even)
   // Total wall-clock budget of computeAlpha (shared out over the remaining layers, weighted by
   // depth) or of one alphaLowerBounds call. When a share runs out the steps stop and the best
   // bound so far is kept; the first pass (iteration 0) always runs.

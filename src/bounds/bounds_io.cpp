@@ -60,14 +60,13 @@ NetworkFingerprint fingerprint(const nn::Network& net) {
 }
 
 void writeBoundsJson(const std::string& path, const nn::Network& net, const NetworkBounds& bounds,
-                     const std::string& domain_description,
-                     const std::vector<LayerStats>& stats) {
+                     const std::string& domain_description, const std::vector<LayerStats>& stats) {
   encode::checkBoundsFor(net, bounds);
   const NetworkFingerprint fp = fingerprint(net);
   nlohmann::json j;
   j["schema"] = kSchema;
-  j["network"] = {{"name", net.name}, {"sizes", fp.sizes}, {"activations", fp.activations},
-                  {"hash", fp.hash}};
+  j["network"] = {
+      {"name", net.name}, {"sizes", fp.sizes}, {"activations", fp.activations}, {"hash", fp.hash}};
   j["domain"] = {{"description", domain_description},
                  {"lo", toVector(bounds.input.lo)},
                  {"hi", toVector(bounds.input.hi)}};
@@ -83,12 +82,18 @@ void writeBoundsJson(const std::string& path, const nn::Network& net, const Netw
                          {"hi", toVector(b.hi)}};
     if (static_cast<size_t>(l) < stats.size()) {
       const LayerStats& s = stats[static_cast<size_t>(l)];
-      jl["stats"] = {{"mean_width", s.mean_width},  {"max_width", s.max_width},
-                     {"relu", s.relu},              {"stable_active", s.stable_active},
-                     {"stable_inactive", s.stable_inactive}, {"unstable", s.unstable},
-                     {"lps", s.lps},                {"milps", s.milps},
-                     {"failed", s.failed},          {"lp_iterations", s.lp_iterations},
-                     {"mip_nodes", s.mip_nodes},    {"time_s", s.time_s}};
+      jl["stats"] = {{"mean_width", s.mean_width},
+                     {"max_width", s.max_width},
+                     {"relu", s.relu},
+                     {"stable_active", s.stable_active},
+                     {"stable_inactive", s.stable_inactive},
+                     {"unstable", s.unstable},
+                     {"lps", s.lps},
+                     {"milps", s.milps},
+                     {"failed", s.failed},
+                     {"lp_iterations", s.lp_iterations},
+                     {"mip_nodes", s.mip_nodes},
+                     {"time_s", s.time_s}};
     }
     layers.push_back(std::move(jl));
   }
@@ -132,9 +137,9 @@ NetworkBounds readBoundsJson(const std::string& path, const nn::Network& net) {
     }
     NetworkBounds b;
     b.method = j.at("method").get<std::string>();
-    b.input = encode::Box(toVec(j.at("domain").at("lo").get<std::vector<double>>()),
-                          toVec(j.at("domain").at("hi").get<std::vector<double>>()),
-                          path + ": domain");
+    b.input =
+        encode::Box(toVec(j.at("domain").at("lo").get<std::vector<double>>()),
+                    toVec(j.at("domain").at("hi").get<std::vector<double>>()), path + ": domain");
     for (const auto& jl : j.at("layers")) {
       b.layers.push_back({toVec(jl.at("lo").get<std::vector<double>>()),
                           toVec(jl.at("hi").get<std::vector<double>>())});

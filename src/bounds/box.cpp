@@ -12,8 +12,7 @@ void checkFiniteRef(const Vec& ref, const char* what) {
   if (ref.size() == 0) fail(ErrorKind::kInvalidInput, "{}: empty reference input", what);
   for (Eigen::Index i = 0; i < ref.size(); ++i) {
     if (!std::isfinite(ref[i])) {
-      fail(ErrorKind::kInvalidInput, "{}: reference input {} is not finite ({})", what, i,
-           ref[i]);
+      fail(ErrorKind::kInvalidInput, "{}: reference input {} is not finite ({})", what, i, ref[i]);
     }
   }
 }
@@ -39,17 +38,20 @@ Box neighboursBox(const Vec& image, int height, int width, const NeighboursParam
          image.size(), height, width);
   }
   if (params.m < 1 || params.m % 2 == 0) {
-    fail(ErrorKind::kInvalidInput, "neighbours domain: filter side m must be odd and >= 1, got "
-         "{}", params.m);
+    fail(ErrorKind::kInvalidInput,
+         "neighbours domain: filter side m must be odd and >= 1, got "
+         "{}",
+         params.m);
   }
   const int half = (params.m - 1) / 2;
   if (params.p < half) {
-    fail(ErrorKind::kInvalidInput, "neighbours domain: padding p = {} is smaller than the "
-         "filter half-width {} (m = {})", params.p, half, params.m);
+    fail(ErrorKind::kInvalidInput,
+         "neighbours domain: padding p = {} is smaller than the "
+         "filter half-width {} (m = {})",
+         params.p, half, params.m);
   }
   if (!std::isfinite(params.eps) || params.eps < 0.0 || params.eps > 1.0) {
-    fail(ErrorKind::kInvalidInput, "neighbours domain: eps must be in [0, 1], got {}",
-         params.eps);
+    fail(ErrorKind::kInvalidInput, "neighbours domain: eps must be in [0, 1], got {}", params.eps);
   }
   const double cells = static_cast<double>(params.m) * params.m;
   Vec lo(image.size());

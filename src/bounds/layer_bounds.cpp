@@ -67,8 +67,7 @@ double relativeGap(double a, double b) { return std::abs(a - b) / (std::abs(b) +
 
 std::vector<LayerGap> compareBounds(const NetworkBounds& a, const NetworkBounds& b) {
   if (a.numLayers() != b.numLayers()) {
-    fail(ErrorKind::kInvalidInput, "compare: {} layers against {}", a.numLayers(),
-         b.numLayers());
+    fail(ErrorKind::kInvalidInput, "compare: {} layers against {}", a.numLayers(), b.numLayers());
   }
   std::vector<LayerGap> out;
   for (int l = 0; l < a.numLayers(); ++l) {

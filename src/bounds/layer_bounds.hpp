@@ -21,20 +21,20 @@ Method parseMethod(std::string_view name);
 
 // Per-layer report of one bound computation.
 struct LayerStats {
-  int layer = 0;            // 0-based DenseLayer index (printed 1-based)
+  int layer = 0;  // 0-based DenseLayer index (printed 1-based)
   int size = 0;
-  bool relu = false;        // stability counts are meaningful only for ReLU layers
-  bool logits = false;      // a final softmax layer: the bounds are on its logits, not probabilities
+  bool relu = false;    // stability counts are meaningful only for ReLU layers
+  bool logits = false;  // a final softmax layer: the bounds are on its logits, not probabilities
   double mean_width = 0.0;  // mean of hi - lo
   double max_width = 0.0;
   int stable_active = 0;    // lo >= 0
   int stable_inactive = 0;  // hi <= 0
   int unstable = 0;
-  long lps = 0;             // LP solves taken by this layer (both senses)
-  long milps = 0;           // MILP solves
-  long failed = 0;          // solves whose value was not proven (weaker bound kept)
-  long lp_retries = 0;      // LP solves repeated cold after an unproven warm solve
-  long lp_iterations = 0;   // simplex iterations (LP solves)
+  long lps = 0;            // LP solves taken by this layer (both senses)
+  long milps = 0;          // MILP solves
+  long failed = 0;         // solves whose value was not proven (weaker bound kept)
+  long lp_retries = 0;     // LP solves repeated cold after an unproven warm solve
+  long lp_iterations = 0;  // simplex iterations (LP solves)
   long mip_nodes = 0;
   double time_s = 0.0;
 };

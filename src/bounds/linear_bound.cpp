@@ -42,7 +42,8 @@ Target targetOf(const nn::Network& net, const encode::Domain& domain, const Line
          obj.coef.size());
   }
   if (obj.layer < 0 && endsInSoftmax(net) && !domain.outputs_are_logits) {
-    fail(ErrorKind::kUnsupported, "linear bound: the network ends in softmax, so its outputs are "
+    fail(ErrorKind::kUnsupported,
+         "linear bound: the network ends in softmax, so its outputs are "
          "probabilities; a linear objective is only defined over the logits (ask for logits "
          "explicitly)");
   }
@@ -70,8 +71,8 @@ void solveWithSolver(const nn::Network& net, const encode::Domain& domain, const
                      LinearBoundResult& out) {
   encode::CompactOptions co;
   co.relax = relax;
-  co.num_layers = domain.output_rows.empty() && !target.relu_output ? target.layer
-                                                                     : net.numLayers();
+  co.num_layers =
+      domain.output_rows.empty() && !target.relu_output ? target.layer : net.numLayers();
   const encode::CompactEncoding enc = encode::encodeCompact(net, domain, out.bounds, co);
   if (enc.empty) {
     out.empty = true;
@@ -115,8 +116,8 @@ void solveWithSolver(const nn::Network& net, const encode::Domain& domain, const
       if (r.optimal() && r.objective &&
           r.row_duals.size() == static_cast<size_t>(enc.model.numRows())) {
         // The safe bound from the duals: valid whatever CLP's tolerances were.
-        value = mip::safeObjectiveBound(enc.model, mip::Objective{sense, terms, constant},
-                                        r.row_duals);
+        value =
+            mip::safeObjectiveBound(enc.model, mip::Objective{sense, terms, constant}, r.row_duals);
         exact = linear;
         if (exact && !r.values.empty()) at = enc.inputOf(r.values);
       }
@@ -127,7 +128,8 @@ void solveWithSolver(const nn::Network& net, const encode::Domain& domain, const
       params.threads = 1;
       params.time_limit_s = options.solver.time_limit_s;
       params.backend_options = options.solver.mip_backend_options;
-      if (options.solver.mip_backend == "cbc" && !params.backend_options.count("cutoff_increment")) {
+      if (options.solver.mip_backend == "cbc" &&
+          !params.backend_options.count("cutoff_increment")) {
         params.backend_options["cutoff_increment"] = "1e-9";
       }
       std::unique_ptr<mip::MipSolver> solver = mip::makeMipSolver(options.solver.mip_backend);
@@ -180,7 +182,8 @@ LinearBoundResult linearBound(const nn::Network& net, const encode::Domain& doma
   }
   // Interval bound of the objective from the target layer's bounds: valid at every tier.
   const LayerBounds& tb = out.bounds.layers[static_cast<size_t>(target.layer)];
-  const LayerBounds v = target.relu_output ? encode::postActivationBounds(net.layer(target.layer), tb) : tb;
+  const LayerBounds v =
+      target.relu_output ? encode::postActivationBounds(net.layer(target.layer), tb) : tb;
   std::tie(out.lo, out.hi) = intervalOf(objective.coef, objective.constant, v.lo, v.hi);
   if (tier != Method::kNaive && tier != Method::kInterval && !target.relu_output) {
     // Back-substitution through the relaxations of the layers before the target.
@@ -191,7 +194,8 @@ LinearBoundResult linearBound(const nn::Network& net, const encode::Domain& doma
     if (tier == Method::kAlpha) {  // the same with optimised lower slopes
       AlphaOptions ao;
       ao.time_limit_s = options.solver.time_limit_s;
-      out.lo = std::max(out.lo, alphaLowerBounds(net, domain, out.bounds, target.layer, c, c0, ao)[0]);
+      out.lo =
+          std::max(out.lo, alphaLowerBounds(net, domain, out.bounds, target.layer, c, c0, ao)[0]);
       out.hi = std::min(out.hi,
                         -alphaLowerBounds(net, domain, out.bounds, target.layer, -c, -c0, ao)[0]);
     }

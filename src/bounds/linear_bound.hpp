@@ -27,8 +27,8 @@ struct LinearBoundOptions {
 struct LinearBoundResult {
   double lo = -std::numeric_limits<double>::infinity();  // valid: lo <= c^T v + c0 on the domain
   double hi = std::numeric_limits<double>::infinity();
-  bool empty = false;  // the domain was proved empty (lo/hi then +inf/-inf)
-  bool exact = false;  // lo and hi are attained (milp proven optimal, or lp on a linear net)
+  bool empty = false;         // the domain was proved empty (lo/hi then +inf/-inf)
+  bool exact = false;         // lo and hi are attained (milp proven optimal, or lp on a linear net)
   std::optional<Vec> argmin;  // an input of the domain attaining lo (exact tiers)
   std::optional<Vec> argmax;
   NetworkBounds bounds;  // the intermediate bounds used
@@ -36,7 +36,8 @@ struct LinearBoundResult {
 };
 
 // At tier naive/interval/symbolic/alpha the side rows of the domain are ignored (valid, looser);
-// lp and milp honour every part. Throws Error{kInvalidInput} for a coefficient vector of the wrong size.
+// lp and milp honour every part. Throws Error{kInvalidInput} for a coefficient vector of the wrong
+// size.
 LinearBoundResult linearBound(const nn::Network& net, const encode::Domain& domain,
                               const LinearObjective& objective, Method tier,
                               const LinearBoundOptions& options = {},

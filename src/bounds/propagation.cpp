@@ -26,8 +26,7 @@ LayerBounds propagateInterval(const nn::DenseLayer& layer, const Vec& h_lo, cons
 
 namespace {
 
-void checkInputs(const nn::Network& net, const encode::Domain& domain,
-                 const NetworkBounds* prior) {
+void checkInputs(const nn::Network& net, const encode::Domain& domain, const NetworkBounds* prior) {
   encode::checkSupported(net);
   domain.validate(net, "input domain");
   if (prior != nullptr) encode::checkBoundsFor(net, *prior);
@@ -58,7 +57,8 @@ NetworkBounds computeNaive(const nn::Network& net, const Box& box) {
     // |a_j| <= ||W||_inf ||h||_inf + ||b||_inf.
     const double bound = inducedInfNorm(layer.weight) * h_norm +
                          (layer.bias.size() ? layer.bias.cwiseAbs().maxCoeff() : 0.0);
-    LayerBounds b{Vec::Constant(layer.outputSize(), -bound), Vec::Constant(layer.outputSize(), bound)};
+    LayerBounds b{Vec::Constant(layer.outputSize(), -bound),
+                  Vec::Constant(layer.outputSize(), bound)};
     // Proposition 2.2 uses max_j max(H_j, Hbar_j) as the norm of the next layer's input.
     h_norm = bound;
     nb.layers.push_back(std::move(b));

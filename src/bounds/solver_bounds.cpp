@@ -130,7 +130,8 @@ void lpPass(const nn::Network& net, const encode::Domain& domain, NetworkBounds&
         const encode::AffineExpr& obj = objectiveOf(enc, k, j);
         session->setObjective(sense, obj.terms, obj.constant);
         mip::LpParams params;
-        if (state.deadline->finite()) params.time_limit_s = std::max(0.0, state.deadline->remaining());
+        if (state.deadline->finite())
+          params.time_limit_s = std::max(0.0, state.deadline->remaining());
         mip::LpResult r;
         // A warm solve can end unproven (e.g. CLP "optimal for the scaled problem only"); the
         // session then rebuilds, so one retry is a cold solve of the same LP.
@@ -218,11 +219,8 @@ void milpPass(const nn::Network& net, const encode::Domain& domain, NetworkBound
           case mip::Termination::kLimitNoSolution:
             v = r.best_bound;  // the dual bound, never the incumbent
             break;
-          case mip::Termination::kInfeasible:
-            state.infeasible = true;
-            break;
-          default:
-            break;
+          case mip::Termination::kInfeasible: state.infeasible = true; break;
+          default: break;
         }
         if (std::isfinite(v)) {
           // MILP dual bounds cannot be certified cheaply: widen them by `safety`.
@@ -263,8 +261,8 @@ BoundsResult run(const nn::Network& net, const encode::Domain& domain, const Net
 
   // Layer 0 is an affine map of the box: interval arithmetic is exact there, unless side rows
   // cut the box (then layer 0 is solved like the others).
-  best.layers[0] = intersectLayer(
-      best.layers[0], propagateInterval(net.layer(0), domain.box.lo, domain.box.hi));
+  best.layers[0] =
+      intersectLayer(best.layers[0], propagateInterval(net.layer(0), domain.box.lo, domain.box.hi));
   const int first_solved = domain.hasSideRows() ? 0 : 1;
 
   const int num_layers = net.numLayers();

@@ -83,8 +83,7 @@ BoundsResult computeLpBounds(const nn::Network& net, const encode::Domain& domai
                              const NetworkBounds& prior, const SolverBoundsOptions& options = {},
                              const Callbacks& callbacks = {});
 BoundsResult computeMilpBounds(const nn::Network& net, const encode::Domain& domain,
-                               const NetworkBounds& prior,
-                               const SolverBoundsOptions& options = {},
+                               const NetworkBounds& prior, const SolverBoundsOptions& options = {},
                                const Callbacks& callbacks = {});
 
 }  // namespace nnmip::bounds

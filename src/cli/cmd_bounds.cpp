@@ -34,8 +34,8 @@ void printStats(const std::string& method, const std::vector<bounds::LayerStats>
            "MILPs", "failed", "simplex_iters", "time_s"});
   for (const auto& s : stats) {
     t.addRow({s.logits ? fmt::format("{} (logits)", s.layer + 1) : std::to_string(s.layer + 1),
-              std::to_string(s.size), fmtNum(s.mean_width),
-              fmtNum(s.max_width), s.relu ? std::to_string(s.stable_active) : "-",
+              std::to_string(s.size), fmtNum(s.mean_width), fmtNum(s.max_width),
+              s.relu ? std::to_string(s.stable_active) : "-",
               s.relu ? std::to_string(s.stable_inactive) : "-",
               s.relu ? std::to_string(s.unstable) : "-", std::to_string(s.lps),
               std::to_string(s.milps), std::to_string(s.failed), std::to_string(s.lp_iterations),
@@ -138,14 +138,16 @@ std::vector<encode::LinearRow> propertyOutputRows(const std::string& domain_spec
          p.num_outputs, outputs);
   }
   if (p.unsafe_disjuncts.size() != 1) {
-    fail(ErrorKind::kUnsupported, "{}: --output-rows takes one conjunction of output constraints, "
-         "the property has {} disjuncts", file, p.unsafe_disjuncts.size());
+    fail(ErrorKind::kUnsupported,
+         "{}: --output-rows takes one conjunction of output constraints, "
+         "the property has {} disjuncts",
+         file, p.unsafe_disjuncts.size());
   }
   std::vector<encode::LinearRow> rows;
   for (const data::LinearAtom& atom : p.unsafe_disjuncts[0]) {
     encode::LinearRow r;
     r.coef = Eigen::Map<const Eigen::VectorXd>(atom.coef.data(),
-                                              static_cast<Eigen::Index>(atom.coef.size()));
+                                               static_cast<Eigen::Index>(atom.coef.size()));
     r.hi = atom.rhs;
     rows.push_back(std::move(r));
   }
@@ -179,7 +181,8 @@ void runExport(const ExportArgs& a, GlobalOptions& g) {
   const encode::EncodedNetwork enc = encode::encodeNetwork(model, net, domain, nb, eo);
   if (!a.objective.empty()) {
     if (softmax && !a.logits) {
-      fail(ErrorKind::kUnsupported, "{}: the network ends in softmax; an output objective would "
+      fail(ErrorKind::kUnsupported,
+           "{}: the network ends in softmax; an output objective would "
            "be on its logits, not its probabilities (pass --logits to mean the logits)",
            a.network);
     }
@@ -208,8 +211,7 @@ void addBoundsCommands(CLI::App& app, GlobalOptions& g) {
   auto ba = std::make_shared<BoundsArgs>();
   CLI::App* b = app.add_subcommand("bounds", "activation bounds of every neuron over a domain");
   b->add_option("network", ba->network, "network (.onnx)")->required();
-  b->add_option("--method", ba->method,
-                "naive|interval|symbolic|alpha|lp|milp (default symbolic)");
+  b->add_option("--method", ba->method, "naive|interval|symbolic|alpha|lp|milp (default symbolic)");
   b->add_option("--alpha-iterations", ba->alpha_iterations,
                 "alpha: gradient steps on the relaxation slopes per layer (default 50)");
   b->add_option("--domain", ba->domain, kDomainHelp);
@@ -222,7 +224,9 @@ void addBoundsCommands(CLI::App& app, GlobalOptions& g) {
                      "(default: no limit)");
   b->add_option("-o,--output", ba->output, "write the bounds as JSON");
   b->add_option("--compare", ba->compare, "two methods, e.g. lp,milp: both tables and the gap");
-  b->add_option("--lp-backend", ba->lp_backend, "clp (default: restart per objective on wide LPs, warm otherwise), clp-warm, clp-restart, or clp-cold (rebuild per solve)");
+  b->add_option("--lp-backend", ba->lp_backend,
+                "clp (default: restart per objective on wide LPs, warm otherwise), clp-warm, "
+                "clp-restart, or clp-cold (rebuild per solve)");
   b->add_flag("--pure", ba->pure, "lp/milp seeded with interval bounds only (no symbolic)");
   b->callback([ba, &g] { runBounds(*ba, g); });
 

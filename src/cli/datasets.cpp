@@ -35,11 +35,13 @@ data::Dataset loadDataset(const DatasetRequest& r) {
   if (r.name == "mnist") return data::readMnist(requireDataDir(r), train);
   if (r.name == "fashion-mnist") return data::readFashionMnist(train);
   if (r.name == "bcw") {
-    const auto path = requireDataDir(r) / "breast_cancer_wisconsin" / "breast-cancer-wisconsin.data";
+    const auto path =
+        requireDataDir(r) / "breast_cancer_wisconsin" / "breast-cancer-wisconsin.data";
     return pickSplit(data::readBreastCancerWisconsin(path), r);
   }
   if (r.name == "wdbc") {
-    const auto path = requireDataDir(r) / "breast_cancer_wisconsin" / "wdbc_sklearn_breast_cancer.csv";
+    const auto path =
+        requireDataDir(r) / "breast_cancer_wisconsin" / "wdbc_sklearn_breast_cancer.csv";
     return pickSplit(data::readWdbc(path), r);
   }
   if (r.name == "random") return pickSplit(data::makeRandomOverlap(100, 200, r.seed), r);

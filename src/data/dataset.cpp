@@ -47,8 +47,8 @@ Split shuffleSplit(const Dataset& all, double train_fraction, uint64_t seed) {
 }
 
 double accuracy(const std::vector<int>& predicted, const std::vector<int>& labels) {
-  NNMIP_CHECK(predicted.size() == labels.size(), "{} predictions for {} labels",
-              predicted.size(), labels.size());
+  NNMIP_CHECK(predicted.size() == labels.size(), "{} predictions for {} labels", predicted.size(),
+              labels.size());
   if (labels.empty()) return 0.0;
   size_t correct = 0;
   for (size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];

@@ -13,9 +13,9 @@ using Vec = Eigen::VectorXd;
 
 struct Dataset {
   std::string name;
-  Mat X;                  // n_samples x n_features
-  std::vector<int> y;     // class labels 0..num_classes-1 (empty for regression)
-  Vec target;             // real targets for regression (empty for classification)
+  Mat X;               // n_samples x n_features
+  std::vector<int> y;  // class labels 0..num_classes-1 (empty for regression)
+  Vec target;          // real targets for regression (empty for classification)
   int num_classes = 0;
   // For images: height x width (0 when not an image data set).
   int image_height = 0;

@@ -45,8 +45,10 @@ EncodedNetwork encodeNetwork(mip::Model& model, const nn::Network& net, const In
     }
     for (int j = 0; j < n; ++j) {
       if (!std::isfinite(b.lo[j]) || !std::isfinite(b.hi[j]) || b.lo[j] > b.hi[j]) {
-        fail(ErrorKind::kInvalidInput, "encode: bounds of neuron {} in layer {} are invalid: "
-             "[{}, {}]", j, l, b.lo[j], b.hi[j]);
+        fail(ErrorKind::kInvalidInput,
+             "encode: bounds of neuron {} in layer {} are invalid: "
+             "[{}, {}]",
+             j, l, b.lo[j], b.hi[j]);
       }
     }
   }
@@ -149,8 +151,7 @@ EncodedNetwork encodeNetwork(mip::Model& model, const nn::Network& net, const Do
                              const NetworkBounds& bounds, const EncodeOptions& options) {
   domain.validate(net, "encode domain");
   const int num_layers = options.num_layers < 0 ? net.numLayers() : options.num_layers;
-  if (!domain.output_rows.empty() &&
-      (num_layers != net.numLayers() || !options.last_activation)) {
+  if (!domain.output_rows.empty() && (num_layers != net.numLayers() || !options.last_activation)) {
     fail(ErrorKind::kInvalidInput, "encode: output rows need every layer encoded");
   }
   NetworkBounds clamped = bounds;
@@ -224,12 +225,9 @@ std::vector<double> mipStartFromInput(const mip::Model& model,
             setValue(point, model, nv.neg, std::max(-a, 0.0));
             setValue(point, model, nv.on, a > 0.0 ? 1.0 : 0.0);
             break;
-          case NeuronState::kInactive:
-            setValue(point, model, nv.post, 0.0);
-            break;
+          case NeuronState::kInactive: setValue(point, model, nv.post, 0.0); break;
           case NeuronState::kActive:
-          case NeuronState::kLinear:
-            break;
+          case NeuronState::kLinear: break;
         }
       }
     }

@@ -59,8 +59,8 @@ struct Builder {
     }
     for (size_t r = 0; r < domain.input_rows.size(); ++r) {
       const LinearRow& row = domain.input_rows[r];
-      addAffineRow(enc.model, row.coef.transpose(), 0.0, row.lo, row.hi,
-                   fmt::format("in_row{}", r), enc.empty);
+      addAffineRow(enc.model, row.coef.transpose(), 0.0, row.lo, row.hi, fmt::format("in_row{}", r),
+                   enc.empty);
     }
     e_mat = Mat::Identity(n_in, n_in);
     e_const = Vec::Zero(n_in);
@@ -142,8 +142,8 @@ struct Builder {
     enc.outputs = toExprs(e_mat, e_const);
     for (size_t r = 0; r < domain.output_rows.size(); ++r) {
       const LinearRow& row = domain.output_rows[r];
-      addAffineRow(enc.model, row.coef.transpose() * e_mat, row.coef.dot(e_const), row.lo,
-                   row.hi, fmt::format("out_row{}", r), enc.empty);
+      addAffineRow(enc.model, row.coef.transpose() * e_mat, row.coef.dot(e_const), row.lo, row.hi,
+                   fmt::format("out_row{}", r), enc.empty);
     }
   }
 };
@@ -195,7 +195,8 @@ std::vector<double> CompactEncoding::pointFromInput(const nn::Network& net, cons
 
 Vec CompactEncoding::inputOf(const std::vector<double>& point) const {
   Vec x(static_cast<Eigen::Index>(inputs.size()));
-  for (size_t i = 0; i < inputs.size(); ++i) x[static_cast<Eigen::Index>(i)] = point.at(static_cast<size_t>(inputs[i].id));
+  for (size_t i = 0; i < inputs.size(); ++i)
+    x[static_cast<Eigen::Index>(i)] = point.at(static_cast<size_t>(inputs[i].id));
   return x;
 }
 

@@ -29,13 +29,15 @@ void checkRows(const std::vector<LinearRow>& rows, int size, const std::string& 
   for (size_t r = 0; r < rows.size(); ++r) {
     const LinearRow& row = rows[r];
     if (row.coef.size() != size) {
-      fail(ErrorKind::kInvalidInput, "{}: {} row {} has {} coefficients, expected {}", origin,
-           what, r, row.coef.size(), size);
+      fail(ErrorKind::kInvalidInput, "{}: {} row {} has {} coefficients, expected {}", origin, what,
+           r, row.coef.size(), size);
     }
     if (!row.coef.allFinite() || std::isnan(row.lo) || std::isnan(row.hi) || row.lo > row.hi ||
         row.lo == mip::kInf || row.hi == -mip::kInf) {
-      fail(ErrorKind::kInvalidInput, "{}: {} row {} is invalid (NaN, infinite coefficient or "
-           "lo > hi)", origin, what, r);
+      fail(ErrorKind::kInvalidInput,
+           "{}: {} row {} is invalid (NaN, infinite coefficient or "
+           "lo > hi)",
+           origin, what, r);
     }
   }
 }
@@ -68,9 +70,11 @@ void Domain::validate(const nn::Network& net, const std::string& origin) const {
   if (!output_rows.empty() && net.numLayers() > 0 &&
       net.layer(net.numLayers() - 1).activation == nn::Activation::kSoftmax &&
       !outputs_are_logits) {
-    fail(ErrorKind::kUnsupported, "{}: the network ends in softmax, so its outputs are "
+    fail(ErrorKind::kUnsupported,
+         "{}: the network ends in softmax, so its outputs are "
          "probabilities; rows over the outputs are only accepted over the logits (ask for logits "
-         "explicitly)", origin);
+         "explicitly)",
+         origin);
   }
 }
 
@@ -88,9 +92,8 @@ bool Domain::satisfiedBy(const nn::Network& net, const Vec& x, double tol) const
   if (output_rows.empty()) return true;
   // Output rows of a softmax-ended network are over its logits (validate() insists on it).
   const Vec& y = t.pre.back();
-  const Vec& out = net.layer(net.numLayers() - 1).activation == nn::Activation::kSoftmax
-                       ? y
-                       : t.post.back();
+  const Vec& out =
+      net.layer(net.numLayers() - 1).activation == nn::Activation::kSoftmax ? y : t.post.back();
   return rowsHold(output_rows, out, tol);
 }
 

@@ -37,8 +37,8 @@ void Box::validate(const std::string& origin, int expected_size) const {
            lo[i], hi[i]);
     }
     if (lo[i] > hi[i]) {
-      fail(ErrorKind::kInvalidInput, "{}: input {} has inverted bounds: lo {} > hi {}", origin,
-           i, lo[i], hi[i]);
+      fail(ErrorKind::kInvalidInput, "{}: input {} has inverted bounds: lo {} > hi {}", origin, i,
+           lo[i], hi[i]);
     }
   }
 }
@@ -53,16 +53,15 @@ bool Box::contains(const Vec& x, double tol) const {
 
 Box intersect(const Box& a, const Box& b) {
   if (a.size() != b.size()) {
-    fail(ErrorKind::kInvalidInput, "box intersection: sizes {} and {} differ", a.size(),
-         b.size());
+    fail(ErrorKind::kInvalidInput, "box intersection: sizes {} and {} differ", a.size(), b.size());
   }
   Box r;
   r.lo = a.lo.cwiseMax(b.lo);
   r.hi = a.hi.cwiseMin(b.hi);
   for (Eigen::Index i = 0; i < r.lo.size(); ++i) {
     if (r.lo[i] > r.hi[i]) {
-      fail(ErrorKind::kInvalidInput, "box intersection is empty at input {}: [{}, {}]", i,
-           r.lo[i], r.hi[i]);
+      fail(ErrorKind::kInvalidInput, "box intersection is empty at input {}: [{}, {}]", i, r.lo[i],
+           r.hi[i]);
     }
   }
   return r;
@@ -75,8 +74,10 @@ void checkSupported(const nn::Network& net) {
   for (int l = 0; l < net.numLayers(); ++l) {
     const nn::Activation act = net.layer(l).activation;
     if (act == nn::Activation::kStep) {
-      fail(ErrorKind::kUnsupported, "layer {}: step activations are not supported by the big-M "
-           "ReLU encoding", l);
+      fail(ErrorKind::kUnsupported,
+           "layer {}: step activations are not supported by the big-M "
+           "ReLU encoding",
+           l);
     }
     if (act == nn::Activation::kSoftmax && l + 1 != net.numLayers()) {
       fail(ErrorKind::kUnsupported, "layer {}: softmax is only supported on the last layer", l);
@@ -99,13 +100,15 @@ void checkBoundsFor(const nn::Network& net, const NetworkBounds& bounds) {
   for (int l = 0; l < net.numLayers(); ++l) {
     const LayerBounds& b = bounds.layers[static_cast<size_t>(l)];
     if (b.lo.size() != net.layer(l).outputSize() || b.hi.size() != net.layer(l).outputSize()) {
-      fail(ErrorKind::kInvalidInput, "bounds of layer {} have size {} but the layer has {} "
-           "neurons", l, b.lo.size(), net.layer(l).outputSize());
+      fail(ErrorKind::kInvalidInput,
+           "bounds of layer {} have size {} but the layer has {} "
+           "neurons",
+           l, b.lo.size(), net.layer(l).outputSize());
     }
     for (Eigen::Index j = 0; j < b.lo.size(); ++j) {
       if (!std::isfinite(b.lo[j]) || !std::isfinite(b.hi[j]) || b.lo[j] > b.hi[j]) {
-        fail(ErrorKind::kInvalidInput, "bounds of neuron {} in layer {} are invalid: [{}, {}]",
-             j, l, b.lo[j], b.hi[j]);
+        fail(ErrorKind::kInvalidInput, "bounds of neuron {} in layer {} are invalid: [{}, {}]", j,
+             l, b.lo[j], b.hi[j]);
       }
     }
   }

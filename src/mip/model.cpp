@@ -21,7 +21,8 @@ Row Model::addRow(double lb, double ub, std::span<const Term> terms, std::string
     NNMIP_CHECK(t.var.id >= 0 && t.var.id < numVars(), "row {} uses unknown variable {}", name,
                 t.var.id);
   }
-  rows_.push_back(Constraint{lb, ub, std::vector<Term>(terms.begin(), terms.end()), std::move(name)});
+  rows_.push_back(
+      Constraint{lb, ub, std::vector<Term>(terms.begin(), terms.end()), std::move(name)});
   return Row{static_cast<int32_t>(rows_.size() - 1)};
 }
 
@@ -97,7 +98,8 @@ void validateModel(const Model& model) {
     }
   }
   for (const Term& t : model.objective().terms) {
-    if (!std::isfinite(t.coef)) fail(ErrorKind::kInvalidInput, "objective has a non-finite coefficient");
+    if (!std::isfinite(t.coef))
+      fail(ErrorKind::kInvalidInput, "objective has a non-finite coefficient");
   }
 }
 

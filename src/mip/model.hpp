@@ -56,7 +56,9 @@ class Model {
   Var addContinuous(double lb, double ub, std::string name = {}) {
     return addVar(lb, ub, VarType::kContinuous, std::move(name));
   }
-  Var addBinary(std::string name = {}) { return addVar(0.0, 1.0, VarType::kBinary, std::move(name)); }
+  Var addBinary(std::string name = {}) {
+    return addVar(0.0, 1.0, VarType::kBinary, std::move(name));
+  }
 
   Row addRow(double lb, double ub, std::span<const Term> terms, std::string name = {});
   Row addRow(double lb, double ub, std::initializer_list<Term> terms, std::string name = {}) {

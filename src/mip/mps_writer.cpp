@@ -13,6 +13,7 @@
 //  * LP format keeps the sense (Maximize / Minimize) and writes the constant as a constant term
 //    of the objective. Ranged rows (finite lb < ub) become two rows <name>_lo and <name>_hi.
 //  * Numbers are written with the shortest representation that reads back to the same double.
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -23,7 +24,6 @@
 #include <ostream>
 #include <set>
 #include <string>
-#include <unistd.h>
 
 #include "core/error.hpp"
 #include "mip/solver.hpp"
@@ -66,12 +66,12 @@ Names makeNames(const Model& model) {
     return name;
   };
   for (int j = 0; j < model.numVars(); ++j) {
-    names.cols.push_back(unique(sanitise(model.columns()[static_cast<size_t>(j)].name),
-                                fmt::format("x{}", j)));
+    names.cols.push_back(
+        unique(sanitise(model.columns()[static_cast<size_t>(j)].name), fmt::format("x{}", j)));
   }
   for (int i = 0; i < model.numRows(); ++i) {
-    names.rows.push_back(unique(sanitise(model.rows()[static_cast<size_t>(i)].name),
-                                fmt::format("r{}", i)));
+    names.rows.push_back(
+        unique(sanitise(model.rows()[static_cast<size_t>(i)].name), fmt::format("r{}", i)));
   }
   return names;
 }
@@ -82,7 +82,8 @@ std::string num(double v) {
 }
 
 // Per-column list of (row, coef) with duplicate terms summed; row -1 is the objective.
-std::vector<std::vector<std::pair<int, double>>> columnEntries(const Model& model, double obj_sign) {
+std::vector<std::vector<std::pair<int, double>>> columnEntries(const Model& model,
+                                                               double obj_sign) {
   std::vector<std::vector<std::pair<int, double>>> cols(static_cast<size_t>(model.numVars()));
   auto add = [&cols](int row, const Term& t, double sign) {
     auto& col = cols[static_cast<size_t>(t.var.id)];
@@ -155,8 +156,7 @@ void writeMps(const Model& model, std::ostream& out) {
   for (int j = 0; j < model.numVars(); ++j) {
     const bool is_int = model.columns()[static_cast<size_t>(j)].type != VarType::kContinuous;
     if (is_int != in_int) {
-      out << "    MARKER" << marker++ << " 'MARKER' " << (is_int ? "'INTORG'" : "'INTEND'")
-          << "\n";
+      out << "    MARKER" << marker++ << " 'MARKER' " << (is_int ? "'INTORG'" : "'INTEND'") << "\n";
       in_int = is_int;
     }
     const std::string& name = names.cols[static_cast<size_t>(j)];
@@ -165,8 +165,9 @@ void writeMps(const Model& model, std::ostream& out) {
       out << "    " << name << " obj 0\n";  // keep the column in the file
     }
     for (const auto& [row, coef] : entries) {
-      out << "    " << name << " " << (row < 0 ? std::string("obj") : names.rows[static_cast<size_t>(row)])
-          << " " << num(coef) << "\n";
+      out << "    " << name << " "
+          << (row < 0 ? std::string("obj") : names.rows[static_cast<size_t>(row)]) << " "
+          << num(coef) << "\n";
     }
   }
   if (in_int) out << "    MARKER" << marker++ << " 'MARKER' 'INTEND'\n";
@@ -181,7 +182,8 @@ void writeMps(const Model& model, std::ostream& out) {
     } else if (std::isfinite(r.lb)) {
       rhs = r.lb;
     }
-    if (rhs != 0.0) out << "    RHS " << names.rows[static_cast<size_t>(i)] << " " << num(rhs) << "\n";
+    if (rhs != 0.0)
+      out << "    RHS " << names.rows[static_cast<size_t>(i)] << " " << num(rhs) << "\n";
   }
 
   bool ranges_header = false;
@@ -253,7 +255,8 @@ void writeLp(const Model& model, std::ostream& out) {
   auto merged = [](const std::vector<Term>& terms) {
     std::vector<std::pair<int, double>> v;
     for (const Term& t : terms) v.emplace_back(t.var.id, t.coef);
-    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<std::pair<int, double>> m;
     for (const auto& e : v) {
       if (!m.empty() && m.back().first == e.first) {
@@ -324,7 +327,8 @@ void writeLp(const Model& model, std::ostream& out) {
   header = false;
   for (int j = 0; j < model.numVars(); ++j) {
     const Column& c = model.columns()[static_cast<size_t>(j)];
-    if (c.type == VarType::kContinuous || (c.type == VarType::kBinary && c.lb == 0.0 && c.ub == 1.0)) {
+    if (c.type == VarType::kContinuous ||
+        (c.type == VarType::kBinary && c.lb == 0.0 && c.ub == 1.0)) {
       continue;
     }
     if (!header) out << "Generals\n";

@@ -11,10 +11,10 @@ struct MipParams {
   int threads = 1;                     // CBC's own threads (STYLE.md §3.3: opt-in)
   double rel_gap = 0.0;                // 0 = prove optimality
   double abs_gap = 1e-9;
-  std::optional<double> cutoff;        // prune anything not better than this (user sense)
+  std::optional<double> cutoff;  // prune anything not better than this (user sense)
   std::optional<long> node_limit;
-  std::vector<double> start;           // optional full primal point (MIP start)
-  bool solver_log = false;             // forward solver log lines to Callbacks::on_log
+  std::vector<double> start;  // optional full primal point (MIP start)
+  bool solver_log = false;    // forward solver log lines to Callbacks::on_log
   std::map<std::string, std::string> backend_options;  // validated by the backend
 };
 

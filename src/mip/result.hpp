@@ -7,7 +7,7 @@
 namespace nnmip::mip {
 
 enum class Termination {
-  kOptimal,          // proven optimal (within the requested gap of 0)
+  kOptimal,  // proven optimal (within the requested gap of 0)
   kInfeasible,
   kUnbounded,
   kLimitFeasible,    // stopped by a limit (see Limit) with an incumbent
@@ -29,10 +29,10 @@ struct SolveStats {
 struct MipResult {
   Termination termination = Termination::kError;
   Limit limit = Limit::kNone;
-  std::string detail;                // backend-specific, e.g. "cbc status 1/4"
-  std::optional<double> objective;   // user sense, constant included; only with a solution
-  double best_bound = NAN;           // dual bound, user sense, constant included
-  std::vector<double> values;        // empty when no solution
+  std::string detail;               // backend-specific, e.g. "cbc status 1/4"
+  std::optional<double> objective;  // user sense, constant included; only with a solution
+  double best_bound = NAN;          // dual bound, user sense, constant included
+  std::vector<double> values;       // empty when no solution
   SolveStats stats;
 
   bool hasSolution() const { return !values.empty(); }

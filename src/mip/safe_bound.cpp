@@ -78,9 +78,9 @@ SafeBoundInfo minimisationBound(const Model& model, const std::vector<Real>& cos
                                 std::span<const double> y) {
   const int n = model.numVars();
   SafeBoundInfo info;
-  std::vector<Real> d(cost);          // c - A^T y, accumulated
+  std::vector<Real> d(cost);                            // c - A^T y, accumulated
   std::vector<Real> magnitude(static_cast<size_t>(n));  // sum of |terms| of d_j
-  std::vector<long> ops(cost_terms);  // terms summed into d_j
+  std::vector<long> ops(cost_terms);                    // terms summed into d_j
   // d_j computed without any rounding (then no widening is needed: an exact 0 times an infinite
   // column bound contributes 0). The cost itself is taken as exact when it had one term.
   std::vector<char> exact(static_cast<size_t>(n), 1);
@@ -189,8 +189,8 @@ SafeBoundInfo safeObjectiveBoundInfo(const Model& model, const Objective& object
     ++cost_terms[static_cast<size_t>(t.var.id)];
   }
   SafeBoundInfo info =
-      minimisationBound(model, cost, cost_magnitude, cost_terms, dir * static_cast<Real>(objective.constant), dir,
-                        row_duals);
+      minimisationBound(model, cost, cost_magnitude, cost_terms,
+                        dir * static_cast<Real>(objective.constant), dir, row_duals);
   info.value *= dir;  // negation is exact
   return info;
 }

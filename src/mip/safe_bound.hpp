@@ -27,8 +27,8 @@
 namespace nnmip::mip {
 
 struct SafeBoundInfo {
-  double value = 0.0;       // the bound (user sense; -inf/+inf when none)
-  int clamped_rows = 0;     // y_i set to 0: the needed row side was infinite
+  double value = 0.0;         // the bound (user sense; -inf/+inf when none)
+  int clamped_rows = 0;       // y_i set to 0: the needed row side was infinite
   int unbounded_columns = 0;  // columns that made the bound infinite (d_j != 0, side infinite)
   double error_bound = 0.0;   // the outward shift applied for rounding
 };

@@ -17,14 +17,12 @@ std::unique_ptr<LpSession> makeLpSession(const Model& lp, std::string_view backe
   if (backend == "clp-warm") return detail::makeClpLpSession(lp, detail::ClpStart::kWarm);
   if (backend == "clp-restart") return detail::makeClpLpSession(lp, detail::ClpStart::kRestart);
   if (backend == "clp-cold") return detail::makeClpLpSession(lp, detail::ClpStart::kCold);
-  fail(ErrorKind::kUsage, "unknown LP backend '{}' (available: clp, clp-warm, clp-restart, clp-cold)",
-       backend);
+  fail(ErrorKind::kUsage,
+       "unknown LP backend '{}' (available: clp, clp-warm, clp-restart, clp-cold)", backend);
 }
 
 std::vector<std::string> mipBackendNames() { return {"cbc", "enum"}; }
 
-std::vector<std::string> lpBackendNames() {
-  return {"clp", "clp-warm", "clp-restart", "clp-cold"};
-}
+std::vector<std::string> lpBackendNames() { return {"clp", "clp-warm", "clp-restart", "clp-cold"}; }
 
 }  // namespace nnmip::mip

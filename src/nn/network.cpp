@@ -73,8 +73,8 @@ void Network::validate(const std::string& origin) const {
   for (size_t i = 0; i < layers_.size(); ++i) {
     const DenseLayer& l = layers_[i];
     if (l.bias.size() != l.outputSize()) {
-      fail(ErrorKind::kInvalidInput, "{}: layer {} has {} outputs but a bias of size {}", origin,
-           i, l.outputSize(), l.bias.size());
+      fail(ErrorKind::kInvalidInput, "{}: layer {} has {} outputs but a bias of size {}", origin, i,
+           l.outputSize(), l.bias.size());
     }
     if (i > 0 && l.inputSize() != layers_[i - 1].outputSize()) {
       fail(ErrorKind::kInvalidInput, "{}: layer {} expects {} inputs, previous layer gives {}",
@@ -98,10 +98,10 @@ void Network::validate(const std::string& origin) const {
 std::string summarize(const Network& net) {
   std::string out;
   out += fmt::format("network {}: {} inputs -> {} outputs, {} layers, {} parameters\n",
-                     net.name.empty() ? "(unnamed)" : net.name, net.inputSize(),
-                     net.outputSize(), net.numLayers(), net.parameterCount());
-  out += fmt::format("{:>5}  {:>6}  {:>6}  {:<9}  {:>10}  {:>8}\n", "layer", "in", "out",
-                     "act", "weights", "zero%");
+                     net.name.empty() ? "(unnamed)" : net.name, net.inputSize(), net.outputSize(),
+                     net.numLayers(), net.parameterCount());
+  out += fmt::format("{:>5}  {:>6}  {:>6}  {:<9}  {:>10}  {:>8}\n", "layer", "in", "out", "act",
+                     "weights", "zero%");
   for (int i = 0; i < net.numLayers(); ++i) {
     const DenseLayer& l = net.layer(i);
     const double zero = l.weight.size() == 0
@@ -111,9 +111,10 @@ std::string summarize(const Network& net) {
     out += fmt::format("{:>5}  {:>6}  {:>6}  {:<9}  {:>10}  {:>7.2f}%\n", i, l.inputSize(),
                        l.outputSize(), activationName(l.activation), l.weight.size(), zero);
   }
-  const double total_zero = net.weightCount() == 0 ? 0.0
-                                                   : 100.0 * static_cast<double>(net.zeroWeightCount()) /
-                                                         static_cast<double>(net.weightCount());
+  const double total_zero = net.weightCount() == 0
+                                ? 0.0
+                                : 100.0 * static_cast<double>(net.zeroWeightCount()) /
+                                      static_cast<double>(net.weightCount());
   out += fmt::format("hidden ReLUs: {}, weight sparsity: {:.2f}%\n", net.hiddenReluCount(),
                      total_zero);
   return out;

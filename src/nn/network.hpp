@@ -18,8 +18,8 @@ using Mat = Eigen::MatrixXd;
 enum class Activation {
   kIdentity,  // linear output (logits)
   kRelu,
-  kStep,      // sigma(a) = beta if a < lambda else gamma (Bah & Kurtz binary activation)
-  kSoftmax,   // probabilities; only meaningful on the last layer
+  kStep,     // sigma(a) = beta if a < lambda else gamma (Bah & Kurtz binary activation)
+  kSoftmax,  // probabilities; only meaningful on the last layer
 };
 
 const char* activationName(Activation activation);

@@ -878,9 +878,7 @@ void writeOnnx(const Network& net, const std::string& path, OnnxPrecision precis
     tb->set_type(onnx::AttributeProto::INT);
     tb->set_i(1);
     switch (layer.activation) {
-      case Activation::kIdentity:
-        h = a;
-        break;
+      case Activation::kIdentity: h = a; break;
       case Activation::kRelu:
         h = out_name("h");
         addNode(g, "Relu", fmt::format("relu{}", l), {a}, h);

@@ -11,10 +11,10 @@ enum class PruneScope { kLayer, kGlobal };
 
 struct LayerPruneStats {
   int layer = 0;
-  double eps = 0;          // threshold used for this layer (-1: nothing pruned)
-  long total = 0;          // weights in the layer
-  long zero_before = 0;    // exact zeros before rounding
-  long zero_after = 0;     // exact zeros after rounding
+  double eps = 0;        // threshold used for this layer (-1: nothing pruned)
+  long total = 0;        // weights in the layer
+  long zero_before = 0;  // exact zeros before rounding
+  long zero_after = 0;   // exact zeros after rounding
   long zeroed() const { return zero_after - zero_before; }  // newly set to zero
   double zeroFraction() const { return total ? static_cast<double>(zero_after) / total : 0.0; }
 };

@@ -11,8 +11,8 @@
 #include "bdnn/exact_trainer.hpp"
 #include "bdnn/step_net.hpp"
 #include "core/rng.hpp"
-#include "support/tolerances.hpp"
 #include "support/tiny_data.hpp"
+#include "support/tolerances.hpp"
 
 namespace nnmip::bdnn {
 namespace {
@@ -26,10 +26,12 @@ void forEachMatrix(int rows, int cols, const std::vector<double>& values,
   std::vector<int> idx(static_cast<size_t>(cells), 0);
   Mat m(rows, cols);
   while (true) {
-    for (int c = 0; c < cells; ++c) m(c / cols, c % cols) = values[static_cast<size_t>(idx[static_cast<size_t>(c)])];
+    for (int c = 0; c < cells; ++c)
+      m(c / cols, c % cols) = values[static_cast<size_t>(idx[static_cast<size_t>(c)])];
     f(m);
     int c = 0;
-    while (c < cells && ++idx[static_cast<size_t>(c)] == static_cast<int>(values.size())) idx[static_cast<size_t>(c++)] = 0;
+    while (c < cells && ++idx[static_cast<size_t>(c)] == static_cast<int>(values.size()))
+      idx[static_cast<size_t>(c++)] = 0;
     if (c == cells) return;
   }
 }
@@ -59,7 +61,8 @@ int exhaustiveMinimum(const data::Dataset& ds, int hidden, const std::vector<dou
   forEachMatrix(hidden, d, values, [&](const Mat& w1) {
     const Mat a1 = ds.X * w1.transpose();  // n x hidden
     std::vector<double> l1_cands{0.0};
-    if (learn) l1_cands = thresholdCandidates(std::vector<double>(a1.data(), a1.data() + a1.size()), margin);
+    if (learn)
+      l1_cands = thresholdCandidates(std::vector<double>(a1.data(), a1.data() + a1.size()), margin);
     for (double l1 : l1_cands) {
       bool feasible = true;
       Mat h(n, hidden);
@@ -87,7 +90,9 @@ int exhaustiveMinimum(const data::Dataset& ds, int hidden, const std::vector<dou
           return;
         }
         std::vector<double> l2_cands{0.0};
-        if (learn) l2_cands = thresholdCandidates(std::vector<double>(a2.data(), a2.data() + a2.size()), margin);
+        if (learn)
+          l2_cands =
+              thresholdCandidates(std::vector<double>(a2.data(), a2.data() + a2.size()), margin);
         for (double l2 : l2_cands) {
           int errors = 0;
           bool ok = true;
@@ -129,8 +134,8 @@ TEST_P(ExhaustiveTest, MilpOptimumEqualsEnumeration) {
     ex.time_limit_s = 60;
     const ExactResult r = trainExact(ds, o, ex);
     ASSERT_EQ(r.termination, mip::Termination::kOptimal);
-    const int expected = exhaustiveMinimum(ds, tc.hidden, tc.values, tc.threshold != ThresholdMode::kZero,
-                                           tc.output, o.margin);
+    const int expected = exhaustiveMinimum(
+        ds, tc.hidden, tc.values, tc.threshold != ThresholdMode::kZero, tc.output, o.margin);
     EXPECT_NEAR(r.objective, expected, support::kMipTol);
     EXPECT_EQ(r.milp_errors, expected);
     // Forward-pass check: the trained network makes exactly the claimed errors, no band point.
@@ -145,29 +150,72 @@ TEST_P(ExhaustiveTest, MilpOptimumEqualsEnumeration) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Bdnn, ExhaustiveTest,
-    ::testing::Values(
-        ExhaustiveCase{"pm1_zero_6x2x2", WeightDomain::kBinaryPm1, {-1.0, 1.0}, ThresholdMode::kZero,
-                       OutputMode::kStep, 6, 2, 2, 2},
-        ExhaustiveCase{"pm1_zero_8x3x2", WeightDomain::kBinaryPm1, {-1.0, 1.0}, ThresholdMode::kZero,
-                       OutputMode::kStep, 8, 3, 2, 2},
-        ExhaustiveCase{"01_layer_6x2x2", WeightDomain::kBinary01, {0.0, 1.0}, ThresholdMode::kLayer,
-                       OutputMode::kStep, 6, 2, 2, 2},
-        ExhaustiveCase{"pm1_layer_7x2x2", WeightDomain::kBinaryPm1, {-1.0, 1.0}, ThresholdMode::kLayer,
-                       OutputMode::kStep, 7, 2, 2, 2},
-        ExhaustiveCase{"ternary_zero_6x2x2", WeightDomain::kTernary, {-1.0, 0.0, 1.0},
-                       ThresholdMode::kZero, OutputMode::kStep, 6, 2, 2, 2},
-        ExhaustiveCase{"pm1_argmax3_6x2x2", WeightDomain::kBinaryPm1, {-1.0, 1.0}, ThresholdMode::kZero,
-                       OutputMode::kArgmax, 6, 2, 2, 3}),
-    [](const ::testing::TestParamInfo<ExhaustiveCase>& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Bdnn, ExhaustiveTest,
+                         ::testing::Values(ExhaustiveCase{"pm1_zero_6x2x2",
+                                                          WeightDomain::kBinaryPm1,
+                                                          {-1.0, 1.0},
+                                                          ThresholdMode::kZero,
+                                                          OutputMode::kStep,
+                                                          6,
+                                                          2,
+                                                          2,
+                                                          2},
+                                           ExhaustiveCase{"pm1_zero_8x3x2",
+                                                          WeightDomain::kBinaryPm1,
+                                                          {-1.0, 1.0},
+                                                          ThresholdMode::kZero,
+                                                          OutputMode::kStep,
+                                                          8,
+                                                          3,
+                                                          2,
+                                                          2},
+                                           ExhaustiveCase{"01_layer_6x2x2",
+                                                          WeightDomain::kBinary01,
+                                                          {0.0, 1.0},
+                                                          ThresholdMode::kLayer,
+                                                          OutputMode::kStep,
+                                                          6,
+                                                          2,
+                                                          2,
+                                                          2},
+                                           ExhaustiveCase{"pm1_layer_7x2x2",
+                                                          WeightDomain::kBinaryPm1,
+                                                          {-1.0, 1.0},
+                                                          ThresholdMode::kLayer,
+                                                          OutputMode::kStep,
+                                                          7,
+                                                          2,
+                                                          2,
+                                                          2},
+                                           ExhaustiveCase{"ternary_zero_6x2x2",
+                                                          WeightDomain::kTernary,
+                                                          {-1.0, 0.0, 1.0},
+                                                          ThresholdMode::kZero,
+                                                          OutputMode::kStep,
+                                                          6,
+                                                          2,
+                                                          2,
+                                                          2},
+                                           ExhaustiveCase{"pm1_argmax3_6x2x2",
+                                                          WeightDomain::kBinaryPm1,
+                                                          {-1.0, 1.0},
+                                                          ThresholdMode::kZero,
+                                                          OutputMode::kArgmax,
+                                                          6,
+                                                          2,
+                                                          2,
+                                                          3}),
+                         [](const ::testing::TestParamInfo<ExhaustiveCase>& info) {
+                           return std::string(info.param.name);
+                         });
 
 // Continuous weights, learned thresholds: the forward pass reproduces the MILP's error count.
 TEST(BdnnExact, ForwardPassMatchesMilpContinuous) {
   for (uint64_t seed = 1; seed <= 3; ++seed) {
     SCOPED_TRACE(seed);
     data::Dataset ds = support::randomLabelledData(10, 3, 2, 100 + seed);
-    for (ThresholdMode mode : {ThresholdMode::kZero, ThresholdMode::kLayer, ThresholdMode::kNeuron}) {
+    for (ThresholdMode mode :
+         {ThresholdMode::kZero, ThresholdMode::kLayer, ThresholdMode::kNeuron}) {
       SCOPED_TRACE(thresholdModeName(mode));
       BdnnOptions o;
       o.hidden = {2};

@@ -6,8 +6,8 @@
 #include "bdnn/exact_trainer.hpp"
 #include "bdnn/heuristic.hpp"
 #include "core/rng.hpp"
-#include "support/tolerances.hpp"
 #include "support/tiny_data.hpp"
+#include "support/tolerances.hpp"
 
 namespace nnmip::bdnn {
 namespace {
@@ -16,8 +16,10 @@ namespace {
 // be below the MILP's dual bound (rounded up), nor below a proved optimum.
 TEST(BdnnHeuristic, NeverBelowMilpBound) {
   for (uint64_t seed = 1; seed <= 3; ++seed) {
-    for (ThresholdMode mode : {ThresholdMode::kZero, ThresholdMode::kLayer, ThresholdMode::kNeuron}) {
-      SCOPED_TRACE(::testing::Message() << "seed " << seed << " threshold " << thresholdModeName(mode));
+    for (ThresholdMode mode :
+         {ThresholdMode::kZero, ThresholdMode::kLayer, ThresholdMode::kNeuron}) {
+      SCOPED_TRACE(::testing::Message()
+                   << "seed " << seed << " threshold " << thresholdModeName(mode));
       const data::Dataset ds = support::overlapBoxesData(8, 2, seed);
       BdnnOptions o;
       o.hidden = {2};

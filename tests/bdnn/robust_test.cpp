@@ -8,8 +8,8 @@
 #include "bdnn/heuristic.hpp"
 #include "bdnn/robust.hpp"
 #include "core/rng.hpp"
-#include "support/tolerances.hpp"
 #include "support/tiny_data.hpp"
+#include "support/tolerances.hpp"
 
 namespace nnmip::bdnn {
 namespace {

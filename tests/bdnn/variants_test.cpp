@@ -9,8 +9,8 @@
 #include "bdnn/step_net.hpp"
 #include "core/rng.hpp"
 #include "nn/forward.hpp"
-#include "support/tolerances.hpp"
 #include "support/tiny_data.hpp"
+#include "support/tolerances.hpp"
 
 namespace nnmip::bdnn {
 namespace {
@@ -44,8 +44,8 @@ TEST_P(RegressionLossTest, ObjectiveMatchesForwardLoss) {
   o.pwl_pieces = 32;
   const ExactResult r = trainExact(ds, o, quick(20.0));
   ASSERT_TRUE(r.has_solution);
-  EXPECT_TRUE(r.forward_check_ok) << "objective " << r.objective << " l1 " << r.train_reg.l1 << " linf "
-                                  << r.train_reg.linf << " sq " << r.train_reg.squared;
+  EXPECT_TRUE(r.forward_check_ok) << "objective " << r.objective << " l1 " << r.train_reg.l1
+                                  << " linf " << r.train_reg.linf << " sq " << r.train_reg.squared;
   // L-inf: the objective is the largest residual.
   if (GetParam() == RegressionLoss::kLinf) {
     EXPECT_LE(r.train_reg.linf, r.objective + 1e-6);
@@ -81,7 +81,8 @@ TEST(BdnnVariants, SparsityLimit) {
   const ExactResult r = trainExact(ds, o, quick());
   ASSERT_TRUE(r.has_solution);
   int nonzero = 0;
-  for (const Mat& w : r.params.weights) nonzero += static_cast<int>((w.array().abs() > 1e-6).count());
+  for (const Mat& w : r.params.weights)
+    nonzero += static_cast<int>((w.array().abs() > 1e-6).count());
   EXPECT_LE(nonzero, 3);
   EXPECT_TRUE(r.forward_check_ok);
 }
@@ -112,7 +113,8 @@ TEST(BdnnVariants, StaircaseExpansionValues) {
   p.lambda = {Vec::Constant(1, 0.0), Vec()};
   const nn::Network net = toNetwork(p, o);
   // h(a) = -1 below 0, 0.5 on [0, 1), 2 at or above 1.
-  for (const auto& [x, h] : std::vector<std::pair<double, double>>{{-0.5, -1.0}, {0.0, 0.5}, {0.99, 0.5}, {1.0, 2.0}, {3.0, 2.0}}) {
+  for (const auto& [x, h] : std::vector<std::pair<double, double>>{
+           {-0.5, -1.0}, {0.0, 0.5}, {0.99, 0.5}, {1.0, 2.0}, {3.0, 2.0}}) {
     EXPECT_DOUBLE_EQ(nn::forward(net, Vec::Constant(1, x))(0), h) << "x = " << x;
   }
 }

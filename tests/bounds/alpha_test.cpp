@@ -187,7 +187,7 @@ TEST(Alpha, SplitsClampAndEmptyDomains) {
   never.splits[{0, 0}] = encode::Phase::kActive;
   const NetworkBounds e = bounds::computeAlpha(dead, never, nullptr);
   EXPECT_TRUE(e.empty);
-  ASSERT_EQ(e.numLayers(), 2);  // shapes kept
+  ASSERT_EQ(e.numLayers(), 2);                               // shapes kept
   EXPECT_TRUE(bounds::computeAlpha(dead, never, &e).empty);  // an empty prior stays empty
   EXPECT_TRUE(bounds::computeSymbolic(dead, never).empty);
   const Vec spec = bounds::alphaSpecLowerBounds(dead, never, e, Mat::Ones(1, 1), Vec::Zero(1));

@@ -13,11 +13,11 @@ using bounds::Box;
 using bounds::Vec;
 
 TEST(Box, RejectsInvertedNanInfAndSizeMismatch) {
-  EXPECT_THROW(Box(Vec{{0.0, 1.0}}, Vec{{1.0, 0.5}}), Error);                 // inverted
-  EXPECT_THROW(Box(Vec{{0.0, std::nan("")}}, Vec{{1.0, 1.0}}), Error);         // NaN
-  EXPECT_THROW(Box(Vec{{0.0, 0.0}}, Vec{{1.0, INFINITY}}), Error);             // Inf
-  EXPECT_THROW(Box(Vec{{0.0}}, Vec{{1.0, 1.0}}), Error);                       // sizes
-  const Box ok(Vec{{0.0, 0.25}}, Vec{{0.0, 1.0}});                             // point ok
+  EXPECT_THROW(Box(Vec{{0.0, 1.0}}, Vec{{1.0, 0.5}}), Error);           // inverted
+  EXPECT_THROW(Box(Vec{{0.0, std::nan("")}}, Vec{{1.0, 1.0}}), Error);  // NaN
+  EXPECT_THROW(Box(Vec{{0.0, 0.0}}, Vec{{1.0, INFINITY}}), Error);      // Inf
+  EXPECT_THROW(Box(Vec{{0.0}}, Vec{{1.0, 1.0}}), Error);                // sizes
+  const Box ok(Vec{{0.0, 0.25}}, Vec{{0.0, 1.0}});                      // point ok
   EXPECT_THROW(ok.validate("box", 3), Error);
   try {
     Box(Vec{{0.0, 1.0}}, Vec{{1.0, 0.5}});
@@ -81,7 +81,7 @@ TEST(Box, NeighboursDomainSaturatesAtOne) {
 }
 
 TEST(Box, NeighboursRejectsBadParameters) {
-  EXPECT_THROW(bounds::neighboursBox(Vec::Ones(25), 5, 4), Error);          // shape
+  EXPECT_THROW(bounds::neighboursBox(Vec::Ones(25), 5, 4), Error);                // shape
   EXPECT_THROW(bounds::neighboursBox(Vec::Ones(25), 5, 5, {4, 2, 0.18}), Error);  // even m
   EXPECT_THROW(bounds::neighboursBox(Vec::Ones(25), 5, 5, {7, 2, 0.18}), Error);  // p < 3
   EXPECT_THROW(bounds::neighboursBox(Vec::Ones(25), 5, 5, {3, 2, -0.1}), Error);  // eps

@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 
+#include "../encode/tiny_nets.hpp"
 #include "bounds/bounder.hpp"
 #include "bounds/linear_bound.hpp"
 #include "bounds/propagation.hpp"
@@ -16,7 +17,6 @@
 #include "core/rng.hpp"
 #include "encode/bigm.hpp"
 #include "encode/compact.hpp"
-#include "../encode/tiny_nets.hpp"
 #include "mip/solver.hpp"
 #include "nn/forward.hpp"
 
@@ -210,7 +210,8 @@ TEST(DomainBounds, LpTierEqualsFullBigMLp) {
     for (int k = d.hasSideRows() ? 0 : 1; k < net.numLayers(); ++k) {
       // What the tier encoded when it solved layer k: final bounds before k, prior from k on.
       encode::NetworkBounds used = prior;
-      for (int l = 0; l < k; ++l) used.layers[static_cast<size_t>(l)] = lp.bounds.layers[static_cast<size_t>(l)];
+      for (int l = 0; l < k; ++l)
+        used.layers[static_cast<size_t>(l)] = lp.bounds.layers[static_cast<size_t>(l)];
       mip::Model m;
       encode::EncodeOptions eo;
       eo.relax = true;
@@ -268,8 +269,9 @@ TEST(DomainBounds, LeafEqualsPatternLp) {
     const auto pattern = patternOf(net, rd.x0);
     for (int l = 0; l + 1 < net.numLayers(); ++l) {
       for (int j = 0; j < net.layer(l).outputSize(); ++j) {
-        rd.domain.splits[{l, j}] =
-            pattern[static_cast<size_t>(l)][static_cast<size_t>(j)] ? Phase::kActive : Phase::kInactive;
+        rd.domain.splits[{l, j}] = pattern[static_cast<size_t>(l)][static_cast<size_t>(j)]
+                                       ? Phase::kActive
+                                       : Phase::kInactive;
       }
     }
     Rng rng(seed);
@@ -313,7 +315,8 @@ TEST(DomainBounds, MilpLinearBoundEqualsEnumeration) {
     // Every weaker tier is a valid enclosure of the exact range.
     for (const bounds::Method m : {bounds::Method::kInterval, bounds::Method::kSymbolic,
                                    bounds::Method::kAlpha, bounds::Method::kLp}) {
-      const bounds::LinearBoundResult w = bounds::linearBound(net, rd.domain, {-1, coef, 0.0}, m, lo);
+      const bounds::LinearBoundResult w =
+          bounds::linearBound(net, rd.domain, {-1, coef, 0.0}, m, lo);
       EXPECT_LE(w.lo, want_lo + kTol) << bounds::methodName(m);
       EXPECT_GE(w.hi, want_hi - kTol) << bounds::methodName(m);
     }
@@ -351,9 +354,9 @@ TEST(DomainBounds, EveryTierContainsAcceptedSamples) {
     const RandomDomain rd = randomDomain(net, seed, 2, seed % 2 == 1);
     const std::vector<Vec> pts = acceptedSamples(net, rd.domain, seed);
     ASSERT_GE(pts.size(), 50u) << "seed " << seed << ": too few points of the domain";
-    for (const bounds::Method m : {bounds::Method::kNaive, bounds::Method::kInterval,
-                                   bounds::Method::kSymbolic, bounds::Method::kAlpha,
-                                   bounds::Method::kLp, bounds::Method::kMilp}) {
+    for (const bounds::Method m :
+         {bounds::Method::kNaive, bounds::Method::kInterval, bounds::Method::kSymbolic,
+          bounds::Method::kAlpha, bounds::Method::kLp, bounds::Method::kMilp}) {
       bounds::BoundsOptions o;
       o.method = m;
       o.solver = oneThread();
@@ -384,8 +387,8 @@ TEST(DomainBounds, SplitChildInsideParent) {
         if (!(b.lo[j] < 0.0 && b.hi[j] > 0.0) || rd.domain.phaseOf({l, j})) continue;
         for (const Phase phase : {Phase::kActive, Phase::kInactive}) {
           const Domain child = rd.domain.withSplit({l, j}, phase);
-          for (const bounds::Method m : {bounds::Method::kInterval, bounds::Method::kLp,
-                                         bounds::Method::kMilp}) {
+          for (const bounds::Method m :
+               {bounds::Method::kInterval, bounds::Method::kLp, bounds::Method::kMilp}) {
             bounds::BoundsOptions o;
             o.method = m;
             o.symbolic_seed = false;

@@ -51,8 +51,8 @@ class MnistReference : public ::testing::Test {
     const data::VnnlibProperty p =
         data::readVnnlib(support::sharedPath("vnncomp/mnist_fc/vnnlib/prop_0_0.05.vnnlib"));
     box_ = Box(p.input_lo, p.input_hi);
-    ref_ = readReference(
-        support::sharedPath("reference_bounds/mnist-net_256x2__prop_0_0.05.csv"), net_);
+    ref_ = readReference(support::sharedPath("reference_bounds/mnist-net_256x2__prop_0_0.05.csv"),
+                         net_);
   }
   nn::Network net_;
   Box box_;
@@ -88,9 +88,9 @@ TEST_F(MnistReference, PureLpChainMatchesReferenceAndSymbolicSeedIsNeverLooser) 
   worst_text.precision(3);
   worst_text << worst;
   RecordProperty("max_abs_diff_vs_reference", worst_text.str());
-  EXPECT_EQ(pure.stats[1].lps + pure.stats[2].lps - pure.stats[1].lp_retries -
-                pure.stats[2].lp_retries,
-            532);
+  EXPECT_EQ(
+      pure.stats[1].lps + pure.stats[2].lps - pure.stats[1].lp_retries - pure.stats[2].lp_retries,
+      532);
   EXPECT_LE(seeded.stats[1].unstable, pure.stats[1].unstable);
 }
 

@@ -119,8 +119,8 @@ TEST(SolverTiers, EveryTierValidAndOrdered) {
       const nn::Network net = testnets::randomNet(shapes[s], 7 * seed + s, seed == 2);
       const Box box = Box::uniform(shapes[s][0], 0.0, 1.0);
       std::vector<encode::NetworkBounds> tiers;
-      for (Method m : {Method::kNaive, Method::kInterval, Method::kSymbolic, Method::kLp,
-                       Method::kMilp}) {
+      for (Method m :
+           {Method::kNaive, Method::kInterval, Method::kSymbolic, Method::kLp, Method::kMilp}) {
         tiers.push_back(run(net, box, m).bounds);
       }
       const auto pts = testnets::samplePoints(net, box, seed, 2000, 200, 3);

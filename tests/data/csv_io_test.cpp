@@ -104,8 +104,7 @@ TEST(BreastCancerWisconsinBadInput, NonNumericAndRange) {
 
 TEST(Wdbc, SklearnFile) {
   if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
-  const Dataset ds =
-      readWdbc(support::sharedPath(kWdbcFile));
+  const Dataset ds = readWdbc(support::sharedPath(kWdbcFile));
   EXPECT_EQ(ds.size(), 569);
   EXPECT_EQ(ds.features(), 30);
   EXPECT_EQ(count(ds.y, 1), 212);  // malignant

@@ -7,8 +7,8 @@
 #include "core/error.hpp"
 #include "encode/bigm.hpp"
 #include "mip/solver.hpp"
-#include "tiny_nets.hpp"
 #include "support/tolerances.hpp"
+#include "tiny_nets.hpp"
 
 namespace nnmip {
 namespace {

@@ -9,8 +9,8 @@
 #include "core/error.hpp"
 #include "mip/safe_bound.hpp"
 #include "mip/solver.hpp"
-#include "test_models.hpp"
 #include "support/tolerances.hpp"
+#include "test_models.hpp"
 
 namespace nnmip::mip {
 namespace {

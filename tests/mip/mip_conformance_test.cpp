@@ -10,8 +10,8 @@
 
 #include "core/error.hpp"
 #include "mip/solver.hpp"
-#include "test_models.hpp"
 #include "support/tolerances.hpp"
+#include "test_models.hpp"
 
 namespace nnmip::mip {
 namespace {

@@ -1,11 +1,11 @@
 // writeMps / writeLp round trips: write our model, read it back with COIN's own readers
 // (CoinMpsIO, CoinLpIO), solve with CBC, and compare with the optimum of our model.
 // This test links COIN directly (the only test that does; STYLE.md §2.6 item 6).
+#include <gtest/gtest.h>
 #include <CbcModel.hpp>
 #include <CoinLpIO.hpp>
 #include <CoinMpsIO.hpp>
 #include <OsiClpSolverInterface.hpp>
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
@@ -107,17 +107,18 @@ Model mixedModel() {
   m.addEq({{c, 1.0}, {d, -1.0}}, 1.5, "link");
   m.addRow(-1.0, 3.25, {{b, 1.0}, {c, 1.0}, {f, -1.0}}, "range");
   m.addGe({{g, 1.0}, {d, 1.0}, {e, 0.0}}, -4.0, "");  // unnamed -> r3
-  m.setObjective(Sense::kMaximize,
-                 {{a, 2.0}, {b, 3.0}, {c, 1.0}, {d, -1.0}, {g, 4.0}, {f, 0.5}}, 7.0);
+  m.setObjective(Sense::kMaximize, {{a, 2.0}, {b, 3.0}, {c, 1.0}, {d, -1.0}, {g, 4.0}, {f, 0.5}},
+                 7.0);
   return m;
 }
 
 class ModelWriter : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("nnmip_mip_writer_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ =
+        fs::temp_directory_path() /
+        ("nnmip_mip_writer_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }

@@ -154,7 +154,8 @@ Vertex vertexOptimum(const Model& model) {
         }
       }
       Quad v = model.objective().constant;
-      for (const Term& t : model.objective().terms) v += Quad(t.coef) * x[static_cast<size_t>(t.var.id)];
+      for (const Term& t : model.objective().terms)
+        v += Quad(t.coef) * x[static_cast<size_t>(t.var.id)];
       if (!best.feasible || (max ? v > best.value : v < best.value)) best = {true, v};
       return;
     }
@@ -214,7 +215,8 @@ TEST(SafeBound, SmallLpDualsGiveTheOptimum) {
   // Garbage duals: still an upper bound (or +inf: y of the wrong sign on r0's open lower side).
   const std::vector<double> bad = {3.0, 0.5, 0.0};  // d = (3-3.5, 2-4.5) = (-0.5, -2.5), x,y >= 0
   EXPECT_DOUBLE_EQ(safeObjectiveBound(m, bad), 4 * 3.0 + 9 * 0.5);
-  const SafeBoundInfo wrong = safeObjectiveBoundInfo(m, m.objective(), std::vector<double>{-1, 0, 0});
+  const SafeBoundInfo wrong =
+      safeObjectiveBoundInfo(m, m.objective(), std::vector<double>{-1, 0, 0});
   EXPECT_EQ(wrong.clamped_rows, 1);
   EXPECT_EQ(wrong.value, kInfinity);  // y := 0 leaves d = c > 0 on columns with no upper bound
   EXPECT_EQ(wrong.unbounded_columns, 2);
@@ -384,7 +386,8 @@ TEST(SafeBound, NeverAboveTheExactFormulaUnderCancellation) {
     for (size_t i = 0; i < m.rows().size(); ++i) {
       for (const Term& tm : m.rows()[i].terms) c[static_cast<size_t>(tm.var.id)] += y[i] * tm.coef;
     }
-    for (int j = 0; j < n; ++j) obj.push_back({Var{j}, c[static_cast<size_t>(j)] + uniform(rng, -1e-9, 1e-9)});
+    for (int j = 0; j < n; ++j)
+      obj.push_back({Var{j}, c[static_cast<size_t>(j)] + uniform(rng, -1e-9, 1e-9)});
     m.setObjective(Sense::kMinimize, obj);
     const double safe = safeObjectiveBound(m, y);
     const double ref = referenceBound(m, y);
@@ -399,9 +402,9 @@ TEST(SafeBound, NeverAboveTheExactFormulaUnderCancellation) {
       for (const Term& tm : m.rows()[i].terms) d[static_cast<size_t>(tm.var.id)] -= y[i] * tm.coef;
     }
     for (int j = 0; j < n; ++j) {
-      naive += d[static_cast<size_t>(j)] *
-               (d[static_cast<size_t>(j)] > 0 ? m.columns()[static_cast<size_t>(j)].lb
-                                              : m.columns()[static_cast<size_t>(j)].ub);
+      naive += d[static_cast<size_t>(j)] * (d[static_cast<size_t>(j)] > 0
+                                                ? m.columns()[static_cast<size_t>(j)].lb
+                                                : m.columns()[static_cast<size_t>(j)].ub);
     }
     if (naive > ref) ++naive_above;
   }

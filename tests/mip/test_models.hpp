@@ -73,21 +73,25 @@ inline Model multiKnapsack(int items, int dims, uint64_t seed) {
   std::vector<Var> x;
   std::vector<Term> obj;
   for (int j = 0; j < items; ++j) x.push_back(m.addBinary(fmt::format("x{}", j)));
-  std::vector<std::vector<int>> w(static_cast<size_t>(dims), std::vector<int>(static_cast<size_t>(items)));
+  std::vector<std::vector<int>> w(static_cast<size_t>(dims),
+                                  std::vector<int>(static_cast<size_t>(items)));
   for (int i = 0; i < dims; ++i) {
-    for (int j = 0; j < items; ++j) w[static_cast<size_t>(i)][static_cast<size_t>(j)] = rng.uniformInt(10, 100);
+    for (int j = 0; j < items; ++j)
+      w[static_cast<size_t>(i)][static_cast<size_t>(j)] = rng.uniformInt(10, 100);
   }
   for (int j = 0; j < items; ++j) {
     int sum = 0;
     for (int i = 0; i < dims; ++i) sum += w[static_cast<size_t>(i)][static_cast<size_t>(j)];
     // Correlated values make the instance hard for branch and bound.
-    obj.push_back({x[static_cast<size_t>(j)], static_cast<double>(sum / dims + rng.uniformInt(0, 10))});
+    obj.push_back(
+        {x[static_cast<size_t>(j)], static_cast<double>(sum / dims + rng.uniformInt(0, 10))});
   }
   for (int i = 0; i < dims; ++i) {
     std::vector<Term> row;
     int total = 0;
     for (int j = 0; j < items; ++j) {
-      row.push_back({x[static_cast<size_t>(j)], static_cast<double>(w[static_cast<size_t>(i)][static_cast<size_t>(j)])});
+      row.push_back({x[static_cast<size_t>(j)],
+                     static_cast<double>(w[static_cast<size_t>(i)][static_cast<size_t>(j)])});
       total += w[static_cast<size_t>(i)][static_cast<size_t>(j)];
     }
     m.addLe(row, total / 2, fmt::format("cap{}", i));
@@ -95,7 +99,6 @@ inline Model multiKnapsack(int items, int dims, uint64_t seed) {
   m.setObjective(Sense::kMaximize, obj);
   return m;
 }
-
 
 // Market split (Cornuejols & Dawande) with a planted solution, written as a maximisation:
 //   max  constant - sum_i (s+_i + s-_i)

@@ -33,11 +33,11 @@ namespace {
 // Backend options (params.backend_options); unknown keys throw.
 
 struct CbcOptions {
-  bool strategy = true;      // "strategy": "default" | "none"
-  bool cuts = true;          // "cuts": "on" | "off"   (only meaningful with the strategy)
-  bool heuristics = true;    // "heuristics": "on" | "off"
-  int strong = 5;            // "strong": number of strong-branching candidates
-  int trust = 5;             // "trust": number before trusting pseudo costs
+  bool strategy = true;    // "strategy": "default" | "none"
+  bool cuts = true;        // "cuts": "on" | "off"   (only meaningful with the strategy)
+  bool heuristics = true;  // "heuristics": "on" | "off"
+  int strong = 5;          // "strong": number of strong-branching candidates
+  int trust = 5;           // "trust": number before trusting pseudo costs
   std::optional<double> integer_tolerance;  // "integer_tolerance"
   std::optional<double> cutoff_increment;   // "cutoff_increment"
   // "end_check": "cold" | "warm". CBC checks every integer solution (and re-checks the best one
@@ -102,7 +102,8 @@ CbcOptions parseOptions(const std::map<std::string, std::string>& options) {
       o.cutoff_increment = parseDouble(key, value);
     } else if (key == "end_check") {
       if (value != "cold" && value != "warm") {
-        fail(ErrorKind::kInvalidInput, "cbc option 'end_check': expected cold/warm, got '{}'", value);
+        fail(ErrorKind::kInvalidInput, "cbc option 'end_check': expected cold/warm, got '{}'",
+             value);
       }
       o.warm_end_check = value == "warm";
     } else {
@@ -119,7 +120,8 @@ CbcOptions parseOptions(const std::map<std::string, std::string>& options) {
 class Strategy : public CbcStrategyDefault {
  public:
   Strategy(int strong, int trust, bool cuts, bool heuristics)
-      : CbcStrategyDefault(/*cutsOnlyAtRoot=*/1, strong, trust), cuts_(cuts),
+      : CbcStrategyDefault(/*cutsOnlyAtRoot=*/1, strong, trust),
+        cuts_(cuts),
         heuristics_(heuristics) {}
   CbcStrategy* clone() const override { return new Strategy(*this); }
   void setupCutGenerators(CbcModel& model) override {
@@ -160,7 +162,7 @@ class ForwardingHandler : public CoinMessageHandler {
 
 struct EventState {
   const Callbacks* callbacks = nullptr;
-  double sense = 1.0;     // user = sense * internal + constant
+  double sense = 1.0;  // user = sense * internal + constant
   double constant = 0.0;
   double last_incumbent = NAN;  // internal form, for de-duplication
   double last_node_report_s = -1.0;
@@ -227,8 +229,7 @@ class CbcMipSolver final : public MipSolver {
   Capabilities capabilities() const override {
     return Capabilities{.mip_start = true, .threads = true, .cutoff = true, .time_limit = true};
   }
-  MipResult solve(const Model& model, const MipParams& params,
-                  const Callbacks& callbacks) override;
+  MipResult solve(const Model& model, const MipParams& params, const Callbacks& callbacks) override;
 };
 
 MipResult CbcMipSolver::solve(const Model& model, const MipParams& params,
@@ -237,8 +238,8 @@ MipResult CbcMipSolver::solve(const Model& model, const MipParams& params,
   const CbcOptions options = parseOptions(params.backend_options);
   const int n = model.numVars();
   if (!params.start.empty() && static_cast<int>(params.start.size()) != n) {
-    fail(ErrorKind::kInvalidInput, "MIP start has {} values for {} variables",
-         params.start.size(), n);
+    fail(ErrorKind::kInvalidInput, "MIP start has {} values for {} variables", params.start.size(),
+         n);
   }
   if (params.threads < 1) fail(ErrorKind::kInvalidInput, "threads must be >= 1");
 
@@ -375,16 +376,15 @@ MipResult CbcMipSolver::solve(const Model& model, const MipParams& params,
       result.best_bound = sense * kInf;
       if (params.cutoff) result.detail += " (no solution better than the cutoff)";
     } else if (status == 1 || (status == 5)) {
-      result.termination = has_solution ? Termination::kLimitFeasible : Termination::kLimitNoSolution;
+      result.termination =
+          has_solution ? Termination::kLimitFeasible : Termination::kLimitNoSolution;
       switch (secondary) {
         case 3: result.limit = Limit::kNodes; break;
         case 4: result.limit = Limit::kTime; break;
         case 5: result.limit = Limit::kInterrupted; break;
         case 6: result.limit = Limit::kSolutions; break;
         case 8: result.limit = Limit::kIterations; break;
-        default:
-          result.limit = event_state.interrupted ? Limit::kInterrupted : Limit::kTime;
-          break;
+        default: result.limit = event_state.interrupted ? Limit::kInterrupted : Limit::kTime; break;
       }
       if (event_state.interrupted) result.limit = Limit::kInterrupted;
     } else {

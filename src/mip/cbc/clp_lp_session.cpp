@@ -150,7 +150,8 @@ double ClpLpSession::farkasGap(const std::vector<double>& y) const {
   double rows = 0.0;
   for (int i = 0; i < num_rows_; ++i) {
     const double yi = y[static_cast<size_t>(i)];
-    const double side = yi > 0.0 ? row_lb_[static_cast<size_t>(i)] : row_ub_[static_cast<size_t>(i)];
+    const double side =
+        yi > 0.0 ? row_lb_[static_cast<size_t>(i)] : row_ub_[static_cast<size_t>(i)];
     if (yi != 0.0 && std::isfinite(side)) rows += yi * side;
   }
   double box = 0.0;
@@ -223,10 +224,12 @@ void ClpLpSession::setObjective(Sense sense, std::span<const Term> terms, double
     if (t.var.id < 0 || t.var.id >= num_cols_) {
       fail(ErrorKind::kInvalidInput, "LP objective uses unknown variable {}", t.var.id);
     }
-    if (!std::isfinite(t.coef)) fail(ErrorKind::kInvalidInput, "LP objective has a non-finite coefficient");
+    if (!std::isfinite(t.coef))
+      fail(ErrorKind::kInvalidInput, "LP objective has a non-finite coefficient");
     cost[static_cast<size_t>(t.var.id)] += t.coef;
   }
-  if (!std::isfinite(constant)) fail(ErrorKind::kInvalidInput, "LP objective constant is not finite");
+  if (!std::isfinite(constant))
+    fail(ErrorKind::kInvalidInput, "LP objective constant is not finite");
   if (sense != sense_ || cost != cost_) objective_changed_ = true;
   try {
     if (clp_) {
@@ -248,7 +251,8 @@ void ClpLpSession::setObjective(Sense sense, std::span<const Term> terms, double
 
 void ClpLpSession::setVarBounds(Var v, double lb, double ub) {
   if (v.id < 0 || v.id >= num_cols_) fail(ErrorKind::kInvalidInput, "unknown LP variable {}", v.id);
-  if (std::isnan(lb) || std::isnan(ub)) fail(ErrorKind::kInvalidInput, "NaN bound for variable {}", v.id);
+  if (std::isnan(lb) || std::isnan(ub))
+    fail(ErrorKind::kInvalidInput, "NaN bound for variable {}", v.id);
   col_lb_[static_cast<size_t>(v.id)] = lb;
   col_ub_[static_cast<size_t>(v.id)] = ub;
   try {
@@ -260,7 +264,8 @@ void ClpLpSession::setVarBounds(Var v, double lb, double ub) {
 
 void ClpLpSession::setRowBounds(Row r, double lb, double ub) {
   if (r.id < 0 || r.id >= num_rows_) fail(ErrorKind::kInvalidInput, "unknown LP row {}", r.id);
-  if (std::isnan(lb) || std::isnan(ub)) fail(ErrorKind::kInvalidInput, "NaN bound for row {}", r.id);
+  if (std::isnan(lb) || std::isnan(ub))
+    fail(ErrorKind::kInvalidInput, "NaN bound for row {}", r.id);
   row_lb_[static_cast<size_t>(r.id)] = lb;
   row_ub_[static_cast<size_t>(r.id)] = ub;
   try {
@@ -304,9 +309,8 @@ LpResult ClpLpSession::solve(const LpParams& params) {
     // auto: wide LPs (many more columns than rows) restart on every objective change; narrow
     // ones keep the warm dual (STYLE.md 3.1's regime, where it took 2x less time).
     const bool wide = num_cols_ >= 2 * num_rows_;
-    const bool restart =
-        start_ == ClpStart::kRestart ||
-        (start_ == ClpStart::kAuto && wide && (objective_changed_ || !have_basis_));
+    const bool restart = start_ == ClpStart::kRestart || (start_ == ClpStart::kAuto && wide &&
+                                                          (objective_changed_ || !have_basis_));
     if (cold || (start_ != ClpStart::kRestart && !have_basis_ && !restart)) {
       ways = {Way::kInitial};
     } else if (restart) {
@@ -336,7 +340,8 @@ LpResult ClpLpSession::solve(const LpParams& params) {
       }
       fresh_next_ = a > 0;  // a fallback changed settings: the next solve starts fresh
       long iteration_limit = INT_MAX;
-      if (params.iteration_limit) iteration_limit = std::max(0L, *params.iteration_limit - iterations);
+      if (params.iteration_limit)
+        iteration_limit = std::max(0L, *params.iteration_limit - iterations);
       clp_->setMaximumIterations(static_cast<int>(std::min<long>(iteration_limit, INT_MAX)));
       clp_->setMaximumWallSeconds(
           params.time_limit_s ? std::max(0.0, *params.time_limit_s - timer.seconds()) : -1.0);

@@ -21,8 +21,7 @@ class EnumerationSolver final : public MipSolver {
   Capabilities capabilities() const override {
     return Capabilities{.mip_start = false, .threads = false, .cutoff = false, .time_limit = true};
   }
-  MipResult solve(const Model& model, const MipParams& params,
-                  const Callbacks& callbacks) override;
+  MipResult solve(const Model& model, const MipParams& params, const Callbacks& callbacks) override;
 };
 
 MipResult EnumerationSolver::solve(const Model& model, const MipParams& params,
@@ -166,8 +165,8 @@ MipResult EnumerationSolver::solve(const Model& model, const MipParams& params,
     result.values.clear();
     result.best_bound = maximize ? kInf : -kInf;
   } else if (stopped) {
-    result.termination = result.objective ? Termination::kLimitFeasible
-                                          : Termination::kLimitNoSolution;
+    result.termination =
+        result.objective ? Termination::kLimitFeasible : Termination::kLimitNoSolution;
     result.limit = stop_reason;
   } else if (any_error) {
     result.termination = Termination::kError;
@@ -185,8 +184,6 @@ MipResult EnumerationSolver::solve(const Model& model, const MipParams& params,
 
 }  // namespace
 
-std::unique_ptr<MipSolver> makeEnumerationSolver() {
-  return std::make_unique<EnumerationSolver>();
-}
+std::unique_ptr<MipSolver> makeEnumerationSolver() { return std::make_unique<EnumerationSolver>(); }
 
 }  // namespace nnmip::mip::detail
