@@ -29,16 +29,7 @@ using nlohmann::json;
 
 struct BdnnCommon {
   std::string dataset = "bcw";
-  double train_fraction = 0.8;
-  double time_limit_s = 120.0;     // each MILP
-  double heuristic_time_s = 60.0;  // each heuristic run
-  int restarts = 5;
-  double margin = 1e-3;
-  double lp_margin = 0.05;
-  int relu_epochs = 200;
-  int relu_batch = 32;
-  double relu_lr = 1e-3;
-  std::vector<std::string> cbc_opts;  // key=value
+  experiments::BdnnSettings settings;  // the options bind to its fields
 };
 
 data::Dataset loadAll(const std::string& name, const GlobalOptions& g) {
@@ -52,19 +43,10 @@ data::Dataset loadAll(const std::string& name, const GlobalOptions& g) {
   fail(ErrorKind::kUsage, "--dataset must be bcw or random, not '{}'", name);
 }
 
+// The settings with the CBC options parsed from their key=value text.
 experiments::BdnnSettings toSettings(const BdnnCommon& c) {
-  experiments::BdnnSettings s;
-  s.train_fraction = c.train_fraction;
-  s.time_limit_s = c.time_limit_s;
-  s.heuristic_time_s = c.heuristic_time_s;
-  s.restarts = c.restarts;
-  s.margin = c.margin;
-  s.lp_margin = c.lp_margin;
-  s.relu_epochs = c.relu_epochs;
-  s.relu_batch = c.relu_batch;
-  s.relu_lr = c.relu_lr;
-  s.backend_options_text = c.cbc_opts;
-  for (const std::string& kv : c.cbc_opts) {
+  experiments::BdnnSettings s = c.settings;
+  for (const std::string& kv : s.backend_options_text) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos)
       fail(ErrorKind::kUsage, "--cbc-opt expects key=value, got '{}'", kv);
@@ -148,23 +130,25 @@ void printTables(const std::string& kind, const std::vector<json>& rows) {
 
 // Usage errors in the common options (exit 2, one line).
 void checkCommon(const BdnnCommon& c) {
-  if (!(c.heuristic_time_s > 0.0)) {
-    fail(ErrorKind::kUsage, "--heuristic-time must be positive, got {}", c.heuristic_time_s);
+  if (!(c.settings.heuristic_time_s > 0.0)) {
+    fail(ErrorKind::kUsage, "--heuristic-time must be positive, got {}",
+         c.settings.heuristic_time_s);
   }
 }
 
 void addCommon(CLI::App* cmd, BdnnCommon& c) {
   cmd->add_option("--dataset", c.dataset, "bcw | random (Bah & Kurtz synthetic, N=100, m=200)");
-  cmd->add_option("--train-fraction", c.train_fraction,
+  cmd->add_option("--train-fraction", c.settings.train_fraction,
                   "train share of the shuffled data (default 0.8)");
-  addTimeLimitOption(*cmd, c.time_limit_s,
+  addTimeLimitOption(*cmd, c.settings.time_limit_s,
                      "seconds per MILP, or for the whole engine (wall clock)");
-  cmd->add_option("--heuristic-time", c.heuristic_time_s, "seconds per heuristic run");
-  cmd->add_option("--restarts", c.restarts, "heuristic restarts");
-  cmd->add_option("--margin", c.margin, "step margin: the MILP excludes |a - lambda| < margin/2");
-  cmd->add_option("--lp-margin", c.lp_margin, "margin of the heuristic's LPs");
-  cmd->add_option("--relu-epochs", c.relu_epochs, "ReLU baseline epochs");
-  cmd->add_option("--cbc-opt", c.cbc_opts,
+  cmd->add_option("--heuristic-time", c.settings.heuristic_time_s, "seconds per heuristic run");
+  cmd->add_option("--restarts", c.settings.restarts, "heuristic restarts");
+  cmd->add_option("--margin", c.settings.margin,
+                  "step margin: the MILP excludes |a - lambda| < margin/2");
+  cmd->add_option("--lp-margin", c.settings.lp_margin, "margin of the heuristic's LPs");
+  cmd->add_option("--relu-epochs", c.settings.relu_epochs, "ReLU baseline epochs");
+  cmd->add_option("--cbc-opt", c.settings.backend_options_text,
                   "CBC backend option key=value (e.g. cuts=off), repeatable");
 }
 
@@ -220,22 +204,23 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
       job.method = *m;
       const experiments::BdnnSettings settings = toSettings(*c);
       const data::Dataset all = loadAll(c->dataset, g);
-      const data::Split split = data::shuffleSplit(all, c->train_fraction, job.seed);
+      const data::Split split = data::shuffleSplit(all, c->settings.train_fraction, job.seed);
       if (*weights != "continuous") {
         // Weight domains other than [-1, 1] go straight to the MILP.
         bdnn::BdnnOptions o;
         o.hidden = {job.hidden};
         o.threshold = job.threshold;
         o.weights = parseWeights(*weights);
-        o.margin = c->margin;
+        o.margin = c->settings.margin;
         o.robust_radius = job.radius;
         const bdnn::ExactResult r =
-            bdnn::trainExact(split.train, o, bdnn::exactWithLimit(c->time_limit_s));
-        if (!r.has_solution) fail(ErrorKind::kSolver, "no solution within {} s", c->time_limit_s);
+            bdnn::trainExact(split.train, o, bdnn::exactWithLimit(c->settings.time_limit_s));
+        if (!r.has_solution)
+          fail(ErrorKind::kSolver, "no solution within {} s", c->settings.time_limit_s);
         fmt::print("status {}  objective {}  bound {}  gap {}  train acc {}%  test acc {}%\n",
                    mip::terminationName(r.termination), r.objective, r.best_bound, pct(r.gap),
                    pct(r.train_eval.accuracy),
-                   pct(bdnn::evaluate(r.net, split.test, c->margin).accuracy));
+                   pct(bdnn::evaluate(r.net, split.test, c->settings.margin).accuracy));
         if (!out->empty()) bdnn::saveNetwork(r.net, *out);
         return;
       }
