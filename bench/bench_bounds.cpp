@@ -43,8 +43,6 @@ constexpr const char* kUsage =
     "  --seeds    interval = the pure LP chain; symbolic = lp seeded with the symbolic tier\n"
     "One JSON line per case: wall_s, cpu_s, lps, lp_iterations, failed, retries, per layer.\n";
 
-double cpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
-
 int main(int argc, char** argv) {
   std::string data_dir = "../shared/data";
   std::vector<std::string> nets = {"256x2", "256x4"};
@@ -73,12 +71,9 @@ int main(int argc, char** argv) {
     }
   }
   for (const std::string& n : nets) {
-    const nn::Network net =
-        nn::readOnnx(fmt::format("{}/vnncomp/mnist_fc/onnx/mnist-net_{}.onnx", data_dir, n));
+    const nn::Network net = bench::mnistFcNet(data_dir, n);
     for (const std::string& p : props) {
-      const data::VnnlibProperty prop =
-          data::readVnnlib(fmt::format("{}/vnncomp/mnist_fc/vnnlib/{}.vnnlib", data_dir, p));
-      const bounds::Box box(prop.input_lo, prop.input_hi);
+      const bounds::Box box = bench::mnistFcBox(data_dir, p);
       bounds::BoundsOptions sym;
       sym.method = bounds::Method::kSymbolic;
       const bounds::BoundsResult s = bounds::computeBounds(net, box, sym);
@@ -95,9 +90,9 @@ int main(int argc, char** argv) {
           o.symbolic_seed = seeded;
           o.solver.lp_backend = backend;
           o.solver.threads = 1;
-          const double cpu0 = cpuSeconds();
+          const double cpu0 = bench::cpuSeconds();
           const bounds::BoundsResult r = bounds::computeBounds(net, box, o);
-          const double cpu_s = cpuSeconds() - cpu0;
+          const double cpu_s = bench::cpuSeconds() - cpu0;
           long lps = 0, iters = 0, failed = 0, retries = 0;
           for (const auto& st : r.stats) {
             lps += st.lps;

@@ -139,7 +139,7 @@ void runCase(Case& c, const std::vector<std::string>& tiers, long samples, int c
   Rng rng(seed);
   long made = 0;
   int attack_layer = 0;
-  const double t0 = static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
+  const double t0 = bench::cpuSeconds();
   for (const Kind kind : {Kind::kUniform, Kind::kVertex, Kind::kAttack}) {
     const long total = kind == Kind::kUniform  ? n_uniform
                        : kind == Kind::kVertex ? n_vertex
@@ -194,7 +194,7 @@ void runCase(Case& c, const std::vector<std::string>& tiers, long samples, int c
       made += rows;
     }
   }
-  const double sample_s = static_cast<double>(std::clock()) / CLOCKS_PER_SEC - t0;
+  const double sample_s = bench::cpuSeconds() - t0;
   std::fprintf(stderr, "%s: %ld samples in %.1f s CPU\n", c.net_name.c_str(), made, sample_s);
 
   std::fprintf(stderr, "\n%-18s %-9s %9s %8s %10s %11s %9s %9s %10s\n", "network", "tier", "wall_s",
@@ -244,8 +244,6 @@ void runCase(Case& c, const std::vector<std::string>& tiers, long samples, int c
   }
   std::fprintf(stderr, "\n");
 }
-
-bounds::Box boxOf(const data::VnnlibProperty& p) { return bounds::Box(p.input_lo, p.input_hi); }
 
 }  // namespace
 
@@ -313,8 +311,8 @@ int main(int argc, char** argv) {
     if (k == "256x2") {
       c.net_name = "mnist-net_256x2";
       c.domain = "vnnlib:prop_0_0.03";
-      c.net = nn::readOnnx(data_dir + "/vnncomp/mnist_fc/onnx/mnist-net_256x2.onnx");
-      c.box = boxOf(data::readVnnlib(data_dir + "/vnncomp/mnist_fc/vnnlib/prop_0_0.03.vnnlib"));
+      c.net = bench::mnistFcNet(data_dir, "256x2");
+      c.box = bench::mnistFcBox(data_dir, "prop_0_0.03");
       c.milp = true;
     } else if (k == "200x5") {
       c.net_name = std::filesystem::path(net200).stem().string();

@@ -37,8 +37,6 @@ constexpr const char* kUsage =
     "One JSON line per case: wall_s, cpu_s, unstable per ReLU layer and in total, time per layer;\n"
     "then per (net, prop) a compare line (alpha vs lp) when both ran.\n";
 
-double cpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
-
 template <typename T, typename F>
 std::string jsonList(const std::vector<T>& v, F f) {
   std::string s = "[";
@@ -92,12 +90,9 @@ int main(int argc, char** argv) {
     }
   }
   for (const std::string& n : nets) {
-    const nn::Network net =
-        nn::readOnnx(fmt::format("{}/vnncomp/mnist_fc/onnx/mnist-net_{}.onnx", data_dir, n));
+    const nn::Network net = bench::mnistFcNet(data_dir, n);
     for (const std::string& p : props) {
-      const data::VnnlibProperty prop =
-          data::readVnnlib(fmt::format("{}/vnncomp/mnist_fc/vnnlib/{}.vnnlib", data_dir, p));
-      const bounds::Box box(prop.input_lo, prop.input_hi);
+      const bounds::Box box = bench::mnistFcBox(data_dir, p);
       std::map<std::string, Case> done;
       for (const std::string& m : methods) {
         bounds::BoundsOptions o;
@@ -108,9 +103,9 @@ int main(int argc, char** argv) {
         if (o.method == bounds::Method::kLp || o.method == bounds::Method::kMilp) {
           o.solver.time_limit_s = lp_time_limit;
         }
-        const double cpu0 = cpuSeconds();
+        const double cpu0 = bench::cpuSeconds();
         const bounds::BoundsResult r = bounds::computeBounds(net, box, o);
-        Case c{r.wall_s, cpuSeconds() - cpu0, 0};
+        Case c{r.wall_s, bench::cpuSeconds() - cpu0, 0};
         long lps = 0;
         long failed = 0;
         for (const bounds::LayerStats& s : r.stats) {
