@@ -58,6 +58,8 @@ class ClpLpSession final : public LpSession {
  private:
   // A fresh ClpSimplex; scaled = CLP's default scaling, otherwise scaling off.
   void rebuild(bool scaled);
+  // Loads the session's matrix and bounds (infinities as COIN's) with `cost` into `clp`.
+  void loadInto(ClpSimplex& clp, const double* cost) const;
   // Slack basis, structural columns at the bound their cost prefers (see the file comment).
   void crashFromCosts();
   // After an infeasible solve: CLP's infeasibility ray over the rows, signed so that it proves
@@ -108,10 +110,7 @@ ClpLpSession::ClpLpSession(const Model& lp, ClpStart start)
   constant_ = lp.objective().constant;
 }
 
-void ClpLpSession::rebuild(bool scaled) {
-  auto clp = std::make_unique<ClpSimplex>();
-  clp->setLogLevel(0);
-  if (!scaled) clp->scaling(0);
+void ClpLpSession::loadInto(ClpSimplex& clp, const double* cost) const {
   std::vector<double> cl(col_lb_.size()), cu(col_ub_.size()), rl(row_lb_.size()),
       ru(row_ub_.size());
   for (size_t j = 0; j < cl.size(); ++j) {
@@ -122,7 +121,14 @@ void ClpLpSession::rebuild(bool scaled) {
     rl[i] = toCoin(row_lb_[i]);
     ru[i] = toCoin(row_ub_[i]);
   }
-  clp->loadProblem(matrix_, cl.data(), cu.data(), cost_.data(), rl.data(), ru.data());
+  clp.loadProblem(matrix_, cl.data(), cu.data(), cost, rl.data(), ru.data());
+}
+
+void ClpLpSession::rebuild(bool scaled) {
+  auto clp = std::make_unique<ClpSimplex>();
+  clp->setLogLevel(0);
+  if (!scaled) clp->scaling(0);
+  loadInto(*clp, cost_.data());
   clp->setOptimizationDirection(sense_ == Sense::kMaximize ? -1.0 : 1.0);
   clp_ = std::move(clp);
   have_basis_ = false;
@@ -171,18 +177,8 @@ double ClpLpSession::farkasGap(const std::vector<double>& y) const {
 std::vector<double> ClpLpSession::elasticDuals() const {
   ClpSimplex elastic;
   elastic.setLogLevel(0);
-  std::vector<double> cl(col_lb_.size()), cu(col_ub_.size()), rl(row_lb_.size()),
-      ru(row_ub_.size());
-  for (size_t j = 0; j < cl.size(); ++j) {
-    cl[j] = toCoin(col_lb_[j]);
-    cu[j] = toCoin(col_ub_[j]);
-  }
-  for (size_t i = 0; i < rl.size(); ++i) {
-    rl[i] = toCoin(row_lb_[i]);
-    ru[i] = toCoin(row_ub_[i]);
-  }
   const std::vector<double> zero(col_lb_.size(), 0.0);
-  elastic.loadProblem(matrix_, cl.data(), cu.data(), zero.data(), rl.data(), ru.data());
+  loadInto(elastic, zero.data());
   // p_i: +1 in row i, q_i: -1 in row i; cost 1, in [0, inf).
   const int m = num_rows_;
   std::vector<CoinBigIndex> starts(static_cast<size_t>(2 * m) + 1);
