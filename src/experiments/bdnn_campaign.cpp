@@ -23,6 +23,13 @@ namespace nnmip::experiments {
 
 namespace {
 
+// The forward-pass evaluation of the training set in a row.
+void setTrainEvaluation(BdnnJobResult& row, const bdnn::Evaluation& e) {
+  row.train_errors = e.errors;
+  row.band_points = e.band_points;
+  row.margin_errors = e.margin_errors;
+}
+
 constexpr std::pair<BdnnMethod, const char*> kMethodNames[] = {
     {BdnnMethod::kMilp, "milp"},
     {BdnnMethod::kMilpHeurStart, "milp-hstart"},
@@ -129,9 +136,7 @@ void runEngineJob(const BdnnJob& job, const data::Split& split, const BdnnSettin
   row.ray_bound = r.ray_bound;
   row.gap = r.gap;
   row.gap_formula = r.gap_formula;
-  row.train_errors = r.train_eval.errors;
-  row.band_points = r.train_eval.band_points;
-  row.margin_errors = r.train_eval.margin_errors;
+  setTrainEvaluation(row, r.train_eval);
   row.forward_check_ok = r.forward_check_ok;
   row.engine_s = r.wall_s;
 }
@@ -311,9 +316,7 @@ BdnnJobResult runBdnnJob(const BdnnJob& job, const data::Split& split, const Bdn
     row.heuristic_s = h.wall_s;
     row.lp_solves = h.lp_solves;
     row.restart_errors = h.restart_errors;
-    row.train_errors = h.train_eval.errors;
-    row.band_points = h.train_eval.band_points;
-    row.margin_errors = h.train_eval.margin_errors;
+    setTrainEvaluation(row, h.train_eval);
     row.heuristic_time_limit_s = s.heuristic_time_s;
     row.restarts = s.restarts;
   }
@@ -340,9 +343,7 @@ BdnnJobResult runBdnnJob(const BdnnJob& job, const data::Split& split, const Bdn
     if (!r.has_solution) return finish();
     net = r.net;
     row.milp_errors = r.milp_errors;
-    row.train_errors = r.train_eval.errors;
-    row.band_points = r.train_eval.band_points;
-    row.margin_errors = r.train_eval.margin_errors;
+    setTrainEvaluation(row, r.train_eval);
     row.forward_check_ok = r.forward_check_ok;
   } else if (job.method == BdnnMethod::kIterative) {
     bdnn::IterativeOptions it;
