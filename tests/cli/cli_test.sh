@@ -8,21 +8,8 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 failures=0
 
-# expect CODE PATTERN -- command...: exit code CODE and stderr matching PATTERN on one line.
-expect() {
-  local code=$1 pattern=$2
-  shift 3
-  "$@" >"$TMP/out" 2>"$TMP/err"
-  local rc=$?
-  local lines
-  lines=$(grep -c . "$TMP/err")
-  if [ "$rc" -ne "$code" ] || ! grep -q -E "$pattern" "$TMP/err" || [ "$lines" -ne 1 ]; then
-    echo "FAIL: $* -> rc=$rc (want $code), stderr ($lines lines):"; cat "$TMP/err"
-    failures=$((failures + 1))
-  else
-    echo "ok:   $* -> $rc: $(cat "$TMP/err")"
-  fi
-}
+# shellcheck source=expect.sh
+source "$(dirname "$0")/expect.sh"
 
 printf 'not an onnx file at all' >"$TMP/garbage.onnx"
 head -c 1000 ../shared/data/vnncomp/mnist_fc/onnx/mnist-net_256x2.onnx >"$TMP/truncated.onnx" 2>/dev/null \

@@ -19,21 +19,8 @@ check() {  # check DESCRIPTION CONDITION...
   if "$@"; then echo "ok:   $what"; else echo "FAIL: $what"; failures=$((failures + 1)); fi
 }
 
-# expect CODE PATTERN -- command...: exit code CODE and stderr matching PATTERN on one line.
-expect() {
-  local code=$1 pattern=$2
-  shift 3
-  "$@" >"$TMP/out" 2>"$TMP/err"
-  local rc=$?
-  local lines
-  lines=$(grep -c . "$TMP/err")
-  if [ "$rc" -ne "$code" ] || ! grep -q -E "$pattern" "$TMP/err" || [ "$lines" -ne 1 ]; then
-    echo "FAIL: $* -> rc=$rc (want $code), stderr ($lines lines):"; cat "$TMP/err"
-    failures=$((failures + 1))
-  else
-    echo "ok:   $* -> $rc: $(cat "$TMP/err")"
-  fi
-}
+# shellcheck source=expect.sh
+source "$(dirname "$0")/expect.sh"
 
 # sat (prop_1_0.05: the attack finds a counterexample in well under a second).
 "$NNMIP" -q verify "$NET" $D/vnnlib/prop_1_0.05.vnnlib --time-limit 60 -o "$TMP/sat.txt" \

@@ -1,0 +1,17 @@
+# Helpers sourced by the CLI test scripts; they need TMP (a scratch folder) and failures (a count).
+
+# expect CODE PATTERN -- command...: exit code CODE and stderr matching PATTERN on one line.
+expect() {
+  local code=$1 pattern=$2
+  shift 3
+  "$@" >"$TMP/out" 2>"$TMP/err"
+  local rc=$?
+  local lines
+  lines=$(grep -c . "$TMP/err")
+  if [ "$rc" -ne "$code" ] || ! grep -q -E "$pattern" "$TMP/err" || [ "$lines" -ne 1 ]; then
+    echo "FAIL: $* -> rc=$rc (want $code), stderr ($lines lines):"; cat "$TMP/err"
+    failures=$((failures + 1))
+  else
+    echo "ok:   $* -> $rc: $(cat "$TMP/err")"
+  fi
+}
