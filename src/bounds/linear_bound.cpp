@@ -128,10 +128,7 @@ void solveWithSolver(const nn::Network& net, const encode::Domain& domain, const
       params.threads = 1;
       params.time_limit_s = options.solver.time_limit_s;
       params.backend_options = options.solver.mip_backend_options;
-      if (options.solver.mip_backend == "cbc" &&
-          !params.backend_options.count("cutoff_increment")) {
-        params.backend_options["cutoff_increment"] = "1e-9";
-      }
+      params.exact_dual_bound = true;
       std::unique_ptr<mip::MipSolver> solver = mip::makeMipSolver(options.solver.mip_backend);
       const mip::MipResult r = solver->solve(model, params);
       if (r.termination == mip::Termination::kInfeasible) {

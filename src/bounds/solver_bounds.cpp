@@ -197,9 +197,7 @@ void milpPass(const nn::Network& net, const encode::Domain& domain, NetworkBound
           params.time_limit_s = std::max(0.0, std::min(per_solve_s, state.deadline->remaining()));
         }
         params.backend_options = opt.mip_backend_options;
-        if (opt.mip_backend == "cbc" && !params.backend_options.count("cutoff_increment")) {
-          params.backend_options["cutoff_increment"] = "1e-9";
-        }
+        params.exact_dual_bound = true;
         if (solver->capabilities().mip_start) params.start = start;
         mip::MipResult r;
         try {

@@ -56,9 +56,8 @@ struct SolverBoundsOptions {
   // Start each MILP from the forward pass at the box centre (when it is a point of the domain).
   bool mip_start = false;
   std::optional<double> min_milp_time_s = 0.05;  // floor of the per-solve MILP limit
-  // Passed to the MILP backend. For "cbc" the default adds cutoff_increment=1e-9: CBC's own
-  // default (1e-5) may prune nodes improving by less than 1e-5, which could make a dual bound
-  // too tight by up to that amount.
+  // Passed to the MILP backend. Every bound solve asks for an exact dual bound
+  // (mip::MipParams::exact_dual_bound), which these options may override.
   std::map<std::string, std::string> mip_backend_options;
 };
 

@@ -15,6 +15,10 @@ struct MipParams {
   std::optional<long> node_limit;
   std::vector<double> start;  // optional full primal point (MIP start)
   bool solver_log = false;    // forward solver log lines to Callbacks::on_log
+  // The dual bound will be used as a proof: prune no node that could still improve the
+  // objective by more than 1e-9 (CBC's own cutoff increment, 1e-5, could make a dual bound
+  // too tight by up to that much). A backend option that sets the increment takes precedence.
+  bool exact_dual_bound = false;
   std::map<std::string, std::string> backend_options;  // validated by the backend
 };
 

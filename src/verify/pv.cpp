@@ -411,7 +411,7 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
     params.threads = options.threads;
     if (limit) params.time_limit_s = std::max(0.1, *limit);  // a spent budget still ends
     params.start = std::move(start);
-    if (options.mip_backend == "cbc") params.backend_options["cutoff_increment"] = "1e-9";
+    params.exact_dual_bound = true;
     const mip::MipResult r = solver->solve(m.model, params, callbacks);
     PvMilpReport rep;
     rep.label = label;

@@ -617,7 +617,7 @@ MilpOutcome solveDisjunctMilp(Engine& e, BoxRun& run, int d, std::mutex& mu) {
       params.time_limit_s = std::max(0.05, rem - std::clamp(0.1 * rem, 1.0, 10.0));
     }
     params.backend_options = e.opt.mip_backend_options;
-    if (e.opt.mip_backend == "cbc") params.backend_options["cutoff_increment"] = "1e-9";
+    params.exact_dual_bound = true;
     std::atomic<bool> found{false};
     Callbacks mcb;
     mcb.on_progress = [&](const ProgressEvent& ev) {

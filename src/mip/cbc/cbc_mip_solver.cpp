@@ -307,7 +307,11 @@ MipResult CbcMipSolver::solve(const Model& model, const MipParams& params,
     }
     if (params.cutoff) cbc.setCutoff(sense * (*params.cutoff - constant));
     if (options.integer_tolerance) cbc.setIntegerTolerance(*options.integer_tolerance);
-    if (options.cutoff_increment) cbc.setCutoffIncrement(*options.cutoff_increment);
+    if (options.cutoff_increment) {
+      cbc.setCutoffIncrement(*options.cutoff_increment);
+    } else if (params.exact_dual_bound) {
+      cbc.setCutoffIncrement(1e-9);
+    }
     if (options.warm_end_check) cbc.setSpecialOptions(cbc.specialOptions() | 2);
     if (!params.start.empty()) {
       const double start_obj = sense * (model.objectiveValue(params.start) - constant);
