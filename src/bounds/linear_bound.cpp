@@ -135,14 +135,9 @@ void solveWithSolver(const nn::Network& net, const encode::Domain& domain, const
         out.empty = true;
         return;
       }
-      if (r.termination == mip::Termination::kOptimal) {
-        value = std::isfinite(r.best_bound) ? r.best_bound : r.objective.value_or(value);
-        exact = r.hasSolution();
-        if (exact) at = enc.inputOf(r.values);
-      } else if (r.termination == mip::Termination::kLimitFeasible ||
-                 r.termination == mip::Termination::kLimitNoSolution) {
-        value = r.best_bound;  // the dual bound, never the incumbent
-      }
+      value = r.provenBound();  // the dual bound, never the incumbent
+      exact = r.termination == mip::Termination::kOptimal && r.hasSolution();
+      if (exact) at = enc.inputOf(r.values);
     }
     both_exact = both_exact && exact;
     if (!std::isfinite(value)) continue;  // keep the weaker bound

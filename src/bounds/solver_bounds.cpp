@@ -208,18 +208,8 @@ void milpPass(const nn::Network& net, const encode::Domain& domain, NetworkBound
         }
         ++state.solves;
         state.nodes += r.stats.nodes;
-        double v = std::nan("");
-        switch (r.termination) {
-          case mip::Termination::kOptimal:
-            v = std::isfinite(r.best_bound) ? r.best_bound : r.objective.value_or(v);
-            break;
-          case mip::Termination::kLimitFeasible:
-          case mip::Termination::kLimitNoSolution:
-            v = r.best_bound;  // the dual bound, never the incumbent
-            break;
-          case mip::Termination::kInfeasible: state.infeasible = true; break;
-          default: break;
-        }
+        const double v = r.provenBound();  // the dual bound, never the incumbent
+        if (r.termination == mip::Termination::kInfeasible) state.infeasible = true;
         if (std::isfinite(v)) {
           // MILP dual bounds cannot be certified cheaply: widen them by `safety`.
           const double widen = opt.safety;

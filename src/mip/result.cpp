@@ -34,4 +34,14 @@ double MipResult::gap() const {
   return std::abs(*objective - best_bound) / std::max(1e-10, std::abs(*objective));
 }
 
+double MipResult::provenBound() const {
+  switch (termination) {
+    case Termination::kOptimal:
+      return std::isfinite(best_bound) ? best_bound : objective.value_or(NAN);
+    case Termination::kLimitFeasible:
+    case Termination::kLimitNoSolution: return best_bound;
+    default: return NAN;
+  }
+}
+
 }  // namespace nnmip::mip

@@ -38,6 +38,10 @@ struct MipResult {
   bool hasSolution() const { return !values.empty(); }
   // Relative gap |obj - bound| / max(1e-10, |obj|); NaN without an incumbent.
   double gap() const;
+  // The bound this solve proves on the optimum (user sense; NaN when it proves none): the dual
+  // bound of an optimal or limit-stopped run, never the incumbent (an optimal run without a
+  // finite dual bound proves its objective).
+  double provenBound() const;
 };
 
 // Dual information (the sign conventions are the same for both senses): after an optimal solve,
