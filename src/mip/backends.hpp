@@ -8,6 +8,8 @@ namespace nnmip::mip::detail {
 
 std::unique_ptr<MipSolver> makeCbcMipSolver();
 std::unique_ptr<MipSolver> makeEnumerationSolver();
+// Wraps a backend so that MipParams::hard_time_limit is honoured (deadline_solver.cpp).
+std::unique_ptr<MipSolver> withHardTimeLimit(std::unique_ptr<MipSolver> inner);
 // How a CLP session starts each solve (details in cbc/clp_lp_session.cpp):
 //   kAuto     "clp": restart (below) after an objective change, warm after bound changes only;
 //   kWarm     "clp-warm": dual(0, 1|2) from the previous basis;

@@ -19,6 +19,11 @@ struct MipParams {
   // objective by more than 1e-9 (CBC's own cutoff increment, 1e-5, could make a dual bound
   // too tight by up to that much). A backend option that sets the increment takes precedence.
   bool exact_dual_bound = false;
+  // Enforce time_limit_s from outside the solver: the solve runs in a forked child process that
+  // is killed at the limit (POSIX; mip/deadline_solver.cpp). CBC checks its clock only between
+  // nodes and has overrun limits by 7-45 s at the root. A killed solve keeps its last dual bound
+  // and loses its incumbent's values. Costs a fork (a few ms); no effect without time_limit_s.
+  bool hard_time_limit = false;
   std::map<std::string, std::string> backend_options;  // validated by the backend
 };
 

@@ -7,8 +7,8 @@
 namespace nnmip::mip {
 
 std::unique_ptr<MipSolver> makeMipSolver(std::string_view backend) {
-  if (backend == "cbc") return detail::makeCbcMipSolver();
-  if (backend == "enum") return detail::makeEnumerationSolver();
+  if (backend == "cbc") return detail::withHardTimeLimit(detail::makeCbcMipSolver());
+  if (backend == "enum") return detail::withHardTimeLimit(detail::makeEnumerationSolver());
   fail(ErrorKind::kUsage, "unknown MIP backend '{}' (available: cbc, enum)", backend);
 }
 
