@@ -10,6 +10,14 @@
 # <name>.json (per-epoch metrics) and <name>.prune.json (eps sweep); a network whose .json
 # exists is skipped, and an interrupted one resumes from <name>.onnx.ckpt (Ctrl-C is safe).
 # The summary goes to $OUT/summary.csv.
+#
+# The *_sum networks use --lambda-scale sum (mean batch loss + lambda/128 * sum|W|: the penalty
+# against the batch's summed loss), under which the thesis's L1 lambda = 2e-4 networks train;
+# the others keep the default --lambda-scale mean (Keras' kernel_regularizer), under which
+# L1 2e-4 and 3e-4 collapse to one class (docs/results_training.md section 5). The PV study
+# (scripts/pv_study.sh) and the comparator use mnist_200x5_l1_2e-4_sum and
+# mnist_800x2_l1_2e-4_sum; run them first with
+#   nice -n 5 scripts/train_thesis_nets.sh '_sum$'
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NNMIP=${NNMIP:-build/src/cli/nnmip}
@@ -22,8 +30,10 @@ DATA_ARGS=()
 [ -n "${DATA_DIR:-}" ] && DATA_ARGS=(--data-dir "$DATA_DIR")
 mkdir -p "$OUT"
 
-# name arch reg lambda
+# name arch reg lambda [lambda-scale, default mean]
 CONFIGS=(
+  "mnist_200x5_l1_2e-4_sum 200x5 l1 2e-4 sum"
+  "mnist_800x2_l1_2e-4_sum 800x2 l1 2e-4 sum"
   "mnist_200x5_none 200x5 none 0"
   "mnist_800x2_none 800x2 none 0"
   "mnist_3000x1_none 3000x1 none 0"
@@ -37,7 +47,7 @@ CONFIGS=(
 )
 
 for cfg in "${CONFIGS[@]}"; do
-  read -r name arch reg lambda <<<"$cfg"
+  read -r name arch reg lambda scale <<<"$cfg"
   [[ "$name" =~ $FILTER ]] || continue
   name="${name}_s${SEED}"
   if [ -f "$OUT/$name.json" ]; then
@@ -46,8 +56,8 @@ for cfg in "${CONFIGS[@]}"; do
   fi
   echo "== $name"
   "$NNMIP" "${DATA_ARGS[@]}" train --dataset mnist --arch "$arch" --reg "$reg" --lambda "$lambda" \
-    --epochs "$EPOCHS" --seed "$SEED" --threads "$THREADS" --resume \
-    -o "$OUT/$name.onnx" --json "$OUT/$name.json" | tee "$OUT/$name.txt"
+    --lambda-scale "${scale:-mean}" --epochs "$EPOCHS" --seed "$SEED" --threads "$THREADS" --resume \
+    -o "$OUT/$name.onnx" --json "$OUT/$name.json" | tee -a "$OUT/$name.txt"
   "$NNMIP" "${DATA_ARGS[@]}" prune "$OUT/$name.onnx" --sweep 1e-4,1e-3,1e-2,4e-2,1e-1 \
     --dataset mnist --json "$OUT/$name.prune.json" | tee -a "$OUT/$name.txt"
 done
@@ -70,7 +80,8 @@ for path in sorted(glob.glob(os.path.join(out, "*.json"))):
     epochs = m["epochs"]
     row = {
         "name": os.path.basename(path)[:-5], "dataset": m["dataset"], "arch": m["arch"],
-        "reg": m["reg"], "lambda": m["lambda"], "seed": m["seed"],
+        "reg": m["reg"], "lambda": m["lambda"],
+        "lambda_scale": m.get("lambda_scale", "mean"), "seed": m["seed"],
         "epochs": m["epochs_completed"], "test_acc": round(m["test_accuracy"], 4),
         "val_acc": m["val_accuracy"], "seconds": round(m["seconds"], 1),
         "s_per_epoch": round(sum(e["seconds"] for e in epochs) / len(epochs), 2) if epochs else "",

@@ -46,6 +46,7 @@ struct TrainArgs {
   std::string arch = "200x5";
   std::string reg = "none";
   double lambda = 0.0;
+  std::string lambda_scale = "mean";
   int epochs = 50;
   int batch = 128;
   std::optional<double> lr;
@@ -89,6 +90,7 @@ void runTrain(const TrainArgs& a, const GlobalOptions& g) {
   o.optimizer.momentum = a.momentum;
   o.objective.reg = train::parseRegularization(a.reg);
   o.objective.lambda = a.lambda;
+  o.objective.scale = train::parseLambdaScale(a.lambda_scale);
   if (a.loss == "ce") {
     o.objective.loss = train::LossKind::kSoftmaxCrossEntropy;
   } else if (a.loss == "bce") {
@@ -141,12 +143,12 @@ void runTrain(const TrainArgs& a, const GlobalOptions& g) {
   train::CheckpointOptions ck;
   if (!a.output.empty()) ck.path = a.checkpoint.empty() ? a.output + ".ckpt" : a.checkpoint;
   ck.resume = a.resume;
-  log(
-      fmt::format("training {} ({} parameters) {} lr {} batch {} loss {} reg {} lambda {} "
-                  "bias {} seed {} threads {}",
-                  net.name, net.parameterCount(), train::optimizerName(o.optimizer.kind),
-                  o.optimizer.lr, o.batch_size, train::lossName(o.objective.loss), a.reg, a.lambda,
-                  a.no_bias ? "no" : "yes", a.seed, a.threads));
+  log(fmt::format(
+      "training {} ({} parameters) {} lr {} batch {} loss {} reg {} lambda {} "
+      "(scale {}) bias {} seed {} threads {}",
+      net.name, net.parameterCount(), train::optimizerName(o.optimizer.kind), o.optimizer.lr,
+      o.batch_size, train::lossName(o.objective.loss), a.reg, a.lambda,
+      train::lambdaScaleName(o.objective.scale), a.no_bias ? "no" : "yes", a.seed, a.threads));
 
   g_interrupted = 0;
   auto previous = std::signal(SIGINT, onInterrupt);
@@ -232,6 +234,7 @@ void runTrain(const TrainArgs& a, const GlobalOptions& g) {
                            {"loss", train::lossName(o.objective.loss)},
                            {"reg", a.reg},
                            {"lambda", a.lambda},
+                           {"lambda_scale", train::lambdaScaleName(o.objective.scale)},
                            {"batch", a.batch},
                            {"seed", a.seed},
                            {"threads", a.threads},
@@ -404,6 +407,11 @@ void addTrainCommands(CLI::App& app, GlobalOptions& g) {
         ->capture_default_str();
     cmd->add_option("--reg", a->reg, "weight penalty: none | l1 | l2")->capture_default_str();
     cmd->add_option("--lambda", a->lambda, "penalty factor (loss + lambda*sum|W| or sum W^2)")
+        ->capture_default_str();
+    cmd->add_option("--lambda-scale", a->lambda_scale,
+                    "how lambda enters each step, batch of n out of N rows: mean (mean loss + "
+                    "lambda*P, Keras' kernel_regularizer) | sum (mean loss + lambda/n*P: the "
+                    "penalty against the batch's summed loss) | dataset (mean loss + lambda/N*P)")
         ->capture_default_str();
     cmd->add_option("--epochs", a->epochs, "epochs")->capture_default_str();
     cmd->add_option("--batch", a->batch, "mini-batch size")->capture_default_str();

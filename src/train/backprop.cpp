@@ -94,15 +94,17 @@ double dataLossSum(const nn::Network& net, const Eigen::Ref<const Mat>& X,
 }
 
 double objectiveAndGradient(const nn::Network& net, const Mat& X, std::span<const int> labels,
-                            const Objective& objective, Gradients* grad) {
+                            const Objective& objective, Gradients* grad, long train_rows) {
   checkTrainable(net);
   NNMIP_CHECK(X.rows() > 0, "empty batch");
   const double n = static_cast<double>(X.rows());
+  const double lambda = stepLambda(objective.lambda, objective.scale, X.rows(),
+                                   train_rows > 0 ? train_rows : X.rows());
   double value = dataLossSum(net, X, labels, objective.loss, 1.0 / n, grad) / n;
-  value += penaltyValue(net, objective.reg, objective.lambda);
+  value += penaltyValue(net, objective.reg, lambda);
   if (grad) {
     for (int l = 0; l < net.numLayers(); ++l) {
-      addPenaltyGradient(net.layer(l).weight, objective.reg, objective.lambda,
+      addPenaltyGradient(net.layer(l).weight, objective.reg, lambda,
                          grad->weight[static_cast<size_t>(l)]);
     }
   }

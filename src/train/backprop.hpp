@@ -18,11 +18,12 @@ struct Gradients {
   Gradients& operator+=(const Gradients& other);
 };
 
-// What is minimised: mean data loss of the batch + penalty on the weights.
+// What is minimised: mean data loss of the batch + stepLambda(lambda, scale, ...) * penalty.
 struct Objective {
   LossKind loss = LossKind::kSoftmaxCrossEntropy;
   Regularization reg = Regularization::kNone;
   double lambda = 0.0;
+  LambdaScale scale = LambdaScale::kMean;
 };
 
 // Throws Error{kUnsupported} unless every hidden layer is ReLU or identity and the last layer
@@ -36,9 +37,10 @@ double dataLossSum(const nn::Network& net, const Eigen::Ref<const Mat>& X,
                    std::span<const int> labels, LossKind loss, double scale, Gradients* grad,
                    long* correct = nullptr);
 
-// Mean data loss over the rows of X plus the penalty; grad (optional) gets its gradient.
+// Mean data loss over the rows of X plus the scaled penalty, X being one batch out of a
+// training set of train_rows rows (0: X is the whole set); grad (optional) gets its gradient.
 // Single-threaded reference used by the gradient check.
 double objectiveAndGradient(const nn::Network& net, const Mat& X, std::span<const int> labels,
-                            const Objective& objective, Gradients* grad);
+                            const Objective& objective, Gradients* grad, long train_rows = 0);
 
 }  // namespace nnmip::train

@@ -67,14 +67,14 @@ double relativeError(const Vec& a, const Vec& b) {
 }
 
 GradCheckResult checkGradient(const nn::Network& net, const Mat& X, std::span<const int> labels,
-                              const Objective& objective, double h) {
+                              const Objective& objective, double h, long train_rows) {
   Gradients analytic;
-  objectiveAndGradient(net, X, labels, objective, &analytic);
+  objectiveAndGradient(net, X, labels, objective, &analytic, train_rows);
   nn::Network work = net;
   const Vec numeric = centralDifferences(
       [&](const Vec& theta) {
         setParameters(work, theta);
-        return objectiveAndGradient(work, X, labels, objective, nullptr);
+        return objectiveAndGradient(work, X, labels, objective, nullptr, train_rows);
       },
       flattenParameters(net), h);
   GradCheckResult r;

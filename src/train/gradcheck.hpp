@@ -27,9 +27,10 @@ struct GradCheckResult {
   double max_rel_error = 0;
 };
 
-// Compares objectiveAndGradient's gradient with central differences of the objective.
+// Compares objectiveAndGradient's gradient with central differences of the objective (X one
+// batch out of train_rows rows, 0: the whole set; it matters for LambdaScale::kDataset).
 GradCheckResult checkGradient(const nn::Network& net, const Mat& X, std::span<const int> labels,
-                              const Objective& objective, double h = 1e-6);
+                              const Objective& objective, double h = 1e-6, long train_rows = 0);
 
 // Distance of the point from the non-differentiable set: the smallest |pre-activation| of a
 // ReLU unit over the rows of X, and (for L1 with lambda > 0) the smallest |w|. Finite

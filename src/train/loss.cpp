@@ -30,6 +30,32 @@ Regularization parseRegularization(const std::string& text) {
   fail(ErrorKind::kInvalidInput, "unknown regularization '{}' (expected none, l1 or l2)", text);
 }
 
+const char* lambdaScaleName(LambdaScale scale) {
+  switch (scale) {
+    case LambdaScale::kMean: return "mean";
+    case LambdaScale::kSum: return "sum";
+    case LambdaScale::kDataset: return "dataset";
+  }
+  return "?";
+}
+
+LambdaScale parseLambdaScale(const std::string& text) {
+  if (text == "mean") return LambdaScale::kMean;
+  if (text == "sum") return LambdaScale::kSum;
+  if (text == "dataset") return LambdaScale::kDataset;
+  fail(ErrorKind::kInvalidInput, "unknown lambda scale '{}' (expected mean, sum or dataset)", text);
+}
+
+double stepLambda(double lambda, LambdaScale scale, long batch_rows, long train_rows) {
+  NNMIP_CHECK(batch_rows > 0 && train_rows > 0, "empty batch or training set");
+  switch (scale) {
+    case LambdaScale::kMean: return lambda;
+    case LambdaScale::kSum: return lambda / static_cast<double>(batch_rows);
+    case LambdaScale::kDataset: return lambda / static_cast<double>(train_rows);
+  }
+  fail(ErrorKind::kInternal, "unknown lambda scale");
+}
+
 namespace {
 
 void checkLabels(const Eigen::Ref<const Mat>& logits, std::span<const int> labels) {

@@ -7,8 +7,10 @@
 //   logits (2-class softmax). For two logits Keras' "binary_crossentropy" on one-hot targets
 //   averages BCE over the two outputs; since p_1 = 1 - p_0 both terms equal -log p_y, so it is
 //   the softmax cross-entropy, and is computed as such;
-// - the penalty is added to the mean batch loss: lambda * sum |W| (L1) or lambda * sum W^2
-//   (L2), over weight matrices only, never biases. The L1 subgradient is sign(w), 0 at w = 0.
+// - the penalty lambda * sum |W| (L1) or lambda * sum W^2 (L2) is over weight matrices only,
+//   never biases. The L1 subgradient is sign(w), 0 at w = 0;
+// - what one optimizer step minimises is (mean batch loss) + s * penalty, where the
+//   LambdaScale below fixes s (docs/results_training.md section 5 for why it matters).
 #include <Eigen/Dense>
 
 #include <span>
@@ -24,10 +26,25 @@ using Vec = Eigen::VectorXd;
 enum class LossKind { kSoftmaxCrossEntropy, kBinaryCrossEntropy };
 enum class Regularization { kNone, kL1, kL2 };
 
+// How lambda enters each step's objective; the data term is always the mean over the batch
+// of n rows, out of a training set of N rows:
+//   kMean:    mean loss + lambda * P(W)      (Keras kernel_regularizer=l1(lambda); the usual
+//                                             manual PyTorch penalty on a mean loss)
+//   kSum:     mean loss + lambda / n * P(W)  (the penalty against the batch's summed loss,
+//                                             e.g. CrossEntropyLoss(reduction='sum') + lambda*P;
+//                                             Adam ignores the common factor n)
+//   kDataset: mean loss + lambda / N * P(W)  (one penalty against the whole set's summed loss)
+enum class LambdaScale { kMean, kSum, kDataset };
+
 const char* lossName(LossKind kind);
 const char* regularizationName(Regularization kind);
 // "none" | "l1" | "l2"; throws Error{kInvalidInput} otherwise.
 Regularization parseRegularization(const std::string& text);
+const char* lambdaScaleName(LambdaScale scale);
+// "mean" | "sum" | "dataset"; throws Error{kInvalidInput} otherwise.
+LambdaScale parseLambdaScale(const std::string& text);
+// The factor s of a step on a batch of batch_rows out of train_rows rows (see LambdaScale).
+double stepLambda(double lambda, LambdaScale scale, long batch_rows, long train_rows);
 
 // Sum over the rows of the per-sample loss. When grad is non-null it receives
 // scale * d(sum)/d(logits) (same shape as logits); callers pass scale = 1/n_batch for the mean.

@@ -138,10 +138,10 @@ EpochStats Trainer::runEpoch(const data::Dataset& train, const data::Dataset* va
     batch_loss /= len;
     double penalty = 0.0;
     if (penalised) {
-      penalty = penaltyValue(net_, obj.reg, obj.lambda);
+      const double lambda = stepLambda(obj.lambda, obj.scale, len, n);
+      penalty = penaltyValue(net_, obj.reg, lambda);
       for (int l = 0; l < net_.numLayers(); ++l) {
-        addPenaltyGradient(net_.layer(l).weight, obj.reg, obj.lambda,
-                           g.weight[static_cast<size_t>(l)]);
+        addPenaltyGradient(net_.layer(l).weight, obj.reg, lambda, g.weight[static_cast<size_t>(l)]);
       }
     }
     if (!std::isfinite(batch_loss)) {
@@ -215,6 +215,10 @@ int64_t optionsFingerprint(const TrainOptions& o) {
   h = splitmix64(h ^ static_cast<uint64_t>(o.batch_size));
   h = splitmix64(h ^ static_cast<uint64_t>(o.grad_chunks));
   h = splitmix64(h ^ static_cast<uint64_t>(o.optimizer.kind));
+  // Only a non-default scale enters, so checkpoints written before it existed still load.
+  if (o.objective.scale != LambdaScale::kMean) {
+    h = splitmix64(h ^ (0x5ca1eULL + static_cast<uint64_t>(o.objective.scale)));
+  }
   return static_cast<int64_t>(h >> 1);
 }
 
@@ -263,7 +267,8 @@ void Trainer::loadCheckpoint(const std::filesystem::path& path) {
   }
   if (readI64(is) != optionsFingerprint(options_)) {
     fail(ErrorKind::kInvalidInput,
-         "checkpoint {} was written with another seed, batch size, optimizer or chunking",
+         "checkpoint {} was written with another seed, batch size, optimizer, chunking or "
+         "lambda scale",
          path.string());
   }
   const int64_t epoch = readI64(is);

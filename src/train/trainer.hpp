@@ -34,7 +34,7 @@ struct TrainOptions {
 
 struct EpochStats {
   int epoch = 0;              // 1-based
-  double loss = 0;            // mean over batches of (data loss + penalty)
+  double loss = 0;            // mean over batches of (data loss + scaled penalty)
   double data_loss = 0;       // mean over batches of the data loss alone
   double train_accuracy = 0;  // running: each batch scored before its update (Keras habit)
   double val_accuracy = std::numeric_limits<double>::quiet_NaN();  // NaN without validation set
@@ -87,7 +87,7 @@ class Trainer {
   // Network weights, optimizer state and epoch count, written atomically (tmp + rename).
   void saveCheckpoint(const std::filesystem::path& path) const;
   // Restores what saveCheckpoint wrote; the network must have the same shapes and the
-  // options the same batch size, seed, optimizer and chunking (Error{kInvalidInput}).
+  // options the same batch size, seed, optimizer, chunking and lambda scale (Error{kInvalidInput}).
   void loadCheckpoint(const std::filesystem::path& path);
 
  private:
