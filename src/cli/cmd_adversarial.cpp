@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "bounds/layer_bounds.hpp"
 #include "cli/commands.hpp"
@@ -28,6 +29,7 @@ struct AdversarialArgs {
   std::string method = "lp";
   std::string bounds_domain = "query";
   double time_limit = 120.0;
+  std::optional<double> bounds_time_limit;
   int threads = 1;
   int segments = 16;
   double tangent_step = 0.25;
@@ -66,6 +68,7 @@ void runAdversarial(const AdversarialArgs& a, GlobalOptions& g) {
     fail(ErrorKind::kUsage, "--bounds-domain '{}': expected full or query", a.bounds_domain);
   }
   o.time_limit_s = a.time_limit;
+  o.bounds_time_limit_s = a.bounds_time_limit;
   o.attack.seed = a.seed;
   o.pwl.segments = a.segments;
   o.pwl.tangent_step = a.tangent_step;
@@ -84,6 +87,8 @@ void runAdversarial(const AdversarialArgs& a, GlobalOptions& g) {
     doc["method"] = a.method;
     doc["bounds_domain"] = img ? "query" : a.bounds_domain;
     doc["time_limit_s"] = a.time_limit;
+    doc["bounds_time_limit_s"] =
+        a.bounds_time_limit ? nlohmann::json(*a.bounds_time_limit) : nlohmann::json(nullptr);
     doc["tool"] = toolInfo();
     writeJsonFile(a.json, doc);
   }
@@ -169,7 +174,11 @@ void addAdversarialCommands(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::IsMember({"full", "query"}))
       ->capture_default_str();
   addTimeLimitOption(*c, aa->time_limit,
-                     "seconds for everything (bounds <= half, attack <= a tenth, MILPs the rest)");
+                     "seconds for everything (bounds <= half, attack <= a tenth, MILPs the rest;"
+                     " with --bounds-time-limit: for attack and MILPs after the bounds)");
+  c->add_option("--bounds-time-limit", aa->bounds_time_limit,
+                "seconds for the bound tier alone (replaces its half share of --time-limit)")
+      ->check(CLI::PositiveNumber);
   c->add_option("--threads", aa->threads, "threads of the bound tiers")->capture_default_str();
   c->add_option("--segments", aa->segments, "softmax-l1: chord pieces of 1/p per class")
       ->check(CLI::PositiveNumber)

@@ -312,9 +312,10 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
     fail(ErrorKind::kInvalidInput, "PV {}: needs at least 2 outputs, the network has {}",
          pvObjectiveName(options.objective), k);
   }
+  double budget_start = 0.0;  // time_limit_s counts from here (see bounds_time_limit_s)
   auto remaining = [&]() -> std::optional<double> {
     if (!options.time_limit_s) return std::nullopt;
-    return std::max(0.0, *options.time_limit_s - total.seconds());
+    return std::max(0.0, *options.time_limit_s - (total.seconds() - budget_start));
   };
 
   PvResult res;
@@ -330,8 +331,10 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
   // ---- bounds ------------------------------------------------------------------------------
   Timer phase;
   bounds::BoundsOptions bo = options.bounds;
-  if (options.time_limit_s) {
-    const double share = 0.5 * *options.time_limit_s;
+  std::optional<double> bounds_share = options.bounds_time_limit_s;
+  if (!bounds_share && options.time_limit_s) bounds_share = 0.5 * *options.time_limit_s;
+  if (bounds_share) {
+    const double share = *bounds_share;
     bo.solver.time_limit_s =
         bo.solver.time_limit_s ? std::min(*bo.solver.time_limit_s, share) : share;
     bo.alpha.time_limit_s = bo.solver.time_limit_s;
@@ -352,6 +355,7 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
   }
   res.bounds_method = bounds::methodName(bo.method);
   res.bounds_s = phase.seconds();
+  if (options.bounds_time_limit_s) budget_start = total.seconds();
   if (br.bounds.empty) {
     // The bounds proved the domain empty (a split against the bounds, or an LP infeasible with
     // a checked Farkas certificate): no input, the maximum over it is -inf.

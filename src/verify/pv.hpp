@@ -112,6 +112,9 @@ struct PvOptions {
   // Wall clock for everything (bounds, attack, MILPs); none = no limit. The bounds get at most
   // half of it, the attack a tenth, the MILPs the rest.
   std::optional<double> time_limit_s;
+  // The bound phase's own budget. When set, it replaces the half share above, and time_limit_s
+  // counts from the end of the bound phase: "S seconds per MILP" whatever the tier cost.
+  std::optional<double> bounds_time_limit_s;
   nn::AttackOptions attack;  // its time limit is set from time_limit_s when that is given
   bool run_attack = true;
   SoftmaxPwlOptions pwl;
