@@ -5,9 +5,26 @@
 #                               over [0,1]^784, lp over the query domain, milp-img; 60 s each
 #   scripts/pv_study.sh classes one reference per class (first test image of each class),
 #                               softmax-l1, lp over the query domain, 60 s each, with PNGs
+#   scripts/pv_study.sh thesis [NET.onnx]   the thesis's study (chapter 3.2-3.3) on NET
+#                               (default results/nets/mnist_200x5_l1_2e-4_sum_s1.onnx, from
+#                               scripts/train_thesis_nets.sh): one reference per class (the
+#                               first MNIST test image of each class), neighbours eps = 0.18,
+#                               softmax-l1, tiers naive/lp/milp over [0,1]^784, milp-img, and
+#                               symbolic/alpha over the reference domain; bounds get their own
+#                               $BOUNDS_LIMIT s (default 120), then $TIME_LIMIT s (120) for
+#                               attack + MILP.
+#                               Reference by reference (all tiers of one reference, then the
+#                               next), so a partial run compares the tiers on the same images.
+#                               Results in results/pv/<net name>/, PNGs per run. REFS
+#                               overrides the reference list.
+#   scripts/pv_study.sh summary [NET.onnx]  per-instance table, the share of instances within
+#                               gaps of 1/3/5/7.5% per tier (Figure 3.3) and the bound times
+#                               per tier (Figure 3.5), from the JSON files done so far.
+# NNMIP overrides the binary (default $BUILD/src/cli/nnmip); run long studies with a copy of
+# it (e.g. results/pv/nnmip-pv) so that rebuilding does not disturb them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=${BUILD:-build-e}/src/cli/nnmip
+B=${NNMIP:-${BUILD:-build-e}/src/cli/nnmip}
 N=../shared/data/vnncomp/mnist_fc/onnx/mnist-net_256x2.onnx
 OUT=results/pv
 mkdir -p "$OUT"
@@ -17,6 +34,10 @@ run() {  # name, then the adversarial arguments
   [ -f "$OUT/$name.json" ] && return 0
   "$B" adversarial "$N" "$@" --json "$OUT/$name.json" > "$OUT/$name.txt" 2>&1
 }
+# First MNIST test image of each class 0..9 (test labels: 7 2 1 0 4 1 4 9 5 9 0 6 ...).
+FIRST_OF_CLASS="3 2 1 18 4 8 11 0 61 7"
+THESIS_TIERS="naive lp milp milp-img symbolic alpha"
+thesis_net() { echo "${1:-results/nets/mnist_200x5_l1_2e-4_sum_s1.onnx}"; }
 case "${1:-classes}" in
   tiers)
     shift
@@ -32,10 +53,62 @@ case "${1:-classes}" in
     done
     ;;
   classes)
-    for ref in 3 2 1 18 4 8 11 0 61 7; do
+    for ref in $FIRST_OF_CLASS; do
       run "study_lp_ref$ref" --domain "neighbours:$ref,eps=0.18" --objective softmax-l1 \
         --method lp --time-limit 60 --png-dir "$OUT/png_ref$ref"
     done
     ;;
-  *) echo "usage: $0 tiers|classes" >&2; exit 2 ;;
+  thesis)
+    N=$(thesis_net "${2:-}")
+    [ -f "$N" ] || { echo "no network $N (scripts/train_thesis_nets.sh)" >&2; exit 3; }
+    OUT=results/pv/$(basename "$N" .onnx)
+    mkdir -p "$OUT"
+    for ref in ${REFS:-$FIRST_OF_CLASS}; do
+      for tier in $THESIS_TIERS; do
+        case $tier in
+          naive | lp | milp) over=full ;;
+          *) over=query ;;
+        esac
+        name="ref${ref}_${tier}"
+        [ -f "$OUT/$name.json" ] && continue
+        echo "$(date -u +%H:%M:%S) $name" >&2
+        run "$name" --domain "neighbours:$ref,eps=0.18" --objective softmax-l1 --method "$tier" \
+          --bounds-domain "$over" --bounds-time-limit "${BOUNDS_LIMIT:-120}" --time-limit "${TIME_LIMIT:-120}" \
+          --png-dir "$OUT/png_$name" || echo "  $name failed (see $OUT/$name.txt)" >&2
+      done
+    done
+    ;;
+  summary)
+    N=$(thesis_net "${2:-}")
+    python3 - "results/pv/$(basename "$N" .onnx)" "${REFS:-$FIRST_OF_CLASS}" "$THESIS_TIERS" <<'PY'
+import json, os, statistics, sys
+out, refs, tiers = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+rows = {}
+for ref in refs:
+    for t in tiers:
+        p = os.path.join(out, f"ref{ref}_{t}.json")
+        if os.path.exists(p):
+            rows[(ref, t)] = json.load(open(p))
+print(f"{len(rows)} of {len(refs) * len(tiers)} runs done ({out})\n")
+print("| ref | class | tier | bounds over | value | bound | gap | found class | found by | bounds s | MILP s | total s | binaries | nodes |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for (ref, t), d in rows.items():
+    m = d["milps"][-1] if d.get("milps") else {}
+    print(f"| {ref} | {d['reference']['class']} | {t} | {d['bounds_over'] if d['bounds_over'] == 'query' else 'full'} "
+          f"| {d['value']:.4f} | {d['bound']:.4f} | {100 * d['gap']:.1f}% | {d['found']['class']} | {d['found_by']} "
+          f"| {d['bounds_s']:.1f} | {d.get('milp_s', 0):.1f} | {d['wall_s']:.1f} | {m.get('binaries', '')} | {m.get('nodes', '')} |")
+print("\n| tier | runs | gap <= 1% | <= 3% | <= 5% | <= 7.5% | bounds s min / median / max |")
+print("|---|---|---|---|---|---|---|")
+for t in tiers:
+    ds = [d for (r, tt), d in rows.items() if tt == t]
+    if not ds:
+        print(f"| {t} | 0 | | | | | |")
+        continue
+    share = lambda g: f"{100 * sum(d['gap'] <= g for d in ds) / len(ds):.0f}%"
+    bs = [d["bounds_s"] for d in ds]
+    print(f"| {t} | {len(ds)} | {share(0.01)} | {share(0.03)} | {share(0.05)} | {share(0.075)} "
+          f"| {min(bs):.1f} / {statistics.median(bs):.1f} / {max(bs):.1f} |")
+PY
+    ;;
+  *) echo "usage: $0 tiers|classes|thesis [NET]|summary [NET]" >&2; exit 2 ;;
 esac
