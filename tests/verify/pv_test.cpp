@@ -254,6 +254,35 @@ TEST(Pv, TimeLimitedBoundStaysValid) {
   }
 }
 
+// bounds_time_limit_s gives the bound tier its own budget and starts the time limit after it:
+// a run that fits both budgets gives the untimed answer, and the attack + MILP phases (which
+// start after the bounds) use at most about time_limit_s.
+TEST(Pv, BoundsTimeLimitIsItsOwnBudget) {
+  const nn::Network net = testnets::randomNet({2, 6, 6, 3}, 5);
+  const Vec x0 = (Vec(2) << 0.0, 0.0).finished();
+  const encode::Domain dom = boxAround(x0, 0.4);
+  PvOptions o;
+  o.objective = PvObjective::kLogitL1;
+  o.bounds.method = bounds::Method::kMilp;
+  const PvResult untimed = solvePv(net, dom, x0, o);
+  o.bounds_time_limit_s = 30.0;
+  o.time_limit_s = 30.0;
+  const PvResult timed = solvePv(net, dom, x0, o);
+  ASSERT_TRUE(untimed.proven);
+  ASSERT_TRUE(timed.proven);
+  EXPECT_NEAR(timed.bound, untimed.bound, 1e-6 * (1 + untimed.bound));
+
+  const nn::Network big = testnets::randomNet({2, 16, 16, 16, 4}, 13, false, 3.0);
+  PvOptions b;
+  b.objective = PvObjective::kSoftmaxL1;
+  b.bounds.method = bounds::Method::kInterval;
+  b.bounds_time_limit_s = 5.0;
+  b.time_limit_s = 0.5;
+  const PvResult r = solvePv(big, boxAround(x0, 0.8), x0, b);
+  EXPECT_LT(r.wall_s - r.bounds_s, 5.0);
+  EXPECT_GE(r.bound, r.value);
+}
+
 // Side rows: an empty domain gives -inf for value and bound (proved by the LP tier or by the
 // MILP); a feasible half-plane is honoured by the returned input, and the logit-l1 optimum
 // over it is below the optimum over the whole box.
