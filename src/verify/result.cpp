@@ -55,6 +55,12 @@ void to_json(nlohmann::json& j, const PhaseStats& p) {
                      {"closed", p.closed},
                      {"open_after", p.open_after},
                      {"detail", p.detail}};
+  if (p.nodes > 0) j["nodes"] = p.nodes;
+  if (!p.seconds.empty()) {
+    nlohmann::json s = nlohmann::json::object();
+    for (const auto& [name, v] : p.seconds) s[name] = v;
+    j["seconds"] = s;
+  }
 }
 
 void to_json(nlohmann::json& j, const BoxReport& b) {

@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nnmip::verify {
@@ -49,6 +50,9 @@ struct PhaseStats {
   int closed = 0;  // disjuncts closed by this phase
   int open_after = 0;
   std::string detail;
+  long nodes = 0;  // search nodes (bab: children bounded), 0 for phases without a search
+  // Where a search phase's time went, summed over its workers (name -> seconds).
+  std::vector<std::pair<std::string, double>> seconds;
 };
 
 struct BoxReport {

@@ -8,12 +8,12 @@
 #include <functional>
 #include <limits>
 #include <mutex>
-#include <thread>
 
 #include "bounds/alpha.hpp"
 #include "bounds/bounder.hpp"
 #include "bounds/solver_bounds.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/timer.hpp"
 #include "encode/bigm.hpp"
 #include "encode/compact.hpp"
@@ -509,6 +509,54 @@ std::string phaseLp(Engine& e, BoxRun& run) {
   return detail;
 }
 
+// Branch and bound over ReLU splits on the open disjuncts (verify/bab.hpp).
+std::string phaseBab(Engine& e, BoxRun& run, BabStats& stats) {
+  const std::vector<int> open = run.open();
+  std::vector<Atoms> disjuncts;
+  std::vector<double> upper;
+  for (int d : open) {
+    disjuncts.push_back(e.prop.unsafe_disjuncts[static_cast<size_t>(d)]);
+    upper.push_back(run.report.disjuncts[static_cast<size_t>(d)].upper_bound);
+  }
+  BabOptions bo = e.opt.bab;
+  bo.threads = std::max(1, e.opt.threads);
+  bo.close_margin = e.opt.lp_close_margin;
+  if (e.opt.time_limit_s) {
+    bo.time_limit_s = std::max(0.0, (e.opt.use_milp ? e.opt.bab_share : 1.0) * e.remaining());
+  }
+  std::mutex mu;
+  const CandidateCheck check = [&](const Eigen::VectorXd& x) {
+    return tryCandidate(e, run, x, "bab", &mu);
+  };
+  Callbacks bcb;
+  bcb.should_stop = [&e] { return e.halted(); };
+  const BabResult r = runBab(e.net, run.box, run.bounds, disjuncts, upper, bo, check, bcb);
+  stats = r.stats;
+  int closed = 0;
+  double worst = -kInf;
+  for (size_t k = 0; k < open.size(); ++k) {
+    const int d = open[k];
+    if (run.report.disjuncts[static_cast<size_t>(d)].state != DisjunctState::kOpen) continue;
+    if (r.closed[k]) {
+      closeDisjunct(run, d, "bab", -e.opt.lp_close_margin);
+      ++closed;
+    } else {
+      DisjunctReport& rep = run.report.disjuncts[static_cast<size_t>(d)];
+      rep.upper_bound = std::min(rep.upper_bound, r.upper_bound[k]);
+      worst = std::max(worst, r.upper_bound[k]);
+    }
+  }
+  if (r.outcome == BabOutcome::kFailed) run.doubt = true;
+  const BabStats& st = r.stats;
+  return fmt::format(
+      "{}{}{}: {} of {} closed, {} nodes ({} closed, {} empty), depth {}, peak queue {}, "
+      "{} candidates, largest open bound {:.4g}; cpu s: interm {:.1f} spec {:.1f} branch {:.1f} "
+      "primal {:.1f}",
+      babOutcomeName(r.outcome), r.detail.empty() ? "" : " - ", r.detail, closed, open.size(),
+      st.nodes, st.closed_at, st.empty, st.max_depth, st.peak_queue, st.candidates, worst,
+      st.interm_s, st.spec_s, st.branch_s, st.primal_s);
+}
+
 struct MilpOutcome {
   bool closed = false;
   std::string detail;
@@ -655,38 +703,30 @@ std::string phaseMilp(Engine& e, BoxRun& run) {
            run.report.disjuncts[static_cast<size_t>(b)].upper_bound;
   });
   std::mutex mu;
-  std::atomic<size_t> next{0};
   std::atomic<int> closed{0};
   std::atomic<bool> failed{false};
-  auto worker = [&] {
-    for (;;) {
-      const size_t k = next++;
-      if (k >= order.size() || e.halted()) return;
-      const int d = order[k];
-      const Timer t;
-      MilpOutcome out;
-      try {
-        out = solveDisjunctMilp(e, run, d, mu);
-      } catch (const std::exception& ex) {
-        failed = true;
-        out.detail = fmt::format("failed: {}", ex.what());
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      DisjunctReport& rep = run.report.disjuncts[static_cast<size_t>(d)];
-      rep.milp = out.detail;
-      rep.milp_s = t.seconds();
-      if (out.closed) {
-        closeDisjunct(run, d, "milp", -e.opt.milp_delta);
-        ++closed;
-      }
-      e.log(fmt::format("box {} disjunct {}: {}", run.index, d, out.detail));
-    }
-  };
   const int n_workers = std::max(1, std::min<int>(e.opt.threads, static_cast<int>(order.size())));
-  std::vector<std::thread> pool;
-  for (int i = 1; i < n_workers; ++i) pool.emplace_back(worker);
-  worker();
-  for (std::thread& th : pool) th.join();
+  parallelFor(static_cast<int>(order.size()), n_workers, [&](int k) {
+    if (e.halted()) return;
+    const int d = order[static_cast<size_t>(k)];
+    const Timer t;
+    MilpOutcome out;
+    try {
+      out = solveDisjunctMilp(e, run, d, mu);
+    } catch (const std::exception& ex) {
+      failed = true;
+      out.detail = fmt::format("failed: {}", ex.what());
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    DisjunctReport& rep = run.report.disjuncts[static_cast<size_t>(d)];
+    rep.milp = out.detail;
+    rep.milp_s = t.seconds();
+    if (out.closed) {
+      closeDisjunct(run, d, "milp", -e.opt.milp_delta);
+      ++closed;
+    }
+    e.log(fmt::format("box {} disjunct {}: {}", run.index, d, out.detail));
+  });
   if (failed) run.doubt = true;
   return fmt::format("{} of {} closed", closed.load(), order.size());
 }
@@ -711,6 +751,16 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
     phase(e, run, "lp-bounds", [&] { return phaseLpBounds(e, run); });
   }
   if (!done() && run.have_bounds) phase(e, run, "lp", [&] { return phaseLp(e, run); });
+  if (!done() && run.have_bounds && e.opt.use_bab) {
+    BabStats bs;
+    phase(e, run, "bab", [&] { return phaseBab(e, run, bs); });
+    PhaseStats& ps = run.report.phases.back();
+    ps.nodes = bs.nodes;
+    ps.seconds = {{"interm", bs.interm_s},
+                  {"spec", bs.spec_s},
+                  {"branch", bs.branch_s},
+                  {"primal", bs.primal_s}};
+  }
   if (!done() && run.have_bounds && e.opt.use_milp) {
     phase(e, run, "milp", [&] { return phaseMilp(e, run); });
   }

@@ -12,6 +12,10 @@
 //           < -lp_close_margin;
 //   lp      one LP per open disjunct over the big-M relaxation with the disjunct's atoms:
 //           max t s.t. t <= rhs_a - coef_a . y; optimum < -lp_close_margin closes it;
+//   bab     branch and bound over ReLU phase splits (verify/bab.hpp) on the open disjuncts, over
+//           the best root bounds, with a share of the remaining time (all of it without the
+//           MILP); a disjunct closed in every leaf is closed; points the search finds go to the
+//           witness check;
 //   milp    one MILP per open disjunct over the full big-M model (encode::encodeNetwork) with the
 //           best bounds: max t s.t. t <= rhs_a - coef_a . y, t >= -milp_delta. CBC proving it
 //           infeasible closes the disjunct (no input has margin >= -milp_delta); incumbents go to
@@ -30,6 +34,7 @@
 #include "data/vnnlib.hpp"
 #include "nn/attack.hpp"
 #include "nn/network.hpp"
+#include "verify/bab.hpp"
 #include "verify/result.hpp"
 
 namespace nnmip::verify {
@@ -46,6 +51,10 @@ struct VerifyOptions {
   bool use_lp_tier = true;        // root LP bounds (else symbolic only)
   double lp_bounds_share = 0.25;  // share of the remaining time the LP tier may take
   double lp_phase_share = 0.2;    // share of the remaining time for the per-disjunct LPs
+  bool use_bab = true;
+  double bab_share = 0.5;  // share of the remaining time for the bab phase when the MILP follows
+  // Search settings; threads, time limit and close margin are set from the fields above.
+  BabOptions bab;
   bool use_milp = true;
   double lp_close_margin = 1e-4;  // an LP / interval bound must be below -this to close
   double milp_delta = 1e-4;       // MILP threshold: t >= -milp_delta infeasible closes

@@ -1,0 +1,240 @@
+#pragma once
+// Brute force for verification tests on tiny networks, and the random properties they use.
+//
+// Brute force (exact): depth-first over activation patterns of the hidden ReLUs; with a pattern
+// fixed the network is affine in x, so the pattern's region is a polytope of the box and the
+// largest margin max_x min_a (rhs_a - coef_a . y) over it is one LP (CLP through
+// mip::makeLpSession); subtrees whose pattern rows are infeasible are pruned by the same LP. The
+// property is violated exactly when the largest margin over every box and disjunct is >= 0.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "data/vnnlib.hpp"
+#include "encode/tiny_nets.hpp"
+#include "mip/solver.hpp"
+#include "nn/forward.hpp"
+#include "verify/verifier.hpp"
+#include "verify/witness.hpp"
+
+namespace nnmip::testverify {
+
+using Mat = Eigen::MatrixXd;
+using Vec = Eigen::VectorXd;
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct Affine {  // v = A x + c
+  Mat A;
+  Vec c;
+};
+
+struct Oracle {
+  const nn::Network& net;
+  const data::InputBox& box;
+  const std::vector<std::vector<data::LinearAtom>>& disjuncts;
+  std::vector<std::pair<Eigen::RowVectorXd, double>> rows;  // r . x + k >= 0
+  double best = -kInf;                                      // largest margin found
+  long lps = 0;
+
+  // max of objective over the box and rows: t <= rhs_a - coef_a . (A x + c) when `out` is given,
+  // otherwise a feasibility check (returns 0 when feasible, -inf when not).
+  double solve(const Affine* out, const std::vector<data::LinearAtom>* atoms) {
+    mip::Model m;
+    const int n = net.inputSize();
+    std::vector<mip::Var> x;
+    for (int i = 0; i < n; ++i) x.push_back(m.addContinuous(box.lo[i], box.hi[i]));
+    std::vector<mip::Term> terms;
+    for (const auto& [r, k] : rows) {
+      terms.clear();
+      for (int i = 0; i < n; ++i) terms.push_back({x[i], r[i]});
+      m.addGe(terms, -k);
+    }
+    mip::Var t;
+    if (out != nullptr) {
+      t = m.addContinuous(-1e6, 1e6);
+      for (const data::LinearAtom& a : *atoms) {
+        // t + coef . (A x + c) <= rhs
+        const Eigen::RowVectorXd cf = Eigen::Map<const Eigen::RowVectorXd>(
+            a.coef.data(), static_cast<Eigen::Index>(a.coef.size()));
+        const Eigen::RowVectorXd g = cf * out->A;
+        terms.clear();
+        terms.push_back({t, 1.0});
+        for (int i = 0; i < n; ++i) terms.push_back({x[i], g[i]});
+        m.addLe(terms, a.rhs - cf.dot(out->c));
+      }
+      m.setObjective(mip::Sense::kMaximize, {{t, 1.0}});
+    }
+    auto s = mip::makeLpSession(m);
+    const mip::LpResult r = s->solve();
+    ++lps;
+    if (r.termination == mip::Termination::kInfeasible) return -kInf;
+    EXPECT_TRUE(r.optimal()) << mip::terminationName(r.termination);
+    return out != nullptr ? r.objective.value_or(kInf) : 0.0;
+  }
+
+  void dfs(int layer, const Affine& h) {
+    const nn::DenseLayer& L = net.layer(layer);
+    Affine a{L.weight * h.A, L.weight * h.c + L.bias};
+    if (layer + 1 == net.numLayers()) {
+      for (const auto& atoms : disjuncts) best = std::max(best, solve(&a, &atoms));
+      return;
+    }
+    // Range of each pre-activation over the box (exact for an affine map), to skip stable ones.
+    const Vec mid = 0.5 * (Eigen::Map<const Vec>(box.lo.data(), net.inputSize()) +
+                           Eigen::Map<const Vec>(box.hi.data(), net.inputSize()));
+    const Vec rad = 0.5 * (Eigen::Map<const Vec>(box.hi.data(), net.inputSize()) -
+                           Eigen::Map<const Vec>(box.lo.data(), net.inputSize()));
+    const Vec centre = a.A * mid + a.c;
+    const Vec spread = a.A.cwiseAbs() * rad;
+    branch(layer, a, centre, spread, 0,
+           Affine{Mat::Zero(L.outputSize(), net.inputSize()), Vec::Zero(L.outputSize())});
+  }
+
+  void branch(int layer, const Affine& a, const Vec& centre, const Vec& spread, int j, Affine h) {
+    const int n = static_cast<int>(a.c.size());
+    if (j == n) {
+      if (solve(nullptr, nullptr) == -kInf) return;  // pattern region empty
+      dfs(layer + 1, h);
+      return;
+    }
+    const double lo = centre[j] - spread[j];
+    const double hi = centre[j] + spread[j];
+    if (hi > 0) {  // active: a_j >= 0, h_j = a_j
+      const bool needs_row = lo < 0;
+      if (needs_row) rows.push_back({a.A.row(j), a.c[j]});
+      Affine h2 = h;
+      h2.A.row(j) = a.A.row(j);
+      h2.c[j] = a.c[j];
+      branch(layer, a, centre, spread, j + 1, h2);
+      if (needs_row) rows.pop_back();
+    }
+    if (lo < 0) {  // inactive: a_j <= 0, h_j = 0
+      const bool needs_row = hi > 0;
+      if (needs_row) rows.push_back({-a.A.row(j), -a.c[j]});
+      branch(layer, a, centre, spread, j + 1, h);
+      if (needs_row) rows.pop_back();
+    }
+  }
+};
+
+// Largest margin over the boxes and disjuncts of the property (exact up to LP tolerances).
+inline double bruteForceMargin(const nn::Network& net, const data::VnnlibProperty& p) {
+  double best = -kInf;
+  for (const data::InputBox& box : p.input_boxes) {
+    Oracle o{net, box, p.unsafe_disjuncts, {}, -kInf, 0};
+    o.dfs(0, Affine{Mat::Identity(net.inputSize(), net.inputSize()), Vec::Zero(net.inputSize())});
+    best = std::max(best, o.best);
+  }
+  return best;
+}
+
+// A random property: 1-2 boxes, 1-3 disjuncts of 1-2 atoms, thresholds drawn from the outputs
+// of sampled inputs so that about half the properties are violated.
+inline data::VnnlibProperty randomProperty(const nn::Network& net, Rng& rng) {
+  data::VnnlibProperty p;
+  p.num_inputs = net.inputSize();
+  p.num_outputs = net.outputSize();
+  const int n_boxes = 1 + static_cast<int>(rng.below(2));
+  for (int b = 0; b < n_boxes; ++b) {
+    data::InputBox box;
+    for (int i = 0; i < p.num_inputs; ++i) {
+      const double c = rng.uniform(-1.0, 1.0);
+      const double r = rng.uniform(0.05, 0.6);
+      box.lo.push_back(c - r);
+      box.hi.push_back(c + r);
+    }
+    p.input_boxes.push_back(box);
+  }
+  p.input_lo = p.input_boxes[0].lo;
+  p.input_hi = p.input_boxes[0].hi;
+  const int n_dis = 1 + static_cast<int>(rng.below(3));
+  for (int d = 0; d < n_dis; ++d) {
+    std::vector<data::LinearAtom> atoms;
+    const int n_atoms = 1 + static_cast<int>(rng.below(2));
+    for (int k = 0; k < n_atoms; ++k) {
+      data::LinearAtom a;
+      for (int j = 0; j < p.num_outputs; ++j) a.coef.push_back(std::round(rng.uniform(-2, 2)));
+      if (std::all_of(a.coef.begin(), a.coef.end(), [](double c) { return c == 0; })) a.coef[0] = 1;
+      // rhs near the values coef . y takes on the first box: a quantile of 30 samples.
+      std::vector<double> v;
+      const data::InputBox& box = p.input_boxes[0];
+      for (int s = 0; s < 30; ++s) {
+        Vec x(p.num_inputs);
+        for (int i = 0; i < p.num_inputs; ++i) x[i] = rng.uniform(box.lo[i], box.hi[i]);
+        const Vec y = nn::forward(net, x);
+        double cy = 0;
+        for (int j = 0; j < p.num_outputs; ++j) cy += a.coef[j] * y[j];
+        v.push_back(cy);
+      }
+      std::sort(v.begin(), v.end());
+      a.rhs = v[static_cast<size_t>(rng.below(6))] - rng.uniform(0.0, 0.8);  // low tail: rare
+      atoms.push_back(a);
+    }
+    p.unsafe_disjuncts.push_back(atoms);
+  }
+  return p;
+}
+
+struct Tally {
+  int sat = 0, unsat = 0, unknown = 0, timeout = 0, truth_sat = 0;
+};
+
+// Verdicts of verifyProperty (options `base`, threads and time limit set per property) against
+// brute force on n_props random tiny networks and properties.
+inline void checkAgainstBruteForce(int n_props, uint64_t seed0, const verify::VerifyOptions& base,
+                                   Tally& t) {
+  for (int k = 0; k < n_props; ++k) {
+    const uint64_t seed = seed0 + static_cast<uint64_t>(k);
+    SCOPED_TRACE(seed);
+    Rng rng(seed);
+    const int n_in = 2 + static_cast<int>(rng.below(3));
+    const int h1 = 4 + static_cast<int>(rng.below(3));
+    const int h2 = 4 + static_cast<int>(rng.below(3));
+    const int n_out = 2 + static_cast<int>(rng.below(2));
+    const nn::Network net = testnets::randomNet({n_in, h1, h2, n_out}, seed * 31 + 7);
+    const data::VnnlibProperty p = randomProperty(net, rng);
+    const double truth = bruteForceMargin(net, p);
+    verify::VerifyOptions o = base;
+    o.threads = 1 + static_cast<int>(k % 2);
+    o.time_limit_s = 30;
+    const verify::Result r = verify::verifyProperty(net, p, o);
+    t.truth_sat += truth >= 0;
+    switch (r.status) {
+      case verify::Status::kSat: {
+        ++t.sat;
+        ASSERT_TRUE(r.counterexample.has_value());
+        EXPECT_GE(truth, -1e-6) << "sat, but brute force says the largest margin is " << truth;
+        const verify::Counterexample& c = *r.counterexample;
+        const data::InputBox& box = p.input_boxes[static_cast<size_t>(c.box)];
+        for (size_t i = 0; i < c.x.size(); ++i) {
+          EXPECT_GE(c.x[i], box.lo[i]);
+          EXPECT_LE(c.x[i], box.hi[i]);
+        }
+        const Vec y = nn::forward(net, Eigen::Map<const Vec>(c.x.data(), n_in));
+        EXPECT_GE(verify::disjunctMargin(p.unsafe_disjuncts[static_cast<size_t>(c.disjunct)], y),
+                  -1e-9);
+        break;
+      }
+      case verify::Status::kUnsat:
+        ++t.unsat;
+        EXPECT_LT(truth, 0.0) << "unsat, but brute force finds margin " << truth;
+        break;
+      case verify::Status::kUnknown: ++t.unknown; break;
+      case verify::Status::kTimeout: ++t.timeout; break;
+    }
+    // Complete on these nets: a clear margin must give the verdict.
+    if (truth > 1e-3) {
+      EXPECT_EQ(r.status, verify::Status::kSat) << "truth " << truth << ": " << r.reason;
+    }
+    if (truth < -1e-3) {
+      EXPECT_EQ(r.status, verify::Status::kUnsat) << "truth " << truth << ": " << r.reason;
+    }
+  }
+}
+
+}  // namespace nnmip::testverify
