@@ -6,7 +6,8 @@
 #   scripts/pv_study.sh classes one reference per class (first test image of each class),
 #                               softmax-l1, lp over the query domain, 60 s each, with PNGs
 #   scripts/pv_study.sh thesis [NET.onnx]   the thesis's study (chapter 3.2-3.3) on NET
-#                               (default results/nets/mnist_200x5_l1_2e-4_sum_s1.onnx, from
+#                               (default results/nets/mnist_200x5_l1_2e-4_sum_s1_eps0.04.onnx,
+#                               the L1 2e-4 net rounded at eps = 0.04 as the thesis does, from
 #                               scripts/train_thesis_nets.sh): one reference per class (the
 #                               first MNIST test image of each class), neighbours eps = 0.18,
 #                               softmax-l1, tiers naive/lp/milp over [0,1]^784, milp-img, and
@@ -37,7 +38,7 @@ run() {  # name, then the adversarial arguments
 # First MNIST test image of each class 0..9 (test labels: 7 2 1 0 4 1 4 9 5 9 0 6 ...).
 FIRST_OF_CLASS="3 2 1 18 4 8 11 0 61 7"
 THESIS_TIERS="naive lp milp milp-img symbolic alpha"
-thesis_net() { echo "${1:-results/nets/mnist_200x5_l1_2e-4_sum_s1.onnx}"; }
+thesis_net() { echo "${1:-results/nets/mnist_200x5_l1_2e-4_sum_s1_eps0.04.onnx}"; }
 case "${1:-classes}" in
   tiers)
     shift
