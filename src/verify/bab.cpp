@@ -183,11 +183,18 @@ Crown crownPass(const Context& c, const std::vector<LayerBounds>& b, const Mat& 
 // every alpha in [0, 1] and beta >= 0. Projected Adam ascent on both (one alpha and one beta per
 // row and neuron); every iterate is a valid bound, the best per row is kept. Iteration 0 (adaptive
 // alpha, beta = 0) equals crownPass.
+// Per relaxed layer, restricted to the neurons that matter: A = neurons whose pre-activation
+// enters the bound (h not fixed at 0, or a split: its beta term), H = neurons whose h may be
+// non-zero (the columns the next layer reads).
 struct LayerRelax {
-  std::vector<int> type;  // 0 inactive, 1 active / linear, 2 unstable
-  Vec s, t;               // upper line s (a - l): slope, intercept -s l (unstable only)
-  Vec sigma;              // +1 split inactive, -1 split active, 0 not split
-  Vec alpha0;             // adaptive lower slope of unstable neurons
+  std::vector<int> a_idx, h_idx;
+  std::vector<int> h_in_a;  // position in a_idx of each h_idx entry
+  Mat w;                    // weight rows a_idx, columns the H of the layer before (inputs: all)
+  Vec bias;                 // bias of a_idx
+  std::vector<int> type;    // per A entry: 0 h = 0 (split inactive), 1 h = a, 2 unstable
+  Vec s, t;                 // upper line s (a - l) of unstable entries: slope, intercept -s l
+  Vec sigma;                // +1 split inactive, -1 split active, 0 not split
+  Vec alpha0;               // adaptive lower slope of unstable entries
 };
 
 struct BetaOutcome {
@@ -204,47 +211,66 @@ BetaOutcome betaCrown(const Context& c, const std::vector<LayerBounds>& b,
   const int top = c.last_relaxed;
   const auto R = C.rows();
   std::vector<LayerRelax> rx(static_cast<size_t>(top + 1));
+  std::vector<int> prev_h(static_cast<size_t>(net.inputSize()));
+  for (int k = 0; k < net.inputSize(); ++k) prev_h[static_cast<size_t>(k)] = k;
   for (int i = 0; i <= top; ++i) {
     const nn::DenseLayer& layer = net.layer(i);
     const LayerBounds& lb = b[static_cast<size_t>(i)];
+    const bool relu = encode::isReluLayer(layer);
     LayerRelax& r = rx[static_cast<size_t>(i)];
-    const int w = lb.size();
-    r.type.assign(static_cast<size_t>(w), 1);
-    r.s = Vec::Zero(w);
-    r.t = Vec::Zero(w);
-    r.sigma = Vec::Zero(w);
-    r.alpha0 = Vec::Zero(w);
-    if (!encode::isReluLayer(layer)) continue;
-    for (int j = 0; j < w; ++j) {
-      const double lo = lb.lo[j];
-      const double hi = lb.hi[j];
-      if (hi <= 0.0) {
-        r.type[static_cast<size_t>(j)] = 0;
-      } else if (lo < 0.0) {
-        r.type[static_cast<size_t>(j)] = 2;
-        r.s[j] = hi / (hi - lo);
-        r.t[j] = -r.s[j] * lo;
-        r.alpha0[j] = hi >= -lo ? 1.0 : 0.0;
-      }
-    }
+    std::vector<double> sig(static_cast<size_t>(lb.size()), 0.0);
     for (auto it = splits.lower_bound(nn::NeuronId{i, -1});
          it != splits.end() && it->first.layer == i; ++it) {
-      r.sigma[it->first.index] = it->second == Phase::kInactive ? 1.0 : -1.0;
+      sig[static_cast<size_t>(it->first.index)] = it->second == Phase::kInactive ? 1.0 : -1.0;
     }
+    std::vector<double> s, t, alpha0, sigma;
+    for (int j = 0; j < lb.size(); ++j) {
+      const double lo = lb.lo[j];
+      const double hi = lb.hi[j];
+      int ty = 1;
+      if (relu && hi <= 0.0) {
+        ty = 0;
+      } else if (relu && lo < 0.0) {
+        ty = 2;
+      }
+      if (ty == 0 && sig[static_cast<size_t>(j)] == 0.0) continue;
+      if (ty != 0) {
+        r.h_in_a.push_back(static_cast<int>(r.a_idx.size()));
+        r.h_idx.push_back(j);
+      }
+      r.a_idx.push_back(j);
+      r.type.push_back(ty);
+      const double sl = ty == 2 ? hi / (hi - lo) : 0.0;
+      s.push_back(sl);
+      t.push_back(ty == 2 ? -sl * lo : 0.0);
+      alpha0.push_back(ty == 2 && hi >= -lo ? 1.0 : 0.0);
+      sigma.push_back(sig[static_cast<size_t>(j)]);
+    }
+    const auto n = static_cast<Eigen::Index>(r.a_idx.size());
+    r.s = Eigen::Map<Vec>(s.data(), n);
+    r.t = Eigen::Map<Vec>(t.data(), n);
+    r.alpha0 = Eigen::Map<Vec>(alpha0.data(), n);
+    r.sigma = Eigen::Map<Vec>(sigma.data(), n);
+    r.w = layer.weight(r.a_idx, prev_h);
+    r.bias = layer.bias(r.a_idx);
+    prev_h = r.h_idx;
   }
   const nn::DenseLayer& last = net.layer(net.numLayers() - 1);
   Mat m_top;
   Vec bias_top = c0;
-  if (top == net.numLayers() - 1) {
-    m_top = C;
-  } else {
+  if (top < 0) {
     m_top = C * last.weight;
+    bias_top += C * last.bias;
+  } else if (top == net.numLayers() - 1) {
+    m_top = C(Eigen::all, prev_h);
+  } else {
+    m_top = C * last.weight(Eigen::all, prev_h);
     bias_top += C * last.bias;
   }
   std::vector<Mat> alpha(rx.size()), beta(rx.size()), ma1(rx.size()), ma2(rx.size()),
       mb1(rx.size()), mb2(rx.size()), m_at(rx.size());
   for (size_t i = 0; i < rx.size(); ++i) {
-    const auto w = static_cast<Eigen::Index>(rx[i].type.size());
+    const auto w = static_cast<Eigen::Index>(rx[i].a_idx.size());
     alpha[i] = rx[i].alpha0.transpose().replicate(R, 1);
     beta[i] = Mat::Zero(R, w);
     ma1[i] = ma2[i] = mb1[i] = mb2[i] = Mat::Zero(R, w);
@@ -253,50 +279,55 @@ BetaOutcome betaCrown(const Context& c, const std::vector<LayerBounds>& b,
   out.best = Vec::Constant(R, -kInf);
   const Vec& lo_in = c.box.lo;
   const Vec& hi_in = c.box.hi;
-  double lr_a = 0.1, lr_b = 0.05;
+  double lr_a = 0.1;
+  double lr_b = 0.05;
   for (int it = 0;; ++it) {
+    // Forward: m over h(i) -> lambda over a(i) (relaxation + beta terms) -> m over h(i-1).
     Mat m = m_top;
     Vec bias = bias_top;
     for (int i = top; i >= 0; --i) {
       const auto k = static_cast<size_t>(i);
       const LayerRelax& r = rx[k];
-      Mat lambda = m;
-      for (Eigen::Index j = 0; j < lambda.cols(); ++j) {
-        const int ty = r.type[static_cast<size_t>(j)];
-        if (ty == 0) {
-          lambda.col(j).setZero();
-        } else if (ty == 2) {
-          for (Eigen::Index q = 0; q < R; ++q) {
-            const double v = m(q, j);
-            if (v >= 0.0) {
-              lambda(q, j) = v * alpha[k](q, j);
-            } else {
-              lambda(q, j) = v * r.s[j];
-              bias[q] += v * r.t[j];
-            }
+      Mat lambda = Mat::Zero(R, static_cast<Eigen::Index>(r.a_idx.size()));
+      for (size_t p = 0; p < r.h_idx.size(); ++p) {
+        const int q = r.h_in_a[p];
+        const auto pp = static_cast<Eigen::Index>(p);
+        if (r.type[static_cast<size_t>(q)] == 1) {
+          lambda.col(q) = m.col(pp);
+          continue;
+        }
+        for (Eigen::Index row = 0; row < R; ++row) {  // unstable
+          const double v = m(row, pp);
+          if (v >= 0.0) {
+            lambda(row, q) = v * alpha[k](row, q);
+          } else {
+            lambda(row, q) = v * r.s[q];
+            bias[row] += v * r.t[q];
           }
         }
-        if (r.sigma[j] != 0.0) lambda.col(j) += r.sigma[j] * beta[k].col(j);
       }
-      bias += lambda * net.layer(i).bias;
+      for (Eigen::Index q = 0; q < lambda.cols(); ++q) {
+        if (r.sigma[q] != 0.0) lambda.col(q) += r.sigma[q] * beta[k].col(q);
+      }
+      bias += lambda * r.bias;
       m_at[k] = std::move(m);
-      m = lambda * net.layer(i).weight;
+      m = lambda * r.w;
     }
     Mat x(R, m.cols());
-    for (Eigen::Index q = 0; q < R; ++q) {
+    for (Eigen::Index row = 0; row < R; ++row) {
       for (Eigen::Index j = 0; j < m.cols(); ++j) {
-        const double v = m(q, j);
-        x(q, j) = v > 0.0 ? lo_in[j] : (v < 0.0 ? hi_in[j] : 0.5 * (lo_in[j] + hi_in[j]));
+        const double v = m(row, j);
+        x(row, j) = v > 0.0 ? lo_in[j] : (v < 0.0 ? hi_in[j] : 0.5 * (lo_in[j] + hi_in[j]));
       }
     }
-    const Vec value = bias + (m.cwiseProduct(x)).rowwise().sum();
+    const Vec value = bias + m.cwiseProduct(x).rowwise().sum();
     bool all_done = true;
-    for (Eigen::Index q = 0; q < R; ++q) {
-      out.best[q] = std::max(out.best[q], value[q]);
-      all_done &= out.best[q] >= stop_at;
+    for (Eigen::Index row = 0; row < R; ++row) {
+      out.best[row] = std::max(out.best[row], value[row]);
+      all_done &= out.best[row] >= stop_at;
     }
     out.xstar = x;
-    if (it >= iterations || all_done) break;
+    if (it >= iterations || all_done || rx.empty()) break;
     // Reverse: g = relaxed primal of h(i-1); ahat = W g + b = d value / d lambda(i).
     ++out.steps;
     const double c1 = 1.0 - std::pow(kB1, out.steps);
@@ -305,33 +336,29 @@ BetaOutcome betaCrown(const Context& c, const std::vector<LayerBounds>& b,
     for (int i = 0; i <= top; ++i) {
       const auto k = static_cast<size_t>(i);
       const LayerRelax& r = rx[k];
-      Mat ahat = g * net.layer(i).weight.transpose();
-      ahat.rowwise() += net.layer(i).bias.transpose();
+      Mat ahat = g * r.w.transpose();
+      ahat.rowwise() += r.bias.transpose();
       const Mat& mi = m_at[k];
-      Mat gnext(R, ahat.cols());
+      Mat gnext(R, static_cast<Eigen::Index>(r.h_idx.size()));
       Mat ga = Mat::Zero(R, ahat.cols());
-      Mat gb = Mat::Zero(R, ahat.cols());
-      bool any_a = false, any_b = false;
-      for (Eigen::Index j = 0; j < ahat.cols(); ++j) {
-        const int ty = r.type[static_cast<size_t>(j)];
-        for (Eigen::Index q = 0; q < R; ++q) {
-          const double v = mi(q, j);
-          const double a = ahat(q, j);
-          if (ty == 0) {
-            gnext(q, j) = 0.0;
-          } else if (ty == 1) {
-            gnext(q, j) = a;
-          } else if (v >= 0.0) {
-            gnext(q, j) = alpha[k](q, j) * a;
-            ga(q, j) = v * a;
+      bool any_a = false;
+      for (size_t p = 0; p < r.h_idx.size(); ++p) {
+        const int q = r.h_in_a[p];
+        const auto pp = static_cast<Eigen::Index>(p);
+        if (r.type[static_cast<size_t>(q)] == 1) {
+          gnext.col(pp) = ahat.col(q);
+          continue;
+        }
+        for (Eigen::Index row = 0; row < R; ++row) {
+          const double v = mi(row, pp);
+          const double a = ahat(row, q);
+          if (v >= 0.0) {
+            gnext(row, pp) = alpha[k](row, q) * a;
+            ga(row, q) = v * a;
             any_a = true;
           } else {
-            gnext(q, j) = r.s[j] * a + r.t[j];
+            gnext(row, pp) = r.s[q] * a + r.t[q];
           }
-        }
-        if (r.sigma[j] != 0.0) {
-          gb.col(j) = r.sigma[j] * ahat.col(j);
-          any_b = true;
         }
       }
       if (any_a) {
@@ -343,13 +370,15 @@ BetaOutcome betaCrown(const Context& c, const std::vector<LayerBounds>& b,
                        .cwiseMin(1.0)
                        .matrix();
       }
-      if (any_b) {
+      if (r.sigma.cwiseAbs().sum() > 0.0) {
+        const Mat gb = ahat * r.sigma.asDiagonal();  // d value / d beta = sigma ahat
         mb1[k] = kB1 * mb1[k] + (1.0 - kB1) * gb;
         mb2[k] = kB2 * mb2[k] + (1.0 - kB2) * gb.cwiseAbs2();
         beta[k] =
             (beta[k].array() + lr_b * (mb1[k].array() / c1) / ((mb2[k].array() / c2).sqrt() + kEps))
                 .cwiseMax(0.0)
                 .matrix();
+        beta[k] = beta[k] * r.sigma.cwiseAbs().asDiagonal();  // non-split entries stay 0
       }
       g = std::move(gnext);
     }
@@ -463,8 +492,8 @@ nn::NeuronId chooseBranch(const Context& c, const Node& node, const Crown& cr, c
       } else {
         lb.lo[cand.id.index] = 0.0;  // active
       }
-      const Crown child = crownPass(c, b, C, c0, false);
-      std::vector<double> ub = disjunctBounds(c, node.open, child.lower);
+      const BetaOutcome child = betaCrown(c, b, node.splits, C, c0, 0, kInf);
+      std::vector<double> ub = disjunctBounds(c, node.open, child.best);
       for (size_t q = 0; q < ub.size(); ++q) ub[q] = std::min(ub[q], node.ub[q]);
       v[side] = openness(ub, c.opt.close_margin);
       lb.lo[cand.id.index] = lo;
@@ -882,14 +911,6 @@ class Search {
     const Timer t_branch;
     const Crown cr = crownPass(c_, node.bounds, C, c0, true);
     ws.branch_s += t_branch.seconds();
-    {
-      std::vector<Vec> pts;
-      for (Eigen::Index r = 0; r < cr.xstar.rows(); ++r) pts.push_back(cr.xstar.row(r).transpose());
-      if (tryPoints(pts, node.open, ws)) {
-        how = Expansion::kAborted;
-        return children;
-      }
-    }
     if (countUnstable(c_, node.bounds) == 0) {
       // Nothing left to split: the node LP is exact here (the root, or a node whose LP did not
       // run as a child).
