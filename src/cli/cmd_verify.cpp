@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/onnx_io.hpp"
+#include "verify/input_split.hpp"
 #include "verify/outputs.hpp"
 #include "verify/verifier.hpp"
 #include "verify/vnncomp.hpp"
@@ -35,6 +36,10 @@ struct EngineArgs {
   bool no_lp = false;
   bool no_milp = false;
   double attack_time = 3.0;
+  std::string engine = "auto";
+  std::string split_rule = "smear";
+  std::string split_bound = "symbolic";
+  int presplit = 1;
 };
 
 void addEngineOptions(CLI::App* c, EngineArgs& a) {
@@ -48,6 +53,22 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
   c->add_flag("--no-lp", a.no_lp, "skip the LP bound tier (symbolic bounds only)");
   c->add_flag("--no-milp", a.no_milp,
               "skip the per-disjunct MILPs (incomplete: unknown when open)");
+  c->add_option("--engine", a.engine,
+                "input-split (bisect the input box; few inputs), relu (bounds, LP, MILP per "
+                "disjunct) or auto (input-split for <= 16 inputs, else relu; the default)")
+      ->check(CLI::IsMember({"auto", "input-split", "relu"}));
+  c->add_option("--split-rule", a.split_rule,
+                "input-split: bisect the input with the largest interval-gradient bound x width "
+                "(smear, default), |linear bound coefficient| x width (gradient) or the widest "
+                "relative to the box (widest)")
+      ->check(CLI::IsMember({"gradient", "smear", "widest"}));
+  c->add_option("--split-bound", a.split_bound,
+                "input-split: bound per sub-box, symbolic (default) or alpha (optimised slopes "
+                "where symbolic does not close)")
+      ->check(CLI::IsMember({"symbolic", "alpha"}));
+  c->add_option("--presplit", a.presplit,
+                "relu engine: cut each input box into this many pieces (a power of two) first")
+      ->check(CLI::PositiveNumber);
 }
 
 verify::VerifyOptions engineOptions(const EngineArgs& a) {
@@ -58,6 +79,21 @@ verify::VerifyOptions engineOptions(const EngineArgs& a) {
   o.use_milp = !a.no_milp;
   o.attack_time_s = a.attack_time;
   return o;
+}
+
+verify::EngineChoice engineChoice(const EngineArgs& a) {
+  verify::EngineChoice e;
+  e.kind = verify::parseEngine(a.engine);
+  e.split.rule = a.split_rule == "widest"  ? verify::SplitRule::kWidest
+                 : a.split_rule == "smear" ? verify::SplitRule::kSmear
+                                           : verify::SplitRule::kGradient;
+  e.split.bound =
+      a.split_bound == "alpha" ? verify::SplitBound::kAlpha : verify::SplitBound::kSymbolic;
+  e.relu_presplit = a.presplit;
+  if (a.presplit < 1 || (a.presplit & (a.presplit - 1)) != 0) {
+    fail(ErrorKind::kUsage, "--presplit must be a power of two, got {}", a.presplit);
+  }
+  return e;
 }
 
 Callbacks logCallbacks(const GlobalOptions& g, const Timer& clock) {
@@ -87,7 +123,8 @@ void runVerify(const VerifyArgs& a, GlobalOptions& g) {
   const data::VnnlibProperty prop = data::readVnnlib(a.property);
   verify::VerifyOptions o = engineOptions(a.engine);
   if (a.time_limit > 0) o.time_limit_s = std::max(0.1, a.time_limit - clock.seconds());
-  const verify::Result r = verify::verifyProperty(net, prop, o, logCallbacks(g, clock));
+  const verify::EngineChoice engine = engineChoice(a.engine);
+  const verify::Result r = verify::verifyWithEngine(engine, net, prop, o, logCallbacks(g, clock));
   const std::string text = verify::resultFileText(r);
   if (!a.output.empty()) writeTextFile(a.output, text);
   if (!a.json.empty()) {
@@ -95,6 +132,7 @@ void runVerify(const VerifyArgs& a, GlobalOptions& g) {
     doc["network"] = a.network;
     doc["property"] = a.property;
     doc["time_limit_s"] = a.time_limit > 0 ? nlohmann::json(a.time_limit) : nlohmann::json();
+    doc["engine"] = verify::engineName(verify::resolveEngine(engine.kind, net));
     doc["tool"] = toolInfo();
     writeJsonFile(a.json, doc);
   }
@@ -137,6 +175,7 @@ void runVnncomp(const VnncompArgs& a, GlobalOptions& g) {
   const std::vector<verify::Instance> inst = verify::readInstances(a.instances);
   verify::CampaignOptions o;
   o.verify = engineOptions(a.engine);
+  o.engine = engineChoice(a.engine);
   o.time_limit_scale = a.scale;
   o.results_csv = a.output;
   o.result_dir = a.result_dir;

@@ -174,7 +174,7 @@ std::vector<CampaignRow> runCampaign(
       const data::VnnlibProperty prop = data::readVnnlib(inst.vnnlib_path);
       VerifyOptions vo = options.verify;
       vo.time_limit_s = std::max(0.5, limit - timer.seconds() - options.reserve_s);
-      const Result r = verifyProperty(*net, prop, vo, callbacks);
+      const Result r = verifyWithEngine(options.engine, *net, prop, vo, callbacks);
       row.result = statusName(r.status);
       row.note = r.reason;
       result_text = resultFileText(r);

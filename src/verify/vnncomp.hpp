@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "verify/input_split.hpp"
 #include "verify/verifier.hpp"
 
 namespace nnmip::verify {
@@ -25,6 +26,7 @@ std::vector<Instance> readInstances(const std::filesystem::path& csv);
 
 struct CampaignOptions {
   VerifyOptions verify;           // time_limit_s is set per instance
+  EngineChoice engine;            // relu (verifyProperty) unless chosen otherwise
   double time_limit_scale = 1.0;  // limit = timeout * scale, minus the time to load the files
   double reserve_s = 1.0;         // kept back from each limit to write the result
   std::filesystem::path results_csv;

@@ -1,0 +1,774 @@
+#include "verify/input_split.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <queue>
+#include <vector>
+
+#include "bounds/alpha.hpp"
+#include "bounds/propagation.hpp"
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "core/timer.hpp"
+#include "nn/attack.hpp"
+#include "nn/forward.hpp"
+#include "verify/witness.hpp"
+
+namespace nnmip::verify {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+using Atoms = std::vector<data::LinearAtom>;
+using Mat = Eigen::MatrixXd;
+using Vec = Eigen::VectorXd;
+
+void checkInputs(const nn::Network& net, const data::VnnlibProperty& p) {
+  encode::checkSupported(net);
+  if (net.layers().back().activation == nn::Activation::kSoftmax) {
+    fail(ErrorKind::kUnsupported,
+         "verify: the network ends in softmax, so VNN-LIB outputs would be probabilities; the "
+         "engine reasons about logits (export the network without the softmax)");
+  }
+  if (p.num_inputs != net.inputSize()) {
+    fail(ErrorKind::kInvalidInput, "property has {} inputs, the network has {}", p.num_inputs,
+         net.inputSize());
+  }
+  if (p.num_outputs != net.outputSize()) {
+    fail(ErrorKind::kInvalidInput, "property has {} outputs, the network has {}", p.num_outputs,
+         net.outputSize());
+  }
+  if (p.input_boxes.empty()) fail(ErrorKind::kInvalidInput, "property has no input box");
+  for (size_t b = 0; b < p.input_boxes.size(); ++b) {
+    const data::InputBox& box = p.input_boxes[b];
+    encode::Box(box.lo, box.hi, fmt::format("input box {}", b))
+        .validate(fmt::format("input box {}", b), net.inputSize());
+  }
+  for (const Atoms& d : p.unsafe_disjuncts) {
+    for (const data::LinearAtom& a : d) {
+      if (static_cast<int>(a.coef.size()) != net.outputSize()) {
+        fail(ErrorKind::kInvalidInput,
+             "output constraint has {} coefficients, network has {} outputs", a.coef.size(),
+             net.outputSize());
+      }
+      for (double c : a.coef) {
+        if (!std::isfinite(c)) fail(ErrorKind::kInvalidInput, "output constraint: non-finite");
+      }
+      if (!std::isfinite(a.rhs)) fail(ErrorKind::kInvalidInput, "output constraint: non-finite");
+    }
+  }
+}
+
+// The atoms as one matrix: row r is coef_r, rhs[r] its right-hand side.
+struct Spec {
+  Mat C;
+  Vec rhs;
+  std::vector<std::vector<int>> atoms_of;  // disjunct -> rows
+};
+
+Spec makeSpec(const data::VnnlibProperty& p) {
+  Spec s;
+  int n = 0;
+  for (const Atoms& d : p.unsafe_disjuncts) n += static_cast<int>(d.size());
+  s.C.resize(n, p.num_outputs);
+  s.rhs.resize(n);
+  int r = 0;
+  for (const Atoms& d : p.unsafe_disjuncts) {
+    s.atoms_of.emplace_back();
+    for (const data::LinearAtom& a : d) {
+      for (int j = 0; j < p.num_outputs; ++j) s.C(r, j) = a.coef[static_cast<size_t>(j)];
+      s.rhs[r] = a.rhs;
+      s.atoms_of.back().push_back(r++);
+    }
+  }
+  return s;
+}
+
+// max over disjuncts of min over their atoms of rhs - coef . y (the attack's objective).
+nn::OutputObjective specObjective(const Spec& s) {
+  return [&s](const Mat& Y, Vec& value, Mat* grad) {
+    const Mat slack = (-(Y * s.C.transpose())).rowwise() + s.rhs.transpose();
+    value.resize(Y.rows());
+    if (grad != nullptr) grad->setZero(Y.rows(), Y.cols());
+    for (Eigen::Index i = 0; i < Y.rows(); ++i) {
+      double best = -kInf;
+      int best_atom = -1;
+      for (const std::vector<int>& atoms : s.atoms_of) {
+        double m = kInf;
+        int arg = -1;
+        for (int a : atoms) {
+          if (slack(i, a) < m) {
+            m = slack(i, a);
+            arg = a;
+          }
+        }
+        if (m > best) {
+          best = m;
+          best_atom = arg;
+        }
+      }
+      value[i] = best;
+      if (grad != nullptr && best_atom >= 0) grad->row(i) = -s.C.row(best_atom);
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linear lower bounds of C y over a sub-box, as functions of x.
+//
+// For every layer k, h_k = sigma(a_k) is relaxed by s_lo a + t_lo <= h <= s_hi a + t_hi using
+// the pre-activation bounds [l, u] of the symbolic tier: stable neurons exactly, an unstable
+// ReLU by the upper chord u/(u-l) (a - l) and the adaptive lower line h >= a (u >= -l) or
+// h >= 0 (the relaxation of bounds/propagation.cpp). Going backwards from Lambda = C on
+// y = h_last, a positive coefficient of h_k takes the lower line and a negative one the upper
+// line, then a_k = W_k h_{k-1} + b_k; at the input C y >= A x + c for every x of the sub-box.
+// This is the symbolic tier's back-substitution; it is written out here because the branching
+// rule and the candidate corners need A itself, not only min over the box of A x + c.
+struct LinearForm {
+  Mat A;  // rows x inputs
+  Vec c;
+};
+
+LinearForm backSubstitute(const nn::Network& net, const bounds::NetworkBounds& nb, const Mat& C) {
+  Mat lam = C;
+  Vec c = Vec::Zero(C.rows());
+  for (int k = net.numLayers() - 1; k >= 0; --k) {
+    const nn::DenseLayer& layer = net.layer(k);
+    if (encode::isReluLayer(layer)) {
+      const encode::LayerBounds& b = nb.layers[static_cast<size_t>(k)];
+      for (Eigen::Index j = 0; j < b.lo.size(); ++j) {
+        const double lo = b.lo[j];
+        const double hi = b.hi[j];
+        if (hi <= 0.0) {
+          lam.col(j).setZero();
+        } else if (lo >= 0.0) {
+          // h = a
+        } else {
+          const double slope = hi / (hi - lo);
+          const double lower_slope = hi >= -lo ? 1.0 : 0.0;
+          for (Eigen::Index r = 0; r < lam.rows(); ++r) {
+            double& v = lam(r, j);
+            if (v >= 0.0) {
+              v *= lower_slope;  // h >= lower_slope a
+            } else {
+              c[r] += v * (-slope * lo);  // h <= slope (a - l)
+              v *= slope;
+            }
+          }
+        }
+      }
+    }
+    c += lam * layer.bias;
+    lam = (lam * layer.weight).eval();
+  }
+  return {std::move(lam), std::move(c)};
+}
+
+// Interval bounds on the gradient d(c . y)/dx over a sub-box (ReluVal's "smear"): backwards from
+// c, a ReLU's derivative lies in {0}, {1} or [0, 1] (stable inactive, stable active, unstable),
+// and an interval row vector g times a weight matrix W lies in [m W - r |W|, m W + r |W|]
+// (m, r: midpoint and radius of g). Returns max(|lo_i|, |hi_i|) per input.
+Vec gradientMagnitude(const nn::Network& net, const bounds::NetworkBounds& nb,
+                      const Eigen::RowVectorXd& c) {
+  Eigen::RowVectorXd lo = c;
+  Eigen::RowVectorXd hi = c;
+  for (int k = net.numLayers() - 1; k >= 0; --k) {
+    const nn::DenseLayer& layer = net.layer(k);
+    if (encode::isReluLayer(layer)) {
+      const encode::LayerBounds& b = nb.layers[static_cast<size_t>(k)];
+      for (Eigen::Index j = 0; j < b.lo.size(); ++j) {
+        if (b.hi[j] <= 0.0) {
+          lo[j] = hi[j] = 0.0;
+        } else if (b.lo[j] < 0.0) {  // derivative in [0, 1]
+          lo[j] = std::min(lo[j], 0.0);
+          hi[j] = std::max(hi[j], 0.0);
+        }
+      }
+    }
+    const Eigen::RowVectorXd mid = 0.5 * (lo + hi);
+    const Eigen::RowVectorXd rad = 0.5 * (hi - lo);
+    const Eigen::RowVectorXd m = mid * layer.weight;
+    const Eigen::RowVectorXd r = rad * layer.weight.cwiseAbs();
+    lo = m - r;
+    hi = m + r;
+  }
+  return lo.cwiseAbs().cwiseMax(hi.cwiseAbs()).transpose();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct SubBox {
+  Vec lo;
+  Vec hi;
+  int depth = 0;
+  double priority = kInf;  // parent's largest upper bound on an open disjunct's margin
+  long order = 0;          // creation index: ties go to the older box
+  std::vector<char> open;  // disjuncts not yet closed on this sub-box (or an ancestor)
+};
+
+struct ByPriority {
+  bool operator()(const SubBox& a, const SubBox& b) const {
+    if (a.priority != b.priority) return a.priority < b.priority;
+    return a.order > b.order;
+  }
+};
+
+struct Evaluation {
+  bool failed = false;
+  std::string error;
+  std::vector<char> open;         // after this sub-box's bounds
+  std::vector<double> closed_ub;  // bound that closed each disjunct here (-inf: not closed here)
+  double worst_ub = -kInf;        // largest upper bound on an open disjunct's margin
+  Vec score;                      // branching score per input
+  std::optional<Counterexample> ce;
+  double best_margin = -kInf;  // at the centre (double forward pass)
+  int candidates = 0;
+};
+
+struct Engine {
+  const nn::Network& net;
+  const data::VnnlibProperty& prop;
+  const VerifyOptions& opt;
+  const InputSplitOptions& split;
+  const Callbacks& cb;
+  FloatNetwork net32;
+  Spec spec;
+  Timer timer;
+  std::atomic<bool> stop{false};
+
+  Engine(const nn::Network& n, const data::VnnlibProperty& p, const VerifyOptions& o,
+         const InputSplitOptions& s, const Callbacks& c)
+      : net(n), prop(p), opt(o), split(s), cb(c), net32(n), spec(makeSpec(p)) {}
+
+  double remaining() const { return opt.time_limit_s ? *opt.time_limit_s - timer.seconds() : kInf; }
+  bool outOfTime() const { return remaining() <= 0.0 || cb.stopRequested(); }
+  bool halted() const { return stop.load() || outOfTime(); }
+  void log(const std::string& line) const { cb.log(Level::kInfo, line); }
+};
+
+// Bounds one sub-box: closes disjuncts, tries candidates, scores the inputs.
+Evaluation evaluate(const Engine& e, int box_index, const SubBox& sb, const Vec& root_width) {
+  Evaluation ev;
+  ev.open = sb.open;
+  ev.closed_ub.assign(sb.open.size(), -kInf);
+  const int n = e.net.inputSize();
+  ev.score = Vec::Zero(n);
+  const encode::Box box(sb.lo, sb.hi, "sub-box");
+  const bounds::NetworkBounds nb = bounds::computeSymbolic(e.net, box);
+  NNMIP_CHECK(!nb.empty, "symbolic bounds call a non-empty sub-box empty");
+
+  std::vector<int> rows;  // atoms of the open disjuncts
+  for (size_t d = 0; d < sb.open.size(); ++d) {
+    if (!sb.open[d]) continue;
+    for (int a : e.spec.atoms_of[d]) rows.push_back(a);
+  }
+  Mat C(static_cast<Eigen::Index>(rows.size()), e.net.outputSize());
+  for (size_t k = 0; k < rows.size(); ++k)
+    C.row(static_cast<Eigen::Index>(k)) = e.spec.C.row(rows[k]);
+  const LinearForm lf = backSubstitute(e.net, nb, C);
+  const encode::LayerBounds yb =
+      encode::postActivationBounds(e.net.layers().back(), nb.layers.back());
+  const Vec mag = sb.lo.cwiseAbs().cwiseMax(sb.hi.cwiseAbs());
+
+  // U_a and tau_a per row; the corner minimising A_a x.
+  std::vector<double> ub(rows.size());
+  std::vector<double> tau(rows.size());
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const Eigen::Index r = static_cast<Eigen::Index>(k);
+    const int atom = rows[k];
+    double min_lin = lf.c[r];
+    double size = std::abs(lf.c[r]) + std::abs(e.spec.rhs[atom]);
+    for (int i = 0; i < n; ++i) {
+      const double a = lf.A(r, i);
+      min_lin += a >= 0 ? a * sb.lo[i] : a * sb.hi[i];
+      size += std::abs(a) * mag[i];
+    }
+    // Interval arithmetic on the output bounds is valid too; keep the smaller.
+    double min_iv = 0.0;
+    for (int j = 0; j < e.net.outputSize(); ++j) {
+      const double cj = e.spec.C(atom, j);
+      min_iv += cj >= 0 ? cj * yb.lo[j] : cj * yb.hi[j];
+      size += std::abs(cj) * std::max(std::abs(yb.lo[j]), std::abs(yb.hi[j]));
+    }
+    ub[k] = e.spec.rhs[atom] - std::max(min_lin, min_iv);
+    tau[k] = e.split.close_margin + e.split.close_rel * size;
+  }
+
+  // Optimised slopes for the disjuncts the symbolic bound leaves open.
+  auto closeWith = [&](const std::vector<double>& u) {
+    size_t k = 0;
+    for (size_t d = 0; d < sb.open.size(); ++d) {
+      if (!sb.open[d]) continue;
+      for (size_t q = 0; q < e.spec.atoms_of[d].size(); ++q, ++k) {
+        if (ev.open[d] && std::isfinite(u[k]) && u[k] < -tau[k]) {
+          ev.open[d] = 0;
+          ev.closed_ub[d] = u[k];
+        }
+      }
+    }
+  };
+  closeWith(ub);
+  const bool any_open = std::any_of(ev.open.begin(), ev.open.end(), [](char o) { return o != 0; });
+  if (any_open && e.split.bound == SplitBound::kAlpha) {
+    bounds::AlphaOptions ao;
+    ao.iterations = e.split.alpha_iterations;
+    ao.stop_at = 1e-3;  // any valid lower bound above tau closes; no need to go further
+    Vec c0(static_cast<Eigen::Index>(rows.size()));
+    for (size_t k = 0; k < rows.size(); ++k)
+      c0[static_cast<Eigen::Index>(k)] = -e.spec.rhs[rows[k]];
+    const Vec lb = bounds::alphaSpecLowerBounds(e.net, encode::Domain(box), nb, C, c0, ao);
+    std::vector<double> ua(rows.size());
+    for (size_t k = 0; k < rows.size(); ++k) {
+      ua[k] = std::min(ub[k], -lb[static_cast<Eigen::Index>(k)]);
+    }
+    closeWith(ua);
+    ub = ua;
+  }
+
+  // Per open disjunct: the binding atom (smallest bound), its corner as a candidate, its
+  // linear coefficients in the branching score.
+  std::vector<Vec> candidates;
+  candidates.push_back(0.5 * (sb.lo + sb.hi));
+  std::vector<int> score_rows;  // kSmear: the binding atoms
+  size_t k = 0;
+  for (size_t d = 0; d < sb.open.size(); ++d) {
+    if (!sb.open[d]) continue;
+    const std::vector<int>& atoms = e.spec.atoms_of[d];
+    size_t best = k;
+    for (size_t q = 0; q < atoms.size(); ++q) {
+      if (ub[k + q] < ub[best]) best = k + q;
+    }
+    k += atoms.size();
+    if (!ev.open[d] || atoms.empty()) continue;
+    ev.worst_ub = std::max(ev.worst_ub, ub[best]);
+    const Eigen::Index r = static_cast<Eigen::Index>(best);
+    Vec corner(n);
+    for (int i = 0; i < n; ++i) {
+      corner[i] = lf.A(r, i) >= 0 ? sb.lo[i] : sb.hi[i];
+      ev.score[i] += std::abs(lf.A(r, i)) * (sb.hi[i] - sb.lo[i]);
+    }
+    candidates.push_back(std::move(corner));
+    if (e.split.rule == SplitRule::kSmear) {
+      score_rows.push_back(rows[best]);
+    }
+  }
+  const bool open_left = std::any_of(ev.open.begin(), ev.open.end(), [](char o) { return o != 0; });
+  if (!open_left) return ev;
+  // An open disjunct with no atoms is unsafe everywhere: worst_ub stays -inf, priority +inf.
+  if (ev.worst_ub == -kInf) ev.worst_ub = kInf;
+  for (const Vec& x : candidates) {
+    ++ev.candidates;
+    const Vec y = nn::forward(e.net, x);
+    for (size_t d = 0; d < e.prop.unsafe_disjuncts.size(); ++d) {
+      ev.best_margin = std::max(ev.best_margin, disjunctMargin(e.prop.unsafe_disjuncts[d], y));
+    }
+    std::optional<Counterexample> ce = checkWitness(e.net, e.net32, e.prop, box_index, x, "split");
+    if (ce) {
+      ev.ce = std::move(ce);
+      return ev;
+    }
+  }
+  if (e.split.rule == SplitRule::kSmear) {
+    ev.score.setZero();
+    for (int atom : score_rows) {
+      ev.score += gradientMagnitude(e.net, nb, e.spec.C.row(atom)).cwiseProduct(sb.hi - sb.lo);
+    }
+  }
+  if (e.split.rule == SplitRule::kWidest || !(ev.score.maxCoeff() > 0.0)) {
+    ev.score = (sb.hi - sb.lo).cwiseQuotient(root_width.cwiseMax(1e-300));
+  }
+  return ev;
+}
+
+struct BoxRun {
+  int index = 0;
+  encode::Box box;
+  BoxReport report;
+  std::optional<Counterexample> ce;
+  bool doubt = false;
+};
+
+void tryCandidate(Engine& e, BoxRun& run, const Vec& x, const std::string& by) {
+  const Vec y = nn::forward(e.net, x);
+  for (size_t d = 0; d < e.prop.unsafe_disjuncts.size(); ++d) {
+    DisjunctReport& r = run.report.disjuncts[d];
+    r.best_margin = std::max(r.best_margin, disjunctMargin(e.prop.unsafe_disjuncts[d], y));
+  }
+  std::optional<Counterexample> ce = checkWitness(e.net, e.net32, e.prop, run.index, x, by);
+  if (ce && !run.ce) {
+    run.report.disjuncts[static_cast<size_t>(ce->disjunct)].state = DisjunctState::kViolated;
+    run.ce = std::move(ce);
+  }
+}
+
+template <typename F>
+void phase(Engine& e, BoxRun& run, const std::string& name, F&& body) {
+  const Timer t;
+  PhaseStats ps;
+  ps.name = name;
+  try {
+    ps.detail = body();
+  } catch (const std::exception& ex) {
+    run.doubt = true;
+    ps.detail = fmt::format("failed: {}", ex.what());
+  }
+  ps.wall_s = t.seconds();
+  for (const DisjunctReport& d : run.report.disjuncts)
+    ps.open_after += d.state == DisjunctState::kOpen;
+  e.log(fmt::format("box {} {}: {:.3f} s{}{}", run.index, name, ps.wall_s,
+                    ps.detail.empty() ? "" : ", ", ps.detail));
+  run.report.phases.push_back(std::move(ps));
+}
+
+std::string phaseAttack(Engine& e, BoxRun& run) {
+  nn::AttackOptions a = e.opt.attack;
+  a.seed = e.opt.seed + static_cast<uint64_t>(run.index) * 7919;
+  double budget = e.opt.attack_time_s;
+  if (e.opt.time_limit_s) budget = std::min(budget, 0.1 * *e.opt.time_limit_s);
+  a.time_limit_s = std::max(0.0, std::min(budget, e.remaining()));
+  if (*a.time_limit_s <= 0.0) return "skipped (no time)";
+  Mat targets(static_cast<Eigen::Index>(e.spec.atoms_of.size()), e.net.outputSize());
+  for (size_t d = 0; d < e.spec.atoms_of.size(); ++d) {
+    targets.row(static_cast<Eigen::Index>(d)).setZero();
+    for (int atom : e.spec.atoms_of[d])
+      targets.row(static_cast<Eigen::Index>(d)) -= e.spec.C.row(atom);
+  }
+  a.targets = targets;
+  Callbacks acb;
+  acb.should_stop = [&e] { return e.cb.stopRequested(); };
+  const nn::AttackResult r =
+      nn::attackBox(e.net, run.box.lo, run.box.hi, specObjective(e.spec), a, acb);
+  tryCandidate(e, run, r.x, "attack");
+  return fmt::format("best margin {:.6g}, {} rounds, {} points", r.value, r.rounds, r.evaluations);
+}
+
+struct SplitStats {
+  long bounded = 0;  // sub-boxes bounded
+  long closed_leaves = 0;
+  long unresolved = 0;  // open sub-boxes given up (depth / width / bound failure)
+  long frontier_left = 0;
+  long candidates = 0;
+  int max_depth = 0;
+  bool frontier_full = false;
+  std::string first_error;
+};
+
+std::string phaseSplit(Engine& e, BoxRun& run) {
+  const size_t n_dis = e.prop.unsafe_disjuncts.size();
+  const Vec root_width = run.box.hi - run.box.lo;
+  std::priority_queue<SubBox, std::vector<SubBox>, ByPriority> frontier;
+  long created = 0;
+  {
+    SubBox root;
+    root.lo = run.box.lo;
+    root.hi = run.box.hi;
+    root.open.assign(n_dis, 1);
+    root.order = created++;
+    frontier.push(std::move(root));
+  }
+  std::vector<double> proved_ub(n_dis, -kInf);  // largest closing bound over the leaves
+  SplitStats st;
+  const int threads = std::max(1, e.opt.threads);
+  const int batch = std::max(threads, e.split.batch);
+  double last_progress = 0.0;
+  while (!frontier.empty() && !run.ce) {
+    if (e.halted()) break;
+    if (static_cast<long>(frontier.size()) > e.split.max_frontier) {
+      st.frontier_full = true;
+      break;
+    }
+    std::vector<SubBox> work;
+    while (!frontier.empty() && static_cast<int>(work.size()) < batch) {
+      work.push_back(frontier.top());
+      frontier.pop();
+    }
+    std::vector<Evaluation> out(work.size());
+    std::vector<char> done(work.size(), 0);
+    parallelFor(static_cast<int>(work.size()), threads, [&](int i) {
+      if (e.halted()) return;
+      Evaluation& ev = out[static_cast<size_t>(i)];
+      try {
+        ev = evaluate(e, run.index, work[static_cast<size_t>(i)], root_width);
+      } catch (const std::exception& ex) {
+        ev.failed = true;
+        ev.error = ex.what();
+      }
+      if (ev.ce) e.stop = true;
+      done[static_cast<size_t>(i)] = 1;
+    });
+    for (size_t i = 0; i < work.size(); ++i) {
+      SubBox& sb = work[i];
+      if (!done[i]) {  // halted before it was bounded: it stays open
+        frontier.push(std::move(sb));
+        continue;
+      }
+      Evaluation& ev = out[i];
+      ++st.bounded;
+      st.candidates += ev.candidates;
+      st.max_depth = std::max(st.max_depth, sb.depth);
+      for (size_t d = 0; d < n_dis; ++d) {
+        run.report.disjuncts[d].best_margin =
+            std::max(run.report.disjuncts[d].best_margin, ev.best_margin);
+      }
+      if (ev.failed) {
+        ++st.unresolved;
+        if (st.first_error.empty()) st.first_error = ev.error;
+        continue;
+      }
+      if (ev.ce) {
+        if (!run.ce) {
+          run.report.disjuncts[static_cast<size_t>(ev.ce->disjunct)].state =
+              DisjunctState::kViolated;
+          run.ce = std::move(ev.ce);
+        }
+        continue;
+      }
+      for (size_t d = 0; d < n_dis; ++d) {
+        if (ev.closed_ub[d] > -kInf) proved_ub[d] = std::max(proved_ub[d], ev.closed_ub[d]);
+      }
+      if (std::none_of(ev.open.begin(), ev.open.end(), [](char o) { return o != 0; })) {
+        ++st.closed_leaves;
+        continue;
+      }
+      // Split the input with the largest score; give up when it no longer halves.
+      Eigen::Index dim = 0;
+      ev.score.maxCoeff(&dim);
+      const double mid = 0.5 * (sb.lo[dim] + sb.hi[dim]);
+      if (sb.depth + 1 > e.split.max_depth || !(mid > sb.lo[dim] && mid < sb.hi[dim])) {
+        ++st.unresolved;
+        continue;
+      }
+      SubBox left;
+      left.lo = sb.lo;
+      left.hi = sb.hi;
+      left.hi[dim] = mid;
+      SubBox right;
+      right.lo = sb.lo;
+      right.hi = sb.hi;
+      right.lo[dim] = mid;
+      for (SubBox* c : {&left, &right}) {
+        c->depth = sb.depth + 1;
+        c->priority = ev.worst_ub;
+        c->open = ev.open;
+        c->order = created++;
+        frontier.push(std::move(*c));
+      }
+    }
+    if (e.timer.seconds() - last_progress >= 1.0) {
+      last_progress = e.timer.seconds();
+      ProgressEvent pe;
+      pe.phase = "input-split";
+      pe.elapsed_s = last_progress;
+      pe.nodes = st.bounded;
+      pe.done = st.closed_leaves;
+      pe.total = static_cast<long>(frontier.size());
+      pe.bound = frontier.empty() ? -kInf : frontier.top().priority;
+      e.cb.progress(pe);
+    }
+  }
+  st.frontier_left = static_cast<long>(frontier.size());
+  const bool finished = frontier.empty() && st.unresolved == 0 && !run.ce;
+  for (size_t d = 0; d < n_dis; ++d) {
+    DisjunctReport& r = run.report.disjuncts[d];
+    if (finished && r.state == DisjunctState::kOpen) {
+      r.state = DisjunctState::kClosed;
+      r.closed_by = "input-split";
+      r.upper_bound = proved_ub[d];
+    }
+  }
+  if (st.unresolved > 0 || st.frontier_full) run.doubt = true;
+  return fmt::format(
+      "sub-boxes {}, closed leaves {}, max depth {}, frontier left {}, unresolved {}{}, "
+      "candidates {}, rule {}, bound {}{}",
+      st.bounded, st.closed_leaves, st.max_depth, st.frontier_left, st.unresolved,
+      st.frontier_full ? " (frontier limit)" : "", st.candidates, splitRuleName(e.split.rule),
+      splitBoundName(e.split.bound),
+      st.first_error.empty() ? "" : fmt::format(", first failure: {}", st.first_error));
+}
+
+BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
+  const Timer t;
+  BoxRun run;
+  run.index = index;
+  const data::InputBox& ib = e.prop.input_boxes[static_cast<size_t>(index)];
+  run.box = encode::Box(ib.lo, ib.hi, fmt::format("input box {}", index));
+  run.report.box = index;
+  run.report.bounds_method = splitBoundName(e.split.bound);
+  run.report.disjuncts.resize(e.prop.unsafe_disjuncts.size());
+  phase(e, run, "centre", [&] {
+    tryCandidate(e, run, run.box.center(), "centre");
+    return run.ce ? std::string("violated at the centre") : std::string();
+  });
+  if (!run.ce && !e.halted()) phase(e, run, "attack", [&] { return phaseAttack(e, run); });
+  if (!run.ce && !e.halted()) phase(e, run, "input-split", [&] { return phaseSplit(e, run); });
+  const bool all_closed =
+      std::all_of(run.report.disjuncts.begin(), run.report.disjuncts.end(),
+                  [](const DisjunctReport& d) { return d.state == DisjunctState::kClosed; });
+  if (run.ce) {
+    run.report.status = Status::kSat;
+    ce = run.ce;
+  } else if (all_closed && !run.doubt) {
+    run.report.status = Status::kUnsat;
+  } else if (e.outOfTime()) {
+    run.report.status = Status::kTimeout;
+  } else {
+    run.report.status = Status::kUnknown;
+  }
+  run.report.wall_s = t.seconds();
+  return std::move(run.report);
+}
+
+int log2Exact(int pieces) {
+  if (pieces < 1 || (pieces & (pieces - 1)) != 0) {
+    fail(ErrorKind::kInvalidInput, "presplit: {} pieces is not a power of two >= 1", pieces);
+  }
+  int k = 0;
+  while ((1 << k) < pieces) ++k;
+  return k;
+}
+
+}  // namespace
+
+const char* splitBoundName(SplitBound bound) {
+  return bound == SplitBound::kAlpha ? "alpha" : "symbolic";
+}
+const char* splitRuleName(SplitRule rule) {
+  switch (rule) {
+    case SplitRule::kGradient: return "gradient";
+    case SplitRule::kSmear: return "smear";
+    case SplitRule::kWidest: return "widest";
+  }
+  return "?";
+}
+
+Result verifyByInputSplit(const nn::Network& net, const data::VnnlibProperty& property,
+                          const VerifyOptions& options, const Callbacks& callbacks,
+                          const InputSplitOptions& split) {
+  checkInputs(net, property);
+  if (options.threads < 1) fail(ErrorKind::kInvalidInput, "verify: threads must be >= 1");
+  if (options.time_limit_s && !(*options.time_limit_s > 0)) {
+    fail(ErrorKind::kInvalidInput, "verify: the time limit must be positive");
+  }
+  if (!(split.close_margin > 0) || !(split.close_rel >= 0) || split.batch < 1 ||
+      split.max_frontier < 1 || split.max_depth < 0) {
+    fail(ErrorKind::kInvalidInput, "input split: margins must be positive, sizes at least 1");
+  }
+  Engine e(net, property, options, split, callbacks);
+  Result result;
+  if (property.unsafe_disjuncts.empty()) {
+    result.status = Status::kUnsat;
+    result.reason = "the output constraints are unsatisfiable: nothing is unsafe";
+    result.wall_s = e.timer.seconds();
+    return result;
+  }
+  bool any_timeout = false;
+  bool any_unknown = false;
+  for (int b = 0; b < static_cast<int>(property.input_boxes.size()); ++b) {
+    if (e.outOfTime()) {
+      any_timeout = true;
+      break;
+    }
+    std::optional<Counterexample> ce;
+    result.boxes.push_back(verifyBox(e, b, ce));
+    const BoxReport& rep = result.boxes.back();
+    if (rep.status == Status::kSat) {
+      result.status = Status::kSat;
+      result.counterexample = std::move(ce);
+      result.reason = fmt::format(
+          "counterexample in box {} for disjunct {} (found by {}, float32 margin {:.3g})", b,
+          result.counterexample->disjunct, result.counterexample->found_by,
+          result.counterexample->margin_float);
+      result.wall_s = e.timer.seconds();
+      return result;
+    }
+    any_timeout |= rep.status == Status::kTimeout;
+    any_unknown |= rep.status == Status::kUnknown;
+  }
+  if (any_timeout) {
+    result.status = Status::kTimeout;
+    result.reason = "time limit reached with open sub-boxes";
+  } else if (any_unknown) {
+    result.status = Status::kUnknown;
+    result.reason = "some sub-box stayed open (depth, width or frontier limit, or a bound failed)";
+  } else {
+    result.status = Status::kUnsat;
+    result.reason = "every sub-box of every input box closed by its input-split bound";
+  }
+  result.wall_s = e.timer.seconds();
+  return result;
+}
+
+const char* engineName(EngineKind kind) {
+  switch (kind) {
+    case EngineKind::kAuto: return "auto";
+    case EngineKind::kInputSplit: return "input-split";
+    case EngineKind::kRelu: return "relu";
+  }
+  return "?";
+}
+
+EngineKind parseEngine(std::string_view name) {
+  if (name == "auto") return EngineKind::kAuto;
+  if (name == "input-split") return EngineKind::kInputSplit;
+  if (name == "relu") return EngineKind::kRelu;
+  fail(ErrorKind::kInvalidInput, "engine '{}': expected auto, input-split or relu", name);
+}
+
+EngineKind resolveEngine(EngineKind kind, const nn::Network& net) {
+  if (kind != EngineKind::kAuto) return kind;
+  return net.inputSize() <= kAutoInputSplitMaxInputs ? EngineKind::kInputSplit : EngineKind::kRelu;
+}
+
+data::VnnlibProperty presplitBoxes(const data::VnnlibProperty& property, int pieces) {
+  const int levels = log2Exact(pieces);
+  data::VnnlibProperty out = property;
+  if (levels == 0) return out;
+  out.input_boxes.clear();
+  for (const data::InputBox& root : property.input_boxes) {
+    std::vector<data::InputBox> boxes{root};
+    for (int l = 0; l < levels; ++l) {
+      std::vector<data::InputBox> next;
+      for (const data::InputBox& b : boxes) {
+        size_t dim = 0;
+        double best = -1.0;
+        for (size_t i = 0; i < b.lo.size(); ++i) {
+          const double w =
+              root.hi[i] > root.lo[i] ? (b.hi[i] - b.lo[i]) / (root.hi[i] - root.lo[i]) : 0.0;
+          if (w > best) {
+            best = w;
+            dim = i;
+          }
+        }
+        const double mid = 0.5 * (b.lo[dim] + b.hi[dim]);
+        data::InputBox left = b;
+        data::InputBox right = b;
+        left.hi[dim] = mid;
+        right.lo[dim] = mid;
+        next.push_back(std::move(left));
+        next.push_back(std::move(right));
+      }
+      boxes = std::move(next);
+    }
+    for (data::InputBox& b : boxes) out.input_boxes.push_back(std::move(b));
+  }
+  return out;
+}
+
+Result verifyWithEngine(const EngineChoice& engine, const nn::Network& net,
+                        const data::VnnlibProperty& property, const VerifyOptions& options,
+                        const Callbacks& callbacks) {
+  switch (resolveEngine(engine.kind, net)) {
+    case EngineKind::kInputSplit:
+      return verifyByInputSplit(net, property, options, callbacks, engine.split);
+    case EngineKind::kAuto:
+    case EngineKind::kRelu: break;
+  }
+  if (engine.relu_presplit == 1) return verifyProperty(net, property, options, callbacks);
+  return verifyProperty(net, presplitBoxes(property, engine.relu_presplit), options, callbacks);
+}
+
+}  // namespace nnmip::verify
