@@ -11,14 +11,23 @@ CBC="--cbc-opt cuts=off --cbc-opt strong=0"
 mkdir -p results
 if [[ "${ISSUE12:-0}" == 1 ]]; then
   # Issue 12: the seed's first table rerun (BCW, seed 1), 600 s of wall clock per row for the whole
-  # engine (heuristic <= 150 s, LNS, full MILP in a process ended at the deadline). Row order:
-  # margin 0 (the seed's formulation) first, then the sound engine from the heuristic and from the
-  # constant classifier. Resumable: rerun the same command; finished rows are skipped.
+  # engine (heuristic <= 150 s, repair, LNS, full MILP in a process ended at the deadline).
+  # Margin 0 (the seed's formulation) into $OUT; the sound engine from the heuristic and from the
+  # constant classifier into $OUT-repair-d25 / -d50 (the engine with the repair stage; the rows of
+  # the engine without it stay in $OUT). PAR12=1 runs the two widths as two processes at once.
+  # Resumable: rerun the same command; finished rows are skipped.
   OUT=${OUT:-results/bdnn_bcw_issue12}
-  E="--dataset bcw --kind main --seed 1 --time-limit ${TL12:-600} --heuristic-time 150 $CBC --out $OUT"
-  $NNMIP bdnn table $E --hidden 25 50 --methods seed seed0
-  $NNMIP bdnn table $E --hidden 25 --methods engine engine0 engine-const engine0-const
-  $NNMIP bdnn table $E --hidden 50 --methods engine engine0 engine-const engine0-const
+  E="--dataset bcw --kind main --seed 1 --time-limit ${TL12:-600} --heuristic-time 150 $CBC"
+  $NNMIP bdnn table $E --out $OUT --hidden 25 50 --methods seed seed0
+  M="--methods engine engine0 engine-const engine0-const"
+  if [[ "${PAR12:-0}" == 1 ]]; then
+    $NNMIP bdnn table $E --out $OUT-repair-d25 --hidden 25 $M &
+    $NNMIP bdnn table $E --out $OUT-repair-d50 --hidden 50 $M &
+    wait
+  else
+    $NNMIP bdnn table $E --out $OUT-repair-d25 --hidden 25 $M
+    $NNMIP bdnn table $E --out $OUT-repair-d50 --hidden 50 $M
+  fi
   # Ten shuffles (issue 12; hours): the engine from the heuristic, d1 = 25 and 50.
   if [[ "${SHUFFLES12:-0}" == 1 ]]; then
     $NNMIP bdnn table --dataset bcw --kind shuffles --shuffles 10 --hidden 25 --time-limit ${TL12:-600} \

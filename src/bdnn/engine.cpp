@@ -43,6 +43,28 @@ int marginErrors(const BdnnParams& p, const data::Dataset& train, const BdnnOpti
   return evaluate(toNetwork(p, o), train, o.margin).margin_errors;
 }
 
+// Training points the forward pass counts as margin errors (misclassified, or a unit or the
+// output in its band), one hidden layer and a step output.
+std::vector<int> marginErrorPoints(const BdnnParams& p, const data::Dataset& train,
+                                   const BdnnOptions& o) {
+  const Mat a1 = train.X * p.weights[0].transpose();
+  const double v0 = o.activation.values[0], v1 = o.activation.values[1], half = o.margin / 2.0;
+  const double th2 = p.lambda[1](0);
+  std::vector<int> out;
+  for (int i = 0; i < train.size(); ++i) {
+    double a2 = 0.0;
+    bool band = false;
+    for (int j = 0; j < o.hidden[0]; ++j) {
+      const double a = a1(i, j) - p.lambda[0](j);
+      band = band || std::abs(a) < half;
+      a2 += p.weights[1](0, j) * (a >= 0.0 ? v1 : v0);
+    }
+    band = band || std::abs(a2 - th2) < half;
+    if (band || (a2 >= th2) != (train.y[static_cast<size_t>(i)] == 1)) out.push_back(i);
+  }
+  return out;
+}
+
 // Boxes and big-M of the full MILP (exact_trainer.cpp), for one hidden layer and a step output.
 struct Boxes {
   double wb = 1.0;
@@ -461,6 +483,227 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
   return out;
 }
 
+std::vector<int> pickRepairUnits(const data::Dataset& train, const BdnnOptions& o,
+                                 const BdnnParams& p, int target, int k, Rng& rng) {
+  const int d1 = o.hidden[0];
+  k = std::clamp(k, 1, d1);
+  const double v0 = o.activation.values[0], v1 = o.activation.values[1];
+  const Vec a1 = p.weights[0] * train.X.row(target).transpose();
+  const bool y = train.y[static_cast<size_t>(target)] == 1;
+  std::vector<std::pair<double, int>> score;
+  for (int j = 0; j < d1; ++j) {
+    const bool on = a1(j) >= p.lambda[0](j);
+    // Change of the target's output when unit j flips, signed towards its label.
+    const double change = p.weights[1](0, j) * (on ? v0 - v1 : v1 - v0);
+    score.push_back({(y ? change : -change) + rng.uniform(0.0, 0.3 * o.weight_bound), j});
+  }
+  std::sort(score.begin(), score.end(), std::greater<>());
+  std::vector<int> out;
+  for (int t = 0; t < k; ++t) out.push_back(score[static_cast<size_t>(t)].second);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::optional<BdnnParams> solveRepair(const data::Dataset& train, const BdnnOptions& o,
+                                      const BdnnParams& inc, const std::vector<int>& freed,
+                                      double time_limit_s, const EngineOptions& e,
+                                      const Callbacks& callbacks) {
+  NNMIP_CHECK(lnsSupported(o), "repair needs one hidden layer, a two-level step and a step output");
+  NNMIP_CHECK(!freed.empty() && freed.size() <= 10, "repair frees 1..10 units ({} given)",
+              freed.size());
+  Timer timer;
+  const int n = train.size(), d0 = train.features();
+  const int k = static_cast<int>(freed.size()), combos = 1 << k;
+  const double v0 = o.activation.values[0], dv = o.activation.values[1] - v0;
+  const double m = o.margin, half = m / 2.0;
+  const Boxes b = boxes(train, o);
+  const Mat a1 = train.X * inc.weights[0].transpose();
+  const Vec w2 = inc.weights[1].row(0).transpose();
+  const double th2 = inc.lambda[1](0);
+  const bool neuron = o.threshold == ThresholdMode::kNeuron;
+  std::vector<char> is_free(static_cast<size_t>(o.hidden[0]), 0);
+  for (int j : freed) is_free[static_cast<size_t>(j)] = 1;
+  // Output correct outside the band: y = 1: a2 - th2 >= m/2; y = 0: a2 - th2 <= -m/2 (the rule
+  // of step_net.hpp's evaluate). No tolerance: with the output layer fixed a2 is a sum of fixed
+  // weights (all units off gives a2 = 0 exactly, on the boundary for zero thresholds). Hidden rows
+  // get kTol * ||x_i||_1 beyond the band against solver round-off in the weights.
+  constexpr double kTol = 1e-7;
+  auto correct = [&](double a2, int i) {
+    return train.y[static_cast<size_t>(i)] == 1 ? a2 - th2 >= half : a2 - th2 <= -half;
+  };
+  // Per point: the output without the freed units, their current values, and whether a fixed
+  // unit is in its band (such a point is an error whatever the freed units do).
+  std::vector<double> base(static_cast<size_t>(n));
+  std::vector<int> current(static_cast<size_t>(n), 0);
+  std::vector<char> fixed_band(static_cast<size_t>(n), 0);
+  for (int i = 0; i < n; ++i) {
+    double a2 = 0.0;
+    for (int j = 0; j < o.hidden[0]; ++j) {
+      const double a = a1(i, j) - inc.lambda[0](j);
+      if (!is_free[static_cast<size_t>(j)]) {
+        a2 += w2(j) * (a >= 0.0 ? v0 + dv : v0);
+        if (std::abs(a) < half) fixed_band[static_cast<size_t>(i)] = 1;
+      }
+    }
+    for (int s = 0; s < k; ++s) {
+      const int j = freed[static_cast<size_t>(s)];
+      a2 += w2(j) * v0;
+      if (a1(i, j) >= inc.lambda[0](j)) current[static_cast<size_t>(i)] |= 1 << s;
+    }
+    base[static_cast<size_t>(i)] = a2;
+  }
+  auto outputOf = [&](int i, int combo) {
+    double a2 = base[static_cast<size_t>(i)];
+    for (int s = 0; s < k; ++s)
+      if (combo >> s & 1) a2 += w2(freed[static_cast<size_t>(s)]) * dv;
+    return a2;
+  };
+  // Points whose freed units may take any values are left out; a solution can put them in a
+  // band, so such (point, unit) pairs are pinned to the side the solution chose and the model is
+  // solved again.
+  std::map<std::pair<int, int>, bool> pinned;
+  std::vector<char> left_out(static_cast<size_t>(n), 0);
+  std::optional<BdnnParams> out;
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    const double left = time_limit_s - timer.seconds();
+    if (left < 0.2 || callbacks.stopRequested()) break;
+    mip::Model model;
+    std::vector<double> start;
+    auto var = [&](double lo, double hi, double value, bool binary) {
+      const Var v = binary ? model.addBinary() : model.addContinuous(lo, hi);
+      start.push_back(binary ? value : std::clamp(value, lo, hi));
+      return v;
+    };
+    std::vector<std::vector<Var>> w(static_cast<size_t>(k));
+    std::vector<Var> theta(static_cast<size_t>(k));
+    for (int s = 0; s < k; ++s) {
+      const int j = freed[static_cast<size_t>(s)];
+      for (int l = 0; l < d0; ++l)
+        w[static_cast<size_t>(s)].push_back(var(-b.wb, b.wb, inc.weights[0](j, l), false));
+      // kNeuron: theta_j free in the MILP's box (lambda = theta + m/2).
+      if (neuron)
+        theta[static_cast<size_t>(s)] =
+            var(-b.lambda1 - half, b.lambda1 - half, inc.lambda[0](j), false);
+    }
+    // Pre-activation minus threshold of freed unit s at point i: sum_l w_l x_il - theta.
+    auto pre = [&](int i, int s, std::vector<Term>& row) -> double {
+      row.clear();
+      for (int l = 0; l < d0; ++l) {
+        if (train.X(i, l) != 0.0)
+          row.push_back({w[static_cast<size_t>(s)][static_cast<size_t>(l)], train.X(i, l)});
+      }
+      if (neuron) {
+        row.push_back({theta[static_cast<size_t>(s)], -1.0});
+        return 0.0;
+      }
+      return inc.lambda[0](freed[static_cast<size_t>(s)]);  // fixed theta: moves to the rhs
+    };
+    std::vector<Term> obj, row;
+    for (int i = 0; i < n; ++i) {
+      if (fixed_band[static_cast<size_t>(i)]) continue;  // an error in every neighbour
+      const int cur = current[static_cast<size_t>(i)];
+      const bool target = !correct(outputOf(i, cur), i);
+      std::vector<char> allowed(static_cast<size_t>(combos));
+      int n_allowed = 0;
+      for (int c = 0; c < combos; ++c) {
+        allowed[static_cast<size_t>(c)] = correct(outputOf(i, c), i);
+        n_allowed += allowed[static_cast<size_t>(c)];
+      }
+      // Active: a - theta >= m/2 + tol_i, inactive: a - theta <= -(m/2 + tol_i); tol_i is 0 for
+      // x = 0 (its pre-activation is 0 whatever the weights).
+      const double tol = kTol * train.X.row(i).cwiseAbs().sum();
+      const double big_m = b.wb * train.X.row(i).cwiseAbs().sum() + b.lambda1 + m + 1.0;
+      auto keepSide = [&](int s, bool on) {
+        const double shift = pre(i, s, row);
+        if (on) {
+          model.addGe(row, shift + half + tol);
+        } else {
+          model.addLe(row, shift - half - tol);
+        }
+      };
+      if (n_allowed == combos) {
+        left_out[static_cast<size_t>(i)] = 1;
+        for (int s = 0; s < k; ++s) {
+          const auto it = pinned.find({i, s});
+          if (it != pinned.end()) keepSide(s, it->second);
+        }
+        continue;
+      }
+      std::vector<Term> out_row;
+      double out_const = base[static_cast<size_t>(i)];
+      for (int s = 0; s < k; ++s) {
+        bool can_flip = target;
+        for (int c = 0; c < combos && !can_flip; ++c)
+          can_flip = allowed[static_cast<size_t>(c)] && ((c ^ cur) >> s & 1);
+        const double coef = w2(freed[static_cast<size_t>(s)]) * dv;
+        if (!can_flip) {
+          keepSide(s, cur >> s & 1);
+          if (cur >> s & 1) out_const += coef;
+          continue;
+        }
+        // u = 1: a - theta >= m/2 + tol - M (1 - u);  u = 0: a - theta <= -(m/2 + tol) + M u.
+        const Var u = var(0.0, 1.0, cur >> s & 1, true);
+        const double shift = pre(i, s, row);
+        std::vector<Term> act = row, inact = row;
+        act.push_back({u, -big_m});
+        inact.push_back({u, -big_m});
+        model.addGe(act, shift + half + tol - big_m);
+        model.addLe(inact, shift - half - tol);
+        if (coef != 0.0) out_row.push_back({u, coef});
+      }
+      if (out_row.empty()) continue;  // every unit fixed: the point keeps its (correct) output
+      const double yi = train.y[static_cast<size_t>(i)] == 1;
+      double big_out = std::abs(out_const - th2) + half + 1.0;
+      for (const Term& t : out_row) big_out += std::abs(t.coef);
+      if (target) {
+        // Error e_i = 1 relaxes the output row; the objective counts the targets left wrong.
+        const Var err = var(0.0, 1.0, 1.0, true);
+        obj.push_back({err, 1.0});
+        out_row.push_back({err, yi ? big_out : -big_out});
+      }
+      if (yi) {
+        model.addGe(out_row, th2 + half - out_const);  // a2 >= th2 + m/2
+      } else {
+        model.addLe(out_row, th2 - half - out_const);  // a2 <= th2 - m/2
+      }
+    }
+    model.setObjective(mip::Sense::kMinimize, obj);
+    mip::MipParams params;
+    params.time_limit_s = std::max(0.2, left);
+    params.threads = e.threads;
+    params.backend_options = e.repair_backend_options;
+    params.start = start;
+    const mip::MipResult r = mip::makeMipSolver(e.backend)->solve(model, params, callbacks);
+    if (!r.hasSolution()) break;
+    BdnnParams cand = inc;
+    for (int s = 0; s < k; ++s) {
+      const int j = freed[static_cast<size_t>(s)];
+      for (int l = 0; l < d0; ++l)
+        cand.weights[0](j, l) =
+            r.values[static_cast<size_t>(w[static_cast<size_t>(s)][static_cast<size_t>(l)].id)];
+      if (neuron)
+        cand.lambda[0](j) = r.values[static_cast<size_t>(theta[static_cast<size_t>(s)].id)];
+    }
+    out = cand;
+    // Pin the (left-out point, freed unit) pairs the solution put in or next to the band.
+    const Mat ca = train.X * cand.weights[0].transpose();
+    int added = 0;
+    for (int i = 0; i < n; ++i) {
+      if (!left_out[static_cast<size_t>(i)]) continue;
+      for (int s = 0; s < k; ++s) {
+        const int j = freed[static_cast<size_t>(s)];
+        const double a = ca(i, j) - cand.lambda[0](j);
+        if (std::abs(a) < half + 1e-6 && !pinned.count({i, s})) {
+          pinned[{i, s}] = a >= 0.0;
+          ++added;
+        }
+      }
+    }
+    if (added == 0) break;
+  }
+  return out;
+}
+
 void addSymmetryRows(TrainingMilp& milp, int feature) {
   const int d0 = milp.dims[0], d1 = milp.dims[1];
   NNMIP_CHECK(feature >= 0 && feature < d0, "symmetry feature {} of {}", feature, d0);
@@ -550,22 +793,92 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
 
   // 1. Start.
   BdnnParams best = constantClassifier(train, options);
-  if (e.start == EngineStart::kHeuristic && lns_ok) {
+  const bool heuristic_start = e.start == EngineStart::kHeuristic && lns_ok;
+  auto runHeuristic = [&](uint64_t seed, double budget_s) -> std::optional<BdnnParams> {
     HeuristicOptions ho = e.heuristic;
-    ho.time_limit_s = std::min(ho.time_limit_s, e.heuristic_share * limit);
+    ho.seed = seed;
+    ho.time_limit_s = std::min(ho.time_limit_s, budget_s);
+    if (ho.time_limit_s <= 0.0) return std::nullopt;
     const HeuristicResult h = trainHeuristic(train, options, ho, cb);
-    res.heuristic_s = h.wall_s;
-    if (h.train_eval.margin_errors <= marginErrors(best, train, options)) best = h.params;
+    res.heuristic_s += h.wall_s;
+    ++res.heuristic_starts;
+    return h.params;
+  };
+  if (heuristic_start) {
+    if (auto h = runHeuristic(e.heuristic.seed, e.heuristic_share * limit);
+        h && marginErrors(*h, train, options) <= marginErrors(best, train, options))
+      best = *h;
   }
   int best_errors = marginErrors(best, train, options);
   res.start_errors = best_errors;
   callbacks.log(Level::kInfo, fmt::format("bdnn engine: start ({}) {} margin errors, {:.1f} s",
                                           engineStartName(e.start), best_errors, timer.seconds()));
+  Rng rng(e.seed);
+
+  // 2a. Repair: fixed-output MILPs around a misclassified point of the current network; a new
+  // heuristic start when it stalls; the best network is kept.
+  Timer repair_timer;
+  if (lns_ok && e.repair && best_errors > res.ray_bound) {
+    BdnnParams cur = best;
+    int cur_errors = best_errors, stale = 0, draws = 0;
+    for (int round = 0; best_errors > res.ray_bound; ++round) {
+      const double left = e.repair_share * limit - timer.seconds();
+      if (left < 1.0 || cb.stopRequested()) break;
+      if (stale >= e.repair_restart_after) {
+        if (!heuristic_start) break;
+        const auto h = runHeuristic(e.heuristic.seed + 7919 * static_cast<uint64_t>(++draws), left);
+        if (!h) break;
+        cur = *h;
+        cur_errors = marginErrors(cur, train, options);
+        stale = 0;
+        callbacks.log(Level::kInfo,
+                      fmt::format("bdnn repair: new heuristic start {} errors", cur_errors));
+        if (cur_errors < best_errors) {
+          best = cur;
+          best_errors = cur_errors;
+        }
+        continue;
+      }
+      const std::vector<int> wrong = marginErrorPoints(cur, train, options);
+      if (wrong.empty()) break;
+      LnsRound lr;
+      lr.repair = true;
+      Timer rt;
+      lr.target = wrong[static_cast<size_t>(rng.below(wrong.size()))];
+      const int k = std::min(e.repair_max_units, e.repair_units + stale / e.repair_grow_after);
+      lr.freed = pickRepairUnits(train, options, cur, lr.target, k, rng);
+      lr.errors_before = cur_errors;
+      lr.keep_correct = true;
+      const std::optional<BdnnParams> cand =
+          solveRepair(train, options, cur, lr.freed, std::min(e.repair_round_time_s, left), e, cb);
+      lr.errors_after = cand ? marginErrors(*cand, train, options) : -1;
+      lr.accepted = cand && lr.errors_after <= cur_errors;  // ties: a move on the plateau
+      if (lr.accepted) {
+        stale = lr.errors_after < cur_errors ? 0 : stale + 1;
+        cur = *cand;
+        cur_errors = lr.errors_after;
+        if (cur_errors < best_errors) {
+          best = cur;
+          best_errors = cur_errors;
+        }
+      } else {
+        ++stale;
+      }
+      lr.wall_s = rt.seconds();
+      callbacks.log(Level::kInfo,
+                    fmt::format("bdnn repair round {}: point {}, freed {} units, {} -> {} "
+                                "errors{}, {:.1f} s",
+                                round + 1, lr.target, lr.freed.size(), lr.errors_before,
+                                lr.errors_after, lr.accepted ? "" : " (rejected)", lr.wall_s));
+      res.lns.push_back(std::move(lr));
+    }
+  }
+  res.repair_s = repair_timer.seconds();
+  res.repair_errors = best_errors;
 
   // 2. LNS.
   Timer lns_timer;
   if (lns_ok && e.lns && best_errors > res.ray_bound) {
-    Rng rng(e.seed);
     int stale = 0;
     for (int round = 0; best_errors > res.ray_bound && stale < e.lns_max_stale_rounds; ++round) {
       const double left = e.lns_share * limit - timer.seconds();

@@ -6,7 +6,14 @@
 // Stages (one hidden layer, two-level step, continuous weights, step output, nominal data; other
 // options skip the heuristic and the LNS and go straight to the full MILP):
 //  1. start: the constant majority-class classifier or the heuristic's network (heuristic.hpp);
-//  2. LNS: free a few hidden units (their first-layer weights, per-neuron thresholds and units)
+//  2a. repair (solveRepair): pick a misclassified point of the current network, free the few
+//     units whose flips move its output most towards its label (pickRepairUnits, more units after
+//     repeated failures), keep the output layer and every other unit, and solve the small MILP
+//     that keeps every correct point correct and minimises the misclassified ones; its network
+//     replaces the current one when the forward pass counts no more margin errors. After
+//     repair_restart_after rounds without improvement a heuristic start is redrawn with a new
+//     seed (heuristic starts only); the best network over all starts is kept;
+//  2b. LNS: free a few hidden units (their first-layer weights, per-neuron thresholds and units)
 //     and every output weight and the output threshold; every other unit keeps the values the
 //     incumbent's forward pass gives it; in three rounds of four, every point the incumbent
 //     classifies correctly must stay correct (only the misclassified points' outputs are free).
@@ -15,6 +22,7 @@
 //     margin errors. Units are freed at random or by how many misclassified points flipping them
 //     would help (alternately). A freed unit keeps its value on the points farthest from its
 //     threshold (lns_near_fraction). With kLayer the shared first-layer threshold stays fixed;
+//     it starts from the best network of 2a;
 //  3. full MILP from the best network (permuted to satisfy the symmetry rows), with what is left.
 // A network with 0 training errors is optimal whatever the bound, so the engine stops there.
 //
@@ -51,6 +59,7 @@
 #include "bdnn/options.hpp"
 #include "bdnn/step_net.hpp"
 #include "core/callbacks.hpp"
+#include "core/rng.hpp"
 #include "data/dataset.hpp"
 #include "mip/result.hpp"
 
@@ -76,8 +85,20 @@ struct EngineOptions {
   double lns_near_fraction = 0.2;  // share of the points (nearest the threshold) whose freed
                                    // units may flip; the misclassified ones always may; 1 = all
   double lns_round_time_s = 20.0;  // each small MILP (capped by what is left)
-  double lns_share = 0.5;          // LNS runs until this share of the budget is spent
+  double lns_share = 0.7;          // LNS runs until this share of the budget is spent
   int lns_max_stale_rounds = 40;   // stop the LNS after this many rounds without improvement
+  // Repair (stage 2a, before the LNS): fixed-output MILPs around one misclassified point.
+  bool repair = true;
+  int repair_units = 3;       // units freed per round, one more after every repair_grow_after
+  int repair_grow_after = 5;  // stale rounds in a row (at most repair_max_units)
+  int repair_max_units = 6;
+  double repair_round_time_s = 10.0;  // each repair MILP (capped by what is left)
+  double repair_share = 0.5;          // repair runs until this share of the budget is spent
+  // After this many repair rounds in a row without improvement, a heuristic start is redrawn
+  // (a new seed; heuristic starts only) and repaired in turn; the best network is kept.
+  int repair_restart_after = 25;
+  // Backend options of the repair MILPs (small; CBC's defaults, cuts included, solve them best).
+  std::map<std::string, std::string> repair_backend_options;
   SymmetryRows symmetry = SymmetryRows::kFirstLayerFeature;
   int symmetry_feature = 0;
   bool ray_rows = true;  // kZero: equal units on points of one ray (rayGroups)
@@ -91,6 +112,8 @@ struct EngineOptions {
 };
 
 struct LnsRound {
+  bool repair = false;  // a repair round (solveRepair) rather than an LNS round
+  int target = -1;      // repair: the misclassified point it was built around
   std::vector<int> freed;
   bool keep_correct = false;
   int errors_before = 0;
@@ -112,6 +135,9 @@ struct EngineResult {
   int start_errors = -1;   // the start's forward-pass margin errors
   double heuristic_s = 0.0;
   std::vector<LnsRound> lns;
+  int heuristic_starts = 0;  // heuristic runs (the start and the redrawn ones)
+  double repair_s = 0.0;
+  int repair_errors = -1;  // best after the repair stage
   double lns_s = 0.0;
   int lns_errors = -1;  // best after the LNS
   bool milp_run = false;
@@ -135,6 +161,26 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
                                              const std::vector<int>& freed, double time_limit_s,
                                              const EngineOptions& engine, bool keep_correct = false,
                                              const Callbacks& callbacks = {});
+
+// One repair step: the first-layer weights of the units in `freed` (at most 10; and their
+// thresholds for kNeuron) are free, everything else keeps the incumbent's values, the output layer
+// included. With the output weights fixed the output pre-activation is linear in the freed units'
+// binaries, so the model has no products: per point i, a2_i = base_i + sum_{j in freed} w2_j h_ij.
+// A point the incumbent classifies correctly must stay correct; a point that is correct for every
+// value of the freed units gets no row (a pass re-solves with the pairs a solution put in a band
+// pinned to their side); a freed unit that cannot flip on a point without making it wrong keeps
+// its side by a linear row; the others get a binary with big-M rows. The objective counts the
+// misclassified points left wrong. Returns the new parameters, or nothing when no solution was
+// found; the caller judges them by the forward pass.
+std::optional<BdnnParams> solveRepair(const data::Dataset& train, const BdnnOptions& options,
+                                      const BdnnParams& incumbent, const std::vector<int>& freed,
+                                      double time_limit_s, const EngineOptions& engine,
+                                      const Callbacks& callbacks = {});
+
+// The k units to free around misclassified point `target`: by how much flipping each one moves
+// the target's output towards its label, plus a random term (up to 0.3 weight_bound).
+std::vector<int> pickRepairUnits(const data::Dataset& train, const BdnnOptions& options,
+                                 const BdnnParams& params, int target, int k, Rng& rng);
 
 // Adds W1[j][f] >= W1[j+1][f] for consecutive first-layer units to `milp.model`.
 void addSymmetryRows(TrainingMilp& milp, int feature);

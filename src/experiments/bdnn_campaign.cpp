@@ -113,10 +113,18 @@ void runEngineJob(const BdnnJob& job, const data::Split& split, const BdnnSettin
   row.start = bdnn::engineStartName(eo.start);
   row.start_errors = r.start_errors;
   row.heuristic_s = r.heuristic_s;
-  row.lns_rounds = static_cast<int>(r.lns.size());
-  int accepted = 0;
-  for (const auto& lr : r.lns) accepted += lr.accepted;
-  row.lns_accepted = accepted;
+  int rounds[2] = {0, 0}, accepted[2] = {0, 0};  // [0]: LNS, [1]: repair
+  for (const auto& lr : r.lns) {
+    ++rounds[lr.repair];
+    accepted[lr.repair] += lr.accepted;
+  }
+  row.lns_rounds = rounds[0];
+  row.lns_accepted = accepted[0];
+  row.repair_rounds = rounds[1];
+  row.repair_accepted = accepted[1];
+  row.repair_errors = r.repair_errors;
+  row.repair_s = r.repair_s;
+  row.heuristic_starts = r.heuristic_starts;
   row.lns_s = r.lns_s;
   row.lns_errors = r.lns_errors;
   row.milp_run = r.milp_run;
@@ -242,6 +250,11 @@ nlohmann::json to_json(const BdnnJobResult& r) {
   put("milp_binaries", r.milp_binaries);
   put("milp_rows", r.milp_rows);
   put("start_errors", r.start_errors);
+  put("repair_rounds", r.repair_rounds);
+  put("repair_accepted", r.repair_accepted);
+  put("repair_errors", r.repair_errors);
+  put("repair_s", r.repair_s);
+  put("heuristic_starts", r.heuristic_starts);
   put("lns_rounds", r.lns_rounds);
   put("lns_accepted", r.lns_accepted);
   put("lns_errors", r.lns_errors);
