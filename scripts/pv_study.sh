@@ -63,6 +63,13 @@ case "${1:-classes}" in
     N=$(thesis_net "${2:-}")
     [ -f "$N" ] || { echo "no network $N (scripts/train_thesis_nets.sh)" >&2; exit 3; }
     OUT=results/pv/$(basename "$N" .onnx)
+    # As in the thesis, the incumbents come from the MILP alone (--no-attack); ATTACK=1 runs
+    # the library attack first (its point is then the MIP start) into $OUT/attack/.
+    ATTACK_ARGS=(--no-attack)
+    if [ "${ATTACK:-0}" = 1 ]; then
+      ATTACK_ARGS=()
+      OUT=$OUT/attack
+    fi
     mkdir -p "$OUT"
     for ref in ${REFS:-$FIRST_OF_CLASS}; do
       for tier in $THESIS_TIERS; do
@@ -75,13 +82,15 @@ case "${1:-classes}" in
         echo "$(date -u +%H:%M:%S) $name" >&2
         run "$name" --domain "neighbours:$ref,eps=0.18" --objective softmax-l1 --method "$tier" \
           --bounds-domain "$over" --bounds-time-limit "${BOUNDS_LIMIT:-120}" --time-limit "${TIME_LIMIT:-120}" \
-          --png-dir "$OUT/png_$name" || echo "  $name failed (see $OUT/$name.txt)" >&2
+          --png-dir "$OUT/png_$name" "${ATTACK_ARGS[@]}" || echo "  $name failed (see $OUT/$name.txt)" >&2
       done
     done
     ;;
   summary)
     N=$(thesis_net "${2:-}")
-    python3 - "results/pv/$(basename "$N" .onnx)" "${REFS:-$FIRST_OF_CLASS}" "$THESIS_TIERS" <<'PY'
+    D=results/pv/$(basename "$N" .onnx)
+    [ "${ATTACK:-0}" = 1 ] && D=$D/attack
+    python3 - "$D" "${REFS:-$FIRST_OF_CLASS}" "$THESIS_TIERS" <<'PY'
 import json, os, statistics, sys
 out, refs, tiers = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
 rows = {}

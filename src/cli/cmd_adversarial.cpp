@@ -34,6 +34,7 @@ struct AdversarialArgs {
   int segments = 16;
   double tangent_step = 0.25;
   uint64_t seed = 1;
+  bool no_attack = false;
   std::string json;
   std::string png_dir;
 };
@@ -70,6 +71,7 @@ void runAdversarial(const AdversarialArgs& a, GlobalOptions& g) {
   o.time_limit_s = a.time_limit;
   o.bounds_time_limit_s = a.bounds_time_limit;
   o.attack.seed = a.seed;
+  o.run_attack = !a.no_attack;
   o.pwl.segments = a.segments;
   o.pwl.tangent_step = a.tangent_step;
   Callbacks cb;
@@ -87,6 +89,7 @@ void runAdversarial(const AdversarialArgs& a, GlobalOptions& g) {
     doc["method"] = a.method;
     doc["bounds_domain"] = img ? "query" : a.bounds_domain;
     doc["time_limit_s"] = a.time_limit;
+    doc["attack"] = !a.no_attack;
     doc["bounds_time_limit_s"] =
         a.bounds_time_limit ? nlohmann::json(*a.bounds_time_limit) : nlohmann::json(nullptr);
     doc["tool"] = toolInfo();
@@ -187,6 +190,9 @@ void addAdversarialCommands(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   c->add_option("--seed", aa->seed, "attack seed")->capture_default_str();
+  c->add_flag("--no-attack", aa->no_attack,
+              "no attack before the MILP: the value comes from the box centre and the MILP's "
+              "incumbents alone (the thesis's setting)");
   c->add_option("--json", aa->json, "JSON report");
   c->add_option("--png-dir", aa->png_dir,
                 "reference.png, found.png and difference.png (square image inputs)");
