@@ -35,10 +35,11 @@ struct EngineArgs {
   uint64_t seed = 1;
   bool no_lp = false;
   bool no_milp = false;
+  bool no_bab = false;
   double attack_time = 3.0;
   std::string engine = "auto";
   std::string split_rule = "smear";
-  std::string split_bound = "symbolic";
+  std::string split_bound = "alpha";
   int presplit = 1;
 };
 
@@ -53,6 +54,8 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
   c->add_flag("--no-lp", a.no_lp, "skip the LP bound tier (symbolic bounds only)");
   c->add_flag("--no-milp", a.no_milp,
               "skip the per-disjunct MILPs (incomplete: unknown when open)");
+  c->add_flag("--no-bab", a.no_bab,
+              "relu engine: skip the branch and bound over ReLU splits (the MILP decides)");
   c->add_option("--engine", a.engine,
                 "input-split (bisect the input box; few inputs), relu (bounds, LP, MILP per "
                 "disjunct) or auto (input-split for <= 16 inputs, else relu; the default)")
@@ -63,8 +66,8 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
                 "relative to the box (widest)")
       ->check(CLI::IsMember({"gradient", "smear", "widest"}));
   c->add_option("--split-bound", a.split_bound,
-                "input-split: bound per sub-box, symbolic (default) or alpha (optimised slopes "
-                "where symbolic does not close)")
+                "input-split: bound per sub-box, alpha (symbolic, then optimised slopes where "
+                "symbolic does not close; the default) or symbolic")
       ->check(CLI::IsMember({"symbolic", "alpha"}));
   c->add_option("--presplit", a.presplit,
                 "relu engine: cut each input box into this many pieces (a power of two) first")
@@ -77,6 +80,7 @@ verify::VerifyOptions engineOptions(const EngineArgs& a) {
   o.seed = a.seed;
   o.use_lp_tier = !a.no_lp;
   o.use_milp = !a.no_milp;
+  o.use_bab = !a.no_bab;
   o.attack_time_s = a.attack_time;
   return o;
 }

@@ -758,6 +758,61 @@ data::VnnlibProperty presplitBoxes(const data::VnnlibProperty& property, int pie
   return out;
 }
 
+Result verifyPieces(const nn::Network& net, const data::VnnlibProperty& property, int pieces,
+                    const VerifyOptions& options, const Callbacks& callbacks) {
+  const data::VnnlibProperty split = presplitBoxes(property, pieces);
+  const Timer timer;
+  Result result;
+  const int n = static_cast<int>(split.input_boxes.size());
+  bool any_timeout = false;
+  bool any_unknown = false;
+  for (int b = 0; b < n; ++b) {
+    const double left = options.time_limit_s ? *options.time_limit_s - timer.seconds() : kInf;
+    if (left <= 0.0 || callbacks.stopRequested()) {
+      any_timeout = true;
+      break;
+    }
+    data::VnnlibProperty piece = split;
+    piece.input_boxes = {split.input_boxes[static_cast<size_t>(b)]};
+    piece.input_lo = piece.input_boxes[0].lo;
+    piece.input_hi = piece.input_boxes[0].hi;
+    VerifyOptions o = options;
+    // A fair share of what is left; time a piece does not use goes to the later ones.
+    if (options.time_limit_s) o.time_limit_s = left / static_cast<double>(n - b);
+    Result r = verifyProperty(net, piece, o, callbacks);
+    for (BoxReport& rep : r.boxes) {
+      rep.box = b;
+      result.boxes.push_back(std::move(rep));
+    }
+    if (r.status == Status::kSat) {
+      result.status = Status::kSat;
+      result.counterexample = std::move(r.counterexample);
+      result.counterexample->box = b;
+      result.reason = fmt::format("piece {} of {}: {}", b, n, r.reason);
+      result.wall_s = timer.seconds();
+      return result;
+    }
+    any_timeout |= r.status == Status::kTimeout;
+    any_unknown |= r.status == Status::kUnknown;
+    if (r.status != Status::kUnsat && !any_timeout) {
+      // Keep going: a later piece may still hold a counterexample.
+      callbacks.log(Level::kInfo, fmt::format("piece {} of {}: {}", b, n, statusName(r.status)));
+    }
+  }
+  result.wall_s = timer.seconds();
+  if (any_timeout) {
+    result.status = Status::kTimeout;
+    result.reason = fmt::format("time limit reached before every piece of {} was closed", n);
+  } else if (any_unknown) {
+    result.status = Status::kUnknown;
+    result.reason = fmt::format("some of the {} pieces stayed open", n);
+  } else {
+    result.status = Status::kUnsat;
+    result.reason = fmt::format("every piece of the {}-piece partition of every box closed", n);
+  }
+  return result;
+}
+
 Result verifyWithEngine(const EngineChoice& engine, const nn::Network& net,
                         const data::VnnlibProperty& property, const VerifyOptions& options,
                         const Callbacks& callbacks) {
@@ -768,7 +823,7 @@ Result verifyWithEngine(const EngineChoice& engine, const nn::Network& net,
     case EngineKind::kRelu: break;
   }
   if (engine.relu_presplit == 1) return verifyProperty(net, property, options, callbacks);
-  return verifyProperty(net, presplitBoxes(property, engine.relu_presplit), options, callbacks);
+  return verifyPieces(net, property, engine.relu_presplit, options, callbacks);
 }
 
 }  // namespace nnmip::verify

@@ -14,8 +14,9 @@
 //                coef_a . y >= A_a x + c_a valid on the sub-box (back-substitution of coef_a
 //                through the same relaxations), hence the margin bound
 //                U_a = rhs_a - min over the sub-box of (A_a x + c_a);
-//                with `bound = alpha` the optimised slopes (bounds::alphaSpecLowerBounds) are
-//                tried as well when the symbolic bound does not close the disjunct;
+//                with `bound = alpha` (the default) the optimised slopes
+//                (bounds::alphaSpecLowerBounds, alpha_iterations steps) are tried as well when
+//                the symbolic bound does not close the disjunct;
 //             3. a disjunct is closed on the sub-box when some atom has U_a < -tau_a,
 //                tau_a = close_margin + close_rel * (|rhs_a| + |c_a| + sum_i |A_a,i| max|x_i|)
 //                (the numerical margin of VERIFY.md section 4: the bounds are computed in plain
@@ -57,7 +58,7 @@ const char* splitBoundName(SplitBound bound);  // "symbolic", "alpha"
 const char* splitRuleName(SplitRule rule);     // "gradient", "smear", "widest"
 
 struct InputSplitOptions {
-  SplitBound bound = SplitBound::kSymbolic;
+  SplitBound bound = SplitBound::kAlpha;
   SplitRule rule = SplitRule::kSmear;
   double close_margin = 1e-5;  // absolute part of tau (output units)
   double close_rel = 1e-9;     // relative part of tau (times the size of the bound's terms)
@@ -89,14 +90,21 @@ struct EngineChoice {
   EngineKind kind = EngineKind::kRelu;
   InputSplitOptions split;  // for input-split
   // For relu: each input box is first cut into this many equal pieces (a power of two; bisected
-  // along the widest input relative to the box, in turn), which verifyProperty then treats as
-  // separate boxes. 1 = the property as given.
+  // along the widest input relative to the box, in turn), verified one by one (verifyPieces).
+  // 1 = the property as given.
   int relu_presplit = 1;
 };
 
 // The property with every input box cut into `pieces` sub-boxes (see relu_presplit). Throws
 // Error{kInvalidInput} unless pieces is a power of two >= 1.
 data::VnnlibProperty presplitBoxes(const data::VnnlibProperty& property, int pieces);
+
+// verifyProperty on each piece of presplitBoxes(property, pieces) in turn, as a separate
+// property with a fair share of the time left (the time left over divided by the pieces left):
+// sat at the first piece with a counterexample (its box index is the piece's), unsat when every
+// piece is unsat, else timeout / unknown.
+Result verifyPieces(const nn::Network& net, const data::VnnlibProperty& property, int pieces,
+                    const VerifyOptions& options, const Callbacks& callbacks = {});
 
 // Runs the chosen engine (auto resolved against `net`).
 Result verifyWithEngine(const EngineChoice& engine, const nn::Network& net,
