@@ -190,9 +190,10 @@ void runVnncomp(const VnncompArgs& a, GlobalOptions& g) {
       std::fprintf(stderr, "[%d/%d] %s %s: already done\n", k + 1, total, row.instance.onnx.c_str(),
                    row.instance.vnnlib.c_str());
     } else {
-      std::fprintf(stderr, "[%d/%d] %s %s: %s in %.1f s (limit %.0f s)%s%s\n", k + 1, total,
-                   row.instance.onnx.c_str(), row.instance.vnnlib.c_str(), row.result.c_str(),
-                   row.wall_s, row.instance.timeout_s * a.scale, row.result == "error" ? ": " : "",
+      std::fprintf(stderr, "[%d/%d] %s %s: %s in %.1f s, %.1f s CPU (limit %.0f s)%s%s\n", k + 1,
+                   total, row.instance.onnx.c_str(), row.instance.vnnlib.c_str(),
+                   row.result.c_str(), row.wall_s, row.cpu_s, row.instance.timeout_s * a.scale,
+                   row.result == "error" ? ": " : "",
                    row.result == "error" ? row.note.c_str() : "");
     }
   };

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -70,6 +71,14 @@ std::string csvField(std::string s) {
   std::replace(s.begin(), s.end(), '"', '\'');
   std::replace(s.begin(), s.end(), '\n', ' ');
   return "\"" + s + "\"";
+}
+
+// CPU seconds of this process so far (every thread, user + system).
+double processCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 void writeText(const std::filesystem::path& path, const std::string& text) {
@@ -165,6 +174,7 @@ std::vector<CampaignRow> runCampaign(
     }
     if (callbacks.stopRequested()) break;
     const Timer timer;
+    const double cpu0 = processCpuSeconds();
     const double limit = inst.timeout_s * options.time_limit_scale;
     std::string result_text;
     nlohmann::json report;
@@ -179,12 +189,15 @@ std::vector<CampaignRow> runCampaign(
       row.note = r.reason;
       result_text = resultFileText(r);
       report = r;
+      report["engine"] = engineName(resolveEngine(options.engine.kind, *net));
     } catch (const std::exception& e) {
       row.result = "error";
       row.note = e.what();
       result_text = "unknown\n";
     }
     row.wall_s = timer.seconds();
+    row.cpu_s = processCpuSeconds() - cpu0;
+    if (!report.is_null()) report["cpu_s"] = row.cpu_s;
     if (!options.result_dir.empty()) {
       const std::string stem = std::filesystem::path(inst.onnx).stem().string() + "__" +
                                std::filesystem::path(inst.vnnlib).stem().string();

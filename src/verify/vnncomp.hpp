@@ -38,6 +38,7 @@ struct CampaignRow {
   Instance instance;
   std::string result;  // sat | unsat | unknown | timeout | error
   double wall_s = 0.0;
+  double cpu_s = 0.0;    // CPU seconds of the process (all threads) spent on the instance
   std::string note;      // one line: the verifier's reason, or the error
   bool skipped = false;  // already in the results file
 };

@@ -303,6 +303,33 @@ TEST(InputSplit, PresplitCoversTheBox) {
   EXPECT_THROW(verify::presplitBoxes(p, 6), Error);
 }
 
+// The relu engine on a presplit property (verifyPieces): the pieces' verdicts combine into the
+// property's; the counterexample names its piece. twoReluToy, max y = 2 at x0 = 1 (see above).
+TEST(InputSplit, ReluEngineOnPieces) {
+  const nn::Network net = testnets::twoReluToy();
+  data::VnnlibProperty p;
+  p.num_inputs = 2;
+  p.num_outputs = 1;
+  p.input_boxes = {data::InputBox{{-1, -1}, {1, 1}}};
+  p.unsafe_disjuncts = {{data::LinearAtom{{-1.0}, -2.5}}};  // y >= 2.5: unsat
+  verify::EngineChoice engine;
+  engine.kind = verify::EngineKind::kRelu;
+  engine.relu_presplit = 4;
+  verify::VerifyOptions o;
+  o.time_limit_s = 20;
+  o.attack_time_s = 0.0;
+  verify::Result r = verify::verifyWithEngine(engine, net, p, o);
+  ASSERT_EQ(r.status, verify::Status::kUnsat) << r.reason;
+  EXPECT_EQ(r.boxes.size(), 4u);
+  p.unsafe_disjuncts = {{data::LinearAtom{{-1.0}, -1.9}}};  // y >= 1.9: only near x0 = 1
+  r = verify::verifyWithEngine(engine, net, p, o);
+  ASSERT_EQ(r.status, verify::Status::kSat) << r.reason;
+  EXPECT_GE(r.counterexample->x[0], 0.95 - 1e-12);
+  // Pieces bisect x0 first: x0 >= 0.95 lies in the pieces with x0 in [0, 1] (indices 2 and 3).
+  EXPECT_GE(r.counterexample->box, 2);
+  EXPECT_GE(r.counterexample->y_double[0], 1.9);
+}
+
 // ACAS Xu, with the answers alpha-beta-CROWN published at VNN-COMP 2022
 // (ChristopherBrix/vnncomp2022_results, alpha_beta_crown/acasxu/results.csv): network 1_3
 // property 4 is unsat, network 1_7 property 3 is sat. Each takes well under a second here.
