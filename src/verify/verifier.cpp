@@ -510,7 +510,7 @@ std::string phaseLp(Engine& e, BoxRun& run) {
 }
 
 // Branch and bound over ReLU splits on the open disjuncts (verify/bab.hpp).
-std::string phaseBab(Engine& e, BoxRun& run, BabStats& stats) {
+std::string phaseBab(Engine& e, BoxRun& run, double share, BabStats& stats) {
   const std::vector<int> open = run.open();
   std::vector<Atoms> disjuncts;
   std::vector<double> upper;
@@ -522,7 +522,7 @@ std::string phaseBab(Engine& e, BoxRun& run, BabStats& stats) {
   bo.threads = std::max(1, e.opt.threads);
   bo.close_margin = e.opt.lp_close_margin;
   if (e.opt.time_limit_s) {
-    bo.time_limit_s = std::max(0.0, (e.opt.use_milp ? e.opt.bab_share : 1.0) * e.remaining());
+    bo.time_limit_s = std::max(0.0, share * e.remaining());
   }
   std::mutex mu;
   const CandidateCheck check = [&](const Eigen::VectorXd& x) {
@@ -550,7 +550,8 @@ std::string phaseBab(Engine& e, BoxRun& run, BabStats& stats) {
   const BabStats& st = r.stats;
   return fmt::format(
       "{}{}{}: {} of {} closed, {} nodes ({} closed, {} empty), depth {}, peak queue {}, "
-      "{} candidates, largest open bound {:.4g}; cpu s: interm {:.1f} spec {:.1f} branch {:.1f} "
+      "{} candidates, largest open bound {:.4g}; worker-seconds: interm {:.1f} spec {:.1f} branch "
+      "{:.1f} "
       "primal {:.1f}",
       babOutcomeName(r.outcome), r.detail.empty() ? "" : " - ", r.detail, closed, open.size(),
       st.nodes, st.closed_at, st.empty, st.max_depth, st.peak_queue, st.candidates, worst,
@@ -741,25 +742,31 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
   run.report.disjuncts.resize(e.prop.unsafe_disjuncts.size());
 
   auto done = [&] { return run.ce.has_value() || run.openCount() == 0 || e.halted(); };
-  phase(e, run, "centre", [&] { return phaseCentre(e, run); });
-  if (!done()) phase(e, run, "symbolic", [&] { return phaseSymbolic(e, run); });
-  if (!done()) phase(e, run, "attack", [&] { return phaseAttack(e, run); });
-  if (!done() && run.have_bounds && e.opt.use_alpha) {
-    phase(e, run, "alpha", [&] { return phaseAlpha(e, run); });
-  }
-  if (!done() && run.have_bounds && e.opt.use_lp_tier) {
-    phase(e, run, "lp-bounds", [&] { return phaseLpBounds(e, run); });
-  }
-  if (!done() && run.have_bounds) phase(e, run, "lp", [&] { return phaseLp(e, run); });
-  if (!done() && run.have_bounds && e.opt.use_bab) {
+  auto bab = [&](const std::string& name, double share) {
     BabStats bs;
-    phase(e, run, "bab", [&] { return phaseBab(e, run, bs); });
+    phase(e, run, name, [&] { return phaseBab(e, run, share, bs); });
     PhaseStats& ps = run.report.phases.back();
     ps.nodes = bs.nodes;
     ps.seconds = {{"interm", bs.interm_s},
                   {"spec", bs.spec_s},
                   {"branch", bs.branch_s},
                   {"primal", bs.primal_s}};
+  };
+  phase(e, run, "centre", [&] { return phaseCentre(e, run); });
+  if (!done()) phase(e, run, "symbolic", [&] { return phaseSymbolic(e, run); });
+  if (!done()) phase(e, run, "attack", [&] { return phaseAttack(e, run); });
+  if (!done() && run.have_bounds && e.opt.use_alpha) {
+    phase(e, run, "alpha", [&] { return phaseAlpha(e, run); });
+  }
+  if (!done() && run.have_bounds && e.opt.use_bab && e.opt.bab_early_share > 0) {
+    bab("bab-early", e.opt.bab_early_share);
+  }
+  if (!done() && run.have_bounds && e.opt.use_lp_tier) {
+    phase(e, run, "lp-bounds", [&] { return phaseLpBounds(e, run); });
+  }
+  if (!done() && run.have_bounds) phase(e, run, "lp", [&] { return phaseLp(e, run); });
+  if (!done() && run.have_bounds && e.opt.use_bab) {
+    bab("bab", e.opt.use_milp ? e.opt.bab_share : 1.0);
   }
   if (!done() && run.have_bounds && e.opt.use_milp) {
     phase(e, run, "milp", [&] { return phaseMilp(e, run); });

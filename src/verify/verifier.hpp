@@ -10,6 +10,8 @@
 //   bounds  root pre-activation bounds: interval, symbolic, then the LP tier under a time share;
 //           a disjunct is closed when interval arithmetic on the output bounds proves its margin
 //           < -lp_close_margin;
+//   bab-early  a first short bab (below) right after the alpha tier, before the LP tier, with
+//           bab_early_share of the remaining time;
 //   lp      one LP per open disjunct over the big-M relaxation with the disjunct's atoms:
 //           max t s.t. t <= rhs_a - coef_a . y; optimum < -lp_close_margin closes it;
 //   bab     branch and bound over ReLU phase splits (verify/bab.hpp) on the open disjuncts, over
@@ -52,6 +54,9 @@ struct VerifyOptions {
   double lp_bounds_share = 0.25;  // share of the remaining time the LP tier may take
   double lp_phase_share = 0.2;    // share of the remaining time for the per-disjunct LPs
   bool use_bab = true;
+  // A first, short search right after the alpha tier (before the LP tier and the per-disjunct
+  // LPs, which can take minutes on deep networks): this share of the remaining time.
+  double bab_early_share = 0.1;
   double bab_share = 0.5;  // share of the remaining time for the bab phase when the MILP follows
   // Search settings; threads, time limit and close margin are set from the fields above.
   BabOptions bab;
