@@ -815,100 +815,86 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
                                           engineStartName(e.start), best_errors, timer.seconds()));
   Rng rng(e.seed);
 
-  // 2a. Repair: fixed-output MILPs around a misclassified point of the current network; a new
-  // heuristic start when it stalls; the best network is kept.
-  Timer repair_timer;
-  if (lns_ok && e.repair && best_errors > res.ray_bound) {
+  // 2. Improvement of the current network by repair rounds (solveRepair) and LNS rounds
+  // (solveNeighbourhood): with the repair on, an LNS round follows every repair_lns_every repair
+  // rounds in a row without improvement; a stall of repair_restart_after rounds redraws a
+  // heuristic start. Until lns_share of the budget; the best network over all starts is kept.
+  Timer lns_timer;
+  const bool repair = lns_ok && e.repair;
+  if (lns_ok && (e.repair || e.lns) && best_errors > res.ray_bound) {
     BdnnParams cur = best;
-    int cur_errors = best_errors, stale = 0, draws = 0;
+    int cur_errors = best_errors, stale = 0, lns_stale = 0, draws = 0, lns_round = 0;
+    const double end = e.lns_share * limit;
     for (int round = 0; best_errors > res.ray_bound; ++round) {
-      const double left = e.repair_share * limit - timer.seconds();
+      const double left = end - timer.seconds();
       if (left < 1.0 || cb.stopRequested()) break;
-      if (stale >= e.repair_restart_after) {
+      if (stale >= e.repair_restart_after || (!repair && lns_stale >= e.lns_max_stale_rounds)) {
         if (!heuristic_start) break;
         const auto h = runHeuristic(e.heuristic.seed + 7919 * static_cast<uint64_t>(++draws), left);
         if (!h) break;
         cur = *h;
         cur_errors = marginErrors(cur, train, options);
-        stale = 0;
+        stale = lns_stale = 0;
         callbacks.log(Level::kInfo,
-                      fmt::format("bdnn repair: new heuristic start {} errors", cur_errors));
+                      fmt::format("bdnn engine: new heuristic start, {} errors", cur_errors));
         if (cur_errors < best_errors) {
           best = cur;
           best_errors = cur_errors;
         }
         continue;
       }
-      const std::vector<int> wrong = marginErrorPoints(cur, train, options);
-      if (wrong.empty()) break;
       LnsRound lr;
-      lr.repair = true;
       Timer rt;
-      lr.target = wrong[static_cast<size_t>(rng.below(wrong.size()))];
-      const int k = std::min(e.repair_max_units, e.repair_units + stale / e.repair_grow_after);
-      lr.freed = pickRepairUnits(train, options, cur, lr.target, k, rng);
       lr.errors_before = cur_errors;
-      lr.keep_correct = true;
-      const std::optional<BdnnParams> cand =
-          solveRepair(train, options, cur, lr.freed, std::min(e.repair_round_time_s, left), e, cb);
+      lr.repair = repair && !(e.lns && stale > 0 && stale % e.repair_lns_every == 0);
+      std::optional<BdnnParams> cand;
+      if (lr.repair) {
+        const std::vector<int> wrong = marginErrorPoints(cur, train, options);
+        if (wrong.empty()) break;
+        lr.target = wrong[static_cast<size_t>(rng.below(wrong.size()))];
+        const int k = std::min(e.repair_max_units, e.repair_units + stale / e.repair_grow_after);
+        lr.freed = pickRepairUnits(train, options, cur, lr.target, k, rng);
+        lr.keep_correct = true;
+        cand = solveRepair(train, options, cur, lr.freed, std::min(e.repair_round_time_s, left), e,
+                           cb);
+      } else {
+        // Three LNS rounds in four keep the correctly classified points correct; guided and
+        // random unit choices alternate.
+        lr.freed = pickUnits(train, options, cur, e.lns_free_units, lns_round % 2 == 1, rng);
+        lr.keep_correct = lns_round % 4 != 3;
+        ++lns_round;
+        cand = solveNeighbourhood(train, options, cur, lr.freed, std::min(e.lns_round_time_s, left),
+                                  e, lr.keep_correct, cb);
+      }
       lr.errors_after = cand ? marginErrors(*cand, train, options) : -1;
-      lr.accepted = cand && lr.errors_after <= cur_errors;  // ties: a move on the plateau
+      // Ties are accepted (a move on the plateau); only the forward pass decides.
+      lr.accepted = cand && lr.errors_after <= cur_errors;
+      const bool improved = lr.accepted && lr.errors_after < cur_errors;
       if (lr.accepted) {
-        stale = lr.errors_after < cur_errors ? 0 : stale + 1;
         cur = *cand;
         cur_errors = lr.errors_after;
         if (cur_errors < best_errors) {
           best = cur;
           best_errors = cur_errors;
         }
-      } else {
-        ++stale;
       }
+      stale = improved ? 0 : stale + 1;
+      lns_stale = improved ? 0 : lns_stale + !lr.repair;
       lr.wall_s = rt.seconds();
-      callbacks.log(Level::kInfo,
-                    fmt::format("bdnn repair round {}: point {}, freed {} units, {} -> {} "
-                                "errors{}, {:.1f} s",
-                                round + 1, lr.target, lr.freed.size(), lr.errors_before,
-                                lr.errors_after, lr.accepted ? "" : " (rejected)", lr.wall_s));
-      res.lns.push_back(std::move(lr));
-    }
-  }
-  res.repair_s = repair_timer.seconds();
-  res.repair_errors = best_errors;
-
-  // 2. LNS.
-  Timer lns_timer;
-  if (lns_ok && e.lns && best_errors > res.ray_bound) {
-    int stale = 0;
-    for (int round = 0; best_errors > res.ray_bound && stale < e.lns_max_stale_rounds; ++round) {
-      const double left = e.lns_share * limit - timer.seconds();
-      if (left < 1.0 || cb.stopRequested()) break;
-      LnsRound lr;
-      Timer rt;
-      lr.freed = pickUnits(train, options, best, e.lns_free_units, round % 2 == 1, rng);
-      lr.errors_before = best_errors;
-      // Three rounds in four keep the correctly classified points correct; guided and random
-      // unit choices alternate.
-      lr.keep_correct = round % 4 != 3;
-      const std::optional<BdnnParams> cand =
-          solveNeighbourhood(train, options, best, lr.freed, std::min(e.lns_round_time_s, left), e,
-                             lr.keep_correct, cb);
-      lr.errors_after = cand ? marginErrors(*cand, train, options) : -1;
-      // Ties are accepted (a move on the plateau); only the forward pass decides.
-      lr.accepted = cand && lr.errors_after <= best_errors;
-      if (lr.accepted) {
-        stale = lr.errors_after < best_errors ? 0 : stale + 1;
-        best = *cand;
-        best_errors = lr.errors_after;
+      if (lr.repair) {
+        callbacks.log(Level::kInfo,
+                      fmt::format("bdnn repair round {}: point {}, freed {} units, {} -> {} "
+                                  "errors{}, {:.1f} s",
+                                  round + 1, lr.target, lr.freed.size(), lr.errors_before,
+                                  lr.errors_after, lr.accepted ? "" : " (rejected)", lr.wall_s));
       } else {
-        ++stale;
+        callbacks.log(
+            Level::kInfo,
+            fmt::format("bdnn LNS round {}: freed {} units{}, {} -> {} errors{}, {:.1f} s",
+                        round + 1, lr.freed.size(), lr.keep_correct ? " (correct kept)" : "",
+                        lr.errors_before, lr.errors_after, lr.accepted ? "" : " (rejected)",
+                        lr.wall_s));
       }
-      lr.wall_s = rt.seconds();
-      callbacks.log(
-          Level::kInfo,
-          fmt::format("bdnn LNS round {}: freed {} units{}, {} -> {} errors{}, {:.1f} s", round + 1,
-                      lr.freed.size(), lr.keep_correct ? " (correct kept)" : "", lr.errors_before,
-                      lr.errors_after, lr.accepted ? "" : " (rejected)", lr.wall_s));
       res.lns.push_back(std::move(lr));
     }
   }

@@ -6,23 +6,22 @@
 // Stages (one hidden layer, two-level step, continuous weights, step output, nominal data; other
 // options skip the heuristic and the LNS and go straight to the full MILP):
 //  1. start: the constant majority-class classifier or the heuristic's network (heuristic.hpp);
-//  2a. repair (solveRepair): pick a misclassified point of the current network, free the few
-//     units whose flips move its output most towards its label (pickRepairUnits, more units after
-//     repeated failures), keep the output layer and every other unit, and solve the small MILP
-//     that keeps every correct point correct and minimises the misclassified ones; its network
-//     replaces the current one when the forward pass counts no more margin errors. After
-//     repair_restart_after rounds without improvement a heuristic start is redrawn with a new
-//     seed (heuristic starts only); the best network over all starts is kept;
-//  2b. LNS: free a few hidden units (their first-layer weights, per-neuron thresholds and units)
-//     and every output weight and the output threshold; every other unit keeps the values the
-//     incumbent's forward pass gives it; in three rounds of four, every point the incumbent
-//     classifies correctly must stay correct (only the misclassified points' outputs are free).
-//     The small MILP (same margin, boxes and big-M as the full one, exact_trainer.hpp) starts
-//     from the incumbent; its network replaces the incumbent when the forward pass counts no more
-//     margin errors. Units are freed at random or by how many misclassified points flipping them
-//     would help (alternately). A freed unit keeps its value on the points farthest from its
+//  2. improvement rounds on the current network, until lns_share of the budget; a round's network
+//     replaces the current one when the forward pass counts no more margin errors (ties too):
+//   - repair (solveRepair): pick a misclassified point, free the few units whose flips move its
+//     output most towards its label (pickRepairUnits; one more unit after every
+//     repair_grow_after rounds without improvement), keep the output layer and every other unit,
+//     and minimise the misclassified points while every correct point stays correct;
+//   - LNS (solveNeighbourhood), after every repair_lns_every rounds without improvement (every
+//     round when the repair is off): free a few hidden units (first-layer weights, per-neuron
+//     thresholds, units) and every output weight and the output threshold; every other unit keeps
+//     the values the incumbent's forward pass gives it; in three rounds of four every correctly
+//     classified point must stay correct. Same margin, boxes and big-M as the full MILP
+//     (exact_trainer.hpp). Units are freed at random or by how many misclassified points flipping
+//     them would help (alternately); a freed unit keeps its value on the points farthest from its
 //     threshold (lns_near_fraction). With kLayer the shared first-layer threshold stays fixed;
-//     it starts from the best network of 2a;
+//   - after repair_restart_after rounds without improvement (heuristic starts only) a heuristic
+//     start is redrawn with a new seed; the best network over all starts is kept;
 //  3. full MILP from the best network (permuted to satisfy the symmetry rows), with what is left.
 // A network with 0 training errors is optimal whatever the bound, so the engine stops there.
 //
@@ -85,7 +84,7 @@ struct EngineOptions {
   double lns_near_fraction = 0.2;  // share of the points (nearest the threshold) whose freed
                                    // units may flip; the misclassified ones always may; 1 = all
   double lns_round_time_s = 20.0;  // each small MILP (capped by what is left)
-  double lns_share = 0.7;          // LNS runs until this share of the budget is spent
+  double lns_share = 0.7;          // repair and LNS run until this share of the budget is spent
   int lns_max_stale_rounds = 40;   // stop the LNS after this many rounds without improvement
   // Repair (stage 2a, before the LNS): fixed-output MILPs around one misclassified point.
   bool repair = true;
@@ -93,7 +92,7 @@ struct EngineOptions {
   int repair_grow_after = 5;  // stale rounds in a row (at most repair_max_units)
   int repair_max_units = 6;
   double repair_round_time_s = 10.0;  // each repair MILP (capped by what is left)
-  double repair_share = 0.5;          // repair runs until this share of the budget is spent
+  int repair_lns_every = 4;  // an LNS round after every this many repair rounds without improvement
   // After this many repair rounds in a row without improvement, a heuristic start is redrawn
   // (a new seed; heuristic starts only) and repaired in turn; the best network is kept.
   int repair_restart_after = 25;
@@ -136,8 +135,6 @@ struct EngineResult {
   double heuristic_s = 0.0;
   std::vector<LnsRound> lns;
   int heuristic_starts = 0;  // heuristic runs (the start and the redrawn ones)
-  double repair_s = 0.0;
-  int repair_errors = -1;  // best after the repair stage
   double lns_s = 0.0;
   int lns_errors = -1;  // best after the LNS
   bool milp_run = false;

@@ -122,8 +122,6 @@ void runEngineJob(const BdnnJob& job, const data::Split& split, const BdnnSettin
   row.lns_accepted = accepted[0];
   row.repair_rounds = rounds[1];
   row.repair_accepted = accepted[1];
-  row.repair_errors = r.repair_errors;
-  row.repair_s = r.repair_s;
   row.heuristic_starts = r.heuristic_starts;
   row.lns_s = r.lns_s;
   row.lns_errors = r.lns_errors;
@@ -252,8 +250,6 @@ nlohmann::json to_json(const BdnnJobResult& r) {
   put("start_errors", r.start_errors);
   put("repair_rounds", r.repair_rounds);
   put("repair_accepted", r.repair_accepted);
-  put("repair_errors", r.repair_errors);
-  put("repair_s", r.repair_s);
   put("heuristic_starts", r.heuristic_starts);
   put("lns_rounds", r.lns_rounds);
   put("lns_accepted", r.lns_accepted);

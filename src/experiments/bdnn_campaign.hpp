@@ -91,8 +91,8 @@ struct BdnnJobResult {
   std::optional<long> nodes;
   std::optional<int> milp_vars, milp_binaries, milp_rows;
   std::optional<int> start_errors, lns_rounds, lns_accepted, lns_errors;
-  std::optional<int> repair_rounds, repair_accepted, repair_errors, heuristic_starts;
-  std::optional<double> repair_s, lns_s, engine_s, ray_bound, milp_objective, milp_bound;
+  std::optional<int> repair_rounds, repair_accepted, heuristic_starts;
+  std::optional<double> lns_s, engine_s, ray_bound, milp_objective, milp_bound;
   std::optional<bool> milp_run;
   std::optional<std::string> milp_status;
   // iterative
