@@ -766,7 +766,13 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
   }
   if (!done() && run.have_bounds) phase(e, run, "lp", [&] { return phaseLp(e, run); });
   if (!done() && run.have_bounds && e.opt.use_bab) {
-    bab("bab", e.opt.use_milp ? e.opt.bab_share : 1.0);
+    int unstable = 0;
+    for (int u : run.report.unstable) unstable += u;
+    if (!e.opt.use_milp) {
+      bab("bab", 1.0);
+    } else if (unstable > e.opt.bab_before_milp_unstable) {
+      bab("bab", e.opt.bab_share);
+    }
   }
   if (!done() && run.have_bounds && e.opt.use_milp) {
     phase(e, run, "milp", [&] { return phaseMilp(e, run); });

@@ -16,8 +16,8 @@
 //           max t s.t. t <= rhs_a - coef_a . y; optimum < -lp_close_margin closes it;
 //   bab     branch and bound over ReLU phase splits (verify/bab.hpp) on the open disjuncts, over
 //           the best root bounds, with a share of the remaining time (all of it without the
-//           MILP); a disjunct closed in every leaf is closed; points the search finds go to the
-//           witness check;
+//           MILP; skipped before the MILP when few ReLUs are unstable); a disjunct closed in every
+//           leaf is closed; points the search finds go to the witness check;
 //   milp    one MILP per open disjunct over the full big-M model (encode::encodeNetwork) with the
 //           best bounds: max t s.t. t <= rhs_a - coef_a . y, t >= -milp_delta. CBC proving it
 //           infeasible closes the disjunct (no input has margin >= -milp_delta); incumbents go to
@@ -58,6 +58,9 @@ struct VerifyOptions {
   // LPs, which can take minutes on deep networks): this share of the remaining time.
   double bab_early_share = 0.1;
   double bab_share = 0.5;  // share of the remaining time for the bab phase when the MILP follows
+  // With the MILP on, the bab phase runs only when the root bounds leave more unstable ReLUs
+  // than this (fewer: the per-disjunct MILPs are small and close faster; bab-early still runs).
+  int bab_before_milp_unstable = 100;
   // Search settings; threads, time limit and close margin are set from the fields above.
   BabOptions bab;
   bool use_milp = true;
