@@ -61,8 +61,9 @@ struct BabOptions {
   bool beta = true;
   // A child with at most this many unstable neurons left also gets the node LP (big-M
   // relaxation with the splits as rows; safe bound from the duals, an infeasible LP counts only
-  // with a Farkas certificate). With none left it is exact, so 0 keeps the search complete.
-  int lp_max_unstable = 0;
+  // with a Farkas certificate). With none left it is exact (any value keeps the search
+  // complete); at a few left it closes deep nodes where beta-CROWN stalls.
+  int lp_max_unstable = 10;
   Branching branching = Branching::kFsb;
   int fsb_candidates = 3;  // kFsb: candidates taken by each of the two scores
   bool depth_first = false;
