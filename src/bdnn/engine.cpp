@@ -609,6 +609,9 @@ std::optional<BdnnParams> solveRepair(const data::Dataset& train, const BdnnOpti
         allowed[static_cast<size_t>(c)] = correct(outputOf(i, c), i);
         n_allowed += allowed[static_cast<size_t>(c)];
       }
+      // A misclassified point that no values of the freed units fix is an error in every
+      // neighbour: no rows, no error binary.
+      if (target && n_allowed == 0) continue;
       // Active: a - theta >= m/2 + tol_i, inactive: a - theta <= -(m/2 + tol_i); tol_i is 0 for
       // x = 0 (its pre-activation is 0 whatever the weights).
       const double tol = kTol * train.X.row(i).cwiseAbs().sum();
@@ -667,6 +670,9 @@ std::optional<BdnnParams> solveRepair(const data::Dataset& train, const BdnnOpti
         model.addLe(out_row, th2 - half - out_const);  // a2 <= th2 - m/2
       }
     }
+    // No misclassified point can be fixed by the freed units (e.g. the constant classifier, whose
+    // output weights are all equal): nothing to repair.
+    if (obj.empty()) break;
     model.setObjective(mip::Sense::kMinimize, obj);
     mip::MipParams params;
     params.time_limit_s = std::max(0.2, left);

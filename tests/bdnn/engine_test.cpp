@@ -223,6 +223,14 @@ TEST(BdnnEngine, RepairFixesWhatOneUnitCanReach) {
   }
 }
 
+// The constant classifier (every unit active, equal output weights) has nothing 2 of 3 freed units
+// can repair: no candidate, rather than the start handed back as a tie.
+TEST(BdnnEngine, RepairOfTheConstantClassifierReturnsNothing) {
+  const data::Dataset ds = support::randomLabelledData(20, 3, 2, 4);
+  const BdnnOptions o = tinyOptions(ThresholdMode::kLayer, 3);
+  EXPECT_FALSE(solveRepair(ds, o, constantClassifier(ds, o), {0, 1}, 10.0, {}).has_value());
+}
+
 // The wall clock is enforced: a MILP far too big for the limit is ended at the deadline (its
 // process is killed), the engine returns its start network, forward-checked, with a valid bound.
 TEST(BdnnEngine, WallClockLimitIsEnforced) {
