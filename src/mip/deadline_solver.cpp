@@ -4,12 +4,15 @@
 //
 // Protocol (one pipe, child -> parent): records [tag][payload], tag 'p' = progress event
 // (elapsed, incumbent, bound, nodes), 'r' = the final MipResult, 'e' = an Error (kind, message).
+// A stop request (Callbacks::should_stop) is passed on as SIGUSR1, so the child can still return
+// its incumbent; it is killed if it has not answered within 2 s.
 // The parent forwards progress to the caller's Callbacks and keeps the last dual bound and
 // incumbent value, so a killed solve still reports the dual bound it had proved (never the
 // incumbent as a bound). A killed solve has no solution vector (CBC's incumbent lives in the
 // child); its termination says whether an incumbent value was seen.
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -138,11 +141,24 @@ MipResult decodeResult(Reader& in) {
 
 // ---- the child -------------------------------------------------------------------------------
 
+// A stop request reaches the child as SIGUSR1: the solver then stops at its next check and
+// returns its incumbent (with values), which a kill would lose.
+volatile sig_atomic_t g_stop_requested = 0;
+extern "C" void onStopSignal(int) { g_stop_requested = 1; }
+
 [[noreturn]] void runChild(MipSolver& inner, const Model& model, MipParams params, int fd) {
   Writer w;
-  // Progress always goes to the parent (it keeps the last dual bound of a killed solve); no
-  // logs, no stop requests: the parent owns both.
+  // Progress always goes to the parent (it keeps the last dual bound of a killed solve); no logs;
+  // stop requests arrive as SIGUSR1 (blocked by the parent before the fork, so none is lost).
+  struct sigaction action {};
+  action.sa_handler = onStopSignal;
+  ::sigaction(SIGUSR1, &action, nullptr);
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  ::sigprocmask(SIG_UNBLOCK, &usr1, nullptr);
   Callbacks child;
+  child.should_stop = [] { return g_stop_requested != 0; };
   child.on_progress = [&](const ProgressEvent& e) {
     w.put<char>('p');
     w.put<double>(e.elapsed_s);
@@ -237,7 +253,13 @@ MipResult DeadlineSolver::solveInChild(const Model& model, const MipParams& para
   int fds[2] = {-1, -1};
   if (::pipe(fds) != 0) fail(ErrorKind::kInternal, "mip: cannot create a pipe for the solve");
   std::fflush(nullptr);  // buffered output must not be written twice
+  sigset_t usr1;
+  sigset_t old_mask;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  ::pthread_sigmask(SIG_BLOCK, &usr1, &old_mask);
   const pid_t pid = ::fork();
+  if (pid != 0) ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   if (pid < 0) {
     ::close(fds[0]);
     ::close(fds[1]);
@@ -288,12 +310,17 @@ MipResult DeadlineSolver::solveInChild(const Model& model, const MipParams& para
   int status = 0;
   bool reaped = false;
   bool killed = false;
+  // A stop request is passed on (SIGUSR1) and the child gets kStopGrace seconds to return its
+  // result; the deadline holds in any case.
+  constexpr double kStopGrace = 2.0;
+  double stop_at = deadline;
   while (!eof && !final_result && !child_error && !reaped) {
-    const double left = deadline - timer.seconds();
+    const double left = stop_at - timer.seconds();
     if (left <= 0.0) break;
-    if (callbacks.stopRequested()) {
+    if (!interrupted && callbacks.stopRequested()) {
       interrupted = true;
-      break;
+      ::kill(pid, SIGUSR1);
+      stop_at = std::min(deadline, timer.seconds() + kStopGrace);
     }
     pollfd p{fds[0], POLLIN, 0};
     ::poll(&p, 1, static_cast<int>(std::clamp(left * 1000.0, 1.0, 100.0)));

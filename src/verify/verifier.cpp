@@ -155,7 +155,8 @@ struct BoxRun {
   encode::Box box;
   BoxReport report;
   std::optional<Counterexample> ce;
-  bool doubt = false;  // a phase failed or doubted: no verdict from this box except sat
+  bool doubt = false;         // a phase failed or doubted: no verdict from this box except sat
+  bool time_limited = false;  // a MILP stopped at its time limit: the box ends as `timeout`
   bounds::NetworkBounds bounds;
   bool have_bounds = false;
 
@@ -561,6 +562,7 @@ std::string phaseBab(Engine& e, BoxRun& run, double share, BabStats& stats) {
 struct MilpOutcome {
   bool closed = false;
   std::string detail;
+  bool time_limited = false;  // stopped at its time limit
 };
 
 // Output-constrained LP tightening: the LP tier over the box with the disjunct's atoms as output
@@ -659,11 +661,14 @@ MilpOutcome solveDisjunctMilp(Engine& e, BoxRun& run, int d, std::mutex& mu) {
     if (e.halted()) return {false, prefix + "stopped"};
     mip::MipParams params;
     params.threads = 1;
-    // CBC checks the clock between nodes only: a root cut loop has overrun the limit by 7-13 s
-    // on 256x2, so a tenth of the remaining time (at most 10 s) is held back.
+    // CBC checks the clock between nodes only (a root cut loop overran the limit by 7-45 s), so
+    // the limit is enforced from outside (hard_time_limit: a child process killed at the limit);
+    // a tenth of the remaining time (at most 10 s) is still held back, because a killed solve
+    // loses its incumbent, and CBC that stops itself keeps it for the witness check.
     if (e.opt.time_limit_s) {
       const double rem = e.remaining();
       params.time_limit_s = std::max(0.05, rem - std::clamp(0.1 * rem, 1.0, 10.0));
+      params.hard_time_limit = true;
     }
     params.backend_options = e.opt.mip_backend_options;
     params.exact_dual_bound = true;
@@ -679,6 +684,7 @@ MilpOutcome solveDisjunctMilp(Engine& e, BoxRun& run, int d, std::mutex& mu) {
                              mip::terminationName(r.termination), r.detail, model.numIntegerVars(),
                              r.stats.nodes, r.stats.wall_s);
     if (r.termination == mip::Termination::kInfeasible) return {true, what};
+    const bool time_limited = r.limit == mip::Limit::kTime;
     if (r.hasSolution()) {
       if (tryCandidate(e, run, input_of(r.values), "milp", &mu)) return {false, what};
     }
@@ -691,7 +697,7 @@ MilpOutcome solveDisjunctMilp(Engine& e, BoxRun& run, int d, std::mutex& mu) {
                                         "numerical doubt",
                                         r.objective.value_or(NAN))};
     }
-    return {false, what};
+    return {false, what, time_limited};
   }
   return {false, prefix + "incumbents did not validate"};
 }
@@ -722,6 +728,7 @@ std::string phaseMilp(Engine& e, BoxRun& run) {
     DisjunctReport& rep = run.report.disjuncts[static_cast<size_t>(d)];
     rep.milp = out.detail;
     rep.milp_s = t.seconds();
+    if (out.time_limited) run.time_limited = true;
     if (out.closed) {
       closeDisjunct(run, d, "milp", -e.opt.milp_delta);
       ++closed;
@@ -787,7 +794,7 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
     // Every disjunct closed, but a phase failed on the way: the closures themselves stand
     // (each was proved), yet a failure is a reason for doubt, so no verdict.
     run.report.status = Status::kUnknown;
-  } else if (e.outOfTime()) {
+  } else if (e.outOfTime() || run.time_limited) {
     run.report.status = Status::kTimeout;
   } else {
     run.report.status = Status::kUnknown;
