@@ -46,7 +46,10 @@ TEST(TrainedValidity, EveryTierContainsSampledPreActivations) {
     if (m == Method::kMilp) o.solver.time_limit_s = 4.0;
     const auto r = bounds::computeBounds(net, box, o);
     EXPECT_LE(testnets::maxViolation(net, r.bounds, pts), 1e-9);
-    if (m != Method::kNaive) {
+    // Each tier within the previous one; not the milp tier: its 4 s limit also cuts its own LP
+    // pass, and on a loaded machine the neurons left then keep their symbolic bounds, looser
+    // than the untimed lp tier's (valid, but timing-dependent).
+    if (m != Method::kNaive && m != Method::kMilp) {
       EXPECT_TRUE(bounds::containedIn(r.bounds, previous, 1e-7));
     }
     previous = r.bounds;
