@@ -20,6 +20,7 @@
 #include "mip/safe_bound.hpp"
 #include "mip/solver.hpp"
 #include "nn/forward.hpp"
+#include "verify/spec.hpp"
 
 namespace nnmip::verify {
 
@@ -48,7 +49,6 @@ using Mat = Eigen::MatrixXd;
 using Vec = Eigen::VectorXd;
 using encode::LayerBounds;
 using encode::Phase;
-using Atoms = std::vector<data::LinearAtom>;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct Node {
@@ -69,40 +69,17 @@ struct Context {
   const encode::Box& box;
   const std::vector<Atoms>& disjuncts;
   const BabOptions& opt;
-  Mat C;                                   // one row per atom: coef
-  Vec rhs;                                 // rhs per atom
-  std::vector<std::vector<int>> atoms_of;  // disjunct -> atom rows
-  int last_relaxed = 0;                    // last layer whose bounds the relaxations use
-  encode::Domain base;                     // the box without splits
+  SpecMatrix spec;       // the disjuncts' atoms as rows
+  int last_relaxed = 0;  // last layer whose bounds the relaxations use
+  encode::Domain base;   // the box without splits
 
   Context(const nn::Network& n, const encode::Box& b, const std::vector<Atoms>& d,
           const BabOptions& o)
-      : net(n), box(b), disjuncts(d), opt(o), base(b) {
-    int rows = 0;
-    for (const Atoms& atoms : d) rows += static_cast<int>(atoms.size());
-    C.resize(rows, n.outputSize());
-    rhs.resize(rows);
-    int r = 0;
-    for (const Atoms& atoms : d) {
-      atoms_of.emplace_back();
-      for (const data::LinearAtom& a : atoms) {
-        for (int j = 0; j < n.outputSize(); ++j) C(r, j) = a.coef[static_cast<size_t>(j)];
-        rhs[r] = a.rhs;
-        atoms_of.back().push_back(r++);
-      }
-    }
+      : net(n), box(b), disjuncts(d), opt(o), spec(specMatrix(d, n.outputSize())), base(b) {
     const int last = n.numLayers() - 1;
     last_relaxed = encode::isReluLayer(n.layer(last)) ? last : last - 1;
   }
 
-  // Atom rows of the given disjuncts, in order.
-  std::vector<int> rowsOf(const std::vector<int>& open) const {
-    std::vector<int> rows;
-    for (int d : open) {
-      for (int r : atoms_of[static_cast<size_t>(d)]) rows.push_back(r);
-    }
-    return rows;
-  }
   encode::Domain domainOf(const Node& node) const {
     encode::Domain d = base;
     d.splits = node.splits;
@@ -388,14 +365,14 @@ BetaOutcome betaCrown(const Context& c, const std::vector<LayerBounds>& b,
   return out;
 }
 
-// Per open disjunct: min over its atoms of -lower (atom rows laid out as Context::rowsOf).
+// Per open disjunct: min over its atoms of -lower (atom rows laid out as SpecMatrix::rowsOf).
 std::vector<double> disjunctBounds(const Context& c, const std::vector<int>& open,
                                    const Vec& lower) {
   std::vector<double> ub;
   Eigen::Index r = 0;
   for (int d : open) {
     double u = kInf;
-    for (size_t k = 0; k < c.atoms_of[static_cast<size_t>(d)].size(); ++k, ++r) {
+    for (size_t k = 0; k < c.spec.atoms_of[static_cast<size_t>(d)].size(); ++k, ++r) {
       u = std::min(u, -lower[r]);
     }
     ub.push_back(u);
@@ -676,9 +653,9 @@ ChildResult boundChild(const Context& c, const Node& parent, nn::NeuronId id, Ph
   }
   // The open atoms' alpha bounds.
   const Timer t_spec;
-  const std::vector<int> rows = c.rowsOf(parent.open);
-  const Mat C = c.C(rows, Eigen::all);
-  const Vec c0 = -c.rhs(rows);
+  const std::vector<int> rows = c.spec.rowsOf(parent.open);
+  const Mat C = c.spec.C(rows, Eigen::all);
+  const Vec c0 = -c.spec.rhs(rows);
   bounds::AlphaOptions as;
   as.iterations = c.opt.spec_iterations;
   as.threads = 1;
@@ -905,9 +882,9 @@ class Search {
 
   std::vector<NodePtr> expand(const Node& node, WorkerStats& ws, Expansion& how) {
     std::vector<NodePtr> children;
-    const std::vector<int> rows = c_.rowsOf(node.open);
-    const Mat C = c_.C(rows, Eigen::all);
-    const Vec c0 = -c_.rhs(rows);
+    const std::vector<int> rows = c_.spec.rowsOf(node.open);
+    const Mat C = c_.spec.C(rows, Eigen::all);
+    const Vec c0 = -c_.spec.rhs(rows);
     const Timer t_branch;
     const Crown cr = crownPass(c_, node.bounds, C, c0, true);
     ws.branch_s += t_branch.seconds();

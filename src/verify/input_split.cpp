@@ -17,105 +17,15 @@
 #include "core/timer.hpp"
 #include "nn/attack.hpp"
 #include "nn/forward.hpp"
+#include "verify/spec.hpp"
 #include "verify/witness.hpp"
 
 namespace nnmip::verify {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-using Atoms = std::vector<data::LinearAtom>;
 using Mat = Eigen::MatrixXd;
 using Vec = Eigen::VectorXd;
-
-void checkInputs(const nn::Network& net, const data::VnnlibProperty& p) {
-  encode::checkSupported(net);
-  if (net.layers().back().activation == nn::Activation::kSoftmax) {
-    fail(ErrorKind::kUnsupported,
-         "verify: the network ends in softmax, so VNN-LIB outputs would be probabilities; the "
-         "engine reasons about logits (export the network without the softmax)");
-  }
-  if (p.num_inputs != net.inputSize()) {
-    fail(ErrorKind::kInvalidInput, "property has {} inputs, the network has {}", p.num_inputs,
-         net.inputSize());
-  }
-  if (p.num_outputs != net.outputSize()) {
-    fail(ErrorKind::kInvalidInput, "property has {} outputs, the network has {}", p.num_outputs,
-         net.outputSize());
-  }
-  if (p.input_boxes.empty()) fail(ErrorKind::kInvalidInput, "property has no input box");
-  for (size_t b = 0; b < p.input_boxes.size(); ++b) {
-    const data::InputBox& box = p.input_boxes[b];
-    encode::Box(box.lo, box.hi, fmt::format("input box {}", b))
-        .validate(fmt::format("input box {}", b), net.inputSize());
-  }
-  for (const Atoms& d : p.unsafe_disjuncts) {
-    for (const data::LinearAtom& a : d) {
-      if (static_cast<int>(a.coef.size()) != net.outputSize()) {
-        fail(ErrorKind::kInvalidInput,
-             "output constraint has {} coefficients, network has {} outputs", a.coef.size(),
-             net.outputSize());
-      }
-      for (double c : a.coef) {
-        if (!std::isfinite(c)) fail(ErrorKind::kInvalidInput, "output constraint: non-finite");
-      }
-      if (!std::isfinite(a.rhs)) fail(ErrorKind::kInvalidInput, "output constraint: non-finite");
-    }
-  }
-}
-
-// The atoms as one matrix: row r is coef_r, rhs[r] its right-hand side.
-struct Spec {
-  Mat C;
-  Vec rhs;
-  std::vector<std::vector<int>> atoms_of;  // disjunct -> rows
-};
-
-Spec makeSpec(const data::VnnlibProperty& p) {
-  Spec s;
-  int n = 0;
-  for (const Atoms& d : p.unsafe_disjuncts) n += static_cast<int>(d.size());
-  s.C.resize(n, p.num_outputs);
-  s.rhs.resize(n);
-  int r = 0;
-  for (const Atoms& d : p.unsafe_disjuncts) {
-    s.atoms_of.emplace_back();
-    for (const data::LinearAtom& a : d) {
-      for (int j = 0; j < p.num_outputs; ++j) s.C(r, j) = a.coef[static_cast<size_t>(j)];
-      s.rhs[r] = a.rhs;
-      s.atoms_of.back().push_back(r++);
-    }
-  }
-  return s;
-}
-
-// max over disjuncts of min over their atoms of rhs - coef . y (the attack's objective).
-nn::OutputObjective specObjective(const Spec& s) {
-  return [&s](const Mat& Y, Vec& value, Mat* grad) {
-    const Mat slack = (-(Y * s.C.transpose())).rowwise() + s.rhs.transpose();
-    value.resize(Y.rows());
-    if (grad != nullptr) grad->setZero(Y.rows(), Y.cols());
-    for (Eigen::Index i = 0; i < Y.rows(); ++i) {
-      double best = -kInf;
-      int best_atom = -1;
-      for (const std::vector<int>& atoms : s.atoms_of) {
-        double m = kInf;
-        int arg = -1;
-        for (int a : atoms) {
-          if (slack(i, a) < m) {
-            m = slack(i, a);
-            arg = a;
-          }
-        }
-        if (m > best) {
-          best = m;
-          best_atom = arg;
-        }
-      }
-      value[i] = best;
-      if (grad != nullptr && best_atom >= 0) grad->row(i) = -s.C.row(best_atom);
-    }
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Linear lower bounds of C y over a sub-box, as functions of x.
@@ -236,13 +146,19 @@ struct Engine {
   const InputSplitOptions& split;
   const Callbacks& cb;
   FloatNetwork net32;
-  Spec spec;
+  SpecMatrix spec;
   Timer timer;
   std::atomic<bool> stop{false};
 
   Engine(const nn::Network& n, const data::VnnlibProperty& p, const VerifyOptions& o,
          const InputSplitOptions& s, const Callbacks& c)
-      : net(n), prop(p), opt(o), split(s), cb(c), net32(n), spec(makeSpec(p)) {}
+      : net(n),
+        prop(p),
+        opt(o),
+        split(s),
+        cb(c),
+        net32(n),
+        spec(specMatrix(p.unsafe_disjuncts, p.num_outputs)) {}
 
   double remaining() const { return opt.time_limit_s ? *opt.time_limit_s - timer.seconds() : kInf; }
   bool outOfTime() const { return remaining() <= 0.0 || cb.stopRequested(); }
@@ -648,7 +564,7 @@ const char* splitRuleName(SplitRule rule) {
 Result verifyByInputSplit(const nn::Network& net, const data::VnnlibProperty& property,
                           const VerifyOptions& options, const Callbacks& callbacks,
                           const InputSplitOptions& split) {
-  checkInputs(net, property);
+  checkProperty(net, property);
   if (options.threads < 1) fail(ErrorKind::kInvalidInput, "verify: threads must be >= 1");
   if (options.time_limit_s && !(*options.time_limit_s > 0)) {
     fail(ErrorKind::kInvalidInput, "verify: the time limit must be positive");

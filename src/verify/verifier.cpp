@@ -20,112 +20,13 @@
 #include "mip/safe_bound.hpp"
 #include "mip/solver.hpp"
 #include "nn/forward.hpp"
+#include "verify/spec.hpp"
 #include "verify/witness.hpp"
 
 namespace nnmip::verify {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-using Atoms = std::vector<data::LinearAtom>;
-
-// ---------------------------------------------------------------------------------------------
-// Input checks (the only errors verifyProperty throws).
-
-void checkInputs(const nn::Network& net, const data::VnnlibProperty& p) {
-  encode::checkSupported(net);
-  if (net.layers().back().activation == nn::Activation::kSoftmax) {
-    fail(ErrorKind::kUnsupported,
-         "verify: the network ends in softmax, so VNN-LIB outputs would be probabilities; the "
-         "engine reasons about logits (export the network without the softmax)");
-  }
-  if (p.num_inputs != net.inputSize()) {
-    fail(ErrorKind::kInvalidInput, "property has {} inputs, the network has {}", p.num_inputs,
-         net.inputSize());
-  }
-  if (p.num_outputs != net.outputSize()) {
-    fail(ErrorKind::kInvalidInput, "property has {} outputs, the network has {}", p.num_outputs,
-         net.outputSize());
-  }
-  if (p.input_boxes.empty()) fail(ErrorKind::kInvalidInput, "property has no input box");
-  for (size_t b = 0; b < p.input_boxes.size(); ++b) {
-    const data::InputBox& box = p.input_boxes[b];
-    encode::Box(box.lo, box.hi, fmt::format("input box {}", b))
-        .validate(fmt::format("input box {}", b), net.inputSize());
-  }
-  for (const Atoms& d : p.unsafe_disjuncts) {
-    for (const data::LinearAtom& a : d) {
-      if (static_cast<int>(a.coef.size()) != net.outputSize()) {
-        fail(ErrorKind::kInvalidInput,
-             "output constraint has {} coefficients, network has {} "
-             "outputs",
-             a.coef.size(), net.outputSize());
-      }
-      for (double c : a.coef) {
-        if (!std::isfinite(c)) fail(ErrorKind::kInvalidInput, "output constraint: non-finite");
-      }
-      if (!std::isfinite(a.rhs)) fail(ErrorKind::kInvalidInput, "output constraint: non-finite");
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The attack objective: max over disjuncts of min over atoms of rhs - coef . y.
-
-struct SpecMatrix {
-  Eigen::MatrixXd C;  // one row per atom
-  Eigen::VectorXd rhs;
-  std::vector<int> disjunct_of;            // atom -> disjunct
-  std::vector<std::vector<int>> atoms_of;  // disjunct -> atoms
-};
-
-SpecMatrix specMatrix(const data::VnnlibProperty& p) {
-  SpecMatrix s;
-  int n_atoms = 0;
-  for (const Atoms& d : p.unsafe_disjuncts) n_atoms += static_cast<int>(d.size());
-  s.C.resize(n_atoms, p.num_outputs);
-  s.rhs.resize(n_atoms);
-  s.atoms_of.resize(p.unsafe_disjuncts.size());
-  int r = 0;
-  for (size_t d = 0; d < p.unsafe_disjuncts.size(); ++d) {
-    for (const data::LinearAtom& a : p.unsafe_disjuncts[d]) {
-      for (int j = 0; j < p.num_outputs; ++j) s.C(r, j) = a.coef[static_cast<size_t>(j)];
-      s.rhs[r] = a.rhs;
-      s.disjunct_of.push_back(static_cast<int>(d));
-      s.atoms_of[d].push_back(r);
-      ++r;
-    }
-  }
-  return s;
-}
-
-// f(y) = max over `active` disjuncts d of min over atoms a of d of (rhs_a - C_a . y).
-nn::OutputObjective specObjective(const SpecMatrix& s, std::vector<int> active) {
-  return [&s, active = std::move(active)](const nn::Mat& Y, nn::Vec& value, nn::Mat* grad) {
-    const nn::Mat slack = (-(Y * s.C.transpose())).rowwise() + s.rhs.transpose();  // n x atoms
-    value.resize(Y.rows());
-    if (grad != nullptr) grad->setZero(Y.rows(), Y.cols());
-    for (Eigen::Index i = 0; i < Y.rows(); ++i) {
-      double best = -kInf;
-      int best_atom = -1;
-      for (int d : active) {
-        double m = kInf;
-        int arg = -1;
-        for (int a : s.atoms_of[static_cast<size_t>(d)]) {
-          if (slack(i, a) < m) {
-            m = slack(i, a);
-            arg = a;
-          }
-        }
-        if (m > best) {
-          best = m;
-          best_atom = arg;
-        }
-      }
-      value[i] = best;
-      if (grad != nullptr && best_atom >= 0) grad->row(i) = -s.C.row(best_atom);
-    }
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -141,7 +42,12 @@ struct Engine {
 
   Engine(const nn::Network& n, const data::VnnlibProperty& p, const VerifyOptions& o,
          const Callbacks& c)
-      : net(n), prop(p), opt(o), cb(c), net32(n), spec(specMatrix(p)) {}
+      : net(n),
+        prop(p),
+        opt(o),
+        cb(c),
+        net32(n),
+        spec(specMatrix(p.unsafe_disjuncts, p.num_outputs)) {}
 
   double remaining() const { return opt.time_limit_s ? *opt.time_limit_s - timer.seconds() : kInf; }
   bool outOfTime() const { return remaining() <= 0.0 || cb.stopRequested(); }
@@ -807,7 +713,7 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
 
 Result verifyProperty(const nn::Network& net, const data::VnnlibProperty& property,
                       const VerifyOptions& options, const Callbacks& callbacks) {
-  checkInputs(net, property);
+  checkProperty(net, property);
   if (options.threads < 1) fail(ErrorKind::kInvalidInput, "verify: threads must be >= 1");
   if (options.time_limit_s && !(*options.time_limit_s > 0)) {
     fail(ErrorKind::kInvalidInput, "verify: the time limit must be positive");

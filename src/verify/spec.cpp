@@ -1,0 +1,115 @@
+#include "verify/spec.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/error.hpp"
+#include "encode/bigm.hpp"
+
+namespace nnmip::verify {
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+}  // namespace
+
+void checkProperty(const nn::Network& net, const data::VnnlibProperty& p) {
+  encode::checkSupported(net);
+  if (net.layers().back().activation == nn::Activation::kSoftmax) {
+    fail(ErrorKind::kUnsupported,
+         "verify: the network ends in softmax, so VNN-LIB outputs would be probabilities; the "
+         "engine reasons about logits (export the network without the softmax)");
+  }
+  if (p.num_inputs != net.inputSize()) {
+    fail(ErrorKind::kInvalidInput, "property has {} inputs, the network has {}", p.num_inputs,
+         net.inputSize());
+  }
+  if (p.num_outputs != net.outputSize()) {
+    fail(ErrorKind::kInvalidInput, "property has {} outputs, the network has {}", p.num_outputs,
+         net.outputSize());
+  }
+  if (p.input_boxes.empty()) fail(ErrorKind::kInvalidInput, "property has no input box");
+  for (size_t b = 0; b < p.input_boxes.size(); ++b) {
+    const data::InputBox& box = p.input_boxes[b];
+    encode::Box(box.lo, box.hi, fmt::format("input box {}", b))
+        .validate(fmt::format("input box {}", b), net.inputSize());
+  }
+  for (const Atoms& d : p.unsafe_disjuncts) {
+    for (const data::LinearAtom& a : d) {
+      if (static_cast<int>(a.coef.size()) != net.outputSize()) {
+        fail(ErrorKind::kInvalidInput,
+             "output constraint has {} coefficients, network has {} "
+             "outputs",
+             a.coef.size(), net.outputSize());
+      }
+      for (double c : a.coef) {
+        if (!std::isfinite(c)) fail(ErrorKind::kInvalidInput, "output constraint: non-finite");
+      }
+      if (!std::isfinite(a.rhs)) fail(ErrorKind::kInvalidInput, "output constraint: non-finite");
+    }
+  }
+}
+
+std::vector<int> SpecMatrix::rowsOf(const std::vector<int>& disjuncts) const {
+  std::vector<int> rows;
+  for (int d : disjuncts) {
+    for (int r : atoms_of[static_cast<size_t>(d)]) rows.push_back(r);
+  }
+  return rows;
+}
+
+SpecMatrix specMatrix(const std::vector<Atoms>& disjuncts, int num_outputs) {
+  SpecMatrix s;
+  int n_atoms = 0;
+  for (const Atoms& d : disjuncts) n_atoms += static_cast<int>(d.size());
+  s.C.resize(n_atoms, num_outputs);
+  s.rhs.resize(n_atoms);
+  s.atoms_of.resize(disjuncts.size());
+  int r = 0;
+  for (size_t d = 0; d < disjuncts.size(); ++d) {
+    for (const data::LinearAtom& a : disjuncts[d]) {
+      for (int j = 0; j < num_outputs; ++j) s.C(r, j) = a.coef[static_cast<size_t>(j)];
+      s.rhs[r] = a.rhs;
+      s.disjunct_of.push_back(static_cast<int>(d));
+      s.atoms_of[d].push_back(r);
+      ++r;
+    }
+  }
+  return s;
+}
+
+nn::OutputObjective specObjective(const SpecMatrix& s, std::vector<int> active) {
+  return [&s, active = std::move(active)](const nn::Mat& Y, nn::Vec& value, nn::Mat* grad) {
+    const nn::Mat slack = (-(Y * s.C.transpose())).rowwise() + s.rhs.transpose();  // n x atoms
+    value.resize(Y.rows());
+    if (grad != nullptr) grad->setZero(Y.rows(), Y.cols());
+    for (Eigen::Index i = 0; i < Y.rows(); ++i) {
+      double best = -kInf;
+      int best_atom = -1;
+      for (int d : active) {
+        double m = kInf;
+        int arg = -1;
+        for (int a : s.atoms_of[static_cast<size_t>(d)]) {
+          if (slack(i, a) < m) {
+            m = slack(i, a);
+            arg = a;
+          }
+        }
+        if (m > best) {
+          best = m;
+          best_atom = arg;
+        }
+      }
+      value[i] = best;
+      if (grad != nullptr && best_atom >= 0) grad->row(i) = -s.C.row(best_atom);
+    }
+  };
+}
+
+nn::OutputObjective specObjective(const SpecMatrix& s) {
+  std::vector<int> all(s.atoms_of.size());
+  for (size_t d = 0; d < all.size(); ++d) all[d] = static_cast<int>(d);
+  return specObjective(s, std::move(all));
+}
+
+}  // namespace nnmip::verify

@@ -1,0 +1,39 @@
+#pragma once
+// A VNN-LIB property as the engines use it: the input checks every engine makes first, the unsafe
+// disjuncts as one matrix (one row per atom coef . y <= rhs), and the attack's objective.
+#include <Eigen/Dense>
+
+#include <vector>
+
+#include "data/vnnlib.hpp"
+#include "nn/attack.hpp"
+#include "nn/network.hpp"
+
+namespace nnmip::verify {
+
+using Atoms = std::vector<data::LinearAtom>;
+
+// Throws Error{kInvalidInput} when the property's input/output counts differ from the network's,
+// a box is malformed or a coefficient is not finite; Error{kUnsupported} for networks the
+// engines cannot encode (step activations, a softmax output: VNN-LIB outputs then mean
+// probabilities).
+void checkProperty(const nn::Network& net, const data::VnnlibProperty& property);
+
+struct SpecMatrix {
+  Eigen::MatrixXd C;                       // one row per atom: coef
+  Eigen::VectorXd rhs;                     // one per atom
+  std::vector<int> disjunct_of;            // atom -> disjunct
+  std::vector<std::vector<int>> atoms_of;  // disjunct -> atom rows
+  // The atom rows of the given disjuncts, in order.
+  std::vector<int> rowsOf(const std::vector<int>& disjuncts) const;
+};
+
+SpecMatrix specMatrix(const std::vector<Atoms>& disjuncts, int num_outputs);
+
+// f(y) = max over the `active` disjuncts d of min over the atoms a of d of (rhs_a - coef_a . y):
+// > 0 where y violates the property. `s` must outlive the objective.
+nn::OutputObjective specObjective(const SpecMatrix& s, std::vector<int> active);
+// The same over every disjunct.
+nn::OutputObjective specObjective(const SpecMatrix& s);
+
+}  // namespace nnmip::verify
