@@ -112,4 +112,58 @@ nn::OutputObjective specObjective(const SpecMatrix& s) {
   return specObjective(s, std::move(all));
 }
 
+void checkOptions(const VerifyOptions& options) {
+  if (options.threads < 1) fail(ErrorKind::kInvalidInput, "verify: threads must be >= 1");
+  if (options.time_limit_s && !(*options.time_limit_s > 0)) {
+    fail(ErrorKind::kInvalidInput, "verify: the time limit must be positive");
+  }
+}
+
+Result verifyBoxes(const data::VnnlibProperty& property, const Timer& timer,
+                   const std::function<bool()>& out_of_time, const VerifyBox& verify_box,
+                   const BoxVerdictTexts& texts) {
+  Result result;
+  if (property.unsafe_disjuncts.empty()) {
+    result.status = Status::kUnsat;
+    result.reason = "the output constraints are unsatisfiable: nothing is unsafe";
+    result.wall_s = timer.seconds();
+    return result;
+  }
+  bool any_timeout = false;
+  bool any_unknown = false;
+  for (int b = 0; b < static_cast<int>(property.input_boxes.size()); ++b) {
+    if (out_of_time()) {
+      any_timeout = true;
+      break;
+    }
+    std::optional<Counterexample> ce;
+    result.boxes.push_back(verify_box(b, ce));
+    const BoxReport& rep = result.boxes.back();
+    if (rep.status == Status::kSat) {
+      result.status = Status::kSat;
+      result.counterexample = std::move(ce);
+      result.reason = fmt::format(
+          "counterexample in box {} for disjunct {} (found by {}, float32 margin {:.3g})", b,
+          result.counterexample->disjunct, result.counterexample->found_by,
+          result.counterexample->margin_float);
+      result.wall_s = timer.seconds();
+      return result;
+    }
+    any_timeout |= rep.status == Status::kTimeout;
+    any_unknown |= rep.status == Status::kUnknown;
+  }
+  if (any_timeout) {
+    result.status = Status::kTimeout;
+    result.reason = texts.timeout;
+  } else if (any_unknown) {
+    result.status = Status::kUnknown;
+    result.reason = texts.unknown;
+  } else {
+    result.status = Status::kUnsat;
+    result.reason = texts.unsat;
+  }
+  result.wall_s = timer.seconds();
+  return result;
+}
+
 }  // namespace nnmip::verify

@@ -3,11 +3,16 @@
 // disjuncts as one matrix (one row per atom coef . y <= rhs), and the attack's objective.
 #include <Eigen/Dense>
 
+#include <functional>
+#include <optional>
 #include <vector>
 
+#include "core/timer.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/attack.hpp"
 #include "nn/network.hpp"
+#include "verify/result.hpp"
+#include "verify/verifier.hpp"
 
 namespace nnmip::verify {
 
@@ -18,6 +23,23 @@ using Atoms = std::vector<data::LinearAtom>;
 // engines cannot encode (step activations, a softmax output: VNN-LIB outputs then mean
 // probabilities).
 void checkProperty(const nn::Network& net, const data::VnnlibProperty& property);
+// Error{kInvalidInput} for threads < 1 or a time limit that is not positive.
+void checkOptions(const VerifyOptions& options);
+
+// What every engine does with the input boxes: each verified separately, in order, stopping at
+// the first `sat` (its counterexample becomes the result's) or when time is out; then `timeout`
+// if any box timed out, `unknown` if any stayed open, else `unsat`. The texts name what stayed
+// open, or what closed everything, in the engine's own words. A property without unsafe
+// disjuncts is `unsat` at once.
+struct BoxVerdictTexts {
+  const char* timeout;
+  const char* unknown;
+  const char* unsat;
+};
+using VerifyBox = std::function<BoxReport(int box, std::optional<Counterexample>& ce)>;
+Result verifyBoxes(const data::VnnlibProperty& property, const Timer& timer,
+                   const std::function<bool()>& out_of_time, const VerifyBox& verify_box,
+                   const BoxVerdictTexts& texts);
 
 struct SpecMatrix {
   Eigen::MatrixXd C;                       // one row per atom: coef

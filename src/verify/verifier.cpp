@@ -714,54 +714,14 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
 Result verifyProperty(const nn::Network& net, const data::VnnlibProperty& property,
                       const VerifyOptions& options, const Callbacks& callbacks) {
   checkProperty(net, property);
-  if (options.threads < 1) fail(ErrorKind::kInvalidInput, "verify: threads must be >= 1");
-  if (options.time_limit_s && !(*options.time_limit_s > 0)) {
-    fail(ErrorKind::kInvalidInput, "verify: the time limit must be positive");
-  }
+  checkOptions(options);
   Engine e(net, property, options, callbacks);
-  Result result;
-  if (property.unsafe_disjuncts.empty()) {
-    result.status = Status::kUnsat;
-    result.reason = "the output constraints are unsatisfiable: nothing is unsafe";
-    result.wall_s = e.timer.seconds();
-    return result;
-  }
-  bool any_timeout = false;
-  bool any_unknown = false;
-  for (int b = 0; b < static_cast<int>(property.input_boxes.size()); ++b) {
-    if (e.outOfTime()) {
-      any_timeout = true;
-      break;
-    }
-    std::optional<Counterexample> ce;
-    result.boxes.push_back(verifyBox(e, b, ce));
-    const BoxReport& rep = result.boxes.back();
-    if (rep.status == Status::kSat) {
-      result.status = Status::kSat;
-      result.counterexample = std::move(ce);
-      result.reason = fmt::format(
-          "counterexample in box {} for disjunct {} (found by {}, float32 "
-          "margin {:.3g})",
-          b, result.counterexample->disjunct, result.counterexample->found_by,
-          result.counterexample->margin_float);
-      result.wall_s = e.timer.seconds();
-      return result;
-    }
-    any_timeout |= rep.status == Status::kTimeout;
-    any_unknown |= rep.status == Status::kUnknown;
-  }
-  if (any_timeout) {
-    result.status = Status::kTimeout;
-    result.reason = "time limit reached with open disjuncts";
-  } else if (any_unknown) {
-    result.status = Status::kUnknown;
-    result.reason = "some disjunct stayed open after every phase (or a phase failed)";
-  } else {
-    result.status = Status::kUnsat;
-    result.reason = "every disjunct of every input box closed";
-  }
-  result.wall_s = e.timer.seconds();
-  return result;
+  return verifyBoxes(
+      property, e.timer, [&e] { return e.outOfTime(); },
+      [&e](int b, std::optional<Counterexample>& ce) { return verifyBox(e, b, ce); },
+      {"time limit reached with open disjuncts",
+       "some disjunct stayed open after every phase (or a phase failed)",
+       "every disjunct of every input box closed"});
 }
 
 }  // namespace nnmip::verify
