@@ -414,6 +414,9 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
     mip::MipParams params;
     params.threads = options.threads;
     if (limit) params.time_limit_s = std::max(0.1, *limit);  // a spent budget still ends
+    // CBC ignored a 120 s limit at the root by up to 130 s: the limit is enforced from outside
+    // (a killed solve keeps its dual bound, and loses the incumbents CBC had not returned).
+    params.hard_time_limit = true;
     params.start = std::move(start);
     params.exact_dual_bound = true;
     const mip::MipResult r = solver->solve(m.model, params, callbacks);
@@ -433,8 +436,8 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
     double b;
     if (r.termination == mip::Termination::kInfeasible) {
       b = -kInf;  // the domain is empty (within the solver's tolerances)
-    } else if (std::isfinite(r.best_bound)) {
-      b = std::min(r.best_bound, fallback_bound);
+    } else if (std::isfinite(r.provenBound())) {
+      b = std::min(r.provenBound(), fallback_bound);
     } else {
       b = fallback_bound;
     }
