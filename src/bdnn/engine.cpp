@@ -31,6 +31,18 @@ namespace {
 using mip::Term;
 using mip::Var;
 
+// A model built with its MIP start: every column gets its start value (clamped into its bounds
+// for continuous columns) as it is added.
+struct StartedModel {
+  mip::Model model;
+  std::vector<double> start;
+  Var add(double lo, double hi, double value, bool binary) {
+    const Var v = binary ? model.addBinary() : model.addContinuous(lo, hi);
+    start.push_back(binary ? value : std::clamp(value, lo, hi));
+    return v;
+  }
+};
+
 // The LNS and the heuristic handle this shape (the seed's model); the rest goes to the MILP.
 bool lnsSupported(const BdnnOptions& o) {
   return o.hidden.size() == 1 && o.activation.units() == 1 &&
@@ -341,28 +353,24 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
   std::vector<char> is_free(static_cast<size_t>(d1), 0);
   for (int j : freed) is_free[static_cast<size_t>(j)] = 1;
   const Mat a1 = train.X * inc.weights[0].transpose();
-  mip::Model model;
-  std::vector<double> start;
-  auto var = [&](double lo, double hi, double value, bool binary) {
-    const Var v = binary ? model.addBinary() : model.addContinuous(lo, hi);
-    start.push_back(binary ? value : std::clamp(value, lo, hi));
-    return v;
-  };
+  StartedModel built;
+  mip::Model& model = built.model;
   // MILP thresholds lambda = theta + margin/2 (options.hpp).
   const double big_m2 = b.a2 + b.lambda2 + 1.0;
   std::map<int, std::vector<Var>> w1;
   std::map<int, Var> lam1;
   for (int j : freed) {
-    for (int l = 0; l < d0; ++l) w1[j].push_back(var(-b.wb, b.wb, inc.weights[0](j, l), false));
+    for (int l = 0; l < d0; ++l)
+      w1[j].push_back(built.add(-b.wb, b.wb, inc.weights[0](j, l), false));
     if (o.threshold == ThresholdMode::kNeuron) {
-      lam1[j] = var(-b.lambda1, b.lambda1, inc.lambda[0](j) + m / 2.0, false);
+      lam1[j] = built.add(-b.lambda1, b.lambda1, inc.lambda[0](j) + m / 2.0, false);
     }
   }
   std::vector<Var> w2;
-  for (int j = 0; j < d1; ++j) w2.push_back(var(-b.wb, b.wb, inc.weights[1](0, j), false));
+  for (int j = 0; j < d1; ++j) w2.push_back(built.add(-b.wb, b.wb, inc.weights[1](0, j), false));
   Var lam2;
   if (o.threshold != ThresholdMode::kZero)
-    lam2 = var(-b.lambda2, b.lambda2, inc.lambda[1](0) + m / 2.0, false);
+    lam2 = built.add(-b.lambda2, b.lambda2, inc.lambda[1](0) + m / 2.0, false);
   // The shared lambda_1 of kLayer stays at the incumbent's (the fixed units depend on it).
   const double lam1_layer = o.threshold == ThresholdMode::kLayer
                                 ? std::clamp(inc.lambda[0](0) + m / 2.0, -b.lambda1, b.lambda1)
@@ -421,14 +429,14 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
         if (h != 0.0) out_pre.push_back({w, h});
         continue;
       }
-      const Var u = var(0.0, 1.0, on ? 1.0 : 0.0, true);
+      const Var u = built.add(0.0, 1.0, on ? 1.0 : 0.0, true);
       std::vector<Term> act = pre, inact = pre;
       act.push_back({u, -big_m1});
       inact.push_back({u, -big_m1});
       model.addGe(act, rhs_shift - big_m1);
       model.addLe(inact, rhs_shift - m);
       // s = w2_j u by McCormick with w2_j in [-wb, wb].
-      const Var s = var(-b.wb, b.wb, on ? inc.weights[1](0, j) : 0.0, false);
+      const Var s = built.add(-b.wb, b.wb, on ? inc.weights[1](0, j) : 0.0, false);
       model.addGe({{s, 1.0}, {u, b.wb}}, 0.0);
       model.addLe({{s, 1.0}, {u, -b.wb}}, 0.0);
       model.addGe({{s, 1.0}, {w, -1.0}, {u, -b.wb}}, -b.wb);
@@ -450,7 +458,7 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
       }
       continue;
     }
-    const Var uo = var(0.0, 1.0, out_on ? 1.0 : 0.0, true);
+    const Var uo = built.add(0.0, 1.0, out_on ? 1.0 : 0.0, true);
     std::vector<Term> act = out_pre, inact = out_pre;
     act.push_back({uo, -big_m2});
     inact.push_back({uo, -big_m2});
@@ -468,7 +476,7 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
   params.time_limit_s = std::max(0.5, time_limit_s);
   params.threads = e.threads;
   params.backend_options = e.backend_options;
-  params.start = start;
+  params.start = built.start;
   const auto solver = mip::makeMipSolver(e.backend);
   const mip::MipResult r = solver->solve(model, params, callbacks);
   if (!r.hasSolution()) return std::nullopt;
@@ -567,23 +575,18 @@ std::optional<BdnnParams> solveRepair(const data::Dataset& train, const BdnnOpti
   for (int attempt = 0; attempt < 6; ++attempt) {
     const double left = time_limit_s - timer.seconds();
     if (left < 0.2 || callbacks.stopRequested()) break;
-    mip::Model model;
-    std::vector<double> start;
-    auto var = [&](double lo, double hi, double value, bool binary) {
-      const Var v = binary ? model.addBinary() : model.addContinuous(lo, hi);
-      start.push_back(binary ? value : std::clamp(value, lo, hi));
-      return v;
-    };
+    StartedModel built;
+    mip::Model& model = built.model;
     std::vector<std::vector<Var>> w(static_cast<size_t>(k));
     std::vector<Var> theta(static_cast<size_t>(k));
     for (int s = 0; s < k; ++s) {
       const int j = freed[static_cast<size_t>(s)];
       for (int l = 0; l < d0; ++l)
-        w[static_cast<size_t>(s)].push_back(var(-b.wb, b.wb, inc.weights[0](j, l), false));
+        w[static_cast<size_t>(s)].push_back(built.add(-b.wb, b.wb, inc.weights[0](j, l), false));
       // kNeuron: theta_j free in the MILP's box (lambda = theta + m/2).
       if (neuron)
         theta[static_cast<size_t>(s)] =
-            var(-b.lambda1 - half, b.lambda1 - half, inc.lambda[0](j), false);
+            built.add(-b.lambda1 - half, b.lambda1 - half, inc.lambda[0](j), false);
     }
     // Pre-activation minus threshold of freed unit s at point i: sum_l w_l x_il - theta.
     auto pre = [&](int i, int s, std::vector<Term>& row) -> double {
@@ -645,7 +648,7 @@ std::optional<BdnnParams> solveRepair(const data::Dataset& train, const BdnnOpti
           continue;
         }
         // u = 1: a - theta >= m/2 + tol - M (1 - u);  u = 0: a - theta <= -(m/2 + tol) + M u.
-        const Var u = var(0.0, 1.0, cur >> s & 1, true);
+        const Var u = built.add(0.0, 1.0, cur >> s & 1, true);
         const double shift = pre(i, s, row);
         std::vector<Term> act = row, inact = row;
         act.push_back({u, -big_m});
@@ -660,7 +663,7 @@ std::optional<BdnnParams> solveRepair(const data::Dataset& train, const BdnnOpti
       for (const Term& t : out_row) big_out += std::abs(t.coef);
       if (target) {
         // Error e_i = 1 relaxes the output row; the objective counts the targets left wrong.
-        const Var err = var(0.0, 1.0, 1.0, true);
+        const Var err = built.add(0.0, 1.0, 1.0, true);
         obj.push_back({err, 1.0});
         out_row.push_back({err, yi ? big_out : -big_out});
       }
@@ -678,7 +681,7 @@ std::optional<BdnnParams> solveRepair(const data::Dataset& train, const BdnnOpti
     params.time_limit_s = std::max(0.2, left);
     params.threads = e.threads;
     params.backend_options = e.repair_backend_options;
-    params.start = start;
+    params.start = built.start;
     const mip::MipResult r = mip::makeMipSolver(e.backend)->solve(model, params, callbacks);
     if (!r.hasSolution()) break;
     BdnnParams cand = inc;
