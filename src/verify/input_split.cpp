@@ -139,31 +139,11 @@ struct Evaluation {
   int candidates = 0;
 };
 
-struct Engine {
-  const nn::Network& net;
-  const data::VnnlibProperty& prop;
-  const VerifyOptions& opt;
+struct Engine : EngineState {
   const InputSplitOptions& split;
-  const Callbacks& cb;
-  FloatNetwork net32;
-  SpecMatrix spec;
-  Timer timer;
-  std::atomic<bool> stop{false};
-
   Engine(const nn::Network& n, const data::VnnlibProperty& p, const VerifyOptions& o,
          const InputSplitOptions& s, const Callbacks& c)
-      : net(n),
-        prop(p),
-        opt(o),
-        split(s),
-        cb(c),
-        net32(n),
-        spec(specMatrix(p.unsafe_disjuncts, p.num_outputs)) {}
-
-  double remaining() const { return opt.time_limit_s ? *opt.time_limit_s - timer.seconds() : kInf; }
-  bool outOfTime() const { return remaining() <= 0.0 || cb.stopRequested(); }
-  bool halted() const { return stop.load() || outOfTime(); }
-  void log(const std::string& line) const { cb.log(Level::kInfo, line); }
+      : EngineState(n, p, o, c), split(s) {}
 };
 
 // Bounds one sub-box: closes disjuncts, tries candidates, scores the inputs.

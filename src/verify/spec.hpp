@@ -3,16 +3,21 @@
 // disjuncts as one matrix (one row per atom coef . y <= rhs), and the attack's objective.
 #include <Eigen/Dense>
 
+#include <atomic>
 #include <functional>
+#include <limits>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "core/callbacks.hpp"
 #include "core/timer.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/attack.hpp"
 #include "nn/network.hpp"
 #include "verify/result.hpp"
 #include "verify/verifier.hpp"
+#include "verify/witness.hpp"
 
 namespace nnmip::verify {
 
@@ -57,5 +62,35 @@ SpecMatrix specMatrix(const std::vector<Atoms>& disjuncts, int num_outputs);
 nn::OutputObjective specObjective(const SpecMatrix& s, std::vector<int> active);
 // The same over every disjunct.
 nn::OutputObjective specObjective(const SpecMatrix& s);
+
+// What a verification engine holds for one property: the network (double and float32), the
+// property and its atom matrix, the options, and the clock and stop state every phase checks.
+struct EngineState {
+  const nn::Network& net;
+  const data::VnnlibProperty& prop;
+  const VerifyOptions& opt;
+  const Callbacks& cb;
+  FloatNetwork net32;
+  SpecMatrix spec;
+  Timer timer;
+  std::atomic<bool> stop{false};  // a verdict was reached (sat), or should_stop
+
+  EngineState(const nn::Network& n, const data::VnnlibProperty& p, const VerifyOptions& o,
+              const Callbacks& c)
+      : net(n),
+        prop(p),
+        opt(o),
+        cb(c),
+        net32(n),
+        spec(specMatrix(p.unsafe_disjuncts, p.num_outputs)) {}
+
+  double remaining() const {
+    return opt.time_limit_s ? *opt.time_limit_s - timer.seconds()
+                            : std::numeric_limits<double>::infinity();
+  }
+  bool outOfTime() const { return remaining() <= 0.0 || cb.stopRequested(); }
+  bool halted() const { return stop.load() || outOfTime(); }
+  void log(const std::string& line) const { cb.log(Level::kInfo, line); }
+};
 
 }  // namespace nnmip::verify

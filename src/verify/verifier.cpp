@@ -30,31 +30,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // ---------------------------------------------------------------------------------------------
 
-struct Engine {
-  const nn::Network& net;
-  const data::VnnlibProperty& prop;
-  const VerifyOptions& opt;
-  const Callbacks& cb;
-  FloatNetwork net32;
-  SpecMatrix spec;
-  Timer timer;
-  std::atomic<bool> stop{false};  // a verdict was reached (sat), or should_stop
-
-  Engine(const nn::Network& n, const data::VnnlibProperty& p, const VerifyOptions& o,
-         const Callbacks& c)
-      : net(n),
-        prop(p),
-        opt(o),
-        cb(c),
-        net32(n),
-        spec(specMatrix(p.unsafe_disjuncts, p.num_outputs)) {}
-
-  double remaining() const { return opt.time_limit_s ? *opt.time_limit_s - timer.seconds() : kInf; }
-  bool outOfTime() const { return remaining() <= 0.0 || cb.stopRequested(); }
-  bool halted() const { return stop.load() || outOfTime(); }
-
-  void log(const std::string& line) const { cb.log(Level::kInfo, line); }
-};
+using Engine = EngineState;
 
 struct BoxRun {
   int index = 0;
