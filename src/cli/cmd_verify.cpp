@@ -37,6 +37,7 @@ struct EngineArgs {
   bool no_milp = false;
   bool no_bab = false;
   bool no_alpha = false;
+  bool no_refine = false;
   double attack_time = 3.0;
   std::string engine = "auto";
   std::string split_rule = "smear";
@@ -56,6 +57,8 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
   c->add_flag("--no-milp", a.no_milp,
               "skip the per-disjunct MILPs (incomplete: unknown when open)");
   c->add_flag("--no-alpha", a.no_alpha, "relu engine: skip the alpha bound tier");
+  c->add_flag("--no-refine", a.no_refine,
+              "relu engine: skip the MILP refinement of hidden layers on deep networks");
   c->add_flag("--no-bab", a.no_bab,
               "relu engine: skip the branch and bound over ReLU splits (the MILP decides)");
   c->add_option("--engine", a.engine,
@@ -84,6 +87,7 @@ verify::VerifyOptions engineOptions(const EngineArgs& a) {
   o.use_milp = !a.no_milp;
   o.use_bab = !a.no_bab;
   o.use_alpha = !a.no_alpha;
+  o.use_refine = !a.no_refine;
   o.attack_time_s = a.attack_time;
   return o;
 }

@@ -117,6 +117,11 @@ void checkOptions(const VerifyOptions& options) {
   if (options.time_limit_s && !(*options.time_limit_s > 0)) {
     fail(ErrorKind::kInvalidInput, "verify: the time limit must be positive");
   }
+  if (!(options.refine_share >= 0 && options.refine_share <= 1) ||
+      !(options.refine_per_solve_s > 0)) {
+    fail(ErrorKind::kInvalidInput,
+         "verify: refine share must be in [0, 1] and the per-solve time positive");
+  }
 }
 
 Result verifyBoxes(const data::VnnlibProperty& property, const Timer& timer,

@@ -11,6 +11,7 @@
 
 #include "bounds/alpha.hpp"
 #include "bounds/bounder.hpp"
+#include "bounds/refine.hpp"
 #include "bounds/solver_bounds.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -220,6 +221,12 @@ std::string describeUnstable(Engine& e, BoxRun& run) {
   return fmt::format("unstable {}", fmt::join(run.report.unstable, "/"));
 }
 
+int totalUnstable(const BoxRun& run) {
+  int n = 0;
+  for (int u : run.report.unstable) n += u;
+  return n;
+}
+
 // Interval then symbolic bounds (milliseconds); closes disjuncts by interval arithmetic on the
 // output bounds.
 std::string phaseSymbolic(Engine& e, BoxRun& run) {
@@ -233,9 +240,37 @@ std::string phaseSymbolic(Engine& e, BoxRun& run) {
   return describeUnstable(e, run);
 }
 
-// The alpha tier (optimised ReLU slopes) seeded by the symbolic bounds, then alpha bounds of the
-// open disjuncts' atoms: lb(coef . y - rhs) > lp_close_margin proves that atom false everywhere,
-// which closes its disjunct.
+// Alpha bounds of the open disjuncts' atoms over run.bounds: lb(coef . y - rhs) > lp_close_margin
+// proves that atom false everywhere, which closes its disjunct.
+void closeBySpecBounds(Engine& e, BoxRun& run, bounds::AlphaOptions ao, const std::string& by) {
+  const encode::Domain dom(run.box);
+  std::vector<int> atoms;
+  for (int d : run.open()) {
+    for (int a : e.spec.atoms_of[static_cast<size_t>(d)]) atoms.push_back(a);
+  }
+  if (!atoms.empty() && !e.halted()) {
+    Eigen::MatrixXd C(static_cast<Eigen::Index>(atoms.size()), e.net.outputSize());
+    Eigen::VectorXd c0(static_cast<Eigen::Index>(atoms.size()));
+    for (size_t k = 0; k < atoms.size(); ++k) {
+      C.row(static_cast<Eigen::Index>(k)) = e.spec.C.row(atoms[k]);
+      c0[static_cast<Eigen::Index>(k)] = -e.spec.rhs[atoms[k]];
+    }
+    ao.stop_at = 2 * e.opt.lp_close_margin;
+    const Eigen::VectorXd lb = bounds::alphaSpecLowerBounds(e.net, dom, run.bounds, C, c0, ao);
+    for (size_t k = 0; k < atoms.size(); ++k) {
+      const int d = e.spec.disjunct_of[static_cast<size_t>(atoms[k])];
+      const double ub = -lb[static_cast<Eigen::Index>(k)];  // margin_a = rhs - coef . y <= ub
+      if (!std::isfinite(ub)) continue;
+      DisjunctReport& r = run.report.disjuncts[static_cast<size_t>(d)];
+      r.upper_bound = std::min(r.upper_bound, ub);
+      if (ub < -e.opt.lp_close_margin && r.state == DisjunctState::kOpen) {
+        closeDisjunct(run, d, by, ub);
+      }
+    }
+  }
+}
+
+// The alpha tier (optimised ReLU slopes) seeded by the symbolic bounds, then the spec bounds.
 std::string phaseAlpha(Engine& e, BoxRun& run) {
   bounds::AlphaOptions ao;
   ao.threads = std::max(1, e.opt.threads);
@@ -253,32 +288,8 @@ std::string phaseAlpha(Engine& e, BoxRun& run) {
   run.bounds.method = "alpha";
   closeByBounds(e, run, "alpha");
   const double roots = t.seconds();
-  // Spec bounds: one row per atom of the open disjuncts.
-  std::vector<int> atoms;
-  for (int d : run.open()) {
-    for (int a : e.spec.atoms_of[static_cast<size_t>(d)]) atoms.push_back(a);
-  }
-  if (!atoms.empty() && !e.halted()) {
-    Eigen::MatrixXd C(static_cast<Eigen::Index>(atoms.size()), e.net.outputSize());
-    Eigen::VectorXd c0(static_cast<Eigen::Index>(atoms.size()));
-    for (size_t k = 0; k < atoms.size(); ++k) {
-      C.row(static_cast<Eigen::Index>(k)) = e.spec.C.row(atoms[k]);
-      c0[static_cast<Eigen::Index>(k)] = -e.spec.rhs[atoms[k]];
-    }
-    ao.stop_at = 2 * e.opt.lp_close_margin;
-    ao.time_limit_s = std::max(0.2, std::max(0.0, budget - roots));
-    const Eigen::VectorXd lb = bounds::alphaSpecLowerBounds(e.net, dom, run.bounds, C, c0, ao);
-    for (size_t k = 0; k < atoms.size(); ++k) {
-      const int d = e.spec.disjunct_of[static_cast<size_t>(atoms[k])];
-      const double ub = -lb[static_cast<Eigen::Index>(k)];  // margin_a = rhs - coef . y <= ub
-      if (!std::isfinite(ub)) continue;
-      DisjunctReport& r = run.report.disjuncts[static_cast<size_t>(d)];
-      r.upper_bound = std::min(r.upper_bound, ub);
-      if (ub < -e.opt.lp_close_margin && r.state == DisjunctState::kOpen) {
-        closeDisjunct(run, d, "alpha-spec", ub);
-      }
-    }
-  }
+  ao.time_limit_s = std::max(0.2, std::max(0.0, budget - roots));
+  closeBySpecBounds(e, run, ao, "alpha-spec");
   return describeUnstable(e, run) + fmt::format(" (roots {:.2f} s)", roots);
 }
 
@@ -303,6 +314,79 @@ std::string phaseLpBounds(Engine& e, BoxRun& run) {
   run.bounds.method = "lp";
   closeByBounds(e, run, "lp-bounds");
   return describeUnstable(e, run);
+}
+
+// MILP refinement (bounds/refine.hpp) of hidden layers 2, 3, ...: per layer the unstable neurons
+// by importance (the triangle's height -l u / (u - l) times the neuron's weight into the next
+// layer), then the alpha tier over the refined bounds and the disjunct checks. A layer's share is
+// the refine budget left over the layers left (unspent time rolls over); the phase stops at the
+// first layer that stabilises nothing, as alpha-beta-CROWN's refinement does.
+std::string phaseRefine(Engine& e, BoxRun& run) {
+  const Timer t;
+  const double budget = e.opt.time_limit_s ? e.opt.refine_share * e.remaining() : 600.0;
+  const encode::Domain dom(run.box);
+  const int last_hidden = e.net.numLayers() - 2;  // the output layer is not refined
+  std::vector<std::string> parts;
+  for (int k = 1; k <= last_hidden; ++k) {
+    if (e.halted() || run.openCount() == 0) break;
+    if (!encode::isReluLayer(e.net.layer(k))) continue;
+    const double left = budget - t.seconds();
+    if (left < 1.0) break;
+    const encode::LayerBounds& b = run.bounds.layers[static_cast<size_t>(k)];
+    const nn::Mat& w_next = e.net.layer(k + 1).weight;
+    std::vector<std::pair<double, int>> scored;
+    for (Eigen::Index j = 0; j < b.lo.size(); ++j) {
+      const double l = b.lo[j];
+      const double u = b.hi[j];
+      if (!(l < 0.0 && u > 0.0)) continue;
+      scored.emplace_back(-l * u / (u - l) * w_next.col(j).lpNorm<1>(), static_cast<int>(j));
+    }
+    if (scored.empty()) continue;
+    std::stable_sort(scored.begin(), scored.end(),
+                     [](const auto& a, const auto& c) { return a.first > c.first; });
+    std::vector<int> neurons;
+    for (const auto& [score, j] : scored) neurons.push_back(j);
+    // Every later layer gets an equal share of what is left; alpha after it takes its own cut.
+    const double share = left / static_cast<double>(last_hidden - k + 1);
+    bounds::RefineOptions ro;
+    ro.threads = std::max(1, e.opt.threads);
+    ro.time_limit_s = 0.85 * share;
+    ro.per_solve_s = std::clamp(
+        ro.time_limit_s.value() * ro.threads / (2.0 * static_cast<double>(neurons.size())), 0.2,
+        e.opt.refine_per_solve_s);
+    ro.mip_backend = e.opt.mip_backend;
+    ro.mip_backend_options = e.opt.refine_backend_options;
+    ro.reference = run.box.center();
+    Callbacks rcb;
+    rcb.should_stop = [&e] { return e.halted(); };
+    const bounds::RefineStats rs =
+        bounds::refineLayerMilp(e.net, dom, run.bounds, k, neurons, ro, rcb);
+    if (rs.empty) {
+      // A non-empty box: a MILP calling it empty doubted itself. Keep the bounds.
+      run.doubt = true;
+      parts.push_back(fmt::format("layer {}: a MILP reported the box empty (ignored)", k + 1));
+      break;
+    }
+    // Re-propagate: the alpha tier over the refined bounds (intersected), then the disjuncts.
+    bounds::AlphaOptions ao;
+    ao.threads = std::max(1, e.opt.threads);
+    ao.time_limit_s = std::max(0.2, 0.15 * share);
+    const Timer ta;
+    bounds::NetworkBounds alpha = bounds::computeAlpha(e.net, dom, &run.bounds, ao);
+    if (!alpha.empty) run.bounds = bounds::intersectBounds(run.bounds, alpha);
+    closeByBounds(e, run, "refine");
+    if (!e.halted()) closeBySpecBounds(e, run, ao, "refine-spec");
+    describeUnstable(e, run);
+    parts.push_back(
+        fmt::format("layer {}: {} of {} tried, {} stable, {} tighter, {} solves ({} "
+                    "failed) {:.1f} s, alpha {:.1f} s -> unstable {}",
+                    k + 1, rs.neurons, neurons.size(), rs.stabilized, rs.tightened, rs.solves,
+                    rs.failed, rs.wall_s, ta.seconds(), fmt::join(run.report.unstable, "/")));
+    e.log(fmt::format("box {} refine {}", run.index, parts.back()));
+    if (rs.stabilized == 0) break;
+  }
+  run.bounds.method = "refine";
+  return fmt::format("{}", fmt::join(parts, "; "));
 }
 
 std::string phaseLp(Engine& e, BoxRun& run) {
@@ -650,16 +734,20 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
   if (!done() && run.have_bounds && e.opt.use_bab && e.opt.bab_early_share > 0) {
     bab("bab-early", e.opt.bab_early_share);
   }
-  if (!done() && run.have_bounds && e.opt.use_lp_tier) {
+  bool refined = false;
+  if (!done() && run.have_bounds && e.opt.use_refine &&
+      totalUnstable(run) > e.opt.refine_min_unstable) {
+    phase(e, run, "refine", [&] { return phaseRefine(e, run); });
+    refined = true;
+  }
+  if (!done() && run.have_bounds && e.opt.use_lp_tier && !refined) {
     phase(e, run, "lp-bounds", [&] { return phaseLpBounds(e, run); });
   }
   if (!done() && run.have_bounds) phase(e, run, "lp", [&] { return phaseLp(e, run); });
   if (!done() && run.have_bounds && e.opt.use_bab) {
-    int unstable = 0;
-    for (int u : run.report.unstable) unstable += u;
     if (!e.opt.use_milp) {
       bab("bab", 1.0);
-    } else if (unstable > e.opt.bab_before_milp_unstable) {
+    } else if (totalUnstable(run) > e.opt.bab_before_milp_unstable) {
       bab("bab", e.opt.bab_share);
     }
   }

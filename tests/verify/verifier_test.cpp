@@ -44,6 +44,21 @@ TEST(Verifier, AgreesWithBruteForceWithoutAttack) {
   EXPECT_GT(t.sat, 15);
 }
 
+// With the refinement phase forced on (every hidden layer from the second, every box) and no
+// bab, so the refined bounds must carry the LP and MILP phases.
+TEST(Verifier, AgreesWithBruteForceWithRefinement) {
+  Tally t;
+  verify::VerifyOptions o;
+  o.attack_time_s = 0.0;
+  o.refine_min_unstable = -1;
+  o.use_bab = false;
+  checkAgainstBruteForce(80, 7000, o, t);
+  std::printf("with refinement: sat %d unsat %d unknown %d timeout %d (brute-force sat %d)\n",
+              t.sat, t.unsat, t.unknown, t.timeout, t.truth_sat);
+  EXPECT_GT(t.sat, 10);
+  EXPECT_GT(t.unsat, 10);
+}
+
 // A property whose counterexample is known (a point x0 with margin 1e-7 on its disjunct) is never
 // unsat, whatever the phases conclude.
 TEST(Verifier, KnownCounterexampleIsNeverUnsat) {

@@ -1,0 +1,132 @@
+// bench_refine: MILP refinement (bounds/refine.hpp) of one hidden layer of an mnist_fc network
+// over a VNN-LIB box after the alpha tier: how many unstable neurons it stabilises or tightens, at
+// which per-solve limit, in how much time. One JSON line per (layer, per-solve limit).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "bench_util.hpp"
+#include "bounds/alpha.hpp"
+#include "bounds/bounder.hpp"
+#include "bounds/refine.hpp"
+#include "core/timer.hpp"
+
+using namespace nnmip;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: bench_refine [DATA_DIR] [--net 256x6] [--prop prop_4_0.05] [--layers 2,3]\n"
+    "                    [--per-solve 0.5,2] [--neurons N] [--threads T] [--cbc-opt k=v]\n"
+    "  --layers     1-based hidden layers to refine (each from the alpha bounds, in turn)\n"
+    "  --per-solve  per-MILP wall-clock limits to compare (seconds)\n"
+    "  --neurons    refine at most the N most important unstable neurons per layer (default 40)\n";
+
+int unstable(const bounds::LayerBounds& b) {
+  int u = 0;
+  for (Eigen::Index j = 0; j < b.lo.size(); ++j) u += b.lo[j] < 0 && b.hi[j] > 0;
+  return u;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string data_dir = "../shared/data";
+  std::string net_name = "256x6";
+  std::string prop = "prop_4_0.05";
+  std::vector<std::string> layers = {"2"};
+  std::vector<std::string> per_solve = {"0.5", "2"};
+  int max_neurons = 40;
+  int threads = 1;
+  std::map<std::string, std::string> cbc;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fputs(kUsage, stderr);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--net")
+      net_name = next();
+    else if (a == "--prop")
+      prop = next();
+    else if (a == "--layers")
+      layers = bench::splitList(next());
+    else if (a == "--per-solve")
+      per_solve = bench::splitList(next());
+    else if (a == "--neurons")
+      max_neurons = std::stoi(next());
+    else if (a == "--threads")
+      threads = std::stoi(next());
+    else if (a == "--cbc-opt") {
+      const std::string kv = next();
+      const size_t eq = kv.find('=');
+      cbc[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    } else if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (!a.empty() && a[0] != '-')
+      data_dir = a;
+    else {
+      std::fputs(kUsage, stderr);
+      return 2;
+    }
+  }
+  const nn::Network net = bench::mnistFcNet(data_dir, net_name);
+  const bounds::Box box = bench::mnistFcBox(data_dir, prop);
+  const encode::Domain dom(box);
+  bounds::BoundsOptions so;
+  so.method = bounds::Method::kSymbolic;
+  const bounds::NetworkBounds sym = bounds::computeBounds(net, box, so).bounds;
+  bounds::AlphaOptions ao;
+  ao.threads = threads;
+  const bounds::NetworkBounds alpha = bounds::computeAlpha(net, dom, &sym, ao);
+  for (const std::string& ps : per_solve) {
+    bounds::NetworkBounds b = alpha;
+    for (const std::string& ls : layers) {
+      const int k = std::stoi(ls) - 1;
+      const bounds::LayerBounds& lb = b.layers[static_cast<size_t>(k)];
+      const nn::Mat& w_next = net.layer(k + 1).weight;
+      std::vector<std::pair<double, int>> scored;
+      for (Eigen::Index j = 0; j < lb.lo.size(); ++j) {
+        const double l = lb.lo[j];
+        const double u = lb.hi[j];
+        if (l < 0 && u > 0) {
+          scored.emplace_back(-l * u / (u - l) * w_next.col(j).lpNorm<1>(), static_cast<int>(j));
+        }
+      }
+      std::stable_sort(scored.begin(), scored.end(),
+                       [](const auto& x, const auto& y) { return x.first > y.first; });
+      std::vector<int> neurons;
+      for (const auto& [s, j] : scored) {
+        if (static_cast<int>(neurons.size()) < max_neurons) neurons.push_back(j);
+      }
+      bounds::RefineOptions ro;
+      ro.threads = threads;
+      ro.per_solve_s = std::stod(ps);
+      ro.mip_backend_options = cbc;
+      ro.reference = box.center();
+      const int before = unstable(lb);
+      double width_before = 0, width_after = 0;
+      for (int j : neurons) width_before += lb.hi[j] - lb.lo[j];
+      const bounds::RefineStats rs = bounds::refineLayerMilp(net, dom, b, k, neurons, ro);
+      const bounds::LayerBounds& la = b.layers[static_cast<size_t>(k)];
+      for (int j : neurons) width_after += la.hi[j] - la.lo[j];
+      std::printf(
+          "{\"net\":\"%s\",\"prop\":\"%s\",\"layer\":%d,\"per_solve_s\":%s,\"neurons\":%zu,"
+          "\"unstable_before\":%d,\"unstable_after\":%d,\"stabilized\":%d,\"tightened\":%d,"
+          "\"solves\":%d,\"failed\":%d,\"nodes\":%ld,\"width_before\":%.2f,\"width_after\":%.2f,"
+          "\"wall_s\":%.2f}\n",
+          net_name.c_str(), prop.c_str(), k + 1, ps.c_str(), neurons.size(), before, unstable(la),
+          rs.stabilized, rs.tightened, rs.solves, rs.failed, rs.nodes, width_before, width_after,
+          rs.wall_s);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,180 @@
+#include "bounds/refine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <mutex>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "core/timer.hpp"
+#include "encode/compact.hpp"
+#include "mip/solver.hpp"
+#include "nn/forward.hpp"
+
+namespace nnmip::bounds {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct SideResult {
+  double value = std::nan("");  // proven bound of a_j on this side (NaN: nothing proved)
+  long nodes = 0;
+  bool solved = false;
+  bool empty = false;
+};
+
+// One side of neuron j: the proven max (sense kMaximize) or min of its pre-activation. With
+// `try_stable`, the solve carries the cutoff -/+safety: "no solution past it" proves the neuron
+// stable on this side and gives exactly 0.
+SideResult solveSide(mip::MipSolver& solver, mip::Model& model, const encode::AffineExpr& obj,
+                     mip::Sense sense, bool try_stable, double time_s, const RefineOptions& opt,
+                     const Callbacks& callbacks) {
+  const bool max = sense == mip::Sense::kMaximize;
+  model.setObjective(sense, obj.terms, obj.constant);
+  mip::MipParams params;
+  params.threads = 1;
+  params.time_limit_s = time_s;
+  params.hard_time_limit = true;
+  params.exact_dual_bound = true;
+  params.backend_options = opt.mip_backend_options;
+  const double cutoff = max ? -opt.safety : opt.safety;
+  if (try_stable) params.cutoff = cutoff;
+  Callbacks cb;
+  cb.should_stop = [&callbacks] { return callbacks.stopRequested(); };
+  SideResult out;
+  mip::MipResult r;
+  try {
+    r = solver.solve(model, params, cb);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kSolver) throw;
+    return out;
+  }
+  out.solved = true;
+  out.nodes = r.stats.nodes;
+  if (r.termination == mip::Termination::kInfeasible) {
+    if (try_stable) {
+      out.value = 0.0;  // nothing beyond -/+safety: with the widening, exactly 0
+    } else {
+      out.empty = true;  // no point at all (within CBC's tolerances)
+    }
+    return out;
+  }
+  double v = r.provenBound();  // the dual bound, never the incumbent
+  if (!std::isfinite(v)) return out;
+  // Nodes pruned by the cutoff lie beyond it: the optimum is at most max(bound, cutoff).
+  if (try_stable) v = max ? std::max(v, cutoff) : std::min(v, cutoff);
+  out.value = max ? v + opt.safety : v - opt.safety;
+  return out;
+}
+
+}  // namespace
+
+RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain,
+                            NetworkBounds& bounds, int k, std::span<const int> neurons,
+                            const RefineOptions& opt, const Callbacks& callbacks) {
+  encode::checkBoundsFor(net, bounds);
+  if (k < 1 || k >= net.numLayers()) {
+    fail(ErrorKind::kInvalidInput, "refine: layer {} is not a hidden layer >= 1", k);
+  }
+  const int n = net.layer(k).outputSize();
+  for (int j : neurons) {
+    if (j < 0 || j >= n) fail(ErrorKind::kInvalidInput, "refine: no neuron {}", j);
+  }
+  if (opt.threads < 1) fail(ErrorKind::kInvalidInput, "refine: threads must be >= 1");
+  if (!(opt.per_solve_s > 0.0)) fail(ErrorKind::kInvalidInput, "refine: per-solve time <= 0");
+  const Timer timer;
+  RefineStats stats;
+  encode::CompactOptions co;
+  co.relax = false;
+  co.num_layers = domain.output_rows.empty() ? k : net.numLayers();
+  const encode::CompactEncoding enc = encode::encodeCompact(net, domain, bounds, co);
+  if (enc.empty) {
+    stats.empty = true;
+    return stats;
+  }
+  Vec ref_pre;
+  if (opt.reference.size() == net.inputSize()) {
+    ref_pre = nn::forwardTrace(net, opt.reference).pre[static_cast<size_t>(k)];
+  }
+  const double limit = opt.time_limit_s.value_or(kInf);
+  LayerBounds& b = bounds.layers[static_cast<size_t>(k)];
+  const LayerBounds before = b;
+  std::vector<double> lo(neurons.size(), -kInf);
+  std::vector<double> hi(neurons.size(), kInf);
+  std::mutex mu;
+  std::atomic<bool> empty{false};
+  std::atomic<int> done{0};
+  parallelFor(static_cast<int>(neurons.size()), opt.threads, [&](int i) {
+    const int j = neurons[static_cast<size_t>(i)];
+    if (empty.load() || callbacks.stopRequested()) return;
+    if (!(before.lo[j] < 0.0 && before.hi[j] > 0.0)) return;  // already stable
+    // Prove-active first when the reference is active, else prove-inactive.
+    const bool active_first = ref_pre.size() > 0 ? ref_pre[j] > 0.0 : -before.lo[j] < before.hi[j];
+    const mip::Sense first = active_first ? mip::Sense::kMinimize : mip::Sense::kMaximize;
+    const mip::Sense second = active_first ? mip::Sense::kMaximize : mip::Sense::kMinimize;
+    std::unique_ptr<mip::MipSolver> solver = mip::makeMipSolver(opt.mip_backend);
+    mip::Model model = enc.model;
+    const encode::AffineExpr& obj = enc.pre[static_cast<size_t>(k)][static_cast<size_t>(j)];
+    int solves = 0;
+    long nodes = 0;
+    int failed = 0;
+    bool stable = false;
+    for (const mip::Sense sense : {first, second}) {
+      const double left = limit - timer.seconds();
+      if (left < 0.05 || callbacks.stopRequested() || stable) break;
+      const SideResult s = solveSide(*solver, model, obj, sense, /*try_stable=*/sense == first,
+                                     std::min(opt.per_solve_s, left), opt, callbacks);
+      solves += s.solved;
+      nodes += s.nodes;
+      if (s.empty) empty = true;
+      if (!std::isfinite(s.value)) {
+        ++failed;
+        continue;
+      }
+      if (sense == mip::Sense::kMinimize) {
+        lo[static_cast<size_t>(i)] = s.value;
+        stable = s.value >= 0.0;
+      } else {
+        hi[static_cast<size_t>(i)] = s.value;
+        stable = s.value <= 0.0;
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    stats.solves += solves;
+    stats.nodes += nodes;
+    stats.failed += failed;
+    stats.neurons += solves > 0;
+    ProgressEvent ev;
+    ev.phase = fmt::format("refine layer {}", k + 1);
+    ev.elapsed_s = timer.seconds();
+    ev.done = ++done;
+    ev.total = static_cast<long>(neurons.size());
+    callbacks.progress(ev);
+  });
+  if (empty) {
+    stats.empty = true;
+    stats.wall_s = timer.seconds();
+    return stats;
+  }
+  LayerBounds cand = before;
+  for (size_t i = 0; i < neurons.size(); ++i) {
+    const int j = neurons[i];
+    cand.lo[j] = std::max(cand.lo[j], lo[i]);
+    cand.hi[j] = std::min(cand.hi[j], hi[i]);
+  }
+  b = intersectLayer(cand, before);
+  for (int j : neurons) {
+    const bool was_unstable = before.lo[j] < 0.0 && before.hi[j] > 0.0;
+    if (!was_unstable) continue;
+    stats.stabilized += !(b.lo[j] < 0.0 && b.hi[j] > 0.0);
+    stats.tightened += b.lo[j] > before.lo[j] || b.hi[j] < before.hi[j];
+  }
+  stats.wall_s = timer.seconds();
+  return stats;
+}
+
+}  // namespace nnmip::bounds

@@ -1,0 +1,61 @@
+#pragma once
+// MILP refinement of chosen neurons of one layer (VERIFY.md P4a; what alpha-beta-CROWN and
+// MN-BaB do on deep MNIST networks before branch and bound).
+//
+// For neuron j of layer k the big-M MILP of the layers before k (encode::encodeCompact over the
+// domain with the current bounds) bounds its pre-activation a_j. The side more likely to make
+// the neuron stable goes first: with a reference input x0 of the domain, a_j(x0) > 0 means "try
+// to prove a_j >= 0" (minimise a_j with cutoff 0), else "try to prove a_j <= 0" (maximise with
+// cutoff 0). The cutoff lets CBC prune every node that cannot cross 0, so a stable neuron is
+// usually proved in a few nodes; a solve that ends with no solution past the cutoff proves the
+// bound 0. Otherwise the dual bound at the per-solve limit is taken (never the incumbent),
+// widened by `safety`, and the other side is solved the same way. Each solve runs under
+// mip::MipParams::hard_time_limit (CBC overruns its own limit at the root).
+//
+// Neurons are taken in the given order by `threads` workers, each with its own copy of the
+// layer's model; when the time limit passes, the neurons not reached keep their bounds. The
+// bounds of layer k are only ever tightened (intersected); later layers are not touched (the
+// caller re-propagates them).
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "bounds/layer_bounds.hpp"
+#include "core/callbacks.hpp"
+#include "encode/domain.hpp"
+#include "nn/network.hpp"
+
+namespace nnmip::bounds {
+
+struct RefineOptions {
+  int threads = 1;
+  double per_solve_s = 1.0;            // wall clock of one MILP (one side of one neuron)
+  std::optional<double> time_limit_s;  // for the whole call
+  std::string mip_backend = "cbc";
+  std::map<std::string, std::string> mip_backend_options;
+  double safety = 1e-7;  // MILP dual bounds are widened by this (absolute)
+  // An input of the domain (e.g. the box centre or an attack point): its pre-activations choose
+  // each neuron's first side. Empty: the side whose current bound is nearer 0 goes first.
+  Vec reference;
+};
+
+struct RefineStats {
+  int neurons = 0;     // neurons whose solves ran (at least one side)
+  int solves = 0;      // MILPs solved
+  int stabilized = 0;  // neurons proved stable
+  int tightened = 0;   // neurons whose range shrank (stabilized included)
+  int failed = 0;      // solves that proved nothing (errors, no dual bound)
+  long nodes = 0;
+  double wall_s = 0.0;
+  bool empty = false;  // a MILP proved the domain empty (within CBC's tolerances)
+};
+
+// Refines `neurons` (indices into layer k, k >= 1, in priority order) of bounds.layers[k] in
+// place. `bounds` must be valid over `domain`. Throws Error{kInvalidInput} for a bad layer or
+// neuron index.
+RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain,
+                            NetworkBounds& bounds, int k, std::span<const int> neurons,
+                            const RefineOptions& options = {}, const Callbacks& callbacks = {});
+
+}  // namespace nnmip::bounds
