@@ -108,9 +108,11 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
   std::mutex mu;
   std::atomic<bool> empty{false};
   std::atomic<int> done{0};
+  std::atomic<int> failed_in_row{0};
+  std::atomic<bool> gave_up{false};
   parallelFor(static_cast<int>(neurons.size()), opt.threads, [&](int i) {
     const int j = neurons[static_cast<size_t>(i)];
-    if (empty.load() || callbacks.stopRequested()) return;
+    if (empty.load() || gave_up.load() || callbacks.stopRequested()) return;
     if (!(before.lo[j] < 0.0 && before.hi[j] > 0.0)) return;  // already stable
     // Prove-active first when the reference is active, else prove-inactive.
     const bool active_first = ref_pre.size() > 0 ? ref_pre[j] > 0.0 : -before.lo[j] < before.hi[j];
@@ -133,8 +135,10 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
       if (s.empty) empty = true;
       if (!std::isfinite(s.value)) {
         ++failed;
+        if (++failed_in_row >= opt.give_up_after) gave_up = true;
         continue;
       }
+      failed_in_row = 0;
       if (sense == mip::Sense::kMinimize) {
         lo[static_cast<size_t>(i)] = s.value;
         stable = s.value >= 0.0;
@@ -155,6 +159,7 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
     ev.total = static_cast<long>(neurons.size());
     callbacks.progress(ev);
   });
+  stats.gave_up = gave_up.load();
   if (empty) {
     stats.empty = true;
     stats.wall_s = timer.seconds();

@@ -35,6 +35,9 @@ struct RefineOptions {
   std::string mip_backend = "cbc";
   std::map<std::string, std::string> mip_backend_options;
   double safety = 1e-7;  // MILP dual bounds are widened by this (absolute)
+  // Give the layer up when this many solves in a row proved nothing (deep layers: CBC does not
+  // finish its root within the per-solve limit, so every further solve would fail too).
+  int give_up_after = 6;
   // An input of the domain (e.g. the box centre or an attack point): its pre-activations choose
   // each neuron's first side. Empty: the side whose current bound is nearer 0 goes first.
   Vec reference;
@@ -48,7 +51,8 @@ struct RefineStats {
   int failed = 0;      // solves that proved nothing (errors, no dual bound)
   long nodes = 0;
   double wall_s = 0.0;
-  bool empty = false;  // a MILP proved the domain empty (within CBC's tolerances)
+  bool empty = false;    // a MILP proved the domain empty (within CBC's tolerances)
+  bool gave_up = false;  // give_up_after failures in a row ended the layer
 };
 
 // Refines `neurons` (indices into layer k, k >= 1, in priority order) of bounds.layers[k] in

@@ -118,9 +118,10 @@ void checkOptions(const VerifyOptions& options) {
     fail(ErrorKind::kInvalidInput, "verify: the time limit must be positive");
   }
   if (!(options.refine_share >= 0 && options.refine_share <= 1) ||
-      !(options.refine_per_solve_s > 0)) {
+      !(options.refine_min_per_solve_s > 0) ||
+      !(options.refine_per_solve_s >= options.refine_min_per_solve_s)) {
     fail(ErrorKind::kInvalidInput,
-         "verify: refine share must be in [0, 1] and the per-solve time positive");
+         "verify: refine share must be in [0, 1] and 0 < min per-solve time <= per-solve time");
   }
 }
 

@@ -352,8 +352,8 @@ std::string phaseRefine(Engine& e, BoxRun& run) {
     ro.threads = std::max(1, e.opt.threads);
     ro.time_limit_s = 0.85 * share;
     ro.per_solve_s = std::clamp(
-        ro.time_limit_s.value() * ro.threads / (2.0 * static_cast<double>(neurons.size())), 0.2,
-        e.opt.refine_per_solve_s);
+        ro.time_limit_s.value() * ro.threads / (2.0 * static_cast<double>(neurons.size())),
+        e.opt.refine_min_per_solve_s, e.opt.refine_per_solve_s);
     ro.mip_backend = e.opt.mip_backend;
     ro.mip_backend_options = e.opt.refine_backend_options;
     ro.reference = run.box.center();
@@ -379,9 +379,10 @@ std::string phaseRefine(Engine& e, BoxRun& run) {
     describeUnstable(e, run);
     parts.push_back(
         fmt::format("layer {}: {} of {} tried, {} stable, {} tighter, {} solves ({} "
-                    "failed) {:.1f} s, alpha {:.1f} s -> unstable {}",
+                    "failed{}) {:.1f} s, alpha {:.1f} s -> unstable {}",
                     k + 1, rs.neurons, neurons.size(), rs.stabilized, rs.tightened, rs.solves,
-                    rs.failed, rs.wall_s, ta.seconds(), fmt::join(run.report.unstable, "/")));
+                    rs.failed, rs.gave_up ? ", gave up" : "", rs.wall_s, ta.seconds(),
+                    fmt::join(run.report.unstable, "/")));
     e.log(fmt::format("box {} refine {}", run.index, parts.back()));
     if (rs.stabilized == 0) break;
   }
@@ -747,8 +748,8 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
   if (!done() && run.have_bounds && e.opt.use_bab) {
     if (!e.opt.use_milp) {
       bab("bab", 1.0);
-    } else if (totalUnstable(run) > e.opt.bab_before_milp_unstable) {
-      bab("bab", e.opt.bab_share);
+    } else if (totalUnstable(run) > e.opt.bab_before_milp_unstable || refined) {
+      bab("bab", refined ? e.opt.bab_share_refined : e.opt.bab_share);
     }
   }
   if (!done() && run.have_bounds && e.opt.use_milp) {
