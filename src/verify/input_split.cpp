@@ -17,6 +17,7 @@
 #include "core/timer.hpp"
 #include "nn/attack.hpp"
 #include "nn/forward.hpp"
+#include "verify/box_run.hpp"
 #include "verify/spec.hpp"
 #include "verify/witness.hpp"
 
@@ -280,68 +281,6 @@ Evaluation evaluate(const Engine& e, int box_index, const SubBox& sb, const Vec&
   return ev;
 }
 
-struct BoxRun {
-  int index = 0;
-  encode::Box box;
-  BoxReport report;
-  std::optional<Counterexample> ce;
-  bool doubt = false;
-};
-
-void tryCandidate(Engine& e, BoxRun& run, const Vec& x, const std::string& by) {
-  const Vec y = nn::forward(e.net, x);
-  for (size_t d = 0; d < e.prop.unsafe_disjuncts.size(); ++d) {
-    DisjunctReport& r = run.report.disjuncts[d];
-    r.best_margin = std::max(r.best_margin, disjunctMargin(e.prop.unsafe_disjuncts[d], y));
-  }
-  std::optional<Counterexample> ce = checkWitness(e.net, e.net32, e.prop, run.index, x, by);
-  if (ce && !run.ce) {
-    run.report.disjuncts[static_cast<size_t>(ce->disjunct)].state = DisjunctState::kViolated;
-    run.ce = std::move(ce);
-  }
-}
-
-template <typename F>
-void phase(Engine& e, BoxRun& run, const std::string& name, F&& body) {
-  const Timer t;
-  PhaseStats ps;
-  ps.name = name;
-  try {
-    ps.detail = body();
-  } catch (const std::exception& ex) {
-    run.doubt = true;
-    ps.detail = fmt::format("failed: {}", ex.what());
-  }
-  ps.wall_s = t.seconds();
-  for (const DisjunctReport& d : run.report.disjuncts)
-    ps.open_after += d.state == DisjunctState::kOpen;
-  e.log(fmt::format("box {} {}: {:.3f} s{}{}", run.index, name, ps.wall_s,
-                    ps.detail.empty() ? "" : ", ", ps.detail));
-  run.report.phases.push_back(std::move(ps));
-}
-
-std::string phaseAttack(Engine& e, BoxRun& run) {
-  nn::AttackOptions a = e.opt.attack;
-  a.seed = e.opt.seed + static_cast<uint64_t>(run.index) * 7919;
-  double budget = e.opt.attack_time_s;
-  if (e.opt.time_limit_s) budget = std::min(budget, 0.1 * *e.opt.time_limit_s);
-  a.time_limit_s = std::max(0.0, std::min(budget, e.remaining()));
-  if (*a.time_limit_s <= 0.0) return "skipped (no time)";
-  Mat targets(static_cast<Eigen::Index>(e.spec.atoms_of.size()), e.net.outputSize());
-  for (size_t d = 0; d < e.spec.atoms_of.size(); ++d) {
-    targets.row(static_cast<Eigen::Index>(d)).setZero();
-    for (int atom : e.spec.atoms_of[d])
-      targets.row(static_cast<Eigen::Index>(d)) -= e.spec.C.row(atom);
-  }
-  a.targets = targets;
-  Callbacks acb;
-  acb.should_stop = [&e] { return e.cb.stopRequested(); };
-  const nn::AttackResult r =
-      nn::attackBox(e.net, run.box.lo, run.box.hi, specObjective(e.spec), a, acb);
-  tryCandidate(e, run, r.x, "attack");
-  return fmt::format("best margin {:.6g}, {} rounds, {} points", r.value, r.rounds, r.evaluations);
-}
-
 struct SplitStats {
   long bounded = 0;  // sub-boxes bounded
   long closed_leaves = 0;
@@ -488,34 +427,12 @@ std::string phaseSplit(Engine& e, BoxRun& run) {
 
 BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
   const Timer t;
-  BoxRun run;
-  run.index = index;
-  const data::InputBox& ib = e.prop.input_boxes[static_cast<size_t>(index)];
-  run.box = encode::Box(ib.lo, ib.hi, fmt::format("input box {}", index));
-  run.report.box = index;
+  BoxRun run(e, index);
   run.report.bounds_method = splitBoundName(e.split.bound);
-  run.report.disjuncts.resize(e.prop.unsafe_disjuncts.size());
-  phase(e, run, "centre", [&] {
-    tryCandidate(e, run, run.box.center(), "centre");
-    return run.ce ? std::string("violated at the centre") : std::string();
-  });
-  if (!run.ce && !e.halted()) phase(e, run, "attack", [&] { return phaseAttack(e, run); });
-  if (!run.ce && !e.halted()) phase(e, run, "input-split", [&] { return phaseSplit(e, run); });
-  const bool all_closed =
-      std::all_of(run.report.disjuncts.begin(), run.report.disjuncts.end(),
-                  [](const DisjunctReport& d) { return d.state == DisjunctState::kClosed; });
-  if (run.ce) {
-    run.report.status = Status::kSat;
-    ce = run.ce;
-  } else if (all_closed && !run.doubt) {
-    run.report.status = Status::kUnsat;
-  } else if (e.outOfTime()) {
-    run.report.status = Status::kTimeout;
-  } else {
-    run.report.status = Status::kUnknown;
-  }
-  run.report.wall_s = t.seconds();
-  return std::move(run.report);
+  runPhase(e, run, "centre", [&] { return centrePhase(e, run); });
+  if (!run.ce && !e.halted()) runPhase(e, run, "attack", [&] { return attackPhase(e, run); });
+  if (!run.ce && !e.halted()) runPhase(e, run, "input-split", [&] { return phaseSplit(e, run); });
+  return finishBox(e, run, t.seconds(), ce);
 }
 
 int log2Exact(int pieces) {

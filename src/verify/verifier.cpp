@@ -21,6 +21,7 @@
 #include "mip/safe_bound.hpp"
 #include "mip/solver.hpp"
 #include "nn/forward.hpp"
+#include "verify/box_run.hpp"
 #include "verify/spec.hpp"
 #include "verify/witness.hpp"
 
@@ -33,49 +34,12 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 using Engine = EngineState;
 
-struct BoxRun {
-  int index = 0;
-  encode::Box box;
-  BoxReport report;
-  std::optional<Counterexample> ce;
-  bool doubt = false;         // a phase failed or doubted: no verdict from this box except sat
-  bool time_limited = false;  // a MILP stopped at its time limit: the box ends as `timeout`
+// A box of the relu engine: the shared per-box state and the best pre-activation bounds so far.
+struct ReluRun : BoxRun {
+  using BoxRun::BoxRun;
   bounds::NetworkBounds bounds;
   bool have_bounds = false;
-
-  int openCount() const {
-    int n = 0;
-    for (const DisjunctReport& d : report.disjuncts) n += d.state == DisjunctState::kOpen;
-    return n;
-  }
-  std::vector<int> open() const {
-    std::vector<int> v;
-    for (size_t d = 0; d < report.disjuncts.size(); ++d) {
-      if (report.disjuncts[d].state == DisjunctState::kOpen) v.push_back(static_cast<int>(d));
-    }
-    return v;
-  }
 };
-
-// Records the margins of x for every disjunct (double forward pass) and runs the witness check.
-bool tryCandidate(Engine& e, BoxRun& run, const Eigen::VectorXd& x, const std::string& by,
-                  std::mutex* mu = nullptr) {
-  const Eigen::VectorXd y = nn::forward(e.net, x);
-  std::optional<Counterexample> ce = checkWitness(e.net, e.net32, e.prop, run.index, x, by);
-  std::unique_lock<std::mutex> lock;
-  if (mu != nullptr) lock = std::unique_lock<std::mutex>(*mu);
-  for (size_t d = 0; d < e.prop.unsafe_disjuncts.size(); ++d) {
-    DisjunctReport& r = run.report.disjuncts[d];
-    r.best_margin = std::max(r.best_margin, disjunctMargin(e.prop.unsafe_disjuncts[d], y));
-  }
-  if (!ce) return false;
-  if (!run.ce) {
-    run.report.disjuncts[static_cast<size_t>(ce->disjunct)].state = DisjunctState::kViolated;
-    run.ce = std::move(ce);
-  }
-  e.stop = true;
-  return true;
-}
 
 void closeDisjunct(BoxRun& run, int d, const std::string& by, double bound) {
   DisjunctReport& r = run.report.disjuncts[static_cast<size_t>(d)];
@@ -84,28 +48,6 @@ void closeDisjunct(BoxRun& run, int d, const std::string& by, double bound) {
     r.state = DisjunctState::kClosed;
     r.closed_by = by;
   }
-}
-
-// Runs `body` as a phase: timing, closed counts, exceptions -> doubt.
-template <typename F>
-void phase(Engine& e, BoxRun& run, const std::string& name, F&& body) {
-  const Timer t;
-  const int open_before = run.openCount();
-  PhaseStats ps;
-  ps.name = name;
-  try {
-    ps.detail = body();
-  } catch (const std::exception& ex) {
-    run.doubt = true;
-    ps.detail = fmt::format("failed: {}", ex.what());
-  }
-  ps.wall_s = t.seconds();
-  ps.open_after = run.openCount();
-  ps.closed = open_before - ps.open_after - (run.ce ? 1 : 0);
-  if (ps.closed < 0) ps.closed = 0;
-  e.log(fmt::format("box {} {}: {:.3f} s, {} open{}{}", run.index, name, ps.wall_s, ps.open_after,
-                    ps.detail.empty() ? "" : ", ", ps.detail));
-  run.report.phases.push_back(std::move(ps));
 }
 
 // Upper bound on the margin of each disjunct from output bounds (interval arithmetic).
@@ -169,36 +111,7 @@ Eigen::VectorXd inputOf(const encode::EncodedNetwork& enc, const std::vector<dou
 // ---------------------------------------------------------------------------------------------
 // Phases.
 
-std::string phaseCentre(Engine& e, BoxRun& run) {
-  tryCandidate(e, run, run.box.center(), "centre");
-  return run.ce ? "violated at the centre" : "";
-}
-
-std::string phaseAttack(Engine& e, BoxRun& run) {
-  const std::vector<int> active = run.open();
-  nn::AttackOptions a = e.opt.attack;
-  a.seed = e.opt.seed + static_cast<uint64_t>(run.index) * 7919;
-  double budget = e.opt.attack_time_s;
-  if (e.opt.time_limit_s) budget = std::min(budget, 0.1 * *e.opt.time_limit_s);
-  a.time_limit_s = std::max(0.0, std::min(budget, e.remaining()));
-  // Output-targeted starts: per disjunct, the direction that lowers its atoms' left sides.
-  nn::Mat targets(static_cast<Eigen::Index>(active.size()), e.net.outputSize());
-  for (size_t k = 0; k < active.size(); ++k) {
-    targets.row(static_cast<Eigen::Index>(k)).setZero();
-    for (int atom : e.spec.atoms_of[static_cast<size_t>(active[k])]) {
-      targets.row(static_cast<Eigen::Index>(k)) -= e.spec.C.row(atom);
-    }
-  }
-  a.targets = targets;
-  Callbacks acb;
-  acb.should_stop = [&e] { return e.cb.stopRequested(); };
-  const nn::AttackResult r =
-      nn::attackBox(e.net, run.box.lo, run.box.hi, specObjective(e.spec, active), a, acb);
-  tryCandidate(e, run, r.x, "attack");
-  return fmt::format("best margin {:.6g}, {} rounds, {} points", r.value, r.rounds, r.evaluations);
-}
-
-void closeByBounds(Engine& e, BoxRun& run, const std::string& by) {
+void closeByBounds(Engine& e, ReluRun& run, const std::string& by) {
   const encode::LayerBounds yb = outputBounds(e.net, run.bounds);
   for (int d : run.open()) {
     const double ub = marginUpperFromBounds(e.prop.unsafe_disjuncts[static_cast<size_t>(d)], yb);
@@ -208,7 +121,7 @@ void closeByBounds(Engine& e, BoxRun& run, const std::string& by) {
   }
 }
 
-std::string describeUnstable(Engine& e, BoxRun& run) {
+std::string describeUnstable(Engine& e, ReluRun& run) {
   run.report.bounds_method = run.bounds.method;
   run.report.unstable.clear();
   for (int l = 0; l + 1 < e.net.numLayers(); ++l) {
@@ -221,7 +134,7 @@ std::string describeUnstable(Engine& e, BoxRun& run) {
   return fmt::format("unstable {}", fmt::join(run.report.unstable, "/"));
 }
 
-int totalUnstable(const BoxRun& run) {
+int totalUnstable(const ReluRun& run) {
   int n = 0;
   for (int u : run.report.unstable) n += u;
   return n;
@@ -229,7 +142,7 @@ int totalUnstable(const BoxRun& run) {
 
 // Interval then symbolic bounds (milliseconds); closes disjuncts by interval arithmetic on the
 // output bounds.
-std::string phaseSymbolic(Engine& e, BoxRun& run) {
+std::string phaseSymbolic(Engine& e, ReluRun& run) {
   bounds::BoundsOptions bo;
   bo.method = bounds::Method::kSymbolic;
   bounds::BoundsResult sym = bounds::computeBounds(e.net, run.box, bo);
@@ -242,7 +155,7 @@ std::string phaseSymbolic(Engine& e, BoxRun& run) {
 
 // Alpha bounds of the open disjuncts' atoms over run.bounds: lb(coef . y - rhs) > lp_close_margin
 // proves that atom false everywhere, which closes its disjunct.
-void closeBySpecBounds(Engine& e, BoxRun& run, bounds::AlphaOptions ao, const std::string& by) {
+void closeBySpecBounds(Engine& e, ReluRun& run, bounds::AlphaOptions ao, const std::string& by) {
   const encode::Domain dom(run.box);
   std::vector<int> atoms;
   for (int d : run.open()) {
@@ -271,7 +184,7 @@ void closeBySpecBounds(Engine& e, BoxRun& run, bounds::AlphaOptions ao, const st
 }
 
 // The alpha tier (optimised ReLU slopes) seeded by the symbolic bounds, then the spec bounds.
-std::string phaseAlpha(Engine& e, BoxRun& run) {
+std::string phaseAlpha(Engine& e, ReluRun& run) {
   bounds::AlphaOptions ao;
   ao.threads = std::max(1, e.opt.threads);
   double budget = e.opt.alpha_share * e.remaining();
@@ -295,7 +208,7 @@ std::string phaseAlpha(Engine& e, BoxRun& run) {
 
 // The LP tier under a share of the remaining time (a tier stopped by its limit keeps valid
 // bounds for the neurons it did not reach).
-std::string phaseLpBounds(Engine& e, BoxRun& run) {
+std::string phaseLpBounds(Engine& e, ReluRun& run) {
   bounds::SolverBoundsOptions so;
   so.threads = std::max(1, e.opt.threads);
   so.lp_backend = e.opt.lp_backend;
@@ -321,7 +234,7 @@ std::string phaseLpBounds(Engine& e, BoxRun& run) {
 // layer), then the alpha tier over the refined bounds and the disjunct checks. A layer's share is
 // the refine budget left over the layers left (unspent time rolls over); the phase stops at the
 // first layer that stabilises nothing, as alpha-beta-CROWN's refinement does.
-std::string phaseRefine(Engine& e, BoxRun& run) {
+std::string phaseRefine(Engine& e, ReluRun& run) {
   const Timer t;
   const double budget = e.opt.time_limit_s ? e.opt.refine_share * e.remaining() : 600.0;
   const encode::Domain dom(run.box);
@@ -390,7 +303,7 @@ std::string phaseRefine(Engine& e, BoxRun& run) {
   return fmt::format("{}", fmt::join(parts, "; "));
 }
 
-std::string phaseLp(Engine& e, BoxRun& run) {
+std::string phaseLp(Engine& e, ReluRun& run) {
   mip::Model model;
   const encode::InputVars in = encode::addInputs(model, run.box);
   encode::EncodeOptions eo;
@@ -478,7 +391,7 @@ std::string phaseLp(Engine& e, BoxRun& run) {
 }
 
 // Branch and bound over ReLU splits on the open disjuncts (verify/bab.hpp).
-std::string phaseBab(Engine& e, BoxRun& run, double share, BabStats& stats) {
+std::string phaseBab(Engine& e, ReluRun& run, double share, BabStats& stats) {
   const std::vector<int> open = run.open();
   std::vector<Atoms> disjuncts;
   std::vector<double> upper;
@@ -542,7 +455,7 @@ struct Tightened {
   std::string detail;
 };
 
-Tightened tightenForDisjunct(Engine& e, BoxRun& run, const Atoms& atoms, double time_s) {
+Tightened tightenForDisjunct(Engine& e, ReluRun& run, const Atoms& atoms, double time_s) {
   encode::Domain dom(run.box);
   for (const data::LinearAtom& a : atoms) {
     encode::LinearRow row;
@@ -575,7 +488,7 @@ Tightened tightenForDisjunct(Engine& e, BoxRun& run, const Atoms& atoms, double 
   return out;
 }
 
-MilpOutcome solveDisjunctMilp(Engine& e, BoxRun& run, int d, std::mutex& mu) {
+MilpOutcome solveDisjunctMilp(Engine& e, ReluRun& run, int d, std::mutex& mu) {
   const Atoms& atoms = e.prop.unsafe_disjuncts[static_cast<size_t>(d)];
   Tightened tight;
   if (e.opt.milp_tighten) {
@@ -669,7 +582,7 @@ MilpOutcome solveDisjunctMilp(Engine& e, BoxRun& run, int d, std::mutex& mu) {
   return {false, prefix + "incumbents did not validate"};
 }
 
-std::string phaseMilp(Engine& e, BoxRun& run) {
+std::string phaseMilp(Engine& e, ReluRun& run) {
   std::vector<int> order = run.open();
   // Most promising first: the largest upper bound on the margin.
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
@@ -708,17 +621,12 @@ std::string phaseMilp(Engine& e, BoxRun& run) {
 
 BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
   const Timer t;
-  BoxRun run;
-  run.index = index;
-  const data::InputBox& ib = e.prop.input_boxes[static_cast<size_t>(index)];
-  run.box = encode::Box(ib.lo, ib.hi, fmt::format("input box {}", index));
-  run.report.box = index;
-  run.report.disjuncts.resize(e.prop.unsafe_disjuncts.size());
+  ReluRun run(e, index);
 
   auto done = [&] { return run.ce.has_value() || run.openCount() == 0 || e.halted(); };
   auto bab = [&](const std::string& name, double share) {
     BabStats bs;
-    phase(e, run, name, [&] { return phaseBab(e, run, share, bs); });
+    runPhase(e, run, name, [&] { return phaseBab(e, run, share, bs); });
     PhaseStats& ps = run.report.phases.back();
     ps.nodes = bs.nodes;
     ps.seconds = {{"interm", bs.interm_s},
@@ -726,11 +634,11 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
                   {"branch", bs.branch_s},
                   {"primal", bs.primal_s}};
   };
-  phase(e, run, "centre", [&] { return phaseCentre(e, run); });
-  if (!done()) phase(e, run, "symbolic", [&] { return phaseSymbolic(e, run); });
-  if (!done()) phase(e, run, "attack", [&] { return phaseAttack(e, run); });
+  runPhase(e, run, "centre", [&] { return centrePhase(e, run); });
+  if (!done()) runPhase(e, run, "symbolic", [&] { return phaseSymbolic(e, run); });
+  if (!done()) runPhase(e, run, "attack", [&] { return attackPhase(e, run); });
   if (!done() && run.have_bounds && e.opt.use_alpha) {
-    phase(e, run, "alpha", [&] { return phaseAlpha(e, run); });
+    runPhase(e, run, "alpha", [&] { return phaseAlpha(e, run); });
   }
   if (!done() && run.have_bounds && e.opt.use_bab && e.opt.bab_early_share > 0) {
     bab("bab-early", e.opt.bab_early_share);
@@ -738,13 +646,13 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
   bool refined = false;
   if (!done() && run.have_bounds && e.opt.use_refine &&
       totalUnstable(run) > e.opt.refine_min_unstable) {
-    phase(e, run, "refine", [&] { return phaseRefine(e, run); });
+    runPhase(e, run, "refine", [&] { return phaseRefine(e, run); });
     refined = true;
   }
   if (!done() && run.have_bounds && e.opt.use_lp_tier && !refined) {
-    phase(e, run, "lp-bounds", [&] { return phaseLpBounds(e, run); });
+    runPhase(e, run, "lp-bounds", [&] { return phaseLpBounds(e, run); });
   }
-  if (!done() && run.have_bounds) phase(e, run, "lp", [&] { return phaseLp(e, run); });
+  if (!done() && run.have_bounds) runPhase(e, run, "lp", [&] { return phaseLp(e, run); });
   if (!done() && run.have_bounds && e.opt.use_bab) {
     if (!e.opt.use_milp) {
       bab("bab", 1.0);
@@ -753,25 +661,10 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
     }
   }
   if (!done() && run.have_bounds && e.opt.use_milp) {
-    phase(e, run, "milp", [&] { return phaseMilp(e, run); });
+    runPhase(e, run, "milp", [&] { return phaseMilp(e, run); });
   }
 
-  if (run.ce) {
-    run.report.status = Status::kSat;
-    ce = run.ce;
-  } else if (run.openCount() == 0 && !run.doubt) {
-    run.report.status = Status::kUnsat;
-  } else if (run.openCount() == 0) {
-    // Every disjunct closed, but a phase failed on the way: the closures themselves stand
-    // (each was proved), yet a failure is a reason for doubt, so no verdict.
-    run.report.status = Status::kUnknown;
-  } else if (e.outOfTime() || run.time_limited) {
-    run.report.status = Status::kTimeout;
-  } else {
-    run.report.status = Status::kUnknown;
-  }
-  run.report.wall_s = t.seconds();
-  return std::move(run.report);
+  return finishBox(e, run, t.seconds(), ce);
 }
 
 }  // namespace
