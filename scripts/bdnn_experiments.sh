@@ -17,6 +17,16 @@ if [[ "${ISSUE12:-0}" == 1 ]]; then
   # the engine without it stay in $OUT). PAR12=1 runs the two widths as two processes at once.
   # Resumable: rerun the same command; finished rows are skipped.
   OUT=${OUT:-results/bdnn_bcw_issue12}
+  # DET12=1 (third pass): repair and LNS rounds limited by CBC nodes and LP iterations instead of
+  # wall seconds, the heuristic ended by its 5 restarts only (the engine caps it at its stage end),
+  # so a seeded row takes the same rounds on a loaded and an idle machine; the engine from the
+  # heuristic, one row at a time, into $OUT-det-d25 / -d50.
+  if [[ "${DET12:-0}" == 1 ]]; then
+    D="--dataset bcw --kind main --seed 1 --time-limit ${TL12:-600} --heuristic-time 600 $CBC"
+    $NNMIP bdnn table $D --out $OUT-det-d25 --hidden 25 --methods engine engine0
+    $NNMIP bdnn table $D --out $OUT-det-d50 --hidden 50 --methods engine engine0
+    exit 0
+  fi
   E="--dataset bcw --kind main --seed 1 --time-limit ${TL12:-600} --heuristic-time 150 $CBC"
   $NNMIP bdnn table $E --out $OUT --hidden 25 50 --methods seed seed0
   M="--methods engine engine0 engine-const engine0-const"

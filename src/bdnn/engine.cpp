@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -160,6 +161,28 @@ std::vector<int> pickUnits(const data::Dataset& train, const BdnnOptions& o, con
   }
   std::sort(chosen.begin(), chosen.end());
   return chosen;
+}
+
+// One MILP of a repair or LNS round: at most `nodes` CBC nodes and `iterations` LP iterations,
+// which bound the work the same way on a loaded and an idle machine; the wall clock (`time_left_s`,
+// the end of the engine's stage, and the deadline through the callbacks) only cuts a round when
+// the stage is over.
+mip::MipResult roundSolve(const mip::Model& model, const std::vector<double>& start, long nodes,
+                          long iterations, double time_left_s, const EngineOptions& e,
+                          const std::map<std::string, std::string>& backend_options,
+                          const Callbacks& cb) {
+  mip::MipParams params;
+  params.node_limit = std::max(0L, nodes);
+  params.iteration_limit = std::max(0L, iterations);
+  params.time_limit_s = std::max(0.2, time_left_s);
+  params.threads = e.threads;
+  params.backend_options = backend_options;
+  params.start = start;
+  return mip::makeMipSolver(e.backend)->solve(model, params, cb);
+}
+
+bool stoppedByClock(const mip::MipResult& r) {
+  return r.limit == mip::Limit::kTime || r.limit == mip::Limit::kInterrupted;
 }
 
 // The full MILP with symmetry and ray rows, started from `start`, under what is left.
@@ -341,10 +364,10 @@ IsolatedMilp runIsolated(const data::Dataset& train, const BdnnOptions& options,
 
 }  // namespace
 
-std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const BdnnOptions& o,
-                                             const BdnnParams& inc, const std::vector<int>& freed,
-                                             double time_limit_s, const EngineOptions& e,
-                                             bool keep_correct, const Callbacks& callbacks) {
+RoundSolve solveNeighbourhood(const data::Dataset& train, const BdnnOptions& o,
+                              const BdnnParams& inc, const std::vector<int>& freed,
+                              double time_limit_s, const EngineOptions& e, bool keep_correct,
+                              const Callbacks& callbacks) {
   NNMIP_CHECK(lnsSupported(o), "LNS needs one hidden layer, a two-level step and a step output");
   const int n = train.size(), d0 = train.features(), d1 = o.hidden[0];
   const double v0 = o.activation.values[0], v1 = o.activation.values[1], dv = v1 - v0;
@@ -472,22 +495,23 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
     }
   }
   model.setObjective(mip::Sense::kMinimize, obj, obj_const);
-  mip::MipParams params;
-  params.time_limit_s = std::max(0.5, time_limit_s);
-  params.threads = e.threads;
-  params.backend_options = e.backend_options;
-  params.start = built.start;
-  const auto solver = mip::makeMipSolver(e.backend);
-  const mip::MipResult r = solver->solve(model, params, callbacks);
-  if (!r.hasSolution()) return std::nullopt;
+  const mip::MipResult r = roundSolve(model, built.start, e.lns_round_nodes, e.lns_round_iterations,
+                                      time_limit_s, e, e.backend_options, callbacks);
+  RoundSolve out;
+  out.nodes = r.stats.nodes;
+  out.lp_iterations = r.stats.lp_iterations;
+  out.solves = 1;
+  out.time_limited = stoppedByClock(r);
+  if (!r.hasSolution()) return out;
   auto val = [&](Var v) { return r.values[static_cast<size_t>(v.id)]; };
-  BdnnParams out = inc;
+  BdnnParams p = inc;
   for (int j : freed) {
-    for (int l = 0; l < d0; ++l) out.weights[0](j, l) = val(w1[j][static_cast<size_t>(l)]);
-    if (o.threshold == ThresholdMode::kNeuron) out.lambda[0](j) = val(lam1[j]) - m / 2.0;
+    for (int l = 0; l < d0; ++l) p.weights[0](j, l) = val(w1[j][static_cast<size_t>(l)]);
+    if (o.threshold == ThresholdMode::kNeuron) p.lambda[0](j) = val(lam1[j]) - m / 2.0;
   }
-  for (int j = 0; j < d1; ++j) out.weights[1](0, j) = val(w2[static_cast<size_t>(j)]);
-  if (lam2.valid()) out.lambda[1](0) = val(lam2) - m / 2.0;
+  for (int j = 0; j < d1; ++j) p.weights[1](0, j) = val(w2[static_cast<size_t>(j)]);
+  if (lam2.valid()) p.lambda[1](0) = val(lam2) - m / 2.0;
+  out.params = std::move(p);
   return out;
 }
 
@@ -512,10 +536,9 @@ std::vector<int> pickRepairUnits(const data::Dataset& train, const BdnnOptions& 
   return out;
 }
 
-std::optional<BdnnParams> solveRepair(const data::Dataset& train, const BdnnOptions& o,
-                                      const BdnnParams& inc, const std::vector<int>& freed,
-                                      double time_limit_s, const EngineOptions& e,
-                                      const Callbacks& callbacks) {
+RoundSolve solveRepair(const data::Dataset& train, const BdnnOptions& o, const BdnnParams& inc,
+                       const std::vector<int>& freed, double time_limit_s, const EngineOptions& e,
+                       const Callbacks& callbacks) {
   NNMIP_CHECK(lnsSupported(o), "repair needs one hidden layer, a two-level step and a step output");
   NNMIP_CHECK(!freed.empty() && freed.size() <= 10, "repair frees 1..10 units ({} given)",
               freed.size());
@@ -571,10 +594,14 @@ std::optional<BdnnParams> solveRepair(const data::Dataset& train, const BdnnOpti
   // solved again.
   std::map<std::pair<int, int>, bool> pinned;
   std::vector<char> left_out(static_cast<size_t>(n), 0);
-  std::optional<BdnnParams> out;
+  RoundSolve out;
   for (int attempt = 0; attempt < 6; ++attempt) {
     const double left = time_limit_s - timer.seconds();
-    if (left < 0.2 || callbacks.stopRequested()) break;
+    const long nodes_left = e.repair_round_nodes - out.nodes;
+    const long iterations_left = e.repair_round_iterations - out.lp_iterations;
+    if (left < 0.2 || callbacks.stopRequested() ||
+        (attempt > 0 && (nodes_left <= 0 || iterations_left <= 0)))
+      break;
     StartedModel built;
     mip::Model& model = built.model;
     std::vector<std::vector<Var>> w(static_cast<size_t>(k));
@@ -677,12 +704,13 @@ std::optional<BdnnParams> solveRepair(const data::Dataset& train, const BdnnOpti
     // output weights are all equal): nothing to repair.
     if (obj.empty()) break;
     model.setObjective(mip::Sense::kMinimize, obj);
-    mip::MipParams params;
-    params.time_limit_s = std::max(0.2, left);
-    params.threads = e.threads;
-    params.backend_options = e.repair_backend_options;
-    params.start = built.start;
-    const mip::MipResult r = mip::makeMipSolver(e.backend)->solve(model, params, callbacks);
+    const mip::MipResult r =
+        roundSolve(model, built.start, std::max(0L, nodes_left), std::max(0L, iterations_left),
+                   left, e, e.repair_backend_options, callbacks);
+    out.nodes += r.stats.nodes;
+    out.lp_iterations += r.stats.lp_iterations;
+    ++out.solves;
+    out.time_limited = out.time_limited || stoppedByClock(r);
     if (!r.hasSolution()) break;
     BdnnParams cand = inc;
     for (int s = 0; s < k; ++s) {
@@ -693,7 +721,7 @@ std::optional<BdnnParams> solveRepair(const data::Dataset& train, const BdnnOpti
       if (neuron)
         cand.lambda[0](j) = r.values[static_cast<size_t>(theta[static_cast<size_t>(s)].id)];
     }
-    out = cand;
+    out.params = cand;
     // Pin the (left-out point, freed unit) pairs the solution put in or next to the band.
     const Mat ca = train.X * cand.weights[0].transpose();
     int added = 0;
@@ -814,7 +842,7 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
     return h.params;
   };
   if (heuristic_start) {
-    if (auto h = runHeuristic(e.heuristic.seed, e.heuristic_share * limit);
+    if (auto h = runHeuristic(e.heuristic.seed, e.lns_share * limit - timer.seconds());
         h && marginErrors(*h, train, options) <= marginErrors(best, train, options))
       best = *h;
   }
@@ -833,10 +861,13 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
   if (lns_ok && (e.repair || e.lns) && best_errors > res.ray_bound) {
     BdnnParams cur = best;
     int cur_errors = best_errors, stale = 0, lns_stale = 0, draws = 0, lns_round = 0;
+    // (target, units freed) of the repair rounds since the last improvement: a target that k
+    // units could not fix is not drawn again at the same k while others are left.
+    std::set<std::pair<int, int>> tried;
     const double end = e.lns_share * limit;
     for (int round = 0; best_errors > res.ray_bound; ++round) {
       const double left = end - timer.seconds();
-      if (left < 1.0 || cb.stopRequested()) break;
+      if (left < 1.0 || cb.stopRequested() || (e.max_rounds >= 0 && round >= e.max_rounds)) break;
       if (stale >= e.repair_restart_after || (!repair && lns_stale >= e.lns_max_stale_rounds)) {
         if (!heuristic_start) break;
         const auto h = runHeuristic(e.heuristic.seed + 7919 * static_cast<uint64_t>(++draws), left);
@@ -844,6 +875,7 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
         cur = *h;
         cur_errors = marginErrors(cur, train, options);
         stale = lns_stale = 0;
+        tried.clear();
         callbacks.log(Level::kInfo,
                       fmt::format("bdnn engine: new heuristic start, {} errors", cur_errors));
         if (cur_errors < best_errors) {
@@ -856,25 +888,33 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
       Timer rt;
       lr.errors_before = cur_errors;
       lr.repair = repair && !(e.lns && stale > 0 && stale % e.repair_lns_every == 0);
-      std::optional<BdnnParams> cand;
+      RoundSolve step;
       if (lr.repair) {
         const std::vector<int> wrong = marginErrorPoints(cur, train, options);
         if (wrong.empty()) break;
-        lr.target = wrong[static_cast<size_t>(rng.below(wrong.size()))];
         const int k = std::min(e.repair_max_units, e.repair_units + stale / e.repair_grow_after);
+        std::vector<int> fresh;
+        for (int i : wrong) {
+          if (!tried.count({i, k})) fresh.push_back(i);
+        }
+        const std::vector<int>& pool = fresh.empty() ? wrong : fresh;
+        lr.target = pool[static_cast<size_t>(rng.below(pool.size()))];
+        tried.insert({lr.target, k});
         lr.freed = pickRepairUnits(train, options, cur, lr.target, k, rng);
         lr.keep_correct = true;
-        cand = solveRepair(train, options, cur, lr.freed, std::min(e.repair_round_time_s, left), e,
-                           cb);
+        step = solveRepair(train, options, cur, lr.freed, left, e, cb);
       } else {
         // Three LNS rounds in four keep the correctly classified points correct; guided and
         // random unit choices alternate.
         lr.freed = pickUnits(train, options, cur, e.lns_free_units, lns_round % 2 == 1, rng);
         lr.keep_correct = lns_round % 4 != 3;
         ++lns_round;
-        cand = solveNeighbourhood(train, options, cur, lr.freed, std::min(e.lns_round_time_s, left),
-                                  e, lr.keep_correct, cb);
+        step = solveNeighbourhood(train, options, cur, lr.freed, left, e, lr.keep_correct, cb);
       }
+      const std::optional<BdnnParams>& cand = step.params;
+      lr.nodes = step.nodes;
+      lr.lp_iterations = step.lp_iterations;
+      lr.time_limited = step.time_limited;
       lr.errors_after = cand ? marginErrors(*cand, train, options) : -1;
       // Ties are accepted (a move on the plateau); only the forward pass decides.
       lr.accepted = cand && lr.errors_after <= cur_errors;
@@ -888,20 +928,25 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
         }
       }
       stale = improved ? 0 : stale + 1;
+      if (improved) tried.clear();
       lns_stale = improved ? 0 : lns_stale + !lr.repair;
       lr.wall_s = rt.seconds();
       if (lr.repair) {
-        callbacks.log(Level::kInfo,
-                      fmt::format("bdnn repair round {}: point {}, freed {} units, {} -> {} "
-                                  "errors{}, {:.1f} s",
-                                  round + 1, lr.target, lr.freed.size(), lr.errors_before,
-                                  lr.errors_after, lr.accepted ? "" : " (rejected)", lr.wall_s));
+        callbacks.log(
+            Level::kInfo,
+            fmt::format("bdnn repair round {}: point {}, freed {} units, {} -> {} "
+                        "errors{}, {} nodes, {} LP iterations{}, {:.1f} s",
+                        round + 1, lr.target, lr.freed.size(), lr.errors_before, lr.errors_after,
+                        lr.accepted ? "" : " (rejected)", lr.nodes, lr.lp_iterations,
+                        lr.time_limited ? " (wall clock)" : "", lr.wall_s));
       } else {
         callbacks.log(
             Level::kInfo,
-            fmt::format("bdnn LNS round {}: freed {} units{}, {} -> {} errors{}, {:.1f} s",
+            fmt::format("bdnn LNS round {}: freed {} units{}, {} -> {} errors{}, {} nodes, {} LP "
+                        "iterations{}, {:.1f} s",
                         round + 1, lr.freed.size(), lr.keep_correct ? " (correct kept)" : "",
                         lr.errors_before, lr.errors_after, lr.accepted ? "" : " (rejected)",
+                        lr.nodes, lr.lp_iterations, lr.time_limited ? " (wall clock)" : "",
                         lr.wall_s));
       }
       res.lns.push_back(std::move(lr));
@@ -914,6 +959,8 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
   double bound = res.ray_bound;
   if (best_errors <= bound) {
     res.stopped_by = best_errors == 0 ? "zero errors" : "ray bound";
+  } else if (!e.full_milp) {
+    res.stopped_by = "no full MILP";
   } else if (timer.seconds() + 1.0 < limit && !callbacks.stopRequested()) {
     res.milp_run = true;
     bool finished = true;

@@ -6,24 +6,37 @@
 // Stages (one hidden layer, two-level step, continuous weights, step output, nominal data; other
 // options skip the heuristic and the LNS and go straight to the full MILP):
 //  1. start: the constant majority-class classifier or the heuristic's network (heuristic.hpp);
-//  2. improvement rounds on the current network, until lns_share of the budget; a round's network
-//     replaces the current one when the forward pass counts no more margin errors (ties too):
-//   - repair (solveRepair): pick a misclassified point, free the few units whose flips move its
+//  2. improvement rounds on the current network, until lns_share of the budget (or max_rounds);
+//     a round's network replaces the current one when the forward pass counts no more margin
+//     errors (ties too):
+//   - repair (solveRepair): pick a misclassified point (one not yet tried with as many freed units
+//     since the last improvement, while there is one), free the few units whose flips move its
 //     output most towards its label (pickRepairUnits; one more unit after every
 //     repair_grow_after rounds without improvement), keep the output layer and every other unit,
 //     and minimise the misclassified points while every correct point stays correct;
-//   - LNS (solveNeighbourhood), after every repair_lns_every rounds without improvement (every
-//     round when the repair is off): free a few hidden units (first-layer weights, per-neuron
-//     thresholds, units) and every output weight and the output threshold; every other unit keeps
-//     the values the incumbent's forward pass gives it; in three rounds of four every correctly
-//     classified point must stay correct. Same margin, boxes and big-M as the full MILP
-//     (exact_trainer.hpp). Units are freed at random or by how many misclassified points flipping
-//     them would help (alternately); a freed unit keeps its value on the points farthest from its
-//     threshold (lns_near_fraction). With kLayer the shared first-layer threshold stays fixed;
+//   - LNS (solveNeighbourhood), as every repair_lns_every-th round without improvement (2: LNS
+//     and repair alternate while no round improves; every round when the repair is off): free a few
+//     hidden units (first-layer weights, per-neuron thresholds, units) and every output weight and
+//     the output threshold; every other unit keeps the values the incumbent's forward pass gives
+//     it; in three rounds of four every correctly classified point must stay correct. Same margin,
+//     boxes and big-M as the full MILP (exact_trainer.hpp). Units are freed at random or by how
+//     many misclassified points flipping them would help (alternately); a freed unit keeps its
+//     value on the points farthest from its threshold (lns_near_fraction). With kLayer the shared
+//     first-layer threshold stays fixed;
 //   - after repair_restart_after rounds without improvement (heuristic starts only) a heuristic
 //     start is redrawn with a new seed; the best network over all starts is kept;
 //  3. full MILP from the best network (permuted to satisfy the symmetry rows), with what is left.
 // A network with 0 training errors is optimal whatever the bound, so the engine stops there.
+//
+// Determinism. Stages 1-2 are limited by work, not by wall seconds: the heuristic by its restarts
+// and passes, each repair or LNS round by CBC nodes and LP iterations (repair_round_*,
+// lns_round_*; one CBC thread; CBC checks both between nodes, so a round's root is bounded only by
+// its own cut passes). A seeded run therefore takes the same rounds with the same results on a
+// loaded and an idle machine; the wall clock only decides how far along that sequence it gets
+// (the stage end at lns_share of the budget, the engine's deadline) and what the full MILP reaches
+// in the time left. A round cut by the stage end still counts when the forward pass accepts it.
+// LP iterations track a round's time better than nodes: on BCW a 30 s repair round (load 3 on 2
+// cores) did 14-165 nodes but 22-43 thousand iterations.
 //
 // Guarantees. The returned network is the one with the fewest forward-pass margin errors among
 // those the stages produced (step_net.hpp: misclassified or band points), so `objective` is a
@@ -77,27 +90,32 @@ enum class SymmetryRows {
 struct EngineOptions {
   double time_limit_s = 600.0;  // wall clock of the whole engine
   EngineStart start = EngineStart::kHeuristic;
-  HeuristicOptions heuristic;  // its time limit is capped at heuristic_share of the budget
-  double heuristic_share = 0.25;
+  // Its restarts and passes end it; its time limit is capped at the stage end (lns_share of the
+  // budget). A time limit that bites makes the start depend on the machine's load.
+  HeuristicOptions heuristic;
   bool lns = true;
   int lns_free_units = 3;
-  double lns_near_fraction = 0.2;  // share of the points (nearest the threshold) whose freed
-                                   // units may flip; the misclassified ones always may; 1 = all
-  double lns_round_time_s = 20.0;  // each small MILP (capped by what is left)
-  double lns_share = 0.7;          // repair and LNS run until this share of the budget is spent
-  int lns_max_stale_rounds = 40;   // stop the LNS after this many rounds without improvement
+  double lns_near_fraction = 0.2;     // share of the points (nearest the threshold) whose freed
+                                      // units may flip; the misclassified ones always may; 1 = all
+  long lns_round_nodes = 1000;        // CBC nodes of each LNS MILP
+  long lns_round_iterations = 10000;  // and its LP iterations (wall clock: the stage end)
+  double lns_share = 0.7;             // repair and LNS run until this share of the budget is spent
+  int lns_max_stale_rounds = 40;      // stop the LNS after this many rounds without improvement
+  int max_rounds = -1;                // stage 2 ends after this many rounds (-1: no round limit)
   // Repair (stage 2a, before the LNS): fixed-output MILPs around one misclassified point.
   bool repair = true;
   int repair_units = 3;       // units freed per round, one more after every repair_grow_after
   int repair_grow_after = 5;  // stale rounds in a row (at most repair_max_units)
   int repair_max_units = 6;
-  double repair_round_time_s = 10.0;  // each repair MILP (capped by what is left)
-  int repair_lns_every = 4;  // an LNS round after every this many repair rounds without improvement
+  long repair_round_nodes = 1000;        // CBC nodes of each repair round (all its passes)
+  long repair_round_iterations = 10000;  // and its LP iterations
+  int repair_lns_every = 2;  // an LNS round after every this many repair rounds without improvement
   // After this many repair rounds in a row without improvement, a heuristic start is redrawn
   // (a new seed; heuristic starts only) and repaired in turn; the best network is kept.
   int repair_restart_after = 25;
   // Backend options of the repair MILPs (small; CBC's defaults, cuts included, solve them best).
   std::map<std::string, std::string> repair_backend_options;
+  bool full_milp = true;  // stage 3 (false: return after stage 2, bound from the ray rows only)
   SymmetryRows symmetry = SymmetryRows::kFirstLayerFeature;
   int symmetry_feature = 0;
   bool ray_rows = true;  // kZero: equal units on points of one ray (rayGroups)
@@ -118,7 +136,20 @@ struct LnsRound {
   int errors_before = 0;
   int errors_after = 0;  // forward-pass margin errors of the small MILP's network (-1: none)
   bool accepted = false;
+  long nodes = 0;             // CBC nodes over the round's solves
+  long lp_iterations = 0;     // and their LP iterations
+  bool time_limited = false;  // a solve was ended by the wall clock (stage end or deadline)
   double wall_s = 0.0;
+};
+
+// What one repair or LNS step returns: its network (nothing when no solve found a solution) and
+// the work its MILP solves did.
+struct RoundSolve {
+  std::optional<BdnnParams> params;
+  long nodes = 0;
+  long lp_iterations = 0;
+  int solves = 0;
+  bool time_limited = false;  // a solve stopped at the wall clock rather than at its node limit
 };
 
 struct EngineResult {
@@ -151,13 +182,14 @@ EngineResult trainEngine(const data::Dataset& train, const BdnnOptions& options,
 
 // One LNS step: the small MILP with the units in `freed` (and the output layer) free and every
 // other hidden unit fixed at the values the forward pass of `incumbent` gives it; with
-// keep_correct, the points it classifies correctly (outside the band) must stay correct. Returns
-// its network's parameters, or nothing when the solve found no solution.
-std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const BdnnOptions& options,
-                                             const BdnnParams& incumbent,
-                                             const std::vector<int>& freed, double time_limit_s,
-                                             const EngineOptions& engine, bool keep_correct = false,
-                                             const Callbacks& callbacks = {});
+// keep_correct, the points it classifies correctly (outside the band) must stay correct. Limited
+// by engine.lns_round_nodes / _iterations and by time_limit_s of wall clock (the engine passes what
+// is left of its stage). Returns its network's parameters, or nothing when the solve found no
+// solution.
+RoundSolve solveNeighbourhood(const data::Dataset& train, const BdnnOptions& options,
+                              const BdnnParams& incumbent, const std::vector<int>& freed,
+                              double time_limit_s, const EngineOptions& engine,
+                              bool keep_correct = false, const Callbacks& callbacks = {});
 
 // One repair step: the first-layer weights of the units in `freed` (at most 10; and their
 // thresholds for kNeuron) are free, everything else keeps the incumbent's values, the output layer
@@ -167,12 +199,14 @@ std::optional<BdnnParams> solveNeighbourhood(const data::Dataset& train, const B
 // value of the freed units gets no row (a pass re-solves with the pairs a solution put in a band
 // pinned to their side); a freed unit that cannot flip on a point without making it wrong keeps
 // its side by a linear row; the others get a binary with big-M rows. The objective counts the
-// misclassified points left wrong. Returns the new parameters, or nothing when no solution was
+// misclassified points left wrong. Its solves share engine.repair_round_nodes / _iterations
+// (each pass gets what the earlier ones left), the step gets time_limit_s of wall clock (the engine
+// passes what is left of its stage). Returns the new parameters, or nothing when no solution was
 // found; the caller judges them by the forward pass.
-std::optional<BdnnParams> solveRepair(const data::Dataset& train, const BdnnOptions& options,
-                                      const BdnnParams& incumbent, const std::vector<int>& freed,
-                                      double time_limit_s, const EngineOptions& engine,
-                                      const Callbacks& callbacks = {});
+RoundSolve solveRepair(const data::Dataset& train, const BdnnOptions& options,
+                       const BdnnParams& incumbent, const std::vector<int>& freed,
+                       double time_limit_s, const EngineOptions& engine,
+                       const Callbacks& callbacks = {});
 
 // The k units to free around misclassified point `target`: by how much flipping each one moves
 // the target's output towards its label, plus a random term (up to 0.3 weight_bound).

@@ -150,6 +150,18 @@ void addCommon(CLI::App* cmd, BdnnCommon& c) {
   cmd->add_option("--relu-epochs", c.settings.relu_epochs, "ReLU baseline epochs");
   cmd->add_option("--cbc-opt", c.settings.backend_options_text,
                   "CBC backend option key=value (e.g. cuts=off), repeatable");
+  // The engine's rounds are limited by work, not wall clock (bdnn/engine.hpp).
+  cmd->add_option("--repair-nodes", c.settings.repair_round_nodes,
+                  "engine: CBC nodes per repair round")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--repair-iterations", c.settings.repair_round_iterations,
+                  "engine: LP iterations per repair round")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lns-nodes", c.settings.lns_round_nodes, "engine: CBC nodes per LNS round")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lns-iterations", c.settings.lns_round_iterations,
+                  "engine: LP iterations per LNS round")
+      ->check(CLI::NonNegativeNumber);
 }
 
 }  // namespace

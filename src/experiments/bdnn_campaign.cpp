@@ -71,6 +71,10 @@ void runEngineJob(const BdnnJob& job, const data::Split& split, const BdnnSettin
   eo.heuristic = ho;
   eo.seed = job.seed;
   eo.backend_options = s.backend_options;
+  if (s.repair_round_nodes) eo.repair_round_nodes = *s.repair_round_nodes;
+  if (s.lns_round_nodes) eo.lns_round_nodes = *s.lns_round_nodes;
+  if (s.repair_round_iterations) eo.repair_round_iterations = *s.repair_round_iterations;
+  if (s.lns_round_iterations) eo.lns_round_iterations = *s.lns_round_iterations;
   // The final incumbent check from the current basis keeps CBC's overrun short.
   if (!eo.backend_options.count("end_check")) eo.backend_options["end_check"] = "warm";
   row.cbc_opts = s.backend_options_text;
@@ -113,6 +117,11 @@ void runEngineJob(const BdnnJob& job, const data::Split& split, const BdnnSettin
   row.start = bdnn::engineStartName(eo.start);
   row.start_errors = r.start_errors;
   row.heuristic_s = r.heuristic_s;
+  row.heuristic_time_limit_s = ho.time_limit_s;
+  row.repair_round_nodes = eo.repair_round_nodes;
+  row.lns_round_nodes = eo.lns_round_nodes;
+  row.repair_round_iterations = eo.repair_round_iterations;
+  row.lns_round_iterations = eo.lns_round_iterations;
   int rounds[2] = {0, 0}, accepted[2] = {0, 0};  // [0]: LNS, [1]: repair
   for (const auto& lr : r.lns) {
     ++rounds[lr.repair];
@@ -251,6 +260,10 @@ nlohmann::json to_json(const BdnnJobResult& r) {
   put("repair_rounds", r.repair_rounds);
   put("repair_accepted", r.repair_accepted);
   put("heuristic_starts", r.heuristic_starts);
+  put("repair_round_nodes", r.repair_round_nodes);
+  put("lns_round_nodes", r.lns_round_nodes);
+  put("repair_round_iterations", r.repair_round_iterations);
+  put("lns_round_iterations", r.lns_round_iterations);
   put("lns_rounds", r.lns_rounds);
   put("lns_accepted", r.lns_accepted);
   put("lns_errors", r.lns_errors);

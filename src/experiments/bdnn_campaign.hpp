@@ -61,6 +61,10 @@ struct BdnnSettings {
   double relu_lr = 1e-3;
   std::map<std::string, std::string> backend_options;  // CBC options (key=value)
   std::vector<std::string> backend_options_text;       // as given, for the record
+  // Engine rows: CBC nodes and LP iterations per repair / LNS round (bdnn::EngineOptions; unset:
+  // its defaults).
+  std::optional<long> repair_round_nodes, lns_round_nodes;
+  std::optional<long> repair_round_iterations, lns_round_iterations;
 };
 
 // One robustness evaluation of a trained network (test set, one radius).
@@ -92,6 +96,8 @@ struct BdnnJobResult {
   std::optional<int> milp_vars, milp_binaries, milp_rows;
   std::optional<int> start_errors, lns_rounds, lns_accepted, lns_errors;
   std::optional<int> repair_rounds, repair_accepted, heuristic_starts;
+  std::optional<long> repair_round_nodes, lns_round_nodes;
+  std::optional<long> repair_round_iterations, lns_round_iterations;
   std::optional<double> lns_s, engine_s, ray_bound, milp_objective, milp_bound;
   std::optional<bool> milp_run;
   std::optional<std::string> milp_status;

@@ -13,6 +13,9 @@ struct MipParams {
   double abs_gap = 1e-9;
   std::optional<double> cutoff;  // prune anything not better than this (user sense)
   std::optional<long> node_limit;
+  // LP iterations over the whole search (CBC checks it between nodes, like node_limit; the enum
+  // oracle ignores it). With node_limit, a work limit that does not depend on the machine's load.
+  std::optional<long> iteration_limit;
   std::vector<double> start;  // optional full primal point (MIP start)
   bool solver_log = false;    // forward solver log lines to Callbacks::on_log
   // The dual bound will be used as a proof: prune no node that could still improve the

@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <optional>
+#include <thread>
+#include <vector>
 
 #include "bdnn/engine.hpp"
 #include "bdnn/exact_trainer.hpp"
@@ -29,7 +32,6 @@ EngineOptions quickEngine(EngineStart start) {
   e.start = start;
   e.heuristic.restarts = 2;
   e.heuristic.time_limit_s = 5.0;
-  e.lns_round_time_s = 5.0;
   e.lns_max_stale_rounds = 4;
   return e;
 }
@@ -156,6 +158,64 @@ TEST(BdnnEngine, LnsImprovesOrKeepsTheStart) {
   EXPECT_LE(r.wall_s, 20.0 + 5.0);
 }
 
+// Repair and LNS rounds are limited by CBC nodes, not wall seconds, so a seeded run takes the
+// same rounds with the same results twice, and again while two busy threads load the machine: a
+// round limited by the wall clock would show as a different node count, error sequence or
+// network. Node limits small enough that rounds end on them (30 random-label points, 4 units).
+TEST(BdnnEngine, NodeLimitedRoundsAreDeterministic) {
+  const data::Dataset ds = support::randomLabelledData(30, 3, 2, 5);
+  for (ThresholdMode mode : {ThresholdMode::kLayer, ThresholdMode::kZero}) {
+    const BdnnOptions o = tinyOptions(mode, 4);
+    EngineOptions e = quickEngine(EngineStart::kHeuristic);
+    e.heuristic.restarts = 1;
+    e.heuristic.time_limit_s = 600.0;  // the restarts end it, not the clock
+    e.time_limit_s = 600.0;
+    e.max_rounds = 6;
+    e.repair_lns_every = 2;  // LNS rounds too
+    e.repair_round_nodes = 20;
+    e.lns_round_nodes = 5;
+    e.full_milp = false;
+    auto run = [&] { return trainEngine(ds, o, e); };
+    const EngineResult a = run();
+    EngineResult c;
+    {
+      std::atomic<bool> stop{false};
+      std::vector<std::thread> hogs;
+      for (int t = 0; t < 2; ++t) {
+        hogs.emplace_back([&stop] {
+          volatile double x = 0.0;
+          while (!stop.load(std::memory_order_relaxed)) x = x + 1.0;
+        });
+      }
+      c = run();
+      stop = true;
+      for (auto& h : hogs) h.join();
+    }
+    const EngineResult b = run();
+    ASSERT_EQ(a.lns.size(), 6u) << thresholdModeName(mode);
+    for (const EngineResult* r : std::vector<const EngineResult*>{&b, &c}) {
+      ASSERT_EQ(r->lns.size(), a.lns.size());
+      for (size_t k = 0; k < a.lns.size(); ++k) {
+        EXPECT_EQ(r->lns[k].repair, a.lns[k].repair) << "round " << k;
+        EXPECT_EQ(r->lns[k].target, a.lns[k].target) << "round " << k;
+        EXPECT_EQ(r->lns[k].freed, a.lns[k].freed) << "round " << k;
+        EXPECT_EQ(r->lns[k].nodes, a.lns[k].nodes) << "round " << k;
+        EXPECT_EQ(r->lns[k].lp_iterations, a.lns[k].lp_iterations) << "round " << k;
+        EXPECT_EQ(r->lns[k].errors_after, a.lns[k].errors_after) << "round " << k;
+        EXPECT_FALSE(r->lns[k].time_limited) << "round " << k;
+      }
+      EXPECT_EQ(r->objective, a.objective);
+      EXPECT_EQ(r->params.weights[0], a.params.weights[0]);
+      EXPECT_EQ(r->params.weights[1], a.params.weights[1]);
+      EXPECT_TRUE(r->forward_check_ok);
+    }
+    // The node limits bind in some round (the test would not test them otherwise).
+    long most = 0;
+    for (const LnsRound& lr : a.lns) most = std::max(most, lr.nodes);
+    EXPECT_GE(most, 5) << thresholdModeName(mode);
+  }
+}
+
 // The repair step (fixed output layer) never loses a point the incumbent classifies correctly:
 // a broken step (a missing keep-correct row, a wrong sign of the output row or of the threshold
 // shift) would show as a correct point turned wrong or a band point.
@@ -174,7 +234,7 @@ TEST(BdnnEngine, RepairKeepsEveryCorrectPoint) {
       ++tried;
       const std::vector<int> freed = pickRepairUnits(ds, o, hr.params, target, 2, rng);
       ASSERT_EQ(freed.size(), 2u);
-      const std::optional<BdnnParams> cand = solveRepair(ds, o, hr.params, freed, 30.0, {});
+      const std::optional<BdnnParams> cand = solveRepair(ds, o, hr.params, freed, 30.0, {}).params;
       if (!cand) continue;
       const nn::Network net = toNetwork(*cand, o);
       const Evaluation ev = evaluate(net, ds, o.margin);
@@ -183,15 +243,17 @@ TEST(BdnnEngine, RepairKeepsEveryCorrectPoint) {
       EXPECT_LE(ev.margin_errors, hr.train_eval.margin_errors);
       const std::vector<int> after = predictBdnn(net, ds.X);
       for (int i = 0; i < ds.size(); ++i) {
-        if (before[static_cast<size_t>(i)] == ds.y[static_cast<size_t>(i)])
+        if (before[static_cast<size_t>(i)] == ds.y[static_cast<size_t>(i)]) {
           EXPECT_EQ(after[static_cast<size_t>(i)], ds.y[static_cast<size_t>(i)])
               << "point " << i << " mode " << thresholdModeName(mode);
+        }
       }
       // Only the freed units' first-layer rows may change; the output layer is fixed.
       EXPECT_EQ(cand->weights[1], hr.params.weights[1]);
       for (int j = 0; j < 4; ++j) {
-        if (std::find(freed.begin(), freed.end(), j) == freed.end())
+        if (std::find(freed.begin(), freed.end(), j) == freed.end()) {
           EXPECT_EQ(cand->weights[0].row(j), hr.params.weights[0].row(j));
+        }
       }
     }
     EXPECT_GT(checked, 0) << "no band-free repair to check, mode " << thresholdModeName(mode);
@@ -217,7 +279,7 @@ TEST(BdnnEngine, RepairFixesWhatOneUnitCanReach) {
     ds.y = middle ? std::vector<int>{0, 1, 0} : std::vector<int>{0, 0, 1};
     ds.num_classes = 2;
     ASSERT_EQ(evaluate(toNetwork(p, o), ds, o.margin).margin_errors, 1);
-    const std::optional<BdnnParams> cand = solveRepair(ds, o, p, {0}, 30.0, {});
+    const std::optional<BdnnParams> cand = solveRepair(ds, o, p, {0}, 30.0, {}).params;
     ASSERT_TRUE(cand.has_value());
     EXPECT_EQ(evaluate(toNetwork(*cand, o), ds, o.margin).margin_errors, middle ? 1 : 0);
   }
@@ -228,7 +290,7 @@ TEST(BdnnEngine, RepairFixesWhatOneUnitCanReach) {
 TEST(BdnnEngine, RepairOfTheConstantClassifierReturnsNothing) {
   const data::Dataset ds = support::randomLabelledData(20, 3, 2, 4);
   const BdnnOptions o = tinyOptions(ThresholdMode::kLayer, 3);
-  EXPECT_FALSE(solveRepair(ds, o, constantClassifier(ds, o), {0, 1}, 10.0, {}).has_value());
+  EXPECT_FALSE(solveRepair(ds, o, constantClassifier(ds, o), {0, 1}, 10.0, {}).params.has_value());
 }
 
 // The wall clock is enforced: a MILP far too big for the limit is ended at the deadline (its

@@ -361,6 +361,32 @@ TEST(CbcBackend, OptionsChangeTheRouteNotTheAnswer) {
   EXPECT_THROW(cbc->solve(m, bad), Error);
 }
 
+// iteration_limit (a load-independent work limit, used by the BDNN engine's rounds): CBC stops
+// between nodes once the search has used that many LP iterations, reports Limit::kIterations and
+// a valid bound; the same limit twice gives the same search (nodes, iterations, incumbent).
+TEST(CbcBackend, IterationLimitStopsWithValidBound) {
+  auto cbc = makeMipSolver("cbc");
+  const Model m = testing::multiKnapsack(16, 5, /*seed=*/3);
+  const double opt = bruteForceBinaryMax(m);
+  MipParams p;
+  p.iteration_limit = 1;
+  p.backend_options = {{"strategy", "none"}};  // no root cuts or heuristics: branching needed
+  const MipResult r = cbc->solve(m, p);
+  ASSERT_NE(r.termination, Termination::kError) << r.detail;
+  if (r.termination != Termination::kOptimal) {
+    EXPECT_EQ(r.limit, Limit::kIterations) << r.detail;
+  }
+  ASSERT_TRUE(std::isfinite(r.best_bound)) << r.detail;
+  EXPECT_GE(r.best_bound, opt - kMipTol);
+  p.iteration_limit = 200;
+  const MipResult a = cbc->solve(m, p);
+  const MipResult b = cbc->solve(m, p);
+  EXPECT_EQ(a.stats.nodes, b.stats.nodes);
+  EXPECT_EQ(a.stats.lp_iterations, b.stats.lp_iterations);
+  EXPECT_EQ(a.objective, b.objective);
+  EXPECT_GE(a.best_bound, opt - kMipTol);
+}
+
 TEST(CbcBackend, SilentUnlessSolverLogRequested) {
   auto cbc = makeMipSolver("cbc");
   const Model m = testing::multiKnapsack(12, 3, 3);

@@ -305,6 +305,10 @@ MipResult CbcMipSolver::solve(const Model& model, const MipParams& params,
     if (params.node_limit) {
       cbc.setMaximumNodes(static_cast<int>(std::clamp<long>(*params.node_limit, 0, INT_MAX)));
     }
+    if (params.iteration_limit) {
+      cbc.setMaximumNumberIterations(
+          static_cast<int>(std::clamp<long>(*params.iteration_limit, 0, INT_MAX)));
+    }
     if (params.cutoff) cbc.setCutoff(sense * (*params.cutoff - constant));
     if (options.integer_tolerance) cbc.setIntegerTolerance(*options.integer_tolerance);
     if (options.cutoff_increment) {
