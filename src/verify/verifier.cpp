@@ -233,7 +233,8 @@ std::string phaseLpBounds(Engine& e, ReluRun& run) {
 // by importance (the triangle's height -l u / (u - l) times the neuron's weight into the next
 // layer), then the alpha tier over the refined bounds and the disjunct checks. A layer's share is
 // the refine budget left over the layers left (unspent time rolls over); the phase stops at the
-// first layer that stabilises nothing, as alpha-beta-CROWN's refinement does.
+// first layer (of at least 8 unstable neurons) that stabilises nothing, as alpha-beta-CROWN's
+// refinement does, or where CBC cannot finish its roots (give_up_after).
 std::string phaseRefine(Engine& e, ReluRun& run) {
   const Timer t;
   const double budget = e.opt.time_limit_s ? e.opt.refine_share * e.remaining() : 600.0;
@@ -297,7 +298,8 @@ std::string phaseRefine(Engine& e, ReluRun& run) {
                     rs.failed, rs.gave_up ? ", gave up" : "", rs.wall_s, ta.seconds(),
                     fmt::join(run.report.unstable, "/")));
     e.log(fmt::format("box {} refine {}", run.index, parts.back()));
-    if (rs.stabilized == 0) break;
+    // A layer of a handful of unstable neurons says little about the next one.
+    if (rs.gave_up || (rs.stabilized == 0 && neurons.size() >= 8)) break;
   }
   run.bounds.method = "refine";
   return fmt::format("{}", fmt::join(parts, "; "));
