@@ -14,8 +14,8 @@
 //     output most towards its label (pickRepairUnits; one more unit after every
 //     repair_grow_after rounds without improvement), keep the output layer and every other unit,
 //     and minimise the misclassified points while every correct point stays correct;
-//   - LNS (solveNeighbourhood), as every repair_lns_every-th round without improvement (2: LNS
-//     and repair alternate while no round improves; every round when the repair is off): free a few
+//   - LNS (solveNeighbourhood), as every repair_lns_every-th round without improvement (every
+//     round when the repair is off): free a few
 //     hidden units (first-layer weights, per-neuron thresholds, units) and every output weight and
 //     the output threshold; every other unit keeps the values the incumbent's forward pass gives
 //     it; in three rounds of four every correctly classified point must stay correct. Same margin,
@@ -109,7 +109,7 @@ struct EngineOptions {
   int repair_max_units = 6;
   long repair_round_nodes = 1000;        // CBC nodes of each repair round (all its passes)
   long repair_round_iterations = 10000;  // and its LP iterations
-  int repair_lns_every = 2;  // an LNS round after every this many repair rounds without improvement
+  int repair_lns_every = 4;  // an LNS round after every this many repair rounds without improvement
   // After this many repair rounds in a row without improvement, a heuristic start is redrawn
   // (a new seed; heuristic starts only) and repaired in turn; the best network is kept.
   int repair_restart_after = 25;
