@@ -3,6 +3,9 @@
 // properties. One JSON line per (net, prop, method), then one "compare" line per (net, prop)
 // with the target: where lp takes >= 10 s, alpha's total unstable <= 1.1x lp's in at most
 // a tenth of lp's time. threads = 1 unless --threads.
+// With --phases it runs the whole engine (verify::verifyProperty) instead: one JSON line per
+// (net, prop) with the verdict, wall and CPU time, and per phase its wall time, the disjuncts it
+// closed and those left open, and the unstable ReLUs per layer after the bounds.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -16,6 +19,7 @@
 #include "bounds/bounder.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/onnx_io.hpp"
+#include "verify/verifier.hpp"
 
 using namespace nnmip;
 
@@ -33,7 +37,9 @@ constexpr const char* kUsage =
     "  --alpha-iterations gradient steps per layer of the alpha tier (default 50)\n"
     "  --lp-time-limit   total seconds for an lp run (neurons left unsolved keep their symbolic\n"
     "                    bounds; the JSON says time_limited); default none\n"
-    "  --threads         worker threads of both tiers (default 1)\n"
+    "  --threads         worker threads of both tiers (default 1; --phases: default 2)\n"
+    "  --phases          run the verifier on each (net, prop) and report its phases\n"
+    "  --time-limit S    --phases: the verifier's time limit (default 60)\n"
     "One JSON line per case: wall_s, cpu_s, unstable per ReLU layer and in total, time per layer;\n"
     "then per (net, prop) a compare line (alpha vs lp) when both ran.\n";
 
@@ -53,6 +59,43 @@ struct Case {
   int unstable = 0;
 };
 
+// --phases: the whole engine per (net, prop).
+int runPhases(const std::string& data_dir, const std::vector<std::string>& nets,
+              const std::vector<std::string>& props, int threads, double time_limit) {
+  for (const std::string& n : nets) {
+    const nn::Network net = bench::mnistFcNet(data_dir, n);
+    for (const std::string& p : props) {
+      const data::VnnlibProperty prop =
+          data::readVnnlib(fmt::format("{}/vnncomp/mnist_fc/vnnlib/{}.vnnlib", data_dir, p));
+      verify::VerifyOptions o;
+      o.time_limit_s = time_limit;
+      o.threads = std::max(2, threads);
+      const double cpu0 = bench::cpuSeconds();
+      const verify::Result r = verify::verifyProperty(net, prop, o);
+      const double cpu = bench::cpuSeconds() - cpu0;
+      std::string ph = "[]";
+      std::string unstable = "[]";
+      if (!r.boxes.empty()) {
+        const verify::BoxReport& b = r.boxes.front();
+        ph = jsonList(b.phases, [](const verify::PhaseStats& s) {
+          return fmt::format("{{\"phase\":\"{}\",\"wall_s\":{:.3f},\"closed\":{},\"open\":{}}}",
+                             s.name, s.wall_s, s.closed, s.open_after);
+        });
+        unstable = jsonList(b.unstable, [](int u) { return std::to_string(u); });
+      }
+      std::printf(
+          "%s\n",
+          fmt::format("{{\"net\":\"mnist-net_{}\",\"prop\":\"{}\",\"status\":\"{}\","
+                      "\"time_limit\":{},\"wall_s\":{:.3f},\"cpu_s\":{:.3f},"
+                      "\"unstable\":{},\"phases\":{}}}",
+                      n, p, verify::statusName(r.status), time_limit, r.wall_s, cpu, unstable, ph)
+              .c_str());
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,6 +106,8 @@ int main(int argc, char** argv) {
   int alpha_iterations = bounds::AlphaOptions{}.iterations;
   std::optional<double> lp_time_limit;
   int threads = 1;
+  bool phases = false;
+  double time_limit = 60.0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -82,6 +127,10 @@ int main(int argc, char** argv) {
       lp_time_limit = std::stod(argv[++i]);
     } else if (a == "--threads" && has_value) {
       threads = std::stoi(argv[++i]);
+    } else if (a == "--phases") {
+      phases = true;
+    } else if (a == "--time-limit" && has_value) {
+      time_limit = std::stod(argv[++i]);
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "unknown option %s\n%s", a.c_str(), kUsage);
       return 2;
@@ -89,6 +138,7 @@ int main(int argc, char** argv) {
       data_dir = a;
     }
   }
+  if (phases) return runPhases(data_dir, nets, props, threads, time_limit);
   for (const std::string& n : nets) {
     const nn::Network net = bench::mnistFcNet(data_dir, n);
     for (const std::string& p : props) {
