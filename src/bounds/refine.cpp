@@ -28,8 +28,8 @@ struct SideResult {
 };
 
 // One side of neuron j: the proven max (sense kMaximize) or min of its pre-activation. With
-// `try_stable`, the solve carries the cutoff -/+safety: "no solution past it" proves the neuron
-// stable on this side and gives exactly 0.
+// `try_stable`, the solve carries the cutoff -/+stable_margin: "no solution past it" proves the
+// neuron stable on this side and gives exactly 0.
 SideResult solveSide(mip::MipSolver& solver, mip::Model& model, const encode::AffineExpr& obj,
                      mip::Sense sense, bool try_stable, double time_s, const RefineOptions& opt,
                      const Callbacks& callbacks) {
@@ -41,7 +41,7 @@ SideResult solveSide(mip::MipSolver& solver, mip::Model& model, const encode::Af
   params.hard_time_limit = true;
   params.exact_dual_bound = true;
   params.backend_options = opt.mip_backend_options;
-  const double cutoff = max ? -opt.safety : opt.safety;
+  const double cutoff = max ? -opt.stable_margin : opt.stable_margin;
   if (try_stable) params.cutoff = cutoff;
   Callbacks cb;
   cb.should_stop = [&callbacks] { return callbacks.stopRequested(); };
@@ -57,7 +57,7 @@ SideResult solveSide(mip::MipSolver& solver, mip::Model& model, const encode::Af
   out.nodes = r.stats.nodes;
   if (r.termination == mip::Termination::kInfeasible) {
     if (try_stable) {
-      out.value = 0.0;  // nothing beyond -/+safety: with the widening, exactly 0
+      out.value = 0.0;  // nothing beyond the cutoff, which lies inside 0 by more than safety
     } else {
       out.empty = true;  // no point at all (within CBC's tolerances)
     }
@@ -86,6 +86,9 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
   }
   if (opt.threads < 1) fail(ErrorKind::kInvalidInput, "refine: threads must be >= 1");
   if (!(opt.per_solve_s > 0.0)) fail(ErrorKind::kInvalidInput, "refine: per-solve time <= 0");
+  if (!(opt.stable_margin > opt.safety)) {
+    fail(ErrorKind::kInvalidInput, "refine: stable margin must exceed the safety widening");
+  }
   const Timer timer;
   RefineStats stats;
   encode::CompactOptions co;

@@ -5,12 +5,13 @@
 // For neuron j of layer k the big-M MILP of the layers before k (encode::encodeCompact over the
 // domain with the current bounds) bounds its pre-activation a_j. The side more likely to make
 // the neuron stable goes first: with a reference input x0 of the domain, a_j(x0) > 0 means "try
-// to prove a_j >= 0" (minimise a_j with cutoff 0), else "try to prove a_j <= 0" (maximise with
-// cutoff 0). The cutoff lets CBC prune every node that cannot cross 0, so a stable neuron is
-// usually proved in a few nodes; a solve that ends with no solution past the cutoff proves the
-// bound 0. Otherwise the dual bound at the per-solve limit is taken (never the incumbent),
-// widened by `safety`, and the other side is solved the same way. Each solve runs under
-// mip::MipParams::hard_time_limit (CBC overruns its own limit at the root).
+// to prove a_j >= 0" (minimise a_j with a cutoff just above 0), else "try to prove a_j <= 0"
+// (maximise with a cutoff just below 0; RefineOptions::stable_margin). The cutoff lets CBC prune
+// every node that cannot cross it, so a stable neuron is usually proved in a few nodes; a solve
+// that ends with no solution past the cutoff proves the bound 0. Otherwise the dual bound at the
+// per-solve limit is taken (never the incumbent), widened by `safety`, and the other side is solved
+// the same way. Each solve runs under mip::MipParams::hard_time_limit (CBC overruns its own limit
+// at the root).
 //
 // Neurons are taken in the given order by `threads` workers, each with its own copy of the
 // layer's model; when the time limit passes, the neurons not reached keep their bounds. The
@@ -35,6 +36,10 @@ struct RefineOptions {
   std::string mip_backend = "cbc";
   std::map<std::string, std::string> mip_backend_options;
   double safety = 1e-7;  // MILP dual bounds are widened by this (absolute)
+  // A neuron is called stable only when CBC finds no point past -/+stable_margin (the cutoff):
+  // a buffer for CBC's feasibility and integrality tolerances (1e-7, 1e-6), which could let it
+  // miss a point within them of 0.
+  double stable_margin = 1e-6;
   // Give the layer up when this many solves in a row proved nothing (deep layers: CBC does not
   // finish its root within the per-solve limit, so every further solve would fail too).
   int give_up_after = 6;
