@@ -35,8 +35,7 @@
 // loaded and an idle machine; the wall clock only decides how far along that sequence it gets
 // (the stage end at lns_share of the budget, the engine's deadline) and what the full MILP reaches
 // in the time left. A round cut by the stage end still counts when the forward pass accepts it.
-// LP iterations track a round's time better than nodes: on BCW a 30 s repair round (load 3 on 2
-// cores) did 14-165 nodes but 22-43 thousand iterations.
+// LP iterations track a round's time better than nodes (measured in docs/results_bdnn.md).
 //
 // Guarantees. The returned network is the one with the fewest forward-pass margin errors among
 // those the stages produced (step_net.hpp: misclassified or band points), so `objective` is a

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <optional>
+#include <ostream>
 #include <thread>
 #include <vector>
 
@@ -53,6 +54,12 @@ struct EngineCase {
   uint64_t seed;
   bool lns = true;  // false: the repair stage alone before the full MILP
 };
+
+// Stable test names (gtest would print the struct's bytes, padding included).
+void PrintTo(const EngineCase& c, std::ostream* os) {
+  *os << thresholdModeName(c.mode) << "/" << engineStartName(c.start) << "/seed" << c.seed
+      << (c.lns ? "" : "/no-lns");
+}
 
 class EngineVsEnum : public ::testing::TestWithParam<EngineCase> {};
 
