@@ -91,21 +91,8 @@ int main(int argc, char** argv) {
     for (const std::string& ls : layers) {
       const int k = std::stoi(ls) - 1;
       const bounds::LayerBounds& lb = b.layers[static_cast<size_t>(k)];
-      const nn::Mat& w_next = net.layer(k + 1).weight;
-      std::vector<std::pair<double, int>> scored;
-      for (Eigen::Index j = 0; j < lb.lo.size(); ++j) {
-        const double l = lb.lo[j];
-        const double u = lb.hi[j];
-        if (l < 0 && u > 0) {
-          scored.emplace_back(-l * u / (u - l) * w_next.col(j).lpNorm<1>(), static_cast<int>(j));
-        }
-      }
-      std::stable_sort(scored.begin(), scored.end(),
-                       [](const auto& x, const auto& y) { return x.first > y.first; });
-      std::vector<int> neurons;
-      for (const auto& [s, j] : scored) {
-        if (static_cast<int>(neurons.size()) < max_neurons) neurons.push_back(j);
-      }
+      std::vector<int> neurons = bounds::refineOrder(net, b, k);
+      if (static_cast<int>(neurons.size()) > max_neurons) neurons.resize(max_neurons);
       bounds::RefineOptions ro;
       ro.threads = threads;
       ro.per_solve_s = std::stod(ps);

@@ -73,6 +73,28 @@ SideResult solveSide(mip::MipSolver& solver, mip::Model& model, const encode::Af
 
 }  // namespace
 
+std::vector<int> refineOrder(const nn::Network& net, const NetworkBounds& bounds, int k) {
+  encode::checkBoundsFor(net, bounds);
+  if (k < 1 || k + 1 >= net.numLayers()) {
+    fail(ErrorKind::kInvalidInput, "refine: layer {} is not a hidden layer >= 1", k);
+  }
+  const LayerBounds& b = bounds.layers[static_cast<size_t>(k)];
+  const nn::Mat& w_next = net.layer(k + 1).weight;
+  std::vector<std::pair<double, int>> scored;
+  for (Eigen::Index j = 0; j < b.lo.size(); ++j) {
+    const double l = b.lo[j];
+    const double u = b.hi[j];
+    if (!(l < 0.0 && u > 0.0)) continue;
+    scored.emplace_back(-l * u / (u - l) * w_next.col(j).lpNorm<1>(), static_cast<int>(j));
+  }
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const auto& a, const auto& c) { return a.first > c.first; });
+  std::vector<int> order;
+  order.reserve(scored.size());
+  for (const auto& [score, j] : scored) order.push_back(j);
+  return order;
+}
+
 RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain,
                             NetworkBounds& bounds, int k, std::span<const int> neurons,
                             const RefineOptions& opt, const Callbacks& callbacks) {
@@ -110,7 +132,7 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
   std::vector<double> hi(neurons.size(), kInf);
   std::mutex mu;
   std::atomic<bool> empty{false};
-  std::atomic<int> done{0};
+  int done = 0;  // guarded by mu
   std::atomic<int> failed_in_row{0};
   std::atomic<bool> gave_up{false};
   parallelFor(static_cast<int>(neurons.size()), opt.threads, [&](int i) {

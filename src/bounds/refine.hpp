@@ -21,6 +21,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "bounds/layer_bounds.hpp"
 #include "core/callbacks.hpp"
@@ -59,6 +60,11 @@ struct RefineStats {
   bool empty = false;    // a MILP proved the domain empty (within CBC's tolerances)
   bool gave_up = false;  // give_up_after failures in a row ended the layer
 };
+
+// The unstable neurons of layer k (0 < k < last layer), most important first: the height of
+// their triangle relaxation, -l u / (u - l), times the L1 norm of their weights into layer k + 1
+// (what a looser bound there costs downstream). Ties keep index order.
+std::vector<int> refineOrder(const nn::Network& net, const NetworkBounds& bounds, int k);
 
 // Refines `neurons` (indices into layer k, k >= 1, in priority order) of bounds.layers[k] in
 // place. `bounds` must be valid over `domain`. Throws Error{kInvalidInput} for a bad layer or

@@ -230,11 +230,10 @@ std::string phaseLpBounds(Engine& e, ReluRun& run) {
 }
 
 // MILP refinement (bounds/refine.hpp) of hidden layers 2, 3, ...: per layer the unstable neurons
-// by importance (the triangle's height -l u / (u - l) times the neuron's weight into the next
-// layer), then the alpha tier over the refined bounds and the disjunct checks. A layer's share is
-// the refine budget left over the layers left (unspent time rolls over); the phase stops at the
-// first layer (of at least 8 unstable neurons) that stabilises nothing, as alpha-beta-CROWN's
-// refinement does, or where CBC cannot finish its roots (give_up_after).
+// by importance (bounds::refineOrder), then the alpha tier over the refined bounds and the disjunct
+// checks. A layer's share is the refine budget left over the layers left (unspent time rolls over);
+// the phase stops at the first layer (of at least 8 unstable neurons) that stabilises nothing, as
+// alpha-beta-CROWN's refinement does, or where CBC cannot finish its roots (give_up_after).
 std::string phaseRefine(Engine& e, ReluRun& run) {
   const Timer t;
   const double budget = e.opt.time_limit_s ? e.opt.refine_share * e.remaining() : 600.0;
@@ -246,20 +245,8 @@ std::string phaseRefine(Engine& e, ReluRun& run) {
     if (!encode::isReluLayer(e.net.layer(k))) continue;
     const double left = budget - t.seconds();
     if (left < 1.0) break;
-    const encode::LayerBounds& b = run.bounds.layers[static_cast<size_t>(k)];
-    const nn::Mat& w_next = e.net.layer(k + 1).weight;
-    std::vector<std::pair<double, int>> scored;
-    for (Eigen::Index j = 0; j < b.lo.size(); ++j) {
-      const double l = b.lo[j];
-      const double u = b.hi[j];
-      if (!(l < 0.0 && u > 0.0)) continue;
-      scored.emplace_back(-l * u / (u - l) * w_next.col(j).lpNorm<1>(), static_cast<int>(j));
-    }
-    if (scored.empty()) continue;
-    std::stable_sort(scored.begin(), scored.end(),
-                     [](const auto& a, const auto& c) { return a.first > c.first; });
-    std::vector<int> neurons;
-    for (const auto& [score, j] : scored) neurons.push_back(j);
+    const std::vector<int> neurons = bounds::refineOrder(e.net, run.bounds, k);
+    if (neurons.empty()) continue;
     // Every later layer gets an equal share of what is left; alpha after it takes its own cut.
     const double share = left / static_cast<double>(last_hidden - k + 1);
     bounds::RefineOptions ro;

@@ -102,6 +102,30 @@ TEST(Refine, ValidUnderTinyLimits) {
   EXPECT_LE(testnets::maxViolation(net, b, pts), support::kMipTol);
 }
 
+// The order holds exactly the unstable neurons, by triangle height x outgoing weight, largest
+// first.
+TEST(Refine, OrderIsUnstableNeuronsByScore) {
+  const nn::Network net = testnets::randomNet({4, 12, 12, 3}, 17);
+  const Box box = Box::uniform(4, -1.0, 1.0);
+  const bounds::NetworkBounds b = tier(net, box, bounds::Method::kInterval);
+  const bounds::LayerBounds& l = b.layers[1];
+  const std::vector<int> order = bounds::refineOrder(net, b, 1);
+  int unstable = 0;
+  for (int j = 0; j < 12; ++j) unstable += l.lo[j] < 0 && l.hi[j] > 0;
+  EXPECT_GE(unstable, 3);
+  ASSERT_EQ(static_cast<int>(order.size()), unstable);
+  auto score = [&](int j) {
+    return -l.lo[j] * l.hi[j] / (l.hi[j] - l.lo[j]) * net.layer(2).weight.col(j).lpNorm<1>();
+  };
+  for (size_t i = 0; i < order.size(); ++i) {
+    EXPECT_TRUE(l.lo[order[i]] < 0 && l.hi[order[i]] > 0);
+    if (i > 0) {
+      EXPECT_GE(score(order[i - 1]), score(order[i]));
+    }
+  }
+  EXPECT_THROW(bounds::refineOrder(net, b, 2), Error);  // the output layer
+}
+
 TEST(Refine, RejectsBadLayerAndNeuron) {
   const nn::Network net = testnets::randomNet({2, 4, 4, 1}, 1);
   const Box box = Box::uniform(2, -1.0, 1.0);
