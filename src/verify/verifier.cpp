@@ -183,6 +183,22 @@ void closeBySpecBounds(Engine& e, ReluRun& run, bounds::AlphaOptions ao, const s
   }
 }
 
+// The alpha tier over the box, intersected into run.bounds, then the disjuncts the output bounds
+// close. An empty result on a non-empty box is the tier doubting itself: the bounds stay, the box
+// can no longer be unsat, and this returns false.
+bool tightenByAlpha(Engine& e, ReluRun& run, const bounds::AlphaOptions& ao,
+                    const std::string& by) {
+  const bounds::NetworkBounds alpha =
+      bounds::computeAlpha(e.net, encode::Domain(run.box), &run.bounds, ao);
+  if (alpha.empty) {
+    run.doubt = true;
+    return false;
+  }
+  run.bounds = bounds::intersectBounds(run.bounds, alpha);
+  closeByBounds(e, run, by);
+  return true;
+}
+
 // The alpha tier (optimised ReLU slopes) seeded by the symbolic bounds, then the spec bounds.
 std::string phaseAlpha(Engine& e, ReluRun& run) {
   bounds::AlphaOptions ao;
@@ -190,16 +206,9 @@ std::string phaseAlpha(Engine& e, ReluRun& run) {
   double budget = e.opt.alpha_share * e.remaining();
   if (!std::isfinite(budget)) budget = 60.0;
   ao.time_limit_s = std::max(0.2, 0.7 * budget);
-  const encode::Domain dom(run.box);
   const Timer t;
-  bounds::NetworkBounds alpha = bounds::computeAlpha(e.net, dom, &run.bounds, ao);
-  if (alpha.empty) {
-    run.doubt = true;
-    return "alpha tier reported an empty box (ignored)";
-  }
-  run.bounds = bounds::intersectBounds(run.bounds, alpha);
+  if (!tightenByAlpha(e, run, ao, "alpha")) return "alpha tier reported an empty box (ignored)";
   run.bounds.method = "alpha";
-  closeByBounds(e, run, "alpha");
   const double roots = t.seconds();
   ao.time_limit_s = std::max(0.2, std::max(0.0, budget - roots));
   closeBySpecBounds(e, run, ao, "alpha-spec");
@@ -273,9 +282,11 @@ std::string phaseRefine(Engine& e, ReluRun& run) {
     ao.threads = std::max(1, e.opt.threads);
     ao.time_limit_s = std::max(0.2, 0.15 * share);
     const Timer ta;
-    bounds::NetworkBounds alpha = bounds::computeAlpha(e.net, dom, &run.bounds, ao);
-    if (!alpha.empty) run.bounds = bounds::intersectBounds(run.bounds, alpha);
-    closeByBounds(e, run, "refine");
+    run.bounds.method = "refine";
+    if (!tightenByAlpha(e, run, ao, "refine")) {
+      parts.push_back(fmt::format("layer {}: alpha reported the box empty (ignored)", k + 1));
+      break;
+    }
     if (!e.halted()) closeBySpecBounds(e, run, ao, "refine-spec");
     describeUnstable(e, run);
     parts.push_back(
@@ -288,7 +299,6 @@ std::string phaseRefine(Engine& e, ReluRun& run) {
     // A layer of a handful of unstable neurons says little about the next one.
     if (rs.gave_up || (rs.stabilized == 0 && neurons.size() >= 8)) break;
   }
-  run.bounds.method = "refine";
   return fmt::format("{}", fmt::join(parts, "; "));
 }
 
