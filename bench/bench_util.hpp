@@ -2,12 +2,12 @@
 // Small helpers shared by the benchmark runners.
 #include <fmt/format.h>
 
-#include <ctime>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "bounds/box.hpp"
+#include "core/timer.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/network.hpp"
 #include "nn/onnx_io.hpp"
@@ -23,8 +23,8 @@ inline std::vector<std::string> splitList(const std::string& s) {
   return out;
 }
 
-// Process CPU seconds (all threads).
-inline double cpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+// Process CPU seconds (all threads, and forked MILP children; core/timer.hpp).
+inline double cpuSeconds() { return processCpuSeconds(); }
 
 // The VNN-COMP mnist_fc network mnist-net_<name>.onnx (name e.g. "256x2") under data_dir.
 inline nn::Network mnistFcNet(const std::string& data_dir, const std::string& name) {

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -71,19 +70,6 @@ std::string csvField(std::string s) {
   std::replace(s.begin(), s.end(), '"', '\'');
   std::replace(s.begin(), s.end(), '\n', ' ');
   return "\"" + s + "\"";
-}
-
-// CPU seconds so far (user + system) of this process's threads and of its finished child
-// processes: the MILPs under a hard time limit run in forked children (mip/deadline_solver.cpp).
-double processCpuSeconds() {
-  double s = 0.0;
-  for (const int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
-    rusage u{};
-    ::getrusage(who, &u);
-    s += static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-  }
-  return s;
 }
 
 void writeText(const std::filesystem::path& path, const std::string& text) {
