@@ -135,6 +135,8 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
   int done = 0;  // guarded by mu
   std::atomic<int> failed_in_row{0};
   std::atomic<bool> gave_up{false};
+  std::atomic<double> per_solve{opt.per_solve_s};
+  const double max_per_solve = std::max(opt.per_solve_s, opt.max_per_solve_s);
   parallelFor(static_cast<int>(neurons.size()), opt.threads, [&](int i) {
     const int j = neurons[static_cast<size_t>(i)];
     if (empty.load() || gave_up.load() || callbacks.stopRequested()) return;
@@ -154,13 +156,21 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
       const double left = limit - timer.seconds();
       if (left < 0.05 || callbacks.stopRequested() || stable) break;
       const SideResult s = solveSide(*solver, model, obj, sense, /*try_stable=*/sense == first,
-                                     std::min(opt.per_solve_s, left), opt, callbacks);
+                                     std::min(per_solve.load(), left), opt, callbacks);
       solves += s.solved;
       nodes += s.nodes;
       if (s.empty) empty = true;
       if (!std::isfinite(s.value)) {
         ++failed;
-        if (++failed_in_row >= opt.give_up_after) gave_up = true;
+        if (++failed_in_row >= opt.give_up_after) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (per_solve.load() < max_per_solve) {
+            per_solve = std::min(2.0 * per_solve.load(), max_per_solve);
+            failed_in_row = 0;
+          } else {
+            gave_up = true;
+          }
+        }
         continue;
       }
       failed_in_row = 0;
@@ -185,6 +195,7 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
     callbacks.progress(ev);
   });
   stats.gave_up = gave_up.load();
+  stats.per_solve_s = per_solve.load();
   if (empty) {
     stats.empty = true;
     stats.wall_s = timer.seconds();

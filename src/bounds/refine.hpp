@@ -32,7 +32,11 @@ namespace nnmip::bounds {
 
 struct RefineOptions {
   int threads = 1;
-  double per_solve_s = 1.0;            // wall clock of one MILP (one side of one neuron)
+  double per_solve_s = 1.0;  // wall clock of one MILP (one side of one neuron)
+  // When give_up_after solves in a row prove nothing, the per-solve limit doubles, up to this
+  // (deeper layers need a longer root); only failures at this limit give the layer up.
+  // 0 (or below per_solve_s): never raised.
+  double max_per_solve_s = 0.0;
   std::optional<double> time_limit_s;  // for the whole call
   std::string mip_backend = "cbc";
   std::map<std::string, std::string> mip_backend_options;
@@ -41,8 +45,9 @@ struct RefineOptions {
   // a buffer for CBC's feasibility and integrality tolerances (1e-7, 1e-6), which could let it
   // miss a point within them of 0.
   double stable_margin = 1e-6;
-  // Give the layer up when this many solves in a row proved nothing (deep layers: CBC does not
-  // finish its root within the per-solve limit, so every further solve would fail too).
+  // Raise the per-solve limit, or give the layer up at max_per_solve_s, when this many solves in
+  // a row proved nothing (deep layers: CBC does not finish its root within the per-solve limit,
+  // so every further solve would fail too).
   int give_up_after = 6;
   // An input of the domain (e.g. the box centre or an attack point): its pre-activations choose
   // each neuron's first side. Empty: the side whose current bound is nearer 0 goes first.
@@ -57,8 +62,9 @@ struct RefineStats {
   int failed = 0;      // solves that proved nothing (errors, no dual bound)
   long nodes = 0;
   double wall_s = 0.0;
-  bool empty = false;    // a MILP proved the domain empty (within CBC's tolerances)
-  bool gave_up = false;  // give_up_after failures in a row ended the layer
+  bool empty = false;        // a MILP proved the domain empty (within CBC's tolerances)
+  bool gave_up = false;      // give_up_after failures in a row ended the layer
+  double per_solve_s = 0.0;  // the per-solve limit at the end (after any raises)
 };
 
 // The unstable neurons of layer k (0 < k < last layer), most important first: the height of

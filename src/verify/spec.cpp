@@ -119,9 +119,11 @@ void checkOptions(const VerifyOptions& options) {
   }
   if (!(options.refine_share >= 0 && options.refine_share <= 1) ||
       !(options.refine_min_per_solve_s > 0) ||
-      !(options.refine_per_solve_s >= options.refine_min_per_solve_s)) {
+      !(options.refine_per_solve_s >= options.refine_min_per_solve_s) ||
+      !(options.refine_max_per_solve_s >= options.refine_per_solve_s)) {
     fail(ErrorKind::kInvalidInput,
-         "verify: refine share must be in [0, 1] and 0 < min per-solve time <= per-solve time");
+         "verify: refine share must be in [0, 1] and 0 < min per-solve time <= per-solve time <= "
+         "max per-solve time");
   }
 }
 

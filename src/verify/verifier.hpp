@@ -74,10 +74,12 @@ struct VerifyOptions {
   // unstable ReLUs than refine_min_unstable; it then replaces the LP tier.
   bool use_refine = true;
   double refine_share = 0.5;        // share of the remaining time
-  double refine_per_solve_s = 3.0;  // cap of one neuron-side MILP
+  double refine_per_solve_s = 3.0;  // cap of one neuron-side MILP at the start of a layer
   // Floor of it: CBC needs about this long for the root of a 256x4 layer-4 model (at 0.2 s all
-  // 315 solves of 256x4 prop_12_0.05 ended with no bound).
-  double refine_min_per_solve_s = 0.5;
+  // 315 solves of 256x4 prop_12_0.05 ended with no bound; at 0.73 s the first 8 failed).
+  double refine_min_per_solve_s = 1.0;
+  // After failures in a row the limit doubles up to this (RefineOptions::max_per_solve_s).
+  double refine_max_per_solve_s = 8.0;
   int refine_min_unstable = 100;
   // CBC settings of the refinement MILPs: without root cuts and heuristics CBC reaches nodes
   // (with them, 18 of 20 two-second solves on 256x6 layer 2 ended at the root with no bound).

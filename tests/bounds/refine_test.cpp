@@ -102,6 +102,42 @@ TEST(Refine, ValidUnderTinyLimits) {
   EXPECT_LE(testnets::maxViolation(net, b, pts), support::kMipTol);
 }
 
+// Solves that prove nothing raise the per-solve limit (doubling, up to max_per_solve_s) before
+// the layer is given up; solves that succeed leave it alone.
+TEST(Refine, PerSolveLimitRisesAfterFailuresInARow) {
+  const nn::Network net = testnets::randomNet({6, 24, 24, 24, 3}, 5);
+  const Box box = Box::uniform(6, 0.0, 1.0);
+  const std::vector<testnets::Vec> pts = testnets::samplePoints(net, box, 9, 300, 100, 8);
+  const bounds::NetworkBounds sym = tier(net, box, bounds::Method::kSymbolic);
+  const int k = 2;
+  std::vector<int> neurons = bounds::refineOrder(net, sym, k);
+  ASSERT_GE(neurons.size(), 6u);
+  neurons.resize(6);
+  bounds::RefineOptions ro;
+  ro.give_up_after = 2;
+  // Far below a fork and a CBC start: (nearly) every solve fails. A loaded machine has let one
+  // in eight through, which resets the count, so the test asks for a rise, not the exact path.
+  ro.per_solve_s = 1e-4;
+  ro.max_per_solve_s = 4e-4;
+  bounds::NetworkBounds b = sym;
+  const bounds::RefineStats failing =
+      bounds::refineLayerMilp(net, encode::Domain(box), b, k, neurons, ro);
+  EXPECT_GT(failing.per_solve_s, 1e-4);
+  EXPECT_LE(failing.per_solve_s, 4e-4);
+  EXPECT_GE(failing.failed, 4);
+  EXPECT_LE(testnets::maxViolation(net, b, pts), support::kMipTol);
+
+  neurons.resize(2);
+  ro.per_solve_s = 30.0;
+  ro.max_per_solve_s = 60.0;
+  b = sym;
+  const bounds::RefineStats fine =
+      bounds::refineLayerMilp(net, encode::Domain(box), b, k, neurons, ro);
+  EXPECT_FALSE(fine.gave_up);
+  EXPECT_EQ(fine.failed, 0);
+  EXPECT_DOUBLE_EQ(fine.per_solve_s, 30.0);
+}
+
 // The order holds exactly the unstable neurons, by triangle height x outgoing weight, largest
 // first.
 TEST(Refine, OrderIsUnstableNeuronsByScore) {
