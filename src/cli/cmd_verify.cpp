@@ -38,6 +38,7 @@ struct EngineArgs {
   bool no_bab = false;
   bool no_alpha = false;
   bool no_refine = false;
+  bool interval_root = false;
   double attack_time = 3.0;
   std::string engine = "auto";
   std::string split_rule = "smear";
@@ -59,6 +60,10 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
   c->add_flag("--no-alpha", a.no_alpha, "relu engine: skip the alpha bound tier");
   c->add_flag("--no-refine", a.no_refine,
               "relu engine: skip the MILP refinement of hidden layers on deep networks");
+  c->add_flag(
+      "--interval-root", a.interval_root,
+      "relu engine: root bounds by interval arithmetic only (no symbolic back-substitution); "
+      "with --no-alpha --no-bab --no-refine a second opinion independent of input-split");
   c->add_flag("--no-bab", a.no_bab,
               "relu engine: skip the branch and bound over ReLU splits (the MILP decides)");
   c->add_option("--engine", a.engine,
@@ -88,6 +93,7 @@ verify::VerifyOptions engineOptions(const EngineArgs& a) {
   o.use_bab = !a.no_bab;
   o.use_alpha = !a.no_alpha;
   o.use_refine = !a.no_refine;
+  o.interval_root = a.interval_root;
   o.attack_time_s = a.attack_time;
   return o;
 }

@@ -140,16 +140,16 @@ int totalUnstable(const ReluRun& run) {
   return n;
 }
 
-// Interval then symbolic bounds (milliseconds); closes disjuncts by interval arithmetic on the
-// output bounds.
-std::string phaseSymbolic(Engine& e, ReluRun& run) {
+// Interval then symbolic bounds (milliseconds; interval only with interval_root); closes
+// disjuncts by interval arithmetic on the output bounds.
+std::string phaseRootBounds(Engine& e, ReluRun& run, const char* name) {
   bounds::BoundsOptions bo;
-  bo.method = bounds::Method::kSymbolic;
-  bounds::BoundsResult sym = bounds::computeBounds(e.net, run.box, bo);
-  NNMIP_CHECK(!sym.bounds.empty, "symbolic bounds call a non-empty box empty");
-  run.bounds = sym.bounds;
+  bo.method = e.opt.interval_root ? bounds::Method::kInterval : bounds::Method::kSymbolic;
+  bounds::BoundsResult root = bounds::computeBounds(e.net, run.box, bo);
+  NNMIP_CHECK(!root.bounds.empty, "{} bounds call a non-empty box empty", name);
+  run.bounds = root.bounds;
   run.have_bounds = true;
-  closeByBounds(e, run, "symbolic");
+  closeByBounds(e, run, name);
   return describeUnstable(e, run);
 }
 
@@ -241,8 +241,9 @@ std::string phaseLpBounds(Engine& e, ReluRun& run) {
 // MILP refinement (bounds/refine.hpp) of hidden layers 2, 3, ...: per layer the unstable neurons
 // by importance (bounds::refineOrder), then the alpha tier over the refined bounds and the disjunct
 // checks. A layer's share is the refine budget left over the layers left (unspent time rolls over);
-// the phase stops at the first layer (of at least 8 unstable neurons) that stabilises nothing, as
-// alpha-beta-CROWN's refinement does, or where CBC cannot finish its roots (give_up_after).
+// the phase stops at the first layer (of at least 8 unstable neurons) that stabilises nothing
+// and tightens fewer than half of the neurons tried, or where CBC cannot finish its roots even
+// at the raised per-solve limit (give_up_after).
 std::string phaseRefine(Engine& e, ReluRun& run) {
   const Timer t;
   const double budget = e.opt.time_limit_s ? e.opt.refine_share * e.remaining() : 600.0;
@@ -641,7 +642,10 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
                   {"primal", bs.primal_s}};
   };
   runPhase(e, run, "centre", [&] { return centrePhase(e, run); });
-  if (!done()) runPhase(e, run, "symbolic", [&] { return phaseSymbolic(e, run); });
+  const char* root_name = e.opt.interval_root ? "interval" : "symbolic";
+  if (!done()) {
+    runPhase(e, run, root_name, [&] { return phaseRootBounds(e, run, root_name); });
+  }
   if (!done()) runPhase(e, run, "attack", [&] { return attackPhase(e, run); });
   if (!done() && run.have_bounds && e.opt.use_alpha) {
     runPhase(e, run, "alpha", [&] { return phaseAlpha(e, run); });

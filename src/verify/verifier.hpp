@@ -7,7 +7,8 @@
 //   centre  forward pass of the box centre -> witness check (verify/witness.hpp);
 //   attack  projected gradient with restarts (nn/attack.hpp) on max_d min_a (rhs_a - coef_a . y),
 //           output-targeted starts per disjunct -> witness check;
-//   bounds  root pre-activation bounds: interval, symbolic, then the LP tier under a time share;
+//   bounds  root pre-activation bounds: interval, symbolic (unless interval_root), then the LP
+//           tier under a time share;
 //           a disjunct is closed when interval arithmetic on the output bounds proves its margin
 //           < -lp_close_margin;
 //   bab-early  a first short bab (below) right after the alpha tier, before the LP tier, with
@@ -51,9 +52,13 @@ struct VerifyOptions {
   uint64_t seed = 1;
   // Attack: these options, with `rounds` repeated within attack_time_s.
   nn::AttackOptions attack = defaultAttack();
-  double attack_time_s = 2.0;     // at most this long, and at most 10 % of the time limit
-  bool use_alpha = true;          // alpha tier (root bounds and spec bounds of the atoms)
-  double alpha_share = 0.15;      // share of the remaining time the alpha phase may take
+  double attack_time_s = 2.0;  // at most this long, and at most 10 % of the time limit
+  bool use_alpha = true;       // alpha tier (root bounds and spec bounds of the atoms)
+  double alpha_share = 0.15;   // share of the remaining time the alpha phase may take
+  // Root bounds by interval arithmetic only (else interval, then symbolic back-substitution):
+  // with use_alpha, use_bab and use_refine off, nothing the input-split engine bounds with
+  // (symbolic, alpha) decides a disjunct, so its unsat is an independent second opinion.
+  bool interval_root = false;
   bool use_lp_tier = true;        // root LP bounds (else symbolic only)
   double lp_bounds_share = 0.25;  // share of the remaining time the LP tier may take
   double lp_phase_share = 0.2;    // share of the remaining time for the per-disjunct LPs

@@ -12,6 +12,8 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "core/rng.hpp"
@@ -182,6 +184,7 @@ inline data::VnnlibProperty randomProperty(const nn::Network& net, Rng& rng) {
 
 struct Tally {
   int sat = 0, unsat = 0, unknown = 0, timeout = 0, truth_sat = 0;
+  std::map<std::string, int> closed_by;  // unsat verdicts: disjuncts per closing phase
 };
 
 // Verdicts of verifyProperty (options `base`, threads and time limit set per property) against
@@ -223,6 +226,9 @@ inline void checkAgainstBruteForce(int n_props, uint64_t seed0, const verify::Ve
       case verify::Status::kUnsat:
         ++t.unsat;
         EXPECT_LT(truth, 0.0) << "unsat, but brute force finds margin " << truth;
+        for (const verify::BoxReport& b : r.boxes) {
+          for (const verify::DisjunctReport& d : b.disjuncts) ++t.closed_by[d.closed_by];
+        }
         break;
       case verify::Status::kUnknown: ++t.unknown; break;
       case verify::Status::kTimeout: ++t.timeout; break;

@@ -59,6 +59,31 @@ TEST(Verifier, AgreesWithBruteForceWithRefinement) {
   EXPECT_GT(t.unsat, 10);
 }
 
+// The second-opinion configuration (interval root bounds, no symbolic, alpha, bab or refine:
+// only interval arithmetic, LPs and CBC decide) agrees with brute force, and no disjunct is
+// closed by a symbolic or alpha bound.
+TEST(Verifier, AgreesWithBruteForceFromIntervalRootOnly) {
+  Tally t;
+  verify::VerifyOptions o;
+  o.attack_time_s = 0.0;
+  o.interval_root = true;
+  o.use_alpha = false;
+  o.use_bab = false;
+  o.use_refine = false;
+  checkAgainstBruteForce(60, 9000, o, t);
+  std::printf("interval root only: sat %d unsat %d unknown %d timeout %d (brute-force sat %d)\n",
+              t.sat, t.unsat, t.unknown, t.timeout, t.truth_sat);
+  EXPECT_GT(t.sat, 8);
+  EXPECT_GT(t.unsat, 8);
+  for (const auto& [by, n] : t.closed_by) {
+    std::printf("  closed by %s: %d\n", by.c_str(), n);
+    EXPECT_EQ(by.find("symbolic"), std::string::npos) << by;
+    EXPECT_EQ(by.find("alpha"), std::string::npos) << by;
+    EXPECT_EQ(by.find("bab"), std::string::npos) << by;
+  }
+  EXPECT_GT(t.closed_by["milp"] + t.closed_by["lp"], 0);
+}
+
 // A property whose counterexample is known (a point x0 with margin 1e-7 on its disjunct) is never
 // unsat, whatever the phases conclude.
 TEST(Verifier, KnownCounterexampleIsNeverUnsat) {
