@@ -17,7 +17,9 @@
 #                               Reference by reference (all tiers of one reference, then the
 #                               next), so a partial run compares the tiers on the same images.
 #                               Results in results/pv/<net name>/, PNGs per run. REFS
-#                               overrides the reference list.
+#                               overrides the reference list, TIERS the tiers; ATTACK=1 runs
+#                               the attack first (into .../attack, or .../attack_t$TIME_LIMIT
+#                               when TIME_LIMIT is set; summary takes the same variables).
 #   scripts/pv_study.sh summary [NET.onnx]  per-instance table, the share of instances within
 #                               gaps of 1/3/5/7.5% per tier (Figure 3.3) and the bound times
 #                               per tier (Figure 3.5), from the JSON files done so far.
@@ -37,7 +39,7 @@ run() {  # name, then the adversarial arguments
 }
 # First MNIST test image of each class 0..9 (test labels: 7 2 1 0 4 1 4 9 5 9 0 6 ...).
 FIRST_OF_CLASS="3 2 1 18 4 8 11 0 61 7"
-THESIS_TIERS="naive lp milp milp-img symbolic alpha"
+THESIS_TIERS=${TIERS:-naive lp milp milp-img symbolic alpha}
 thesis_net() { echo "${1:-results/nets/mnist_200x5_l1_2e-4_sum_s1_eps0.04.onnx}"; }
 case "${1:-classes}" in
   tiers)
@@ -68,7 +70,7 @@ case "${1:-classes}" in
     ATTACK_ARGS=(--no-attack)
     if [ "${ATTACK:-0}" = 1 ]; then
       ATTACK_ARGS=()
-      OUT=$OUT/attack
+      OUT=$OUT/attack${TIME_LIMIT:+_t$TIME_LIMIT}
     fi
     mkdir -p "$OUT"
     for ref in ${REFS:-$FIRST_OF_CLASS}; do
@@ -89,7 +91,7 @@ case "${1:-classes}" in
   summary)
     N=$(thesis_net "${2:-}")
     D=results/pv/$(basename "$N" .onnx)
-    [ "${ATTACK:-0}" = 1 ] && D=$D/attack
+    [ "${ATTACK:-0}" = 1 ] && D=$D/attack${TIME_LIMIT:+_t$TIME_LIMIT}
     python3 - "$D" "${REFS:-$FIRST_OF_CLASS}" "$THESIS_TIERS" <<'PY'
 import json, os, statistics, sys
 out, refs, tiers = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
