@@ -187,6 +187,12 @@ struct Tally {
   std::map<std::string, int> closed_by;  // unsat verdicts: disjuncts per closing phase
 };
 
+inline void printTally(const char* what, const Tally& t) {
+  std::printf("%s: sat %d unsat %d unknown %d timeout %d (brute-force sat %d)\n", what, t.sat,
+              t.unsat, t.unknown, t.timeout, t.truth_sat);
+  for (const auto& [by, n] : t.closed_by) std::printf("  closed by %s: %d\n", by.c_str(), n);
+}
+
 // Verdicts of verifyProperty (options `base`, threads and time limit set per property) against
 // brute force on n_props random tiny networks and properties.
 inline void checkAgainstBruteForce(int n_props, uint64_t seed0, const verify::VerifyOptions& base,

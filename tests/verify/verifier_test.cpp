@@ -27,8 +27,7 @@ TEST(Verifier, AgreesWithBruteForceOnTinyNets) {
   checkAgainstBruteForce(150, 1000, {}, t);
   RecordProperty("sat", t.sat);
   RecordProperty("unsat", t.unsat);
-  std::printf("with attack: sat %d unsat %d unknown %d timeout %d (brute-force sat %d)\n", t.sat,
-              t.unsat, t.unknown, t.timeout, t.truth_sat);
+  testverify::printTally("with attack", t);
   EXPECT_GT(t.sat, 20);
   EXPECT_GT(t.unsat, 20);
 }
@@ -39,8 +38,7 @@ TEST(Verifier, AgreesWithBruteForceWithoutAttack) {
   verify::VerifyOptions o;
   o.attack_time_s = 0.0;
   checkAgainstBruteForce(100, 5000, o, t);
-  std::printf("without attack: sat %d unsat %d unknown %d timeout %d (brute-force sat %d)\n", t.sat,
-              t.unsat, t.unknown, t.timeout, t.truth_sat);
+  testverify::printTally("without attack", t);
   EXPECT_GT(t.sat, 15);
 }
 
@@ -53,8 +51,7 @@ TEST(Verifier, AgreesWithBruteForceWithRefinement) {
   o.refine_min_unstable = -1;
   o.use_bab = false;
   checkAgainstBruteForce(80, 7000, o, t);
-  std::printf("with refinement: sat %d unsat %d unknown %d timeout %d (brute-force sat %d)\n",
-              t.sat, t.unsat, t.unknown, t.timeout, t.truth_sat);
+  testverify::printTally("with refinement", t);
   EXPECT_GT(t.sat, 10);
   EXPECT_GT(t.unsat, 10);
 }
@@ -71,12 +68,11 @@ TEST(Verifier, AgreesWithBruteForceFromIntervalRootOnly) {
   o.use_bab = false;
   o.use_refine = false;
   checkAgainstBruteForce(60, 9000, o, t);
-  std::printf("interval root only: sat %d unsat %d unknown %d timeout %d (brute-force sat %d)\n",
-              t.sat, t.unsat, t.unknown, t.timeout, t.truth_sat);
+  testverify::printTally("interval root only", t);
   EXPECT_GT(t.sat, 8);
   EXPECT_GT(t.unsat, 8);
-  for (const auto& [by, n] : t.closed_by) {
-    std::printf("  closed by %s: %d\n", by.c_str(), n);
+  for (const auto& entry : t.closed_by) {
+    const std::string& by = entry.first;
     EXPECT_EQ(by.find("symbolic"), std::string::npos) << by;
     EXPECT_EQ(by.find("alpha"), std::string::npos) << by;
     EXPECT_EQ(by.find("bab"), std::string::npos) << by;
