@@ -534,55 +534,94 @@ data::VnnlibProperty presplitBoxes(const data::VnnlibProperty& property, int pie
 
 Result verifyPieces(const nn::Network& net, const data::VnnlibProperty& property, int pieces,
                     const VerifyOptions& options, const Callbacks& callbacks) {
-  const data::VnnlibProperty split = presplitBoxes(property, pieces);
-  const Timer timer;
-  Result result;
-  const int n = static_cast<int>(split.input_boxes.size());
-  bool any_timeout = false;
-  bool any_unknown = false;
-  for (int b = 0; b < n; ++b) {
-    const double left = options.time_limit_s ? *options.time_limit_s - timer.seconds() : kInf;
-    if (left <= 0.0 || callbacks.stopRequested()) {
-      any_timeout = true;
-      break;
-    }
-    data::VnnlibProperty piece = split;
-    piece.input_boxes = {split.input_boxes[static_cast<size_t>(b)]};
-    piece.input_lo = piece.input_boxes[0].lo;
-    piece.input_hi = piece.input_boxes[0].hi;
-    VerifyOptions o = options;
-    // A fair share of what is left; time a piece does not use goes to the later ones.
-    if (options.time_limit_s) o.time_limit_s = left / static_cast<double>(n - b);
-    Result r = verifyProperty(net, piece, o, callbacks);
-    for (BoxReport& rep : r.boxes) {
-      rep.box = b;
-      result.boxes.push_back(std::move(rep));
-    }
-    if (r.status == Status::kSat) {
-      result.status = Status::kSat;
-      result.counterexample = std::move(r.counterexample);
-      result.counterexample->box = b;
-      result.reason = fmt::format("piece {} of {}: {}", b, n, r.reason);
-      result.wall_s = timer.seconds();
-      return result;
-    }
-    any_timeout |= r.status == Status::kTimeout;
-    any_unknown |= r.status == Status::kUnknown;
-    if (r.status != Status::kUnsat && !any_timeout) {
-      // Keep going: a later piece may still hold a counterexample.
-      callbacks.log(Level::kInfo, fmt::format("piece {} of {}: {}", b, n, statusName(r.status)));
+  struct Piece {
+    data::InputBox box;
+    int origin = 0;  // index of the property's box it is part of
+  };
+  std::vector<Piece> work;
+  for (size_t o = 0; o < property.input_boxes.size(); ++o) {
+    data::VnnlibProperty one = property;
+    one.input_boxes = {property.input_boxes[o]};
+    for (data::InputBox& b : presplitBoxes(one, pieces).input_boxes) {
+      work.push_back({std::move(b), static_cast<int>(o)});
     }
   }
+  const Timer timer;
+  Result result;
+  const int first_round = static_cast<int>(work.size());
+  int verified = 0;
+  bool out_of_time = false;
+  bool any_unknown = false;
+  // Rounds: every open piece of a round, each with a fair share of the time left; a piece that
+  // ended open (time share, or all phases ran) is cut into kRetryPieces for the next round, so
+  // time the closed pieces left over goes to the hard parts of the box. The pieces of a round
+  // always tile the open part of the boxes, so closing them all proves every box.
+  constexpr int kRetryPieces = 8;
+  constexpr int kMaxRounds = 8;
+  for (int round = 0; !work.empty(); ++round) {
+    if (round == kMaxRounds) {
+      any_unknown = true;
+      break;
+    }
+    std::vector<Piece> open;
+    const int n = static_cast<int>(work.size());
+    for (int b = 0; b < n; ++b) {
+      const double left = options.time_limit_s ? *options.time_limit_s - timer.seconds() : kInf;
+      if (left <= 0.0 || callbacks.stopRequested()) {
+        out_of_time = true;
+        break;
+      }
+      const Piece& pc = work[static_cast<size_t>(b)];
+      data::VnnlibProperty piece = property;
+      piece.input_boxes = {pc.box};
+      piece.input_lo = pc.box.lo;
+      piece.input_hi = pc.box.hi;
+      VerifyOptions o = options;
+      // A fair share of what is left; time a piece does not use goes to the later ones.
+      if (options.time_limit_s) o.time_limit_s = left / static_cast<double>(n - b);
+      Result r = verifyProperty(net, piece, o, callbacks);
+      for (BoxReport& rep : r.boxes) {
+        rep.box = pc.origin;
+        result.boxes.push_back(std::move(rep));
+      }
+      ++verified;
+      if (r.status == Status::kSat) {
+        result.status = Status::kSat;
+        result.counterexample = std::move(r.counterexample);
+        result.counterexample->box = pc.origin;
+        result.reason = fmt::format("round {}, piece {} of {}: {}", round, b, n, r.reason);
+        result.wall_s = timer.seconds();
+        return result;
+      }
+      if (r.status == Status::kUnsat) continue;
+      data::VnnlibProperty rest = property;
+      rest.input_boxes = {pc.box};
+      for (data::InputBox& sub : presplitBoxes(rest, kRetryPieces).input_boxes) {
+        open.push_back({std::move(sub), pc.origin});
+      }
+    }
+    if (out_of_time) break;
+    if (!open.empty()) {
+      callbacks.log(Level::kInfo, fmt::format("round {}: {} of {} pieces open, next round {}",
+                                              round, open.size() / kRetryPieces, n, open.size()));
+    }
+    work = std::move(open);
+  }
   result.wall_s = timer.seconds();
-  if (any_timeout) {
+  if (out_of_time) {
     result.status = Status::kTimeout;
-    result.reason = fmt::format("time limit reached before every piece of {} was closed", n);
+    result.reason =
+        fmt::format("time limit reached with pieces open ({} verified; {} in the first round)",
+                    verified, first_round);
   } else if (any_unknown) {
     result.status = Status::kUnknown;
-    result.reason = fmt::format("some of the {} pieces stayed open", n);
+    result.reason =
+        fmt::format("pieces still open after {} rounds ({} verified)", kMaxRounds, verified);
   } else {
     result.status = Status::kUnsat;
-    result.reason = fmt::format("every piece of the {}-piece partition of every box closed", n);
+    result.reason =
+        fmt::format("every piece closed: {} pieces verified in rounds from a {}-piece partition",
+                    verified, first_round);
   }
   return result;
 }

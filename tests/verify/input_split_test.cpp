@@ -325,9 +325,37 @@ TEST(InputSplit, ReluEngineOnPieces) {
   r = verify::verifyWithEngine(engine, net, p, o);
   ASSERT_EQ(r.status, verify::Status::kSat) << r.reason;
   EXPECT_GE(r.counterexample->x[0], 0.95 - 1e-12);
-  // Pieces bisect x0 first: x0 >= 0.95 lies in the pieces with x0 in [0, 1] (indices 2 and 3).
-  EXPECT_GE(r.counterexample->box, 2);
+  EXPECT_EQ(r.counterexample->box, 0);  // the property's box, not the piece
   EXPECT_GE(r.counterexample->y_double[0], 1.9);
+}
+
+// Pieces that stay open are cut into 8 for another round: with the incomplete phases only
+// (interval root bounds, LPs; no MILP, bab or alpha), y >= 1.99 (max y = 2 at x0 = 1) stays open
+// on the two first-round pieces; the later rounds close it piece by piece.
+TEST(InputSplit, ReluEnginePiecesOpenAreCutForAnotherRound) {
+  const nn::Network net = testnets::twoReluToy();
+  data::VnnlibProperty p;
+  p.num_inputs = 2;
+  p.num_outputs = 1;
+  p.input_boxes = {data::InputBox{{-1, -1}, {1, 1}}};
+  p.unsafe_disjuncts = {{data::LinearAtom{{-1.0}, -2.01}}};  // y >= 2.01: unsat
+  verify::EngineChoice engine;
+  engine.kind = verify::EngineKind::kRelu;
+  engine.relu_presplit = 2;
+  verify::VerifyOptions o;
+  o.time_limit_s = 20;
+  o.attack_time_s = 0.0;
+  o.interval_root = true;
+  o.use_alpha = false;
+  o.use_bab = false;
+  o.use_refine = false;
+  o.use_milp = false;
+  const verify::Result one = verify::verifyProperty(net, p, o);
+  EXPECT_NE(one.status, verify::Status::kUnsat) << "the test needs a box the phases leave open";
+  const verify::Result r = verify::verifyWithEngine(engine, net, p, o);
+  ASSERT_EQ(r.status, verify::Status::kUnsat) << r.reason;
+  EXPECT_GT(r.boxes.size(), 2u);
+  for (const verify::BoxReport& b : r.boxes) EXPECT_EQ(b.box, 0);
 }
 
 // ACAS Xu, with the answers alpha-beta-CROWN published at VNN-COMP 2022
