@@ -101,7 +101,7 @@ data::VnnlibProperty presplitBoxes(const data::VnnlibProperty& property, int pie
 
 // verifyProperty on each piece of presplitBoxes(property, pieces) in turn, as a separate
 // property with a fair share of the time left (the time left over divided by the pieces left),
-// in rounds: a piece that stays open is cut into 8 for the next round (at most 8 rounds), so the
+// in rounds: a piece that stays open is cut into 8 for the next round (at most 10 rounds), so the
 // time the easy pieces leave goes to the hard parts. sat at the first piece with a
 // counterexample (its box index is the property's box the piece lies in), unsat when every piece
 // of some round-by-round tiling closed, else timeout / unknown.
