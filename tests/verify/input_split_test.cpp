@@ -303,25 +303,36 @@ TEST(InputSplit, PresplitCoversTheBox) {
   EXPECT_THROW(verify::presplitBoxes(p, 6), Error);
 }
 
-// The relu engine on a presplit property (verifyPieces): the pieces' verdicts combine into the
-// property's; the counterexample names its piece. twoReluToy, max y = 2 at x0 = 1 (see above).
-TEST(InputSplit, ReluEngineOnPieces) {
-  const nn::Network net = testnets::twoReluToy();
+// twoReluToy's property y >= threshold over [-1, 1]^2 (max y = 2 at x0 = 1, see above).
+data::VnnlibProperty toyAtLeast(double threshold) {
   data::VnnlibProperty p;
   p.num_inputs = 2;
   p.num_outputs = 1;
   p.input_boxes = {data::InputBox{{-1, -1}, {1, 1}}};
-  p.unsafe_disjuncts = {{data::LinearAtom{{-1.0}, -2.5}}};  // y >= 2.5: unsat
+  p.unsafe_disjuncts = {{data::LinearAtom{{-1.0}, -threshold}}};
+  return p;
+}
+
+verify::EngineChoice reluOnPieces(int pieces) {
   verify::EngineChoice engine;
   engine.kind = verify::EngineKind::kRelu;
-  engine.relu_presplit = 4;
+  engine.relu_presplit = pieces;
+  return engine;
+}
+
+// The relu engine on a presplit property (verifyPieces): the pieces' verdicts combine into the
+// property's; the counterexample names the property's box.
+TEST(InputSplit, ReluEngineOnPieces) {
+  const nn::Network net = testnets::twoReluToy();
+  data::VnnlibProperty p = toyAtLeast(2.5);  // unsat
+  const verify::EngineChoice engine = reluOnPieces(4);
   verify::VerifyOptions o;
   o.time_limit_s = 20;
   o.attack_time_s = 0.0;
   verify::Result r = verify::verifyWithEngine(engine, net, p, o);
   ASSERT_EQ(r.status, verify::Status::kUnsat) << r.reason;
   EXPECT_EQ(r.boxes.size(), 4u);
-  p.unsafe_disjuncts = {{data::LinearAtom{{-1.0}, -1.9}}};  // y >= 1.9: only near x0 = 1
+  p = toyAtLeast(1.9);  // only near x0 = 1
   r = verify::verifyWithEngine(engine, net, p, o);
   ASSERT_EQ(r.status, verify::Status::kSat) << r.reason;
   EXPECT_GE(r.counterexample->x[0], 0.95 - 1e-12);
@@ -330,18 +341,12 @@ TEST(InputSplit, ReluEngineOnPieces) {
 }
 
 // Pieces that stay open are cut into 8 for another round: with the incomplete phases only
-// (interval root bounds, LPs; no MILP, bab or alpha), y >= 1.99 (max y = 2 at x0 = 1) stays open
+// (interval root bounds, LPs; no MILP, bab or alpha), y >= 2.01 (unsat, max y = 2) stays open
 // on the two first-round pieces; the later rounds close it piece by piece.
 TEST(InputSplit, ReluEnginePiecesOpenAreCutForAnotherRound) {
   const nn::Network net = testnets::twoReluToy();
-  data::VnnlibProperty p;
-  p.num_inputs = 2;
-  p.num_outputs = 1;
-  p.input_boxes = {data::InputBox{{-1, -1}, {1, 1}}};
-  p.unsafe_disjuncts = {{data::LinearAtom{{-1.0}, -2.01}}};  // y >= 2.01: unsat
-  verify::EngineChoice engine;
-  engine.kind = verify::EngineKind::kRelu;
-  engine.relu_presplit = 2;
+  const data::VnnlibProperty p = toyAtLeast(2.01);
+  const verify::EngineChoice engine = reluOnPieces(2);
   verify::VerifyOptions o;
   o.time_limit_s = 20;
   o.attack_time_s = 0.0;
