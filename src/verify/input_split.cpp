@@ -497,37 +497,46 @@ EngineKind resolveEngine(EngineKind kind, const nn::Network& net) {
   return net.inputSize() <= kAutoInputSplitMaxInputs ? EngineKind::kInputSplit : EngineKind::kRelu;
 }
 
+namespace {
+
+// `root` cut into 2^levels equal pieces, each bisected along its widest input relative to root.
+std::vector<data::InputBox> cutBox(const data::InputBox& root, int levels) {
+  std::vector<data::InputBox> boxes{root};
+  for (int l = 0; l < levels; ++l) {
+    std::vector<data::InputBox> next;
+    for (const data::InputBox& b : boxes) {
+      size_t dim = 0;
+      double best = -1.0;
+      for (size_t i = 0; i < b.lo.size(); ++i) {
+        const double w =
+            root.hi[i] > root.lo[i] ? (b.hi[i] - b.lo[i]) / (root.hi[i] - root.lo[i]) : 0.0;
+        if (w > best) {
+          best = w;
+          dim = i;
+        }
+      }
+      const double mid = 0.5 * (b.lo[dim] + b.hi[dim]);
+      data::InputBox left = b;
+      data::InputBox right = b;
+      left.hi[dim] = mid;
+      right.lo[dim] = mid;
+      next.push_back(std::move(left));
+      next.push_back(std::move(right));
+    }
+    boxes = std::move(next);
+  }
+  return boxes;
+}
+
+}  // namespace
+
 data::VnnlibProperty presplitBoxes(const data::VnnlibProperty& property, int pieces) {
   const int levels = log2Exact(pieces);
   data::VnnlibProperty out = property;
   if (levels == 0) return out;
   out.input_boxes.clear();
   for (const data::InputBox& root : property.input_boxes) {
-    std::vector<data::InputBox> boxes{root};
-    for (int l = 0; l < levels; ++l) {
-      std::vector<data::InputBox> next;
-      for (const data::InputBox& b : boxes) {
-        size_t dim = 0;
-        double best = -1.0;
-        for (size_t i = 0; i < b.lo.size(); ++i) {
-          const double w =
-              root.hi[i] > root.lo[i] ? (b.hi[i] - b.lo[i]) / (root.hi[i] - root.lo[i]) : 0.0;
-          if (w > best) {
-            best = w;
-            dim = i;
-          }
-        }
-        const double mid = 0.5 * (b.lo[dim] + b.hi[dim]);
-        data::InputBox left = b;
-        data::InputBox right = b;
-        left.hi[dim] = mid;
-        right.lo[dim] = mid;
-        next.push_back(std::move(left));
-        next.push_back(std::move(right));
-      }
-      boxes = std::move(next);
-    }
-    for (data::InputBox& b : boxes) out.input_boxes.push_back(std::move(b));
+    for (data::InputBox& b : cutBox(root, levels)) out.input_boxes.push_back(std::move(b));
   }
   return out;
 }
@@ -538,11 +547,10 @@ Result verifyPieces(const nn::Network& net, const data::VnnlibProperty& property
     data::InputBox box;
     int origin = 0;  // index of the property's box it is part of
   };
+  const int levels = log2Exact(pieces);
   std::vector<Piece> work;
   for (size_t o = 0; o < property.input_boxes.size(); ++o) {
-    data::VnnlibProperty one = property;
-    one.input_boxes = {property.input_boxes[o]};
-    for (data::InputBox& b : presplitBoxes(one, pieces).input_boxes) {
+    for (data::InputBox& b : cutBox(property.input_boxes[o], levels)) {
       work.push_back({std::move(b), static_cast<int>(o)});
     }
   }
@@ -553,13 +561,13 @@ Result verifyPieces(const nn::Network& net, const data::VnnlibProperty& property
   bool out_of_time = false;
   bool any_unknown = false;
   // Rounds: every open piece of a round, each with a fair share of the time left; a piece that
-  // ended open (time share, or all phases ran) is cut into kRetryPieces for the next round, so
+  // ended open (time share, or all phases ran) is cut into 2^kRetryLevels for the next round, so
   // time the closed pieces left over goes to the hard parts of the box. The pieces of a round
   // always tile the open part of the boxes, so closing them all proves every box.
   // Cutting into 8 beat halving on ACAS 1_1 prop_1 (interval root, LPs only, 32 first pieces):
   // unsat after 1288 pieces in 275 s against 480 pieces and a timeout at 300 s, since smaller
   // pieces have fewer unstable ReLUs and cheaper LPs.
-  constexpr int kRetryPieces = 8;
+  constexpr int kRetryLevels = 3;  // 8 pieces
   constexpr int kMaxRounds = 10;
   for (int round = 0; !work.empty(); ++round) {
     if (round == kMaxRounds) {
@@ -597,16 +605,14 @@ Result verifyPieces(const nn::Network& net, const data::VnnlibProperty& property
         return result;
       }
       if (r.status == Status::kUnsat) continue;
-      data::VnnlibProperty rest = property;
-      rest.input_boxes = {pc.box};
-      for (data::InputBox& sub : presplitBoxes(rest, kRetryPieces).input_boxes) {
+      for (data::InputBox& sub : cutBox(pc.box, kRetryLevels)) {
         open.push_back({std::move(sub), pc.origin});
       }
     }
     if (out_of_time) break;
     if (!open.empty()) {
       callbacks.log(Level::kInfo, fmt::format("round {}: {} of {} pieces open, next round {}",
-                                              round, open.size() / kRetryPieces, n, open.size()));
+                                              round, open.size() >> kRetryLevels, n, open.size()));
     }
     work = std::move(open);
   }

@@ -140,16 +140,17 @@ int totalUnstable(const ReluRun& run) {
   return n;
 }
 
-// Interval then symbolic bounds (milliseconds; interval only with interval_root); closes
-// disjuncts by interval arithmetic on the output bounds.
-std::string phaseRootBounds(Engine& e, ReluRun& run, const char* name) {
+// Root bounds by `method` (interval, or interval then symbolic; milliseconds); closes disjuncts
+// by interval arithmetic on the output bounds.
+std::string phaseRootBounds(Engine& e, ReluRun& run, bounds::Method method) {
   bounds::BoundsOptions bo;
-  bo.method = e.opt.interval_root ? bounds::Method::kInterval : bounds::Method::kSymbolic;
+  bo.method = method;
   bounds::BoundsResult root = bounds::computeBounds(e.net, run.box, bo);
-  NNMIP_CHECK(!root.bounds.empty, "{} bounds call a non-empty box empty", name);
+  NNMIP_CHECK(!root.bounds.empty, "{} bounds call a non-empty box empty",
+              bounds::methodName(method));
   run.bounds = root.bounds;
   run.have_bounds = true;
-  closeByBounds(e, run, name);
+  closeByBounds(e, run, bounds::methodName(method));
   return describeUnstable(e, run);
 }
 
@@ -642,9 +643,10 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
                   {"primal", bs.primal_s}};
   };
   runPhase(e, run, "centre", [&] { return centrePhase(e, run); });
-  const char* root_name = e.opt.interval_root ? "interval" : "symbolic";
+  const bounds::Method root =
+      e.opt.interval_root ? bounds::Method::kInterval : bounds::Method::kSymbolic;
   if (!done()) {
-    runPhase(e, run, root_name, [&] { return phaseRootBounds(e, run, root_name); });
+    runPhase(e, run, bounds::methodName(root), [&] { return phaseRootBounds(e, run, root); });
   }
   if (!done()) runPhase(e, run, "attack", [&] { return attackPhase(e, run); });
   if (!done() && run.have_bounds && e.opt.use_alpha) {
