@@ -12,6 +12,7 @@
 
 #include "bench_util.hpp"
 #include "bounds/bounder.hpp"
+#include "core/timer.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/onnx_io.hpp"
 
@@ -90,9 +91,9 @@ int main(int argc, char** argv) {
           o.symbolic_seed = seeded;
           o.solver.lp_backend = backend;
           o.solver.threads = 1;
-          const double cpu0 = bench::cpuSeconds();
+          const double cpu0 = processCpuSeconds();
           const bounds::BoundsResult r = bounds::computeBounds(net, box, o);
-          const double cpu_s = bench::cpuSeconds() - cpu0;
+          const double cpu_s = processCpuSeconds() - cpu0;
           long lps = 0, iters = 0, failed = 0, retries = 0;
           for (const auto& st : r.stats) {
             lps += st.lps;

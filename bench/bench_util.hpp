@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "bounds/box.hpp"
-#include "core/timer.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/network.hpp"
 #include "nn/onnx_io.hpp"
@@ -22,9 +21,6 @@ inline std::vector<std::string> splitList(const std::string& s) {
   while (std::getline(ss, x, ',')) out.push_back(x);
   return out;
 }
-
-// Process CPU seconds (all threads, and forked MILP children; core/timer.hpp).
-inline double cpuSeconds() { return processCpuSeconds(); }
 
 // The VNN-COMP mnist_fc network mnist-net_<name>.onnx (name e.g. "256x2") under data_dir.
 inline nn::Network mnistFcNet(const std::string& data_dir, const std::string& name) {

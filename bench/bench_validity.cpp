@@ -27,6 +27,7 @@
 #include "bench_util.hpp"
 #include "bounds/bounder.hpp"
 #include "core/rng.hpp"
+#include "core/timer.hpp"
 #include "data/mnist.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/forward.hpp"
@@ -139,7 +140,7 @@ void runCase(Case& c, const std::vector<std::string>& tiers, long samples, int c
   Rng rng(seed);
   long made = 0;
   int attack_layer = 0;
-  const double t0 = bench::cpuSeconds();
+  const double t0 = processCpuSeconds();
   for (const Kind kind : {Kind::kUniform, Kind::kVertex, Kind::kAttack}) {
     const long total = kind == Kind::kUniform  ? n_uniform
                        : kind == Kind::kVertex ? n_vertex
@@ -194,7 +195,7 @@ void runCase(Case& c, const std::vector<std::string>& tiers, long samples, int c
       made += rows;
     }
   }
-  const double sample_s = bench::cpuSeconds() - t0;
+  const double sample_s = processCpuSeconds() - t0;
   std::fprintf(stderr, "%s: %ld samples in %.1f s CPU\n", c.net_name.c_str(), made, sample_s);
 
   std::fprintf(stderr, "\n%-18s %-9s %9s %8s %10s %11s %9s %9s %10s\n", "network", "tier", "wall_s",

@@ -17,6 +17,7 @@
 
 #include "bench_util.hpp"
 #include "bounds/bounder.hpp"
+#include "core/timer.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/onnx_io.hpp"
 #include "verify/verifier.hpp"
@@ -70,9 +71,9 @@ int runPhases(const std::string& data_dir, const std::vector<std::string>& nets,
       verify::VerifyOptions o;
       o.time_limit_s = time_limit;
       o.threads = std::max(2, threads);
-      const double cpu0 = bench::cpuSeconds();
+      const double cpu0 = processCpuSeconds();
       const verify::Result r = verify::verifyProperty(net, prop, o);
-      const double cpu = bench::cpuSeconds() - cpu0;
+      const double cpu = processCpuSeconds() - cpu0;
       std::string ph = "[]";
       std::string unstable = "[]";
       if (!r.boxes.empty()) {
@@ -153,9 +154,9 @@ int main(int argc, char** argv) {
         if (o.method == bounds::Method::kLp || o.method == bounds::Method::kMilp) {
           o.solver.time_limit_s = lp_time_limit;
         }
-        const double cpu0 = bench::cpuSeconds();
+        const double cpu0 = processCpuSeconds();
         const bounds::BoundsResult r = bounds::computeBounds(net, box, o);
-        Case c{r.wall_s, bench::cpuSeconds() - cpu0, 0};
+        Case c{r.wall_s, processCpuSeconds() - cpu0, 0};
         long lps = 0;
         long failed = 0;
         for (const bounds::LayerStats& s : r.stats) {
