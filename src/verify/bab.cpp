@@ -51,6 +51,22 @@ using encode::LayerBounds;
 using encode::Phase;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// The optimised relaxation parameters of a node's spec bound (the best iterate per row), which
+// its children's beta-CROWN ascent starts from (warm start, as alpha-beta-CROWN inherits them).
+// Any alpha in [0, 1] and beta >= 0 gives a valid bound, so inheriting them never costs soundness;
+// neurons the parent did not have (newly unstable: none; new split: beta 0) start cold. Floats:
+// a queue of 10^5 nodes holds one each.
+struct SlopeState {
+  struct Layer {
+    std::vector<int> alpha_idx;  // unstable neurons (sorted), columns of alpha
+    std::vector<int> beta_idx;   // split neurons (sorted), columns of beta
+    Eigen::MatrixXf alpha, beta;
+  };
+  std::vector<int> rows;  // spec rows (SpecMatrix::rowsOf), one per matrix row
+  std::vector<Layer> layers;
+  bool empty() const { return layers.empty(); }
+};
+
 struct Node {
   std::map<nn::NeuronId, Phase> splits;
   std::vector<LayerBounds> bounds;  // pre-activation bounds valid over the node's domain
@@ -59,6 +75,7 @@ struct Node {
   int depth = 0;
   long seq = 0;
   bool lp_done = false;  // the node LP ran on this node's bounds
+  SlopeState slopes;     // of the spec bound at this node (empty at the root)
   double key() const { return ub.empty() ? -kInf : *std::max_element(ub.begin(), ub.end()); }
 };
 using NodePtr = std::unique_ptr<Node>;
@@ -174,15 +191,79 @@ struct LayerRelax {
   Vec alpha0;               // adaptive lower slope of unstable entries
 };
 
+// Column of `j` in sorted `idx`, or -1.
+int columnOf(const std::vector<int>& idx, int j) {
+  const auto it = std::lower_bound(idx.begin(), idx.end(), j);
+  return it != idx.end() && *it == j ? static_cast<int>(it - idx.begin()) : -1;
+}
+
+// Copies the parameters `warm` holds for C's rows into alpha / beta (laid out as rx: columns are
+// a_idx positions); entries it lacks keep their cold start.
+void warmStart(const std::vector<LayerRelax>& rx, const std::vector<int>& rows,
+               const SlopeState& warm, std::vector<Mat>& alpha, std::vector<Mat>& beta) {
+  std::vector<Eigen::Index> from(rows.size(), -1);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto it = std::find(warm.rows.begin(), warm.rows.end(), rows[r]);
+    if (it != warm.rows.end()) from[r] = it - warm.rows.begin();
+  }
+  const size_t layers = std::min(rx.size(), warm.layers.size());
+  for (size_t k = 0; k < layers; ++k) {
+    const LayerRelax& r = rx[k];
+    const SlopeState::Layer& w = warm.layers[k];
+    for (size_t q = 0; q < r.a_idx.size(); ++q) {
+      const auto qq = static_cast<Eigen::Index>(q);
+      const int ca = r.type[q] == 2 ? columnOf(w.alpha_idx, r.a_idx[q]) : -1;
+      const int cb = r.sigma[qq] != 0.0 ? columnOf(w.beta_idx, r.a_idx[q]) : -1;
+      if (ca < 0 && cb < 0) continue;
+      for (size_t row = 0; row < rows.size(); ++row) {
+        const Eigen::Index pr = from[row];
+        if (pr < 0) continue;
+        const auto rr = static_cast<Eigen::Index>(row);
+        if (ca >= 0) alpha[k](rr, qq) = static_cast<double>(w.alpha(pr, ca));
+        if (cb >= 0) beta[k](rr, qq) = static_cast<double>(w.beta(pr, cb));
+      }
+    }
+  }
+}
+
+SlopeState saveSlopes(const std::vector<LayerRelax>& rx, const std::vector<int>& rows,
+                      const std::vector<Mat>& alpha, const std::vector<Mat>& beta) {
+  SlopeState st;
+  st.rows = rows;
+  st.layers.resize(rx.size());
+  for (size_t k = 0; k < rx.size(); ++k) {
+    const LayerRelax& r = rx[k];
+    SlopeState::Layer& w = st.layers[k];
+    std::vector<Eigen::Index> ca, cb;
+    for (size_t q = 0; q < r.a_idx.size(); ++q) {
+      if (r.type[q] == 2) {
+        w.alpha_idx.push_back(r.a_idx[q]);
+        ca.push_back(static_cast<Eigen::Index>(q));
+      }
+      if (r.sigma[static_cast<Eigen::Index>(q)] != 0.0) {
+        w.beta_idx.push_back(r.a_idx[q]);
+        cb.push_back(static_cast<Eigen::Index>(q));
+      }
+    }
+    w.alpha = alpha[k](Eigen::all, ca).cast<float>();
+    w.beta = beta[k](Eigen::all, cb).cast<float>();
+  }
+  return st;
+}
+
 struct BetaOutcome {
   Vec best;
   Mat xstar;  // the relaxed minimiser of the last iterate, per row
   int steps = 0;
+  SlopeState slopes;  // the best iterate's parameters per row (when asked for)
 };
 
+// `rows` names C's rows (SpecMatrix row ids) for `warm`, the parameters to start from (may be
+// empty or hold other rows: those start cold).
 BetaOutcome betaCrown(const Context& c, const std::vector<LayerBounds>& b,
                       const std::map<nn::NeuronId, Phase>& splits, const Mat& C, const Vec& c0,
-                      int iterations, double stop_at) {
+                      int iterations, double stop_at, const std::vector<int>& rows,
+                      const SlopeState& warm, bool keep_slopes) {
   constexpr double kB1 = 0.9, kB2 = 0.999, kEps = 1e-8;
   const nn::Network& net = c.net;
   const int top = c.last_relaxed;
@@ -252,6 +333,12 @@ BetaOutcome betaCrown(const Context& c, const std::vector<LayerBounds>& b,
     beta[i] = Mat::Zero(R, w);
     ma1[i] = ma2[i] = mb1[i] = mb2[i] = Mat::Zero(R, w);
   }
+  if (!warm.empty()) warmStart(rx, rows, warm, alpha, beta);
+  std::vector<Mat> best_alpha, best_beta;
+  if (keep_slopes) {
+    best_alpha = alpha;
+    best_beta = beta;
+  }
   BetaOutcome out;
   out.best = Vec::Constant(R, -kInf);
   const Vec& lo_in = c.box.lo;
@@ -300,6 +387,12 @@ BetaOutcome betaCrown(const Context& c, const std::vector<LayerBounds>& b,
     const Vec value = bias + m.cwiseProduct(x).rowwise().sum();
     bool all_done = true;
     for (Eigen::Index row = 0; row < R; ++row) {
+      if (value[row] > out.best[row] && keep_slopes) {
+        for (size_t k = 0; k < rx.size(); ++k) {
+          best_alpha[k].row(row) = alpha[k].row(row);
+          best_beta[k].row(row) = beta[k].row(row);
+        }
+      }
       out.best[row] = std::max(out.best[row], value[row]);
       all_done &= out.best[row] >= stop_at;
     }
@@ -362,6 +455,7 @@ BetaOutcome betaCrown(const Context& c, const std::vector<LayerBounds>& b,
     lr_a *= 0.98;
     lr_b *= 0.98;
   }
+  if (keep_slopes) out.slopes = saveSlopes(rx, rows, best_alpha, best_beta);
   return out;
 }
 
@@ -425,8 +519,8 @@ double openness(const std::vector<double>& ub, double margin) {
   return v;
 }
 
-nn::NeuronId chooseBranch(const Context& c, const Node& node, const Crown& cr, const Mat& C,
-                          const Vec& c0) {
+nn::NeuronId chooseBranch(const Context& c, const Node& node, const Crown& cr,
+                          const std::vector<int>& rows, const Mat& C, const Vec& c0) {
   std::vector<Candidate> cands = scoreNeurons(c, node, cr);
   NNMIP_CHECK(!cands.empty(), "bab: no unstable neuron to branch on");
   auto by_babsr = [](const Candidate& a, const Candidate& b) { return a.babsr > b.babsr; };
@@ -469,7 +563,8 @@ nn::NeuronId chooseBranch(const Context& c, const Node& node, const Crown& cr, c
       } else {
         lb.lo[cand.id.index] = 0.0;  // active
       }
-      const BetaOutcome child = betaCrown(c, b, node.splits, C, c0, 0, kInf);
+      const BetaOutcome child =
+          betaCrown(c, b, node.splits, C, c0, 0, kInf, rows, node.slopes, false);
       std::vector<double> ub = disjunctBounds(c, node.open, child.best);
       for (size_t q = 0; q < ub.size(); ++q) ub[q] = std::min(ub[q], node.ub[q]);
       v[side] = openness(ub, c.opt.close_margin);
@@ -664,8 +759,9 @@ ChildResult boundChild(const Context& c, const Node& parent, nn::NeuronId id, Ph
   Vec lower;
   if (c.opt.beta) {
     BetaOutcome bo = betaCrown(c, nb.layers, child->splits, C, c0, c.opt.spec_iterations,
-                               2.0 * c.opt.close_margin);
+                               2.0 * c.opt.close_margin, rows, parent.slopes, c.opt.warm_start);
     lower = std::move(bo.best);
+    child->slopes = std::move(bo.slopes);
     for (Eigen::Index r = 0; r < bo.xstar.rows(); ++r)
       res.points.push_back(bo.xstar.row(r).transpose());
   } else {
@@ -837,8 +933,30 @@ class Search {
           finish_ = true;
         }
       }
+      reportProgress();
       cv_.notify_all();
     }
+  }
+
+  // Every kReportEvery seconds (under mu_): nodes, queue and the largest open bound (the heap's
+  // top in best-first order; nodes being bounded are not counted).
+  void reportProgress() {
+    static constexpr double kReportEvery = 10.0;
+    const double now = timer_.seconds();
+    if (now - last_report_s_ < kReportEvery) return;
+    last_report_s_ = now;
+    const double top = queue_.empty() ? -kInf : queue_.front()->key();
+    cb_.log(Level::kInfo,
+            fmt::format("bab: {:.0f} s, {} nodes, {} open, {} closed leaves, largest "
+                        "open bound {:.4g}{}",
+                        now, stats_.nodes, queue_.size(), stats_.closed_at, top,
+                        c_.opt.depth_first ? " (depth-first: of the queue's top)" : ""));
+    ProgressEvent ev;
+    ev.phase = "bab";
+    ev.elapsed_s = now;
+    ev.bound = top;
+    ev.nodes = stats_.nodes;
+    cb_.progress(ev);
   }
 
   void push(NodePtr node) {
@@ -912,7 +1030,7 @@ class Search {
       return children;
     }
     const Timer t_choose;
-    const nn::NeuronId id = chooseBranch(c_, node, cr, C, c0);
+    const nn::NeuronId id = chooseBranch(c_, node, cr, rows, C, c0);
     ws.branch_s += t_choose.seconds();
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -951,6 +1069,7 @@ class Search {
   long next_seq_ = 1;
   long stats_candidates_ = 0;
   long dead_ends_ = 0;
+  double last_report_s_ = 0.0;
   std::string failure_;
   std::string limit_;
   BabStats stats_;

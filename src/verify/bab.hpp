@@ -60,6 +60,9 @@ struct BabOptions {
   // Split constraints in the spec bound through beta multipliers (beta-CROWN, intermediate
   // bounds fixed); false: the alpha tier's spec bound, where splits only clamp their neuron.
   bool beta = true;
+  // A child's beta-CROWN ascent starts from its parent's best slopes and multipliers (else from
+  // the adaptive slopes and beta = 0 at every node).
+  bool warm_start = true;
   // A child with at most this many unstable neurons left also gets the node LP (big-M
   // relaxation with the splits as rows; safe bound from the duals, an infeasible LP counts only
   // with a Farkas certificate). With none left it is exact (any value keeps the search

@@ -419,6 +419,7 @@ std::string phaseBab(Engine& e, ReluRun& run, double share, BabStats& stats) {
   };
   Callbacks bcb;
   bcb.should_stop = [&e] { return e.halted(); };
+  bcb.on_log = e.cb.on_log;
   const BabResult r = runBab(e.net, run.box, run.bounds, disjuncts, upper, bo, check, bcb);
   stats = r.stats;
   int closed = 0;

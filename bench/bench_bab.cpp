@@ -1,0 +1,124 @@
+// bench_bab: the branch and bound over ReLU splits (verify/bab.hpp) from the alpha tier's root
+// bounds on one mnist_fc property, under a node budget, once per configuration. One JSON line per
+// run: nodes, wall and CPU time, closed disjuncts, the largest open bound, and the trace of the
+// largest open bound every 10 s. With --threads 1 and a node budget the runs are deterministic, so
+// two configurations compare by the bound each reaches after the same nodes and by their time.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "bench_util.hpp"
+#include "bounds/bounder.hpp"
+#include "core/timer.hpp"
+#include "verify/bab.hpp"
+
+using namespace nnmip;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: bench_bab [DATA_DIR] [--net 256x4] [--prop prop_7_0.05] [--nodes N]\n"
+    "                 [--time-limit S] [--threads T] [--warm 0,1] [--spec-iterations 20]\n"
+    "  DATA_DIR          default ../shared/data (run from the repository root)\n"
+    "  --net             mnist_fc network (mnist-net_<name>.onnx)\n"
+    "  --prop            VNN-LIB property (its first input box)\n"
+    "  --nodes           children bounded at most per run (default 20000)\n"
+    "  --time-limit      seconds per run (default 600)\n"
+    "  --threads         bab workers (default 1)\n"
+    "  --warm            warm starts of the spec bound to compare (0 cold, 1 warm)\n"
+    "  --spec-iterations beta-CROWN steps per child to compare\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string data_dir = "../shared/data";
+  std::string net_name = "256x4";
+  std::string prop_name = "prop_7_0.05";
+  long nodes = 20000;
+  double time_limit = 600.0;
+  int threads = 1;
+  std::vector<std::string> warm = {"0", "1"};
+  std::vector<std::string> spec_iterations = {"20"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--help" || a == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    }
+    if (a == "--net" && has_value) {
+      net_name = argv[++i];
+    } else if (a == "--prop" && has_value) {
+      prop_name = argv[++i];
+    } else if (a == "--nodes" && has_value) {
+      nodes = std::stol(argv[++i]);
+    } else if (a == "--time-limit" && has_value) {
+      time_limit = std::stod(argv[++i]);
+    } else if (a == "--threads" && has_value) {
+      threads = std::stoi(argv[++i]);
+    } else if (a == "--warm" && has_value) {
+      warm = bench::splitList(argv[++i]);
+    } else if (a == "--spec-iterations" && has_value) {
+      spec_iterations = bench::splitList(argv[++i]);
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "unknown option %s\n%s", a.c_str(), kUsage);
+      return 2;
+    } else {
+      data_dir = a;
+    }
+  }
+  const nn::Network net = bench::mnistFcNet(data_dir, net_name);
+  const data::VnnlibProperty prop =
+      data::readVnnlib(fmt::format("{}/vnncomp/mnist_fc/vnnlib/{}.vnnlib", data_dir, prop_name));
+  const bounds::Box box(prop.input_boxes.front().lo, prop.input_boxes.front().hi);
+  bounds::BoundsOptions bo;
+  bo.method = bounds::Method::kAlpha;
+  const bounds::BoundsResult root = bounds::computeBounds(net, box, bo);
+  const std::vector<double> root_upper(prop.unsafe_disjuncts.size(),
+                                       std::numeric_limits<double>::infinity());
+  for (const std::string& w : warm) {
+    for (const std::string& it : spec_iterations) {
+      verify::BabOptions o;
+      o.threads = threads;
+      o.time_limit_s = time_limit;
+      o.max_nodes = nodes;
+      o.warm_start = w == "1";
+      o.spec_iterations = std::stoi(it);
+      std::vector<std::string> trace;
+      Callbacks cb;
+      cb.on_progress = [&trace](const ProgressEvent& e) {
+        trace.push_back(fmt::format("[{:.0f},{},{:.4g}]", e.elapsed_s, e.nodes, e.bound));
+      };
+      const double cpu0 = processCpuSeconds();
+      const verify::BabResult r = verify::runBab(
+          net, root.bounds.input, root.bounds, prop.unsafe_disjuncts, root_upper, o,
+          [](const Eigen::VectorXd&) { return false; }, cb);
+      double worst = -std::numeric_limits<double>::infinity();
+      int closed = 0;
+      for (size_t d = 0; d < r.closed.size(); ++d) {
+        closed += r.closed[d];
+        worst = std::max(worst, r.upper_bound[d]);
+      }
+      std::string tr = "[";
+      for (size_t k = 0; k < trace.size(); ++k) tr += (k ? "," : "") + trace[k];
+      std::printf(
+          "%s\n",
+          fmt::format("{{\"net\":\"mnist-net_{}\",\"prop\":\"{}\",\"threads\":{},"
+                      "\"warm\":{},\"spec_iterations\":{},\"outcome\":\"{}\","
+                      "\"nodes\":{},\"wall_s\":{:.2f},\"cpu_s\":{:.2f},\"closed\":{},"
+                      "\"disjuncts\":{},\"largest_open_bound\":{:.5g},\"closed_leaves\":{},"
+                      "\"spec_s\":{:.2f},\"interm_s\":{:.2f},\"branch_s\":{:.2f},"
+                      "\"trace\":{}]}}",
+                      net_name, prop_name, threads, o.warm_start, o.spec_iterations,
+                      verify::babOutcomeName(r.outcome), r.stats.nodes, r.stats.wall_s,
+                      processCpuSeconds() - cpu0, closed, r.closed.size(), worst, r.stats.closed_at,
+                      r.stats.spec_s, r.stats.interm_s, r.stats.branch_s, tr)
+              .c_str());
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
