@@ -2,7 +2,8 @@
 # Markdown tables of the mnist_fc 256x4 / 256x6 campaigns: the BaB campaign
 # (results/verify/final/mnist_fc_<net>_bab.csv and .../mnist_fc_<net>_bab/*.json) and the later
 # campaigns over the instances it left open, where they exist: refine (results/verify/refine/
-# refine.csv, .../out/*.json) and session5 (results/verify/session5/s5.csv, .../out/*.json).
+# refine.csv, .../out/*.json), session5 (results/verify/session5/s5.csv, .../out/*.json) and
+# session6 (results/verify/session6/s6.csv, .../out/*.json).
 # Per instance the result of each run, wall s and CPU s, and the final answer (a verdict replaces
 # a timeout; two verdicts that disagree are reported and never merged). Usage, from the
 # repository root:
@@ -10,7 +11,7 @@
 import csv, json, os, sys, collections
 
 root = sys.argv[1] if len(sys.argv) > 1 else 'results/verify'
-LATER = [('refine', 'refine.csv'), ('session5', 's5.csv')]
+LATER = [('refine', 'refine.csv'), ('session5', 's5.csv'), ('session6', 's6.csv')]
 
 
 def cpu_of(path):

@@ -968,8 +968,12 @@ class Search {
   bool tryPoints(const std::vector<Vec>& points, const std::vector<int>& open, WorkerStats& ws) {
     const Timer t;
     bool hit = false;
-    for (const Vec& x : points) {
-      const Vec y = nn::forward(c_.net, x);
+    Mat xs(static_cast<Eigen::Index>(points.size()), c_.net.inputSize());
+    for (size_t k = 0; k < points.size(); ++k) xs.row(static_cast<Eigen::Index>(k)) = points[k];
+    const Mat ys = nn::forwardBatch(c_.net, xs);  // one product per layer, not one per point
+    for (size_t k = 0; k < points.size(); ++k) {
+      const Vec& x = points[k];
+      const Vec y = ys.row(static_cast<Eigen::Index>(k)).transpose();
       bool promising = false;
       for (int d : open) {
         double m = kInf;
