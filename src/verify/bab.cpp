@@ -175,8 +175,9 @@ Crown crownPass(const Context& c, const std::vector<LayerBounds>& b, const Mat& 
 // for every beta >= 0, f(x) >= f(x) + sigma_n beta_n a_n(x) on the node's domain (sigma = +1 for
 // inactive, -1 for active), so the back-substituted bound of the right-hand side is valid for
 // every alpha in [0, 1] and beta >= 0. Projected Adam ascent on both (one alpha and one beta per
-// row and neuron); every iterate is a valid bound, the best per row is kept. Iteration 0 (adaptive
-// alpha, beta = 0) equals crownPass.
+// row and neuron); every iterate is a valid bound, the best per row is kept. Started cold,
+// iteration 0 (adaptive alpha, beta = 0) equals crownPass; warm, it starts from a parent's best
+// iterate.
 // Per relaxed layer, restricted to the neurons that matter: A = neurons whose pre-activation
 // enters the bound (h not fixed at 0, or a split: its beta term), H = neurons whose h may be
 // non-zero (the columns the next layer reads).

@@ -15,7 +15,9 @@
 //      t = min_a (rhs_a - coef_a . y)): the alpha bound of every atom's coef_a . y - rhs_a
 //      (bounds::alphaSpecLowerBounds) gives max_x t <= min_a max_x (rhs_a - coef_a . y)
 //      <= min_a (-lb_a); the disjunct closes at the child when that is < -close_margin, and
-//      never gets a larger bound than at the parent.
+//      never gets a larger bound than at the parent. With `beta` the bound is beta-CROWN's
+//      (split constraints through multipliers), its ascent started from the parent's best slopes
+//      and multipliers (`warm_start`).
 // Branching (per node, over the neurons unstable under the node's bounds): BaBSR scores from a
 // CROWN back-substitution of the open atoms with the node's bounds (adaptive slopes), either
 // the best score (kBabsr) or filtered smart branching (kFsb: the top candidates by BaBSR and by
@@ -26,7 +28,8 @@
 // check (the witness check in the verifier), the only route to `sat`.
 // Search: best-first on the largest open-disjunct bound (or depth-first), `threads` workers
 // sharing one queue, until every disjunct is closed in every leaf, a counterexample passes the
-// caller's check, the node / queue budget or the time limit runs out, or should_stop.
+// caller's check, the node / queue budget or the time limit runs out, or should_stop; progress
+// (nodes, queue, largest open bound) goes to the callbacks every 10 s.
 // Soundness: a disjunct is reported closed only when no unfinished node (queued, or being bounded
 // when an exception stopped the search) holds it open; bounds are plain double arithmetic, so
 // decisions use the close_margin (VERIFY.md section 4).
