@@ -5,6 +5,8 @@
 // two configurations compare by the bound each reaches after the same nodes and by their time.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -17,76 +19,42 @@
 
 using namespace nnmip;
 
-namespace {
-
-constexpr const char* kUsage =
-    "usage: bench_bab [DATA_DIR] [--net 256x4] [--prop prop_7_0.05] [--nodes N]\n"
-    "                 [--time-limit S] [--threads T] [--warm 0,1] [--spec-iterations 20]\n"
-    "  DATA_DIR          default ../shared/data (run from the repository root)\n"
-    "  --net             mnist_fc network (mnist-net_<name>.onnx)\n"
-    "  --prop            VNN-LIB property (its first input box)\n"
-    "  --nodes           children bounded at most per run (default 20000)\n"
-    "  --time-limit      seconds per run (default 600)\n"
-    "  --threads         bab workers (default 1)\n"
-    "  --warm            warm starts of the spec bound to compare (0 cold, 1 warm)\n"
-    "  --spec-iterations beta-CROWN steps per child to compare\n";
-
-}  // namespace
-
 int main(int argc, char** argv) {
+  CLI::App app{"bench_bab: branch and bound configurations under a node budget"};
   std::string data_dir = "../shared/data";
   std::string net_name = "256x4";
   std::string prop_name = "prop_7_0.05";
   long nodes = 20000;
   double time_limit = 600.0;
   int threads = 1;
-  std::vector<std::string> warm = {"0", "1"};
-  std::vector<std::string> spec_iterations = {"20"};
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (a == "--help" || a == "-h") {
-      std::printf("%s", kUsage);
-      return 0;
-    }
-    if (a == "--net" && has_value) {
-      net_name = argv[++i];
-    } else if (a == "--prop" && has_value) {
-      prop_name = argv[++i];
-    } else if (a == "--nodes" && has_value) {
-      nodes = std::stol(argv[++i]);
-    } else if (a == "--time-limit" && has_value) {
-      time_limit = std::stod(argv[++i]);
-    } else if (a == "--threads" && has_value) {
-      threads = std::stoi(argv[++i]);
-    } else if (a == "--warm" && has_value) {
-      warm = bench::splitList(argv[++i]);
-    } else if (a == "--spec-iterations" && has_value) {
-      spec_iterations = bench::splitList(argv[++i]);
-    } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "unknown option %s\n%s", a.c_str(), kUsage);
-      return 2;
-    } else {
-      data_dir = a;
-    }
-  }
+  std::vector<int> warm = {0, 1};
+  std::vector<int> spec_iterations = {20};
+  app.add_option("data_dir", data_dir, "data directory (run from the repository root)");
+  app.add_option("--net", net_name, "mnist_fc network (mnist-net_<name>.onnx)");
+  app.add_option("--prop", prop_name, "VNN-LIB property (its first input box)");
+  app.add_option("--nodes", nodes, "children bounded at most per run");
+  app.add_option("--time-limit", time_limit, "seconds per run");
+  app.add_option("--threads", threads, "bab workers");
+  app.add_option("--warm", warm, "warm starts to compare (0 cold, 1 warm)")->delimiter(',');
+  app.add_option("--spec-iterations", spec_iterations, "beta-CROWN steps per child to compare")
+      ->delimiter(',');
+  CLI11_PARSE(app, argc, argv);
   const nn::Network net = bench::mnistFcNet(data_dir, net_name);
-  const data::VnnlibProperty prop =
-      data::readVnnlib(fmt::format("{}/vnncomp/mnist_fc/vnnlib/{}.vnnlib", data_dir, prop_name));
+  const data::VnnlibProperty prop = bench::mnistFcProperty(data_dir, prop_name);
   const bounds::Box box(prop.input_boxes.front().lo, prop.input_boxes.front().hi);
   bounds::BoundsOptions bo;
   bo.method = bounds::Method::kAlpha;
   const bounds::BoundsResult root = bounds::computeBounds(net, box, bo);
   const std::vector<double> root_upper(prop.unsafe_disjuncts.size(),
                                        std::numeric_limits<double>::infinity());
-  for (const std::string& w : warm) {
-    for (const std::string& it : spec_iterations) {
+  for (const int w : warm) {
+    for (const int it : spec_iterations) {
       verify::BabOptions o;
       o.threads = threads;
       o.time_limit_s = time_limit;
       o.max_nodes = nodes;
-      o.warm_start = w == "1";
-      o.spec_iterations = std::stoi(it);
+      o.warm_start = w == 1;
+      o.spec_iterations = it;
       std::vector<std::string> trace;
       Callbacks cb;
       cb.on_progress = [&trace](const ProgressEvent& e) {

@@ -27,10 +27,14 @@ inline nn::Network mnistFcNet(const std::string& data_dir, const std::string& na
   return nn::readOnnx(fmt::format("{}/vnncomp/mnist_fc/onnx/mnist-net_{}.onnx", data_dir, name));
 }
 
-// The input box of the mnist_fc property <prop>.vnnlib (e.g. "prop_0_0.03") under data_dir.
+// The mnist_fc property <prop>.vnnlib (e.g. "prop_0_0.03") under data_dir.
+inline data::VnnlibProperty mnistFcProperty(const std::string& data_dir, const std::string& prop) {
+  return data::readVnnlib(fmt::format("{}/vnncomp/mnist_fc/vnnlib/{}.vnnlib", data_dir, prop));
+}
+
+// Its input box.
 inline bounds::Box mnistFcBox(const std::string& data_dir, const std::string& prop) {
-  const data::VnnlibProperty p =
-      data::readVnnlib(fmt::format("{}/vnncomp/mnist_fc/vnnlib/{}.vnnlib", data_dir, prop));
+  const data::VnnlibProperty p = mnistFcProperty(data_dir, prop);
   return bounds::Box(p.input_lo, p.input_hi);
 }
 
