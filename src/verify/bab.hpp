@@ -54,8 +54,10 @@ struct BabOptions {
   int threads = 2;                     // workers (each bounds one node at a time)
   std::optional<double> time_limit_s;  // wall clock of the search
   long max_nodes = 1000000;            // children bounded at most
-  long max_queue =
-      100000;  // open nodes held at once (each keeps one bound set: ~17-25 kB on 256x4/6)
+  // Open nodes held at once. Each keeps one bound set (~17-25 kB on 256x4/6) and, with
+  // warm_start, its slopes (atoms x unstable ReLUs floats: ~5 kB on 256x4 with 9 atoms and 150
+  // unstable, up to ~36 kB on 256x6 at 1000 unstable).
+  long max_queue = 100000;
   double close_margin = 1e-4;          // a bound must be below -this to close a disjunct
   bool recompute_intermediate = true;  // re-bound the layers after the split (else keep them)
   int interm_iterations = 0;           // alpha steps per re-bounded layer (0: adaptive slopes)
