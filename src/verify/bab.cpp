@@ -939,19 +939,18 @@ class Search {
     }
   }
 
-  // Every kReportEvery seconds (under mu_): nodes, queue and the largest open bound (the heap's
-  // top in best-first order; nodes being bounded are not counted).
+  // Every kReportEvery seconds (under mu_): nodes, queue and the largest open bound over the
+  // queued nodes (nodes being bounded are not counted).
   void reportProgress() {
     static constexpr double kReportEvery = 10.0;
     const double now = timer_.seconds();
     if (now - last_report_s_ < kReportEvery) return;
     last_report_s_ = now;
-    const double top = queue_.empty() ? -kInf : queue_.front()->key();
-    cb_.log(Level::kInfo,
-            fmt::format("bab: {:.0f} s, {} nodes, {} open, {} closed leaves, largest "
-                        "open bound {:.4g}{}",
-                        now, stats_.nodes, queue_.size(), stats_.closed_at, top,
-                        c_.opt.depth_first ? " (depth-first: of the queue's top)" : ""));
+    double top = -kInf;  // a scan, not the heap's top: depth-first order is not by bound
+    for (const NodePtr& node : queue_) top = std::max(top, node->key());
+    cb_.log(Level::kInfo, fmt::format("bab: {:.0f} s, {} nodes, {} open, {} closed leaves, "
+                                      "largest open bound {:.4g}",
+                                      now, stats_.nodes, queue_.size(), stats_.closed_at, top));
     ProgressEvent ev;
     ev.phase = "bab";
     ev.elapsed_s = now;
