@@ -19,7 +19,9 @@
 #                               Results in results/pv/<net name>/, PNGs per run. REFS
 #                               overrides the reference list, TIERS the tiers; ATTACK=1 runs
 #                               the attack first (into .../attack, or .../attack_t$TIME_LIMIT
-#                               when TIME_LIMIT is set; summary takes the same variables).
+#                               when TIME_LIMIT is set); OBJECTIVE=margin|logit-l1 replaces
+#                               softmax-l1 (into .../$OBJECTIVE/). summary takes the same
+#                               variables.
 #   scripts/pv_study.sh summary [NET.onnx]  per-instance table, the share of instances within
 #                               gaps of 1/3/5/7.5% per tier (Figure 3.3) and the bound times
 #                               per tier (Figure 3.5), from the JSON files done so far.
@@ -40,7 +42,15 @@ run() {  # name, then the adversarial arguments
 # First MNIST test image of each class 0..9 (test labels: 7 2 1 0 4 1 4 9 5 9 0 6 ...).
 FIRST_OF_CLASS="3 2 1 18 4 8 11 0 61 7"
 THESIS_TIERS=${TIERS:-naive lp milp milp-img symbolic alpha}
+OBJECTIVE=${OBJECTIVE:-softmax-l1}
 thesis_net() { echo "${1:-results/nets/mnist_200x5_l1_2e-4_sum_s1_eps0.04.onnx}"; }
+thesis_dir() {  # the results of the thesis study on network $1 under $OBJECTIVE and $ATTACK
+  local d
+  d=results/pv/$(basename "$1" .onnx)
+  [ "$OBJECTIVE" = softmax-l1 ] || d=$d/$OBJECTIVE
+  [ "${ATTACK:-0}" = 1 ] && d=$d/attack${TIME_LIMIT:+_t$TIME_LIMIT}
+  echo "$d"
+}
 case "${1:-classes}" in
   tiers)
     shift
@@ -64,14 +74,11 @@ case "${1:-classes}" in
   thesis)
     N=$(thesis_net "${2:-}")
     [ -f "$N" ] || { echo "no network $N (scripts/train_thesis_nets.sh)" >&2; exit 3; }
-    OUT=results/pv/$(basename "$N" .onnx)
+    OUT=$(thesis_dir "$N")
     # As in the thesis, the incumbents come from the MILP alone (--no-attack); ATTACK=1 runs
-    # the library attack first (its point is then the MIP start) into $OUT/attack/.
+    # the library attack first (its point is then the MIP start).
     ATTACK_ARGS=(--no-attack)
-    if [ "${ATTACK:-0}" = 1 ]; then
-      ATTACK_ARGS=()
-      OUT=$OUT/attack${TIME_LIMIT:+_t$TIME_LIMIT}
-    fi
+    [ "${ATTACK:-0}" = 1 ] && ATTACK_ARGS=()
     mkdir -p "$OUT"
     for ref in ${REFS:-$FIRST_OF_CLASS}; do
       for tier in $THESIS_TIERS; do
@@ -82,7 +89,7 @@ case "${1:-classes}" in
         name="ref${ref}_${tier}"
         [ -f "$OUT/$name.json" ] && continue
         echo "$(date -u +%H:%M:%S) $name" >&2
-        run "$name" --domain "neighbours:$ref,eps=0.18" --objective softmax-l1 --method "$tier" \
+        run "$name" --domain "neighbours:$ref,eps=0.18" --objective "$OBJECTIVE" --method "$tier" \
           --bounds-domain "$over" --bounds-time-limit "${BOUNDS_LIMIT:-120}" --time-limit "${TIME_LIMIT:-120}" \
           --png-dir "$OUT/png_$name" "${ATTACK_ARGS[@]}" || echo "  $name failed (see $OUT/$name.txt)" >&2
       done
@@ -90,11 +97,10 @@ case "${1:-classes}" in
     ;;
   summary)
     N=$(thesis_net "${2:-}")
-    D=results/pv/$(basename "$N" .onnx)
-    [ "${ATTACK:-0}" = 1 ] && D=$D/attack${TIME_LIMIT:+_t$TIME_LIMIT}
-    python3 - "$D" "${REFS:-$FIRST_OF_CLASS}" "$THESIS_TIERS" <<'PY'
+    D=$(thesis_dir "$N")
+    python3 - "$D" "${REFS:-$FIRST_OF_CLASS}" "$THESIS_TIERS" "$OBJECTIVE" <<'PY'
 import json, os, statistics, sys
-out, refs, tiers = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+out, refs, tiers, objective = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4]
 rows = {}
 for ref in refs:
     for t in tiers:
@@ -120,6 +126,20 @@ for t in tiers:
     bs = [d["bounds_s"] for d in ds]
     print(f"| {t} | {len(ds)} | {share(0.01)} | {share(0.03)} | {share(0.05)} | {share(0.075)} "
           f"| {min(bs):.1f} / {statistics.median(bs):.1f} / {max(bs):.1f} |")
+if objective == "margin":
+    # The margin max_j z_j - z_c answers a verification question: a dual bound < 0 proves that
+    # every input of the domain keeps the reference's class, a value > 0 is an input that does not.
+    print("\n| tier | runs | class kept (bound < 0) | class changes (value > 0) | open | bound min / median / max |")
+    print("|---|---|---|---|---|---|")
+    for t in tiers:
+        ds = [d for (r, tt), d in rows.items() if tt == t]
+        if not ds:
+            continue
+        kept = sum(d["bound"] < 0 for d in ds)
+        changed = sum(d["value"] > 0 for d in ds)
+        b = [d["bound"] for d in ds]
+        print(f"| {t} | {len(ds)} | {kept} | {changed} | {len(ds) - kept - changed} "
+              f"| {min(b):.3f} / {statistics.median(b):.3f} / {max(b):.3f} |")
 PY
     ;;
   *) echo "usage: $0 tiers|classes|thesis [NET]|summary [NET]" >&2; exit 2 ;;
