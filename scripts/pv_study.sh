@@ -115,6 +115,15 @@ for (ref, t), d in rows.items():
     print(f"| {ref} | {d['reference']['class']} | {t} | {d['bounds_over'] if d['bounds_over'] == 'query' else 'full'} "
           f"| {d['value']:.4f} | {d['bound']:.4f} | {100 * d['gap']:.1f}% | {d['found']['class']} | {d['found_by']} "
           f"| {d['bounds_s']:.1f} | {d.get('milp_s', 0):.1f} | {d['wall_s']:.1f} | {m.get('binaries', '')} | {m.get('nodes', '')} |")
+print("\n| ref (class) | " + " | ".join(tiers) + " |")  # dual bounds at a glance, value in brackets
+print("|---|" + "---|" * len(tiers))
+for ref in refs:
+    ds = [rows.get((ref, t)) for t in tiers]
+    if not any(ds):
+        continue
+    cls = next(d for d in ds if d)["reference"]["class"]
+    cell = lambda d: f"{d['bound']:.4f} ({d['value']:.4f})" if d else ""
+    print(f"| {ref} ({cls}) | " + " | ".join(cell(d) for d in ds) + " |")
 print("\n| tier | runs | gap <= 1% | <= 3% | <= 5% | <= 7.5% | bounds s min / median / max |")
 print("|---|---|---|---|---|---|---|")
 for t in tiers:
