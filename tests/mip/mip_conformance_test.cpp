@@ -341,6 +341,23 @@ TEST_P(MipConformance, ProgressEventsInUserSense) {
   EXPECT_NEAR(last, 122.0, kMipTol);
 }
 
+// The root LP's value is reported before CBC's root cut loop, so that a solve killed during that
+// loop (hard_time_limit) keeps a dual bound. The knapsack's relaxation is 23 (test_models.hpp).
+TEST(CbcBackend, FirstBoundIsTheRootLpValue) {
+  std::vector<ProgressEvent> events;
+  Callbacks cb;
+  cb.on_progress = [&events](const ProgressEvent& e) { events.push_back(e); };
+  const MipResult r = makeMipSolver("cbc")->solve(testing::knapsack(100.0), {}, cb);
+  ASSERT_EQ(r.termination, Termination::kOptimal);
+  EXPECT_NEAR(*r.objective, 122.0, kMipTol);
+  ASSERT_FALSE(events.empty());
+  const auto first = events.begin();
+  EXPECT_NEAR(first->bound, 123.0, kLpTol);
+  EXPECT_EQ(first->nodes, 0);
+  // Before the root's heuristics: CBC's own first event comes with its rounding heuristic's 122.
+  EXPECT_TRUE(std::isnan(first->incumbent)) << first->incumbent;
+}
+
 TEST(CbcBackend, OptionsChangeTheRouteNotTheAnswer) {
   auto cbc = makeMipSolver("cbc");
   const Model m = testing::multiKnapsack(12, 3, 3);

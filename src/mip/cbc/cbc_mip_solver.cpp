@@ -332,6 +332,17 @@ MipResult CbcMipSolver::solve(const Model& model, const MipParams& params,
       return result;
     }
 
+    // The root LP's value is a dual bound: report it before CBC's root cut loop, which can
+    // outlast a short time limit, so that a solve killed there (hard_time_limit) keeps it.
+    // branchAndBound() then resumes from this solved LP.
+    cbc.initialSolve();
+    if (callbacks.on_progress && cbc.solver()->isProvenOptimal()) {
+      ProgressEvent e;
+      e.phase = "milp";
+      e.elapsed_s = timer.seconds();
+      e.bound = sense * cbc.solver()->getObjValue() + constant;
+      callbacks.on_progress(e);
+    }
     cbc.branchAndBound();
 
     const int status = cbc.status();
