@@ -20,7 +20,8 @@
 #                               overrides the reference list, TIERS the tiers; ATTACK=1 runs
 #                               the attack first (into .../attack, or .../attack_t$TIME_LIMIT
 #                               when TIME_LIMIT is set); OBJECTIVE=margin|logit-l1 replaces
-#                               softmax-l1 (into .../$OBJECTIVE/). summary takes the same
+#                               softmax-l1 (into .../$OBJECTIVE/); TAG appends _$TAG to the
+#                               folder (a rerun with another binary). summary takes the same
 #                               variables.
 #   scripts/pv_study.sh summary [NET.onnx]  per-instance table, the share of instances within
 #                               gaps of 1/3/5/7.5% per tier (Figure 3.3) and the bound times
@@ -49,7 +50,7 @@ thesis_dir() {  # the results of the thesis study on network $1 under $OBJECTIVE
   d=results/pv/$(basename "$1" .onnx)
   [ "$OBJECTIVE" = softmax-l1 ] || d=$d/$OBJECTIVE
   [ "${ATTACK:-0}" = 1 ] && d=$d/attack${TIME_LIMIT:+_t$TIME_LIMIT}
-  echo "$d"
+  echo "$d${TAG:+_$TAG}"
 }
 case "${1:-classes}" in
   tiers)
