@@ -27,6 +27,10 @@ struct MipParams {
   // nodes and has overrun limits by 7-45 s at the root. A killed solve keeps its last dual bound
   // and loses its incumbent's values. Costs a fork (a few ms); no effect without time_limit_s.
   bool hard_time_limit = false;
+  // Report the root LP's value as a progress bound before the root's cuts and heuristics, which
+  // can outlast a short limit: a solve killed there then keeps that bound. Off by default, as the
+  // bound refinement's give-up rule counts solves that end without a bound.
+  bool report_root_lp = false;
   std::map<std::string, std::string> backend_options;  // validated by the backend
 };
 

@@ -417,6 +417,7 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
     // CBC ignored a 120 s limit at the root by up to 130 s: the limit is enforced from outside
     // (a killed solve keeps its dual bound, and loses the incumbents CBC had not returned).
     params.hard_time_limit = true;
+    params.report_root_lp = true;  // a MILP killed in its root cut loop keeps the LP's bound
     params.start = std::move(start);
     params.exact_dual_bound = true;
     const mip::MipResult r = solver->solve(m.model, params, callbacks);

@@ -341,13 +341,16 @@ TEST_P(MipConformance, ProgressEventsInUserSense) {
   EXPECT_NEAR(last, 122.0, kMipTol);
 }
 
-// The root LP's value is reported before CBC's root cut loop, so that a solve killed during that
-// loop (hard_time_limit) keeps a dual bound. The knapsack's relaxation is 23 (test_models.hpp).
+// report_root_lp: the root LP's value comes before CBC's root cut loop, so that a solve killed
+// during that loop (hard_time_limit) keeps a dual bound. The knapsack's relaxation is 23
+// (test_models.hpp).
 TEST(CbcBackend, FirstBoundIsTheRootLpValue) {
   std::vector<ProgressEvent> events;
   Callbacks cb;
   cb.on_progress = [&events](const ProgressEvent& e) { events.push_back(e); };
-  const MipResult r = makeMipSolver("cbc")->solve(testing::knapsack(100.0), {}, cb);
+  MipParams params;
+  params.report_root_lp = true;
+  const MipResult r = makeMipSolver("cbc")->solve(testing::knapsack(100.0), params, cb);
   ASSERT_EQ(r.termination, Termination::kOptimal);
   EXPECT_NEAR(*r.objective, 122.0, kMipTol);
   ASSERT_FALSE(events.empty());
