@@ -329,7 +329,9 @@ TEST(SafeBound, FarkasCertificatesOnlyForInfeasibleLps) {
         ASSERT_EQ(r.farkas_ray.size(), static_cast<size_t>(m));
         if (farkasCertifiesInfeasible(model, r.farkas_ray)) ++certified;
       }
-      if (n <= 4 && m <= 4) EXPECT_FALSE(vertexOptimum(model).feasible) << t;
+      if (n <= 4 && m <= 4) {
+        EXPECT_FALSE(vertexOptimum(model).feasible) << t;
+      }
     } else if (r.optimal()) {
       ++feasible;
       EXPECT_FALSE(farkasCertifiesInfeasible(model, r.row_duals)) << t;
