@@ -290,19 +290,6 @@ MipResult CbcMipSolver::solve(const Model& model, const MipParams& params,
     }
 
     CbcModel cbc(osi);  // copies osi: from here on only cbc.solver() is used
-    // MipParams::report_root_lp: the root LP's value is a dual bound, reported before CBC's root
-    // cut loop. Solved on our copy: handing CBC a solved LP changed its search (fewer nodes and
-    // weaker bounds in the same time on the PV margin MILPs), so CBC starts as it always did.
-    if (params.report_root_lp) {
-      osi.initialSolve();
-      if (callbacks.on_progress && osi.isProvenOptimal()) {
-        ProgressEvent e;
-        e.phase = "milp";
-        e.elapsed_s = timer.seconds();
-        e.bound = sense * osi.getObjValue() + constant;
-        callbacks.on_progress(e);
-      }
-    }
     cbc.passInMessageHandler(&log_handler);
     cbc.setLogLevel(params.solver_log ? 1 : 0);
     cbc.solver()->passInMessageHandler(&lp_handler);
@@ -345,6 +332,19 @@ MipResult CbcMipSolver::solve(const Model& model, const MipParams& params,
       return result;
     }
 
+    // MipParams::report_root_lp: the root LP's value is a dual bound, reported before CBC's root
+    // cut loop. Solved on our copy: handing CBC a solved LP changed its search (fewer nodes and
+    // weaker bounds in the same time on the PV margin MILPs), so CBC starts as it always did.
+    if (params.report_root_lp) {
+      osi.initialSolve();
+      if (callbacks.on_progress && osi.isProvenOptimal()) {
+        ProgressEvent e;
+        e.phase = "milp";
+        e.elapsed_s = timer.seconds();
+        e.bound = sense * osi.getObjValue() + constant;
+        callbacks.on_progress(e);
+      }
+    }
     cbc.branchAndBound();
 
     const int status = cbc.status();
