@@ -125,10 +125,10 @@ for ref in refs:
     cls = next(d for d in ds if d)["reference"]["class"]
     cell = lambda d: f"{d['bound']:.4f} ({d['value']:.4f})" if d else ""
     print(f"| {ref} ({cls}) | " + " | ".join(cell(d) for d in ds) + " |")
+by_tier = {t: [d for (r, tt), d in rows.items() if tt == t] for t in tiers}
 print("\n| tier | runs | gap <= 1% | <= 3% | <= 5% | <= 7.5% | bounds s min / median / max |")
 print("|---|---|---|---|---|---|---|")
-for t in tiers:
-    ds = [d for (r, tt), d in rows.items() if tt == t]
+for t, ds in by_tier.items():
     if not ds:
         print(f"| {t} | 0 | | | | | |")
         continue
@@ -139,17 +139,19 @@ for t in tiers:
 if objective == "margin":
     # The margin max_j z_j - z_c answers a verification question: a dual bound < 0 proves that
     # every input of the domain keeps the reference's class, a value > 0 is an input that does not.
-    print("\n| tier | runs | class kept (bound < 0) | class changes (value > 0) | open | bound min / median / max |")
-    print("|---|---|---|---|---|---|")
-    for t in tiers:
-        ds = [d for (r, tt), d in rows.items() if tt == t]
+    # A MILP (one per other class) without a dual bound left its class at its interval bound.
+    print("\n| tier | runs | class kept (bound < 0) | class changes (value > 0) | open | bound min / median / max | MILPs without a bound |")
+    print("|---|---|---|---|---|---|---|")
+    for t, ds in by_tier.items():
         if not ds:
             continue
         kept = sum(d["bound"] < 0 for d in ds)
         changed = sum(d["value"] > 0 for d in ds)
         b = [d["bound"] for d in ds]
+        unbounded = sum(m["best_bound"] is None for d in ds for m in d["milps"])
         print(f"| {t} | {len(ds)} | {kept} | {changed} | {len(ds) - kept - changed} "
-              f"| {min(b):.3f} / {statistics.median(b):.3f} / {max(b):.3f} |")
+              f"| {min(b):.3f} / {statistics.median(b):.3f} / {max(b):.3f} "
+              f"| {unbounded} of {sum(len(d['milps']) for d in ds)} |")
 PY
     ;;
   *) echo "usage: $0 tiers|classes|thesis [NET]|summary [NET]" >&2; exit 2 ;;
