@@ -220,15 +220,14 @@ TEST(BdnnExact, ForwardPassMatchesMilpContinuous) {
       BdnnOptions o;
       o.hidden = {2};
       o.threshold = mode;
-      // A short limit: the check holds for any incumbent, proved optimal or not.
-      const ExactResult r = trainExact(ds, o, exactWithLimit(5.0));
+      // 10 points, 2 hidden units: solved at the root; the limit only guards a hang.
+      const ExactResult r = trainExact(ds, o, exactWithLimit(30.0));
+      ASSERT_EQ(r.termination, mip::Termination::kOptimal);
       ASSERT_TRUE(r.has_solution);
       EXPECT_TRUE(r.forward_check_ok);
       EXPECT_EQ(r.train_eval.errors, r.milp_errors);
       EXPECT_EQ(r.train_eval.band_points, 0);
-      if (r.termination == mip::Termination::kOptimal) {
-        EXPECT_NEAR(r.objective, r.milp_errors, support::kMipTol);
-      }
+      EXPECT_NEAR(r.objective, r.milp_errors, support::kMipTol);
     }
   }
 }
@@ -299,10 +298,9 @@ TEST(BdnnExact, IterativeAdditionLowerBound) {
   EXPECT_EQ(r.train_eval.points, 16);
   EXPECT_LE(r.lower_bound, r.train_eval.margin_errors + support::kMipTol);
   const ExactResult full = trainExact(ds, o, exactWithLimit(60.0));
-  if (full.termination == mip::Termination::kOptimal) {
-    EXPECT_LE(r.lower_bound, full.objective + support::kMipTol);
-    EXPECT_GE(r.train_eval.margin_errors, full.objective - support::kMipTol);
-  }
+  ASSERT_EQ(full.termination, mip::Termination::kOptimal);
+  EXPECT_LE(r.lower_bound, full.objective + support::kMipTol);
+  EXPECT_GE(r.train_eval.margin_errors, full.objective - support::kMipTol);
 }
 
 }  // namespace

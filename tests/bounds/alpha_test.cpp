@@ -276,7 +276,7 @@ TEST(Alpha, BoundsChainAndTimeLimit) {
 // mnist-net_256x2 over prop_0_0.03's box: valid on sampled and attacked inputs, never looser than
 // symbolic, and about the lp tier's unstable counts (symbolic [8, 15], lp [8, 10]).
 TEST(Alpha, MnistNetValidAndTighter) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "no ../shared/data";
+  NNMIP_SKIP_WITHOUT_DATA();
   const nn::Network net =
       nn::readOnnx(support::sharedPath("vnncomp/mnist_fc/onnx/mnist-net_256x2.onnx"));
   const data::VnnlibProperty p =

@@ -46,7 +46,7 @@ Reference readReference(const std::string& path, const nn::Network& net) {
 class MnistReference : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!support::haveSharedData()) GTEST_SKIP() << "no ../shared/data";
+    NNMIP_SKIP_WITHOUT_DATA();
     net_ = nn::readOnnx(support::sharedPath("vnncomp/mnist_fc/onnx/mnist-net_256x2.onnx"));
     const data::VnnlibProperty p =
         data::readVnnlib(support::sharedPath("vnncomp/mnist_fc/vnnlib/prop_0_0.05.vnnlib"));

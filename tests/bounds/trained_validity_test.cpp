@@ -20,7 +20,7 @@ using bounds::Box;
 using bounds::Method;
 
 TEST(TrainedValidity, EveryTierContainsSampledPreActivations) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "no ../shared/data";
+  NNMIP_SKIP_WITHOUT_DATA();
   const data::Dataset train_set = data::readMnist(support::kSharedData, true).head(2000);
   const data::Dataset test_set = data::readMnist(support::kSharedData, false);
   Rng init(1);

@@ -26,8 +26,8 @@ expect_rc 2 "$NNMIP" adversarial "$NET" --domain neighbours:0 --method nosuch
 expect_rc 3 "$NNMIP" adversarial "$NET" --domain nosuch:1
 expect_rc 3 "$NNMIP" adversarial "$NET" --domain box:0,1 --reference "$TMP/missing.txt"
 
-if [ ! -f "$NET" ]; then
-  echo "skip: $NET not found"
+if data_missing "$NET"; then
+  :
 else
   for obj in margin softmax-l1; do
     expect_rc 0 "$NNMIP" adversarial "$NET" --domain neighbours:0,eps=0.18 --objective "$obj" \

@@ -15,3 +15,16 @@ expect() {
     echo "ok:   $* -> $rc: $(cat "$TMP/err")"
   fi
 }
+
+# data_missing FILE: true when FILE (from ../shared/data) is absent. Under NNMIP_REQUIRE_DATA=1
+# (CI) an absent file counts as a failure, so a green run means the data checks ran.
+data_missing() {
+  [ -f "$1" ] && return 1
+  if [ "${NNMIP_REQUIRE_DATA:-0}" = 1 ]; then
+    echo "FAIL: $1 missing and NNMIP_REQUIRE_DATA=1"
+    failures=$((failures + 1))
+  else
+    echo "skip: $1 missing"
+  fi
+  return 0
+}

@@ -47,7 +47,7 @@ int count(const std::vector<int>& y, int c) {
 }
 
 TEST(BreastCancerWisconsin, DefaultImputesMedian) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   const Dataset ds = readBreastCancerWisconsin(support::sharedPath(kBcw));
   EXPECT_EQ(ds.size(), 699);
   EXPECT_EQ(ds.features(), 9);
@@ -68,7 +68,7 @@ TEST(BreastCancerWisconsin, DefaultImputesMedian) {
 }
 
 TEST(BreastCancerWisconsin, DropRowsLeaves683) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   const Dataset ds = readBreastCancerWisconsin(support::sharedPath(kBcw), MissingPolicy::kDropRows);
   EXPECT_EQ(ds.size(), 683);
   EXPECT_EQ(count(ds.y, 0) + count(ds.y, 1), 683);
@@ -103,7 +103,7 @@ TEST(BreastCancerWisconsinBadInput, NonNumericAndRange) {
 }
 
 TEST(Wdbc, SklearnFile) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   const Dataset ds = readWdbc(support::sharedPath(kWdbcFile));
   EXPECT_EQ(ds.size(), 569);
   EXPECT_EQ(ds.features(), 30);

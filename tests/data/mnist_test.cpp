@@ -59,7 +59,7 @@ void expectError(F&& f, const std::string& file, const std::string& part) {
 }
 
 TEST(Mnist, TestSetCountsHistogramAndRange) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   const Dataset ds = readMnist(support::kSharedData, /*train=*/false);
   EXPECT_EQ(ds.size(), 10000);
   EXPECT_EQ(ds.features(), 784);
@@ -80,7 +80,7 @@ TEST(Mnist, TestSetCountsHistogramAndRange) {
 }
 
 TEST(Mnist, LowLevelReaders) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   const IdxImages img = readIdxImages(support::sharedPath("mnist/t10k-images-idx3-ubyte.gz"));
   EXPECT_EQ(img.count, 10000);
   EXPECT_EQ(img.rows, 28);
@@ -125,7 +125,10 @@ TEST(MnistBadInput, TruncatedFiles) {
   expectError([&] { readIdxImages(dir.file("img")); }, dir.file("img").string(), "truncated");
   writeBytes(dir.file("hdr"), be32(0x803) + be32(2));
   expectError([&] { readIdxImages(dir.file("hdr")); }, dir.file("hdr").string(), "truncated");
-  if (!support::haveSharedData()) return;
+  if (!support::haveSharedData()) {
+    EXPECT_FALSE(support::requireSharedData()) << "../shared/data missing";
+    return;
+  }
   // A cut gzip stream.
   std::ifstream in(support::sharedPath("mnist/t10k-labels-idx1-ubyte.gz"), std::ios::binary);
   const std::string gz{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

@@ -10,7 +10,7 @@ namespace nnmip::data {
 namespace {
 
 TEST(Mnist, TrainSetCountsHistogramAndMean) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   const Dataset ds = readMnist(support::kSharedData, /*train=*/true);
   EXPECT_EQ(ds.size(), 60000);
   std::array<int, 10> hist{};

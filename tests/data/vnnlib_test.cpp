@@ -37,7 +37,7 @@ void expectError(const std::string& text, ErrorKind kind, const std::string& par
 }
 
 TEST(Vnnlib, EverySharedFileParses) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   int files = 0;
   for (const char* dir : {"vnncomp", "mnistfc_vnncomp2021_dev"}) {
     for (const auto& entry : fs::recursive_directory_iterator(support::kSharedData / dir)) {
@@ -55,7 +55,7 @@ TEST(Vnnlib, EverySharedFileParses) {
 }
 
 TEST(Vnnlib, MnistFcRobustnessBox) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   const VnnlibProperty p =
       readVnnlib(support::sharedPath("vnncomp/mnist_fc/vnnlib/prop_0_0.03.vnnlib"));
   ASSERT_EQ(p.num_inputs, 784);
@@ -92,7 +92,7 @@ TEST(Vnnlib, MnistFcRobustnessBox) {
 }
 
 TEST(Vnnlib, AcasXuProperties1To4) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   auto read = [](int k) {
     return readVnnlib(
         support::sharedPath("vnncomp/acasxu/vnnlib/prop_" + std::to_string(k) + ".vnnlib"));
@@ -126,7 +126,7 @@ TEST(Vnnlib, AcasXuProperties1To4) {
 }
 
 TEST(Vnnlib, AcasXuProperty6HasTwoBoxes) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   const VnnlibProperty p = readVnnlib(support::sharedPath("vnncomp/acasxu/vnnlib/prop_6.vnnlib"));
   ASSERT_EQ(p.input_boxes.size(), 2u);
   EXPECT_FALSE(p.singleBox());

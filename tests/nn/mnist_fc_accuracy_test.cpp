@@ -31,7 +31,7 @@ class MnistFcAccuracy : public ::testing::TestWithParam<Case> {
 };
 
 TEST_P(MnistFcAccuracy, MatchesVnnCompFigure) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   const data::Dataset& test = testSet();
   ASSERT_EQ(test.size(), 10000);
   const Network net = readOnnx(support::sharedPath("vnncomp/mnist_fc/onnx/mnist-net_256x" +
@@ -54,7 +54,7 @@ INSTANTIATE_TEST_SUITE_P(VnnComp, MnistFcAccuracy,
 // as the label the spec protects (the Y_j its atoms compare against).
 
 TEST(EranMnist, SpecImagesAreClassifiedAsTheirLabel) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   const data::Dataset test = data::readMnist(support::kSharedData, /*train=*/false);
   const Network net =
       readOnnx(support::sharedPath("vnncomp/eran_mnist_relu_9_200/nets/mnist_relu_9_200.onnx"));

@@ -22,7 +22,6 @@ namespace nnmip::nn {
 namespace {
 
 namespace fs = std::filesystem;
-using support::haveSharedData;
 using support::sharedPath;
 using testing::GraphBuilder;
 using testing::makeDoubleTensor;
@@ -79,7 +78,7 @@ void expectReadError(const std::string& path, ErrorKind kind,
 // The shared VNN-COMP networks.
 
 TEST(OnnxRead, MnistFcNetworks) {
-  if (!haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   for (int depth : {2, 4, 6}) {
     const Network net =
         readOnnx(sharedPath(fmt::format("vnncomp/mnist_fc/onnx/mnist-net_256x{}.onnx", depth)));
@@ -98,7 +97,7 @@ TEST(OnnxRead, MnistFcNetworks) {
 }
 
 TEST(OnnxRead, EranKeepsFinalRelu) {
-  if (!haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   const Network net =
       readOnnx(sharedPath("vnncomp/eran_mnist_relu_9_200/nets/mnist_relu_9_200.onnx"));
   EXPECT_EQ(net.sizes(), (std::vector<int>{784, 200, 200, 200, 200, 200, 200, 200, 200, 10}));
@@ -106,7 +105,7 @@ TEST(OnnxRead, EranKeepsFinalRelu) {
 }
 
 TEST(OnnxRead, AllAcasXuNetworks) {
-  if (!haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   int count = 0;
   for (int a = 1; a <= 5; ++a) {
     for (int b = 1; b <= 9; ++b) {
@@ -124,7 +123,7 @@ TEST(OnnxRead, AllAcasXuNetworks) {
 // Evaluates the ACAS Xu graph directly from its raw initializers (Sub, then x @ W + B with Relu
 // on the six hidden layers) and compares with the folded network.
 TEST(OnnxRead, AcasXuFoldedEqualsRawGraph) {
-  if (!haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   const std::string path = sharedPath("vnncomp/acasxu/onnx/ACASXU_run2a_1_1_batch_2000.onnx");
   onnx::ModelProto model;
   {
@@ -403,7 +402,7 @@ INSTANTIATE_TEST_SUITE_P(ReluAndStep, OnnxRoundTrip, ::testing::Values(false, tr
                          [](const auto& info) { return info.param ? "Step" : "Relu"; });
 
 TEST(OnnxRoundTripShared, MnistFcIsStable) {
-  if (!haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   TempDir dir;
   // The VNN-COMP weights are float32 already, so the first export changes nothing.
   const Network net = readOnnx(sharedPath("vnncomp/mnist_fc/onnx/mnist-net_256x2.onnx"));
@@ -441,7 +440,7 @@ TEST(OnnxBadInput, TruncatedFile) {
 }
 
 TEST(OnnxBadInput, TruncatedSharedNetwork) {
-  if (!haveSharedData()) GTEST_SKIP() << "../shared/data missing";
+  NNMIP_SKIP_WITHOUT_DATA();
   TempDir dir;
   const std::string bytes = readBytes(sharedPath("vnncomp/mnist_fc/onnx/mnist-net_256x2.onnx"));
   const std::string path = dir.file("cut.onnx");

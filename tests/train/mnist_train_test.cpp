@@ -4,23 +4,16 @@
 #include <gtest/gtest.h>
 
 #include "core/rng.hpp"
+#include "data/mnist.hpp"
 #include "support/paths.hpp"
 #include "train/mlp.hpp"
 #include "train/trainer.hpp"
-
-#if __has_include("data/mnist.hpp")
-#include "data/mnist.hpp"
-#define NNMIP_HAVE_MNIST_READER 1
-#endif
 
 namespace nnmip::train {
 namespace {
 
 TEST(MnistTraining, SmallSubsetThreeEpochsAbove85Percent) {
-#ifndef NNMIP_HAVE_MNIST_READER
-  GTEST_SKIP() << "data/mnist.hpp not available yet";
-#else
-  if (!support::haveSharedData()) GTEST_SKIP() << "no ../shared/data";
+  NNMIP_SKIP_WITHOUT_DATA();
   const data::Dataset full = data::readMnist(support::kSharedData, /*train=*/true);
   const data::Dataset test = data::readMnist(support::kSharedData, /*train=*/false);
   const data::Dataset train_set = full.head(5000);
@@ -34,7 +27,6 @@ TEST(MnistTraining, SmallSubsetThreeEpochsAbove85Percent) {
   const double acc = evaluateAccuracy(net, test, 2);
   RecordProperty("test_accuracy", std::to_string(acc));
   EXPECT_GT(acc, 0.85);
-#endif
 }
 
 }  // namespace

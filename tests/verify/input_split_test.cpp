@@ -367,7 +367,7 @@ TEST(InputSplit, ReluEnginePiecesOpenAreCutForAnotherRound) {
 // (ChristopherBrix/vnncomp2022_results, alpha_beta_crown/acasxu/results.csv): network 1_3
 // property 4 is unsat, network 1_7 property 3 is sat. Each takes well under a second here.
 TEST(InputSplit, AcasXuKnownAnswers) {
-  if (!support::haveSharedData()) GTEST_SKIP() << "no ../shared/data";
+  NNMIP_SKIP_WITHOUT_DATA();
   const std::string dir = "vnncomp/acasxu/";
   verify::VerifyOptions o;
   o.time_limit_s = 30;
