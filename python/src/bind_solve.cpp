@@ -102,7 +102,7 @@ py::object vecOrNone(const std::vector<double>& v) {
   if (v.empty()) return py::none();
   py::array_t<double> a(static_cast<py::ssize_t>(v.size()));
   std::copy(v.begin(), v.end(), a.mutable_data());
-  return std::move(a);
+  return a;
 }
 
 encode::Domain propertyDomain(const data::VnnlibProperty& p, int box) {
@@ -508,7 +508,7 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
           const bounds::BoundsOptions o = boundsOptions(method, std::nullopt, 1, 50, true);
           auto out = runInterruptible(
               [&](const Callbacks& cb) { return bounds::computeBounds(net, domain, o, cb); });
-          if (out.interrupted) throw py::error_already_set();  // never: no signal re-raised
+          if (out.interrupted) finish(py::none(), true, "encode (its bounds)");
           nb = out.value.bounds;
         } else {
           nb = boundsFrom(bounds_in, domain);

@@ -82,13 +82,15 @@ def test_linear_bound_and_splits():
     assert b[0][1][0] == 0.0  # clamped
     lo, hi, _, argmax = nnmip.linear_bound(net, ds, np.array([1.0]), method="milp")
     assert abs(hi - 2.0) <= MIP_TOL and argmax[0] <= argmax[1] + 1e-9
-    # An input row x0 + x1 <= 0.5 (LP / MILP honour it): max y = 1.5 at x0 = 1, x1 = -0.5.
+    # Input rows (LP / MILP honour them). x0 + x1 <= 0.5 keeps the optimum (1, -1), y = 2:
     dr = nnmip.Domain(-np.ones(2), np.ones(2), input_rows=[(np.array([1.0, 1.0]), None, 0.5)])
     lo, hi, _, argmax = nnmip.linear_bound(net, dr, np.array([1.0]), method="milp")
     assert abs(hi - 2.0) <= MIP_TOL  # relu(x0 - x1) = 2 at (1, -1), which satisfies the row
     dr2 = nnmip.Domain(-np.ones(2), np.ones(2), input_rows=[(np.array([1.0, 0.0]), None, 0.5)])
     lo, hi, _, argmax = nnmip.linear_bound(net, dr2, np.array([1.0]), method="milp")
-    assert abs(hi - 1.0) <= MIP_TOL and argmax[0] <= 0.5 + 1e-9  # y = 2 x0 on x0 >= |x1|
+    # x0 <= 0.5: y = |x0 - x1| + ... is largest at x0 = 0.5, x1 = +-1: 1.5 + 0 = 1.5.
+    assert abs(hi - 1.5) <= MIP_TOL and argmax[0] <= 0.5 + 1e-9
+    assert abs(net.forward(argmax)[0] - 1.5) <= MIP_TOL
 
 
 def test_encode_solve_arrays_and_write(tmp_path):

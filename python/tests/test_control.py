@@ -87,8 +87,8 @@ def test_a_handler_that_does_not_raise_leaves_the_call_alone():
     old = signal.signal(signal.SIGINT, lambda s, f: seen.append(s))
     try:
         threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
-        net = nnmip.Network.from_layers(random_layers([10, 20, 20, 2], seed=3))
-        b = nnmip.bounds(net, nnmip.Domain(np.zeros(10), np.ones(10)), method="milp",
+        net = nnmip.Network.from_layers(random_layers([6, 10, 10, 2], seed=3))
+        b = nnmip.bounds(net, nnmip.Domain(np.zeros(6), np.ones(6)), method="milp",
                          time_limit=60)
         time.sleep(0.3)
     finally:
