@@ -15,7 +15,7 @@ for eps in ("0.03", "0.05"):
         print(eps, r["status"])
 X, y = nnmip.load_dataset("mnist", split="test")
 r = nnmip.pv(net, nnmip.neighbours(X[0]), X[0], "softmax-l1", method="lp", time_limit=60)
-print("PV image 0: value %.4f bound %.4f, class %d -> %d" % (r["value"], r["bound"], r["class0"], r["found_class"]))
+print("PV image 0: value %.6g bound %.6g, class %d -> %d" % (r["value"], r["bound"], r["class0"], r["found_class"]))
 Xtr, ytr, Xte, yte = nnmip.split(*nnmip.load_dataset("bcw", split="all"), train_fraction=0.8, seed=1)
 step, rep = nnmip.bdnn.train(Xtr, ytr, hidden=25, method="heuristic", seed=1)
 print("BDNN heur. d1=25: test %.1f%%, %d training errors" % (100 * np.mean(nnmip.bdnn.predict(step, Xte) == yte), rep["errors"]))

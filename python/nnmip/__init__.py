@@ -21,6 +21,7 @@ from ._nnmip import (  # noqa: F401  (re-exported)
     Model,
     Network,
     Property,
+    attack,
     encode,
     linear_bound,
     linf,
@@ -35,7 +36,8 @@ from ._nnmip import (  # noqa: F401  (re-exported)
 from . import bdnn  # noqa: F401
 
 __all__ = [
-    "Bounds", "Domain", "Interrupted", "Model", "Network", "Property", "bdnn", "bounds", "encode",
+    "Bounds", "Domain", "Interrupted", "Model", "Network", "Property", "attack", "bdnn", "bounds",
+    "encode",
     "linear_bound", "linf", "load_dataset", "neighbours", "parse_vnnlib", "prune", "pv",
     "read_vnnlib", "split", "train", "verify",
 ]

@@ -132,8 +132,8 @@ void bindBdnn(py::module_& root) {
             eo.threads = threads;
             eo.isolate_milp = isolate;
             eo.backend_options = backend_options;
-            eo.start = start == "constant" ? bdnn::EngineStart::kConstant
-                                           : bdnn::EngineStart::kHeuristic;
+            eo.start =
+                start == "constant" ? bdnn::EngineStart::kConstant : bdnn::EngineStart::kHeuristic;
             raw.engine = bdnn::trainEngine(ds, o, eo, cb);
             raw.net = raw.engine->net;
             raw.eval = raw.engine->train_eval;
@@ -164,10 +164,10 @@ void bindBdnn(py::module_& root) {
           rep["gap"] = numOrNone(e.gap);
           rep["forward_check_ok"] = e.forward_check_ok;
           rep["has_solution"] = e.has_solution;
-          rep["status"] = std::string(mip::terminationName(e.termination)) +
-                          (e.limit != mip::Limit::kNone
-                               ? std::string(" (") + mip::limitName(e.limit) + ")"
-                               : std::string());
+          rep["status"] =
+              std::string(mip::terminationName(e.termination)) +
+              (e.limit != mip::Limit::kNone ? std::string(" (") + mip::limitName(e.limit) + ")"
+                                            : std::string());
           rep["nodes"] = e.nodes;
           rep["vars"] = e.vars;
           rep["binaries"] = e.binaries;
@@ -197,8 +197,8 @@ void bindBdnn(py::module_& root) {
       py::arg("robust_radius") = 0.0, py::arg("time_limit") = 600.0, py::arg("seed") = 1,
       py::arg("margin") = 1e-3, py::arg("restarts") = 5, py::arg("lp_margin") = 0.05,
       py::arg("start") = "constant", py::arg("isolate") = true,
-      py::arg("backend_options") = std::map<std::string, std::string>{},
-      py::arg("output") = "step", py::arg("threads") = 1,
+      py::arg("backend_options") = std::map<std::string, std::string>{}, py::arg("output") = "step",
+      py::arg("threads") = 1,
       R"(Trains a one-hidden-layer step network on rows of X with labels y (0/1 for the step
 output, classes for output='argmax'). method: 'heuristic' (mountain climbing), 'milp' (the exact
 training MILP from `start`), 'engine' (heuristic + LNS + full MILP under one wall clock; with

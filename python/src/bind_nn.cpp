@@ -94,7 +94,8 @@ std::vector<encode::LinearRow> rowsFrom(py::object rows) {
   if (rows.is_none()) return out;
   for (py::handle r : rows) {
     const py::tuple t = py::tuple(py::reinterpret_borrow<py::object>(r));
-    if (t.size() != 3) fail(ErrorKind::kInvalidInput, "a row is (c, lo, hi), got {} items", t.size());
+    if (t.size() != 3)
+      fail(ErrorKind::kInvalidInput, "a row is (c, lo, hi), got {} items", t.size());
     encode::LinearRow row;
     row.coef = t[0].cast<Vec>();
     row.lo = sideOrInf(t[1], -kInf);
@@ -191,9 +192,9 @@ an activation (identity, relu, step, softmax). W is out x in (PyTorch's Linear l
             if (precision != "float" && precision != "double") {
               fail(ErrorKind::kInvalidInput, "precision '{}': expected float or double", precision);
             }
-            nn::writeOnnx(net, path,
-                          precision == "double" ? nn::OnnxPrecision::kDouble
-                                                : nn::OnnxPrecision::kFloat);
+            nn::writeOnnx(
+                net, path,
+                precision == "double" ? nn::OnnxPrecision::kDouble : nn::OnnxPrecision::kFloat);
           },
           py::arg("path"), py::arg("precision") = "float",
           "Writes ONNX (opset 13; FLOAT tensors by default, 'double' stores the weights exactly).")
@@ -306,8 +307,8 @@ outputs (None = no side); outputs_are_logits lets output rows of a softmax-ended
           },
           py::arg("neuron"), py::arg("phase"))
       .def(
-          "contains", [](const encode::Domain& d, const Vec& x,
-                         double tol) { return d.inputFeasible(x, tol); },
+          "contains",
+          [](const encode::Domain& d, const Vec& x, double tol) { return d.inputFeasible(x, tol); },
           py::arg("x"), py::arg("tol") = 0.0, "x in the box and on the input rows")
       .def(
           "satisfied_by",
@@ -376,9 +377,9 @@ outputs (None = no side); outputs_are_logits lets output rows of a softmax-ended
         nn::Network out = net;
         const nn::PruneReport r =
             eps ? nn::roundWeights(out, *eps)
-                : nn::pruneByPercent(out, *percent,
-                                     scope == "layer" ? nn::PruneScope::kLayer
-                                                      : nn::PruneScope::kGlobal);
+                : nn::pruneByPercent(
+                      out, *percent,
+                      scope == "layer" ? nn::PruneScope::kLayer : nn::PruneScope::kGlobal);
         py::list layers;
         for (const auto& l : r.layers) {
           py::dict d;
@@ -447,8 +448,8 @@ outputs (None = no side); outputs_are_logits lets output rows of a softmax-ended
           fail(ErrorKind::kInvalidInput, "single_output needs loss='bce'");
         }
         Rng rng(seed);
-        nn::Network net = train::makeMlp(ds.features(), hidden, single_output ? 1 : ds.num_classes,
-                                         bias, rng);
+        nn::Network net =
+            train::makeMlp(ds.features(), hidden, single_output ? 1 : ds.num_classes, bias, rng);
         net.name = train::archName(hidden);
         auto out = runInterruptible([&](const Callbacks& cb) {
           const train::TrainResult r = train::train(net, ds, vs ? &*vs : nullptr, o, cb);
@@ -468,12 +469,12 @@ outputs (None = no side); outputs_are_logits lets output rows of a softmax-ended
         rep["train_accuracy"] = acc;
         return finish(py::make_tuple(net, rep), out.interrupted, "train");
       },
-      py::arg("X"), py::arg("y"), py::arg("arch") = std::vector<int>(5, 200),
-      py::arg("reg") = "l1", py::arg("lam") = 2e-4, py::arg("lambda_scale") = "sum",
-      py::arg("epochs") = 50, py::arg("seed") = 1, py::arg("batch_size") = 128,
-      py::arg("lr") = py::none(), py::arg("optimizer") = "adam", py::arg("momentum") = 0.0,
-      py::arg("loss") = "ce", py::arg("bias") = true, py::arg("single_output") = false,
-      py::arg("val") = py::none(), py::arg("threads") = 1,
+      py::arg("X"), py::arg("y"), py::arg("arch") = std::vector<int>(5, 200), py::arg("reg") = "l1",
+      py::arg("lam") = 2e-4, py::arg("lambda_scale") = "sum", py::arg("epochs") = 50,
+      py::arg("seed") = 1, py::arg("batch_size") = 128, py::arg("lr") = py::none(),
+      py::arg("optimizer") = "adam", py::arg("momentum") = 0.0, py::arg("loss") = "ce",
+      py::arg("bias") = true, py::arg("single_output") = false, py::arg("val") = py::none(),
+      py::arg("threads") = 1,
       "Trains a dense ReLU network (PyTorch's init from `seed`, softmax cross-entropy, Adam) on "
       "rows of X with integer labels y. Returns (net, report).");
 

@@ -24,6 +24,7 @@
 #include "encode/domain.hpp"
 #include "mip/model.hpp"
 #include "mip/solver.hpp"
+#include "nn/attack.hpp"
 #include "verify/input_split.hpp"
 #include "verify/pv.hpp"
 #include "verify/result.hpp"
@@ -212,15 +213,16 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
                                for (const auto& s : b.stats) l.append(statsDict(s));
                                return l;
                              })
-      .def_property_readonly("unstable",
-                             [](const PyBounds& b) {
-                               std::vector<int> u;
-                               for (const auto& s : b.stats) {
-                                 if (s.relu) u.push_back(s.unstable);
-                               }
-                               return u;
-                             },
-                             "unstable neurons (lo < 0 < hi) per ReLU layer")
+      .def_property_readonly(
+          "unstable",
+          [](const PyBounds& b) {
+            std::vector<int> u;
+            for (const auto& s : b.stats) {
+              if (s.relu) u.push_back(s.unstable);
+            }
+            return u;
+          },
+          "unstable neurons (lo < 0 < hi) per ReLU layer")
       .def_property_readonly("method", [](const PyBounds& b) { return b.bounds.method; })
       .def_property_readonly("empty", [](const PyBounds& b) { return b.bounds.empty; })
       .def_readonly("wall_s", &PyBounds::wall_s)
@@ -294,6 +296,35 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
       "Valid (lo, hi) of c . v + constant over the domain (v: the outputs, or layer's "
       "pre-activations), with argmin / argmax inputs when the tier is exact (else None).");
 
+  m.def(
+      "attack",
+      [](const nn::Network& net, const encode::Domain& domain, const Mat& C, py::object c0,
+         int restarts, int steps, std::optional<double> time_limit, uint64_t seed) {
+        nn::AttackOptions o;
+        o.restarts = restarts;
+        o.steps = steps;
+        o.seed = seed;
+        o.time_limit_s = positiveLimit(time_limit);
+        const Vec offset = c0.is_none() ? Vec::Zero(C.rows()) : c0.cast<Vec>();
+        auto out = runInterruptible([&](const Callbacks& cb) {
+          return nn::attackMaxLinear(net, domain.box.lo, domain.box.hi, C, offset, o, cb);
+        });
+        const nn::AttackResult& r = out.value;
+        py::dict d;
+        d["x"] = r.x;
+        d["y"] = r.y;
+        d["value"] = r.value;
+        d["evaluations"] = r.evaluations;
+        d["rounds"] = r.rounds;
+        d["wall_s"] = r.wall_s;
+        return finish(std::move(d), out.interrupted, "attack");
+      },
+      py::arg("net"), py::arg("domain"), py::arg("C"), py::arg("c0") = py::none(),
+      py::arg("restarts") = 64, py::arg("steps") = 100, py::arg("time_limit") = py::none(),
+      py::arg("seed") = 1,
+      "Projected-gradient search of the domain's box for max_r (C y + c0)_r (nn/attack.hpp): a "
+      "lower bound with the input `x` that attains it. Side rows and splits are ignored.");
+
   // ---- VNN-LIB and verification ----------------------------------------------------------
   py::class_<data::VnnlibProperty>(m, "Property", "A VNN-LIB property (unsafe region).")
       .def_readonly("num_inputs", &data::VnnlibProperty::num_inputs)
@@ -344,8 +375,7 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
   m.def(
       "verify",
       [](const nn::Network& net, const data::VnnlibProperty& prop, std::optional<double> time_limit,
-         const std::string& engine, int threads, uint64_t seed, int presplit,
-         double attack_time) {
+         const std::string& engine, int threads, uint64_t seed, int presplit, double attack_time) {
         verify::VerifyOptions o;
         o.threads = threads;
         o.seed = seed;
@@ -357,9 +387,8 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
         if (presplit < 1 || (presplit & (presplit - 1)) != 0) {
           fail(ErrorKind::kInvalidInput, "presplit must be a power of two, got {}", presplit);
         }
-        auto out = runInterruptible([&](const Callbacks& cb) {
-          return verify::verifyWithEngine(e, net, prop, o, cb);
-        });
+        auto out = runInterruptible(
+            [&](const Callbacks& cb) { return verify::verifyWithEngine(e, net, prop, o, cb); });
         const verify::Result& r = out.value;
         nlohmann::json j = r;
         py::dict d = fromJson(j).cast<py::dict>();
@@ -393,10 +422,10 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
   m.def(
       "pv",
       [](const nn::Network& net, const encode::Domain& domain, const Vec& x0,
-         const std::string& objective, const std::string& method,
-         std::optional<double> time_limit, bool attack, const std::string& bounds_domain,
-         std::optional<double> bounds_time_limit, int threads, uint64_t seed,
-         const std::string& backend, int segments, double tangent_step) {
+         const std::string& objective, const std::string& method, std::optional<double> time_limit,
+         bool attack, const std::string& bounds_domain, std::optional<double> bounds_time_limit,
+         int threads, uint64_t seed, const std::string& backend, int segments,
+         double tangent_step) {
         verify::PvOptions o;
         o.objective = verify::parsePvObjective(objective);
         const bool img = method == "milp-img";
@@ -454,9 +483,8 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
       .def_property_readonly("output_columns", [](const PyModel& p) { return p.outputs; })
       .def_readonly("empty", &PyModel::empty)
       .def(
-          "write", [](const PyModel& p, const std::string& path) {
-            mip::writeModelFile(p.model, path);
-          },
+          "write",
+          [](const PyModel& p, const std::string& path) { mip::writeModelFile(p.model, path); },
           py::arg("path"), "Writes free MPS (.mps, minimisation form) or CPLEX LP (.lp).")
       .def("arrays", &modelArrays,
            "{'A' (dense, or None when large), 'A_coo': (rows, cols, values), 'row_lo', 'row_hi', "
@@ -535,8 +563,9 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
           } else {
             c = t[1].cast<Vec>();
             if (c.size() != static_cast<Eigen::Index>(enc.outputs.size())) {
-              fail(ErrorKind::kInvalidInput, "objective has {} coefficients, the network {} outputs",
-                   c.size(), enc.outputs.size());
+              fail(ErrorKind::kInvalidInput,
+                   "objective has {} coefficients, the network {} outputs", c.size(),
+                   enc.outputs.size());
             }
           }
           std::vector<mip::Term> terms;

@@ -23,8 +23,8 @@ py::object& interruptedType() {
 
 py::object finish(py::object out, bool interrupted, const char* what) {
   if (!interrupted) return out;
-  py::object exc = interruptedType()(std::string(what) +
-                                     " interrupted; the partial result is in .result");
+  py::object exc =
+      interruptedType()(std::string(what) + " interrupted; the partial result is in .result");
   exc.attr("result") = out;
   PyErr_SetObject(interruptedType().ptr(), exc.ptr());
   throw py::error_already_set();

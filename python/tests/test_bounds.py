@@ -140,3 +140,11 @@ def test_linf_and_neighbours_domains():
     assert nb.lo[15] == 0.0 and nb.hi[15] == 0.0
     with pytest.raises(ValueError):
         nnmip.neighbours(np.zeros(15))
+
+
+def test_attack_reaches_the_milp_optimum_on_the_toy():
+    net = two_relu_toy()
+    d = nnmip.Domain(-np.ones(2), np.ones(2))
+    r = nnmip.attack(net, d, np.array([[1.0]]))
+    assert abs(r["value"] - 2.0) <= 1e-9  # the exact maximum (milp tier), attained at x0 = 1
+    assert d.contains(r["x"]) and abs(net.forward(r["x"])[0] - r["value"]) <= 1e-12
