@@ -139,3 +139,26 @@ def test_forked_solves_are_safe_next_to_python_threads():
     assert rep["forward_check_ok"] is True
     assert rep["errors"] == nnmip.bdnn.evaluate(net_e, X, y)["margin_errors"]
     assert rep["bound"] <= rep["errors"]
+
+
+def test_ctrl_c_reaches_a_forked_pv_milp():
+    # PV's MILP runs in a forked child (hard time limit); the stop reaches it as SIGUSR1 and it
+    # returns its incumbent: the partial result keeps a value (exact, at x) and a valid bound.
+    layers = random_layers([20, 40, 40, 10], seed=5)
+    net = nnmip.Network.from_layers(layers)
+    x0 = np.full(20, 0.5)
+    d = nnmip.linf(x0, 0.3)
+    timer = threading.Timer(6.0, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.monotonic()
+    timer.start()
+    with pytest.raises(nnmip.Interrupted) as e:
+        nnmip.pv(net, d, x0, "logit-l1", method="interval", time_limit=600)
+    returned = time.monotonic() - t0 - 6.0
+    timer.join()
+    print("pv: returned %.2f s after SIGINT" % returned)
+    assert returned < 5.0
+    r = e.value.result
+    assert "interrupted" in r["milps"][-1]["termination"]
+    z = lambda x: net.forward(x)
+    assert abs(r["value"] - np.abs(z(r["x"]) - z(x0)).sum()) <= 1e-9
+    assert r["value"] <= r["bound"]
