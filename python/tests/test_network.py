@@ -74,6 +74,8 @@ def test_step_layer_round_trip(tmp_path):
 
 def test_mnist_256x2_forward_equals_numpy_on_100_test_images(mnist_256x2, data_dir):
     X, y = mnist_test(data_dir, 100)
+    Xl, yl = nnmip.load_dataset("mnist", split="test", data_dir=str(data_dir))
+    assert Xl.shape == (10000, 784) and np.array_equal(Xl[:100], X) and np.array_equal(yl[:100], y)
     layers = mnist_256x2.layers
     assert [l[2] for l in layers] == ["relu", "relu", "identity"]
     Y = mnist_256x2.forward(X)
