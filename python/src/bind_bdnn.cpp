@@ -70,7 +70,7 @@ void bindBdnn(py::module_& root) {
          double time_limit, uint64_t seed, double margin, int restarts, double lp_margin,
          const std::string& start, bool isolate,
          const std::map<std::string, std::string>& backend_options, const std::string& output,
-         int threads) {
+         int threads, py::object log, py::object progress) {
         const data::Dataset ds = datasetFrom(X, y, "train");
         if (!(time_limit > 0.0)) {
           fail(ErrorKind::kInvalidInput, "time_limit must be positive, got {}", time_limit);
@@ -104,42 +104,44 @@ void bindBdnn(py::module_& root) {
           std::optional<bdnn::ExactResult> exact;
           std::optional<bdnn::EngineResult> engine;
         };
-        auto out = runInterruptible([&](const Callbacks& cb) {
-          Raw raw;
-          if (method == "heuristic") {
-            raw.heur = bdnn::trainHeuristic(ds, o, ho, cb);
-            raw.net = raw.heur->net;
-            raw.eval = raw.heur->train_eval;
-          } else if (method == "milp") {
-            bdnn::ExactOptions ex;
-            ex.time_limit_s = time_limit;
-            ex.threads = threads;
-            ex.backend_options = backend_options;
-            if (start == "heuristic") {
-              ho.time_limit_s = std::min(time_limit, ho.time_limit_s);
-              ex.start = bdnn::trainHeuristic(ds, o, ho, cb).params;
-            } else {
-              ex.start = bdnn::constantClassifier(ds, o);
-            }
-            raw.exact = bdnn::trainExact(ds, o, ex, cb);
-            raw.net = raw.exact->net;
-            raw.eval = raw.exact->train_eval;
-          } else {
-            bdnn::EngineOptions eo;
-            eo.time_limit_s = time_limit;
-            eo.heuristic = ho;
-            eo.seed = seed;
-            eo.threads = threads;
-            eo.isolate_milp = isolate;
-            eo.backend_options = backend_options;
-            eo.start =
-                start == "constant" ? bdnn::EngineStart::kConstant : bdnn::EngineStart::kHeuristic;
-            raw.engine = bdnn::trainEngine(ds, o, eo, cb);
-            raw.net = raw.engine->net;
-            raw.eval = raw.engine->train_eval;
-          }
-          return raw;
-        });
+        auto out = runInterruptible(
+            [&](const Callbacks& cb) {
+              Raw raw;
+              if (method == "heuristic") {
+                raw.heur = bdnn::trainHeuristic(ds, o, ho, cb);
+                raw.net = raw.heur->net;
+                raw.eval = raw.heur->train_eval;
+              } else if (method == "milp") {
+                bdnn::ExactOptions ex;
+                ex.time_limit_s = time_limit;
+                ex.threads = threads;
+                ex.backend_options = backend_options;
+                if (start == "heuristic") {
+                  ho.time_limit_s = std::min(time_limit, ho.time_limit_s);
+                  ex.start = bdnn::trainHeuristic(ds, o, ho, cb).params;
+                } else {
+                  ex.start = bdnn::constantClassifier(ds, o);
+                }
+                raw.exact = bdnn::trainExact(ds, o, ex, cb);
+                raw.net = raw.exact->net;
+                raw.eval = raw.exact->train_eval;
+              } else {
+                bdnn::EngineOptions eo;
+                eo.time_limit_s = time_limit;
+                eo.heuristic = ho;
+                eo.seed = seed;
+                eo.threads = threads;
+                eo.isolate_milp = isolate;
+                eo.backend_options = backend_options;
+                eo.start = start == "constant" ? bdnn::EngineStart::kConstant
+                                               : bdnn::EngineStart::kHeuristic;
+                raw.engine = bdnn::trainEngine(ds, o, eo, cb);
+                raw.net = raw.engine->net;
+                raw.eval = raw.engine->train_eval;
+              }
+              return raw;
+            },
+            Hooks{log, progress});
         const Raw& r = out.value;
         py::dict rep;
         rep["method"] = method;
@@ -198,7 +200,7 @@ void bindBdnn(py::module_& root) {
       py::arg("margin") = 1e-3, py::arg("restarts") = 5, py::arg("lp_margin") = 0.05,
       py::arg("start") = "constant", py::arg("isolate") = true,
       py::arg("backend_options") = std::map<std::string, std::string>{}, py::arg("output") = "step",
-      py::arg("threads") = 1,
+      py::arg("threads") = 1, py::arg("log") = py::none(), py::arg("progress") = py::none(),
       R"(Trains a one-hidden-layer step network on rows of X with labels y (0/1 for the step
 output, classes for output='argmax'). method: 'heuristic' (mountain climbing), 'milp' (the exact
 training MILP from `start`), 'engine' (heuristic + LNS + full MILP under one wall clock; with

@@ -412,7 +412,8 @@ outputs (None = no side); outputs_are_logits lets output rows of a softmax-ended
       [](const Mat& X, py::object y, py::object arch, const std::string& reg, double lam,
          const std::string& lambda_scale, int epochs, uint64_t seed, int batch_size,
          std::optional<double> lr, const std::string& optimizer, double momentum,
-         const std::string& loss, bool bias, bool single_output, py::object val, int threads) {
+         const std::string& loss, bool bias, bool single_output, py::object val, int threads,
+         py::object log, py::object progress) {
         std::vector<int> hidden;
         if (py::isinstance<py::str>(arch)) {
           hidden = train::parseArch(arch.cast<std::string>());
@@ -451,10 +452,12 @@ outputs (None = no side); outputs_are_logits lets output rows of a softmax-ended
         nn::Network net =
             train::makeMlp(ds.features(), hidden, single_output ? 1 : ds.num_classes, bias, rng);
         net.name = train::archName(hidden);
-        auto out = runInterruptible([&](const Callbacks& cb) {
-          const train::TrainResult r = train::train(net, ds, vs ? &*vs : nullptr, o, cb);
-          return std::make_pair(r, train::evaluateAccuracy(net, ds, threads));
-        });
+        auto out = runInterruptible(
+            [&](const Callbacks& cb) {
+              const train::TrainResult r = train::train(net, ds, vs ? &*vs : nullptr, o, cb);
+              return std::make_pair(r, train::evaluateAccuracy(net, ds, threads));
+            },
+            Hooks{log, progress});
         const auto& [r, acc] = out.value;
         py::list hist;
         for (const auto& e : r.epochs) {
@@ -474,7 +477,7 @@ outputs (None = no side); outputs_are_logits lets output rows of a softmax-ended
       py::arg("seed") = 1, py::arg("batch_size") = 128, py::arg("lr") = py::none(),
       py::arg("optimizer") = "adam", py::arg("momentum") = 0.0, py::arg("loss") = "ce",
       py::arg("bias") = true, py::arg("single_output") = false, py::arg("val") = py::none(),
-      py::arg("threads") = 1,
+      py::arg("threads") = 1, py::arg("log") = py::none(), py::arg("progress") = py::none(),
       "Trains a dense ReLU network (PyTorch's init from `seed`, softmax cross-entropy, Adam) on "
       "rows of X with integer labels y. Returns (net, report).");
 

@@ -249,19 +249,23 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
   m.def(
       "bounds",
       [](const nn::Network& net, const encode::Domain& domain, const std::string& method,
-         std::optional<double> time_limit, int threads, int alpha_iterations, bool symbolic_seed) {
+         std::optional<double> time_limit, int threads, int alpha_iterations, bool symbolic_seed,
+         py::object log, py::object progress) {
         const bounds::BoundsOptions o =
             boundsOptions(method, time_limit, threads, alpha_iterations, symbolic_seed);
-        auto out = runInterruptible([&](const Callbacks& cb) {
-          const bounds::BoundsResult r = bounds::computeBounds(net, domain, o, cb);
-          return PyBounds{r.bounds, r.stats, r.wall_s};
-        });
+        auto out = runInterruptible(
+            [&](const Callbacks& cb) {
+              const bounds::BoundsResult r = bounds::computeBounds(net, domain, o, cb);
+              return PyBounds{r.bounds, r.stats, r.wall_s};
+            },
+            Hooks{log, progress});
         return finish(py::cast(std::move(out.value)), out.interrupted, "bounds");
       },
       py::arg("net"), py::arg("domain"), py::arg("method") = "alpha",
       py::arg("time_limit") = py::none(), py::arg("threads") = 1,
       py::arg("alpha_iterations") = bounds::AlphaOptions{}.iterations,
-      py::arg("symbolic_seed") = true,
+      py::arg("symbolic_seed") = true, py::arg("log") = py::none(),
+      py::arg("progress") = py::none(),
       "Bounds of every pre-activation over the domain by method naive|interval|symbolic|alpha|"
       "lp|milp (what `nnmip bounds --method M` computes). Ctrl-C ends lp/milp with the bounds "
       "proved so far (nnmip.Interrupted, .result).");
@@ -270,7 +274,7 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
       "linear_bound",
       [](const nn::Network& net, const encode::Domain& domain, const Vec& c,
          const std::string& method, int layer, double constant, std::optional<double> time_limit,
-         int threads, py::object prior) {
+         int threads, py::object prior, py::object log, py::object progress) {
         bounds::LinearObjective obj;
         obj.layer = layer;
         obj.coef = c;
@@ -283,16 +287,19 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
           pb = boundsFrom(prior, domain);
           o.prior = &pb;
         }
-        auto out = runInterruptible([&](const Callbacks& cb) {
-          return bounds::linearBound(net, domain, obj, bounds::parseMethod(method), o, cb);
-        });
+        auto out = runInterruptible(
+            [&](const Callbacks& cb) {
+              return bounds::linearBound(net, domain, obj, bounds::parseMethod(method), o, cb);
+            },
+            Hooks{log, progress});
         const auto& r = out.value;
         return finish(py::make_tuple(r.lo, r.hi, optionalVec(r.argmin), optionalVec(r.argmax)),
                       out.interrupted, "linear_bound");
       },
       py::arg("net"), py::arg("domain"), py::arg("c"), py::arg("method") = "lp",
       py::arg("layer") = -1, py::arg("constant") = 0.0, py::arg("time_limit") = py::none(),
-      py::arg("threads") = 1, py::arg("prior") = py::none(),
+      py::arg("threads") = 1, py::arg("prior") = py::none(), py::arg("log") = py::none(),
+      py::arg("progress") = py::none(),
       "Valid (lo, hi) of c . v + constant over the domain (v: the outputs, or layer's "
       "pre-activations), with argmin / argmax inputs when the tier is exact (else None).");
 
@@ -375,7 +382,8 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
   m.def(
       "verify",
       [](const nn::Network& net, const data::VnnlibProperty& prop, std::optional<double> time_limit,
-         const std::string& engine, int threads, uint64_t seed, int presplit, double attack_time) {
+         const std::string& engine, int threads, uint64_t seed, int presplit, double attack_time,
+         py::object log, py::object progress) {
         verify::VerifyOptions o;
         o.threads = threads;
         o.seed = seed;
@@ -388,7 +396,8 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
           fail(ErrorKind::kInvalidInput, "presplit must be a power of two, got {}", presplit);
         }
         auto out = runInterruptible(
-            [&](const Callbacks& cb) { return verify::verifyWithEngine(e, net, prop, o, cb); });
+            [&](const Callbacks& cb) { return verify::verifyWithEngine(e, net, prop, o, cb); },
+            Hooks{log, progress});
         const verify::Result& r = out.value;
         nlohmann::json j = r;
         py::dict d = fromJson(j).cast<py::dict>();
@@ -413,7 +422,7 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
       },
       py::arg("net"), py::arg("prop"), py::arg("time_limit") = 60.0, py::arg("engine") = "auto",
       py::arg("threads") = 2, py::arg("seed") = 1, py::arg("presplit") = 1,
-      py::arg("attack_time") = 2.0,
+      py::arg("attack_time") = 2.0, py::arg("log") = py::none(), py::arg("progress") = py::none(),
       "Verifies a VNN-LIB property (`nnmip verify`): {'status': sat|unsat|unknown|timeout, 'x', "
       "'y' (double forward pass of the checked counterexample, else None), 'phases', 'reason', "
       "'boxes', 'counterexample'}.");
@@ -424,8 +433,8 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
       [](const nn::Network& net, const encode::Domain& domain, const Vec& x0,
          const std::string& objective, const std::string& method, std::optional<double> time_limit,
          bool attack, const std::string& bounds_domain, std::optional<double> bounds_time_limit,
-         int threads, uint64_t seed, const std::string& backend, int segments,
-         double tangent_step) {
+         int threads, uint64_t seed, const std::string& backend, int segments, double tangent_step,
+         py::object log, py::object progress) {
         verify::PvOptions o;
         o.objective = verify::parsePvObjective(objective);
         const bool img = method == "milp-img";
@@ -447,7 +456,8 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
         o.pwl.tangent_step = tangent_step;
         o.mip_backend = backend;
         auto out = runInterruptible(
-            [&](const Callbacks& cb) { return verify::solvePv(net, domain, x0, o, cb); });
+            [&](const Callbacks& cb) { return verify::solvePv(net, domain, x0, o, cb); },
+            Hooks{log, progress});
         const verify::PvResult& r = out.value;
         nlohmann::json j = r;
         py::dict d = fromJson(j).cast<py::dict>();
@@ -467,7 +477,8 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
       py::arg("method") = "alpha", py::arg("time_limit") = 120.0, py::arg("attack") = true,
       py::arg("bounds_domain") = "query", py::arg("bounds_time_limit") = py::none(),
       py::arg("threads") = 1, py::arg("seed") = 1, py::arg("backend") = "cbc",
-      py::arg("segments") = 16, py::arg("tangent_step") = 0.25,
+      py::arg("segments") = 16, py::arg("tangent_step") = 0.25, py::arg("log") = py::none(),
+      py::arg("progress") = py::none(),
       "The thesis's PV (`nnmip adversarial`): the largest output change around x0 over the "
       "domain; {'value' (exact, at 'x'), 'bound' (valid upper bound), 'gap', 'found_class', "
       "...} with PV's JSON names.");

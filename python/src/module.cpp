@@ -21,6 +21,44 @@ py::object& interruptedType() {
   return type;
 }
 
+bool HookQueue::deliver(const Hooks& hooks, py::object& error_type, py::object& error_value,
+                        py::object& error_trace) {
+  if (failed_) return false;
+  std::vector<std::pair<Level, std::string>> logs;
+  std::optional<ProgressEvent> last;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    logs.swap(logs_);
+    last.swap(last_);
+  }
+  static const char* const kLevels[] = {"debug", "info", "warn", "error"};
+  try {
+    if (hooks.log && !hooks.log.is_none()) {
+      for (const auto& [level, message] : logs) {
+        hooks.log(kLevels[static_cast<int>(level)], message);
+      }
+    }
+    if (last && hooks.progress && !hooks.progress.is_none()) {
+      py::dict d;
+      d["phase"] = last->phase;
+      d["elapsed_s"] = last->elapsed_s;
+      d["incumbent"] = last->incumbent;
+      d["bound"] = last->bound;
+      d["nodes"] = last->nodes;
+      d["done"] = last->done;
+      d["total"] = last->total;
+      hooks.progress(d);
+    }
+  } catch (py::error_already_set& e) {
+    failed_ = true;
+    error_type = e.type();
+    error_value = e.value();
+    error_trace = e.trace();
+    return false;
+  }
+  return true;
+}
+
 py::object finish(py::object out, bool interrupted, const char* what) {
   if (!interrupted) return out;
   py::object exc =

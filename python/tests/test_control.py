@@ -133,9 +133,10 @@ def test_forked_solves_are_safe_next_to_python_threads():
     rng = np.random.default_rng(8)
     X = rng.uniform(0, 1, (40, 4))
     y = (X[:, 0] + 0.3 * rng.normal(size=40) > 0.5).astype(int)
+    lines = []  # the engine's log: its forked child drops its own lines (no lock taken there)
     with Busy():
         net_e, rep = nnmip.bdnn.train(X, y, hidden=3, method="engine", time_limit=20,
-                                      isolate=True)
+                                      isolate=True, log=lambda level, m: lines.append(m))
     assert rep["forward_check_ok"] is True
     assert rep["errors"] == nnmip.bdnn.evaluate(net_e, X, y)["margin_errors"]
     assert rep["bound"] <= rep["errors"]
@@ -162,3 +163,23 @@ def test_ctrl_c_reaches_a_forked_pv_milp():
     z = lambda x: net.forward(x)
     assert abs(r["value"] - np.abs(z(r["x"]) - z(x0)).sum()) <= 1e-9
     assert r["value"] <= r["bound"]
+
+
+def test_log_and_progress_callables():
+    rng = np.random.default_rng(5)
+    X = rng.uniform(0, 1, (300, 4))
+    y = (X[:, 0] > 0.5).astype(np.int64)
+    events = []
+    net, rep = nnmip.train(X, y, arch=[8], reg="none", epochs=3, batch_size=32,
+                           progress=events.append)
+    # Progress arrives on the calling thread (latest event per 50 ms wake-up, and the last one).
+    assert events and events[-1]["phase"] == "epoch 3/3"
+    assert events[-1]["done"] == events[-1]["total"] == 10  # ceil(300 / 32) batches
+    lines = []
+    nnmip.train(X, y, arch=[8], reg="none", epochs=2, log=lambda level, m: lines.append((level, m)))
+    assert len(lines) == 2 and all(level == "info" for level, _ in lines)  # one line per epoch
+
+    def boom(event):
+        raise ZeroDivisionError("from the progress callable")
+    with pytest.raises(ZeroDivisionError):  # re-raised as it is; the call was stopped
+        nnmip.train(X, y, arch=[8], reg="none", epochs=200, batch_size=8, progress=boom)
