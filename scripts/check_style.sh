@@ -4,7 +4,7 @@
 #      "Layout"). Each module lists the modules whose headers it may include.
 #  (b) formatting: clang-format --dry-run -Werror (the repository's .clang-format) on the files
 #      in NNMIP_FORMAT_FILES (space-separated paths; default: the formatted files listed below),
-#      or on every file under src/ tests/ bench/ when NNMIP_FORMAT_FILES=all.
+#      or on every file under src/ tests/ bench/ python/src/ when NNMIP_FORMAT_FILES=all.
 # usage: scripts/check_style.sh            exit 0 when both pass, 1 otherwise
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -64,7 +64,7 @@ format_scope=all  # "all" once the whole tree is formatted
 files=${NNMIP_FORMAT_FILES:-$default_files}
 [ "$format_scope" = all ] && [ -z "${NNMIP_FORMAT_FILES:-}" ] && files=all
 if [ "$files" = "all" ]; then
-  files=$(find src tests bench -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) | sort)
+  files=$(find src tests bench python/src -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) | sort)
 fi
 if ! command -v clang-format >/dev/null 2>&1; then
   # Not yet in scripts/install_deps.sh: warn rather than fail a fresh CI machine.

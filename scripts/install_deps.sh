@@ -10,4 +10,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   coinor-libcbc-dev coinor-libclp-dev libeigen3-dev \
   libprotobuf-dev protobuf-compiler libonnx-dev \
   zlib1g-dev libpng-dev nlohmann-json3-dev libfmt-dev libcli11-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox clang-format >/dev/null
+  libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox clang-format \
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-onnx >/dev/null
