@@ -72,11 +72,11 @@ struct SoftmaxPwlOptions {
   int segments = 16;           // upper side: pieces of the chord PWL of 1/p (uniform in sqrt p)
   double p_floor = 1e-4;       // upper side: below this, p_k has no chord row (error <= p_floor)
   bool pair_cuts = true;       // upper side: rows (e)
-  int lower_pieces = 6;        // lower side: most chord pieces of exp per pair
-  double lower_piece_width = 0.5;  // lower side: narrowest piece (fewer pieces on short ranges)
-  int lower_tangents = 24;         // lower side: tangent points of 1/S per class
-  bool difference_rows = true;     // add dl <= z_j - z_k <= du as rows
-  bool sum_to_one = false;         // add sum_k p_k = 1 (a valid equality)
+  int lower_pieces = 8;        // lower side: most chord pieces of exp per pair
+  double lower_piece_width = 0.25;  // lower side: narrowest piece (fewer pieces on short ranges)
+  int lower_tangents = 24;          // lower side: tangent points of 1/S per class
+  bool difference_rows = true;      // add dl <= z_j - z_k <= du as rows
+  bool sum_to_one = false;          // add sum_k p_k = 1 (a valid equality)
 };
 
 enum class SoftmaxSides : uint8_t { kUpper = 1, kLower = 2, kBoth = 3 };
