@@ -58,13 +58,18 @@ std::string terminationText(const mip::MipResult& r) {
   return s;
 }
 
-// Flips of hidden neurons with margin delta between two traces of networks of one architecture.
-int flipsOf(const nn::ForwardTrace& ta, const nn::ForwardTrace& tb, double delta) {
+// Flips of hidden neurons with margin delta (within the solvers' feasibility tolerance, 1e-6)
+// between two traces of networks of one architecture.
+int flipsOf(const nn::ForwardTrace& ta, const nn::ForwardTrace& tb, double delta_in) {
+  const double delta = std::max(0.0, delta_in - 1e-6);
   int flips = 0;
   for (size_t l = 0; l + 1 < ta.pre.size(); ++l) {
     for (Eigen::Index i = 0; i < ta.pre[l].size(); ++i) {
       const double a = ta.pre[l][i], b = tb.pre[l][i];
-      if ((a >= delta && b <= -delta) || (a <= -delta && b >= delta)) ++flips;
+      if ((a >= delta && b <= -delta && a > 0 && b < 0) ||
+          (a <= -delta && b >= delta && a < 0 && b > 0)) {
+        ++flips;
+      }
     }
   }
   return flips;
@@ -381,9 +386,11 @@ void runMaxDiff(Context& ctx) {
   const encode::SoftmaxPwl p1 =
       encode::encodeSoftmaxPwl(m.model, z1, dlo1, dhi1, po, encode::SoftmaxSides::kUpper, "a_");
   const encode::SoftmaxPwl p2 =
-      encode::encodeSoftmaxPwl(m.model, z2, dlo2, dhi2, po, encode::SoftmaxSides::kLower, "b_");
+      encode::encodeSoftmaxPwl(m.model, z2, dlo2, dhi2, po, ctx.o.p2_sides, "b_");
   ctx.res.upper_error = p1.upper_error;
-  ctx.res.lower_error = p2.lower_error;
+  ctx.res.lower_error = encode::hasSide(ctx.o.p2_sides, encode::SoftmaxSides::kLower)
+                            ? p2.lower_error
+                            : (k - 1) * p2.upper_error;
   std::vector<mip::Var> ts(static_cast<size_t>(k)), bs(static_cast<size_t>(k));
   for (int j = 0; j < k; ++j) {
     const auto& c1 = p1.classes[static_cast<size_t>(j)];

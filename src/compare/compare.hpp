@@ -10,10 +10,11 @@
 //   maxdiff        max ||p1(x) - p2(x)||_1, p = softmax(z)     the thesis's; through the softmax
 //                                                              sandwich (encode/softmax_pwl.hpp):
 //                  ||p1 - p2||_1 = 2 sum_k (p1_k - p2_k)^+ (both sum to 1); p1 carries the
-//                  upper-estimate rows, p2 the lower-estimate rows; maximise 2 sum_k t_k with
-//                  t_k >= 0, t_k <= b_k t_hi_k, t_k <= p1_k - p2_k + (1 - b_k), b_k binary (the
-//                  true point with b_k = [p1_k > p2_k] is feasible, so the dual bound is valid);
-//                  the bound is capped at 2
+//                  upper-estimate rows, p2 the lower-estimate rows or (default, p2_sides) the
+//                  upper-estimate rows with sum p2 = 1, which bound it from below too; maximise 2
+//                  sum_k t_k with t_k >= 0, t_k <= b_k t_hi_k, t_k <= p1_k - p2_k + (1 - b_k), b_k
+//                  binary (the true point with b_k = [p1_k > p2_k] is feasible, so the dual bound
+//                  is valid); the bound is capped at 2
 //   maxout         given C1 != C2: N1 picks C1 and N2 picks C2, each by a margin delta
 //                  (z1[C1] >= z1[j] + delta, z2[C2] >= z2[j] + delta; 4.12-4.13, where the
 //                  printed 4.13 has a1 where a2 is meant), maximise z1[C1] + z2[C2]. Found inputs
@@ -25,7 +26,8 @@
 //                  (4.14-4.15 bound omega from above only: omega <= s1 + s2, omega <= 2 - s1 -
 //                  s2). A big-M binary is free at a = 0, so a neuron counts as flipped only with a
 //                  margin: the active copy has a >= delta and the inactive one a <= -delta, rows
-//                  that bind only when omega = 1; the value at x counts by the same rule. Stable
+//                  that bind only when omega = 1; the value at x counts by the same rule (within
+//                  the solvers' feasibility tolerance, 1e-6, as the class margins). Stable
 //                  neurons enter as constants; a neuron stable in the same state in both is not a
 //                  candidate
 //   mineps         the smallest eps <= eps_max such that some x of the domain with
@@ -82,6 +84,12 @@ struct CompareOptions {
   nn::AttackOptions attack;
   bool run_attack = true;
   encode::SoftmaxPwlOptions pwl;  // maxdiff
+  // maxdiff: the sandwich sides of p2 (p1 has the upper side). With sum_k p2_k = 1 the upper
+  // side also bounds p2_k from below (p2_k = 1 - sum_{j != k} p2_j >= 1 - sum_{j != k} U_j; a
+  // priori K - 1 times the upper error); the lower side's rows do it directly. On the tiny
+  // networks of tests/compare the upper side was both faster (1-6 s against 19-146 s) and
+  // tighter (docs/results_compare.md), so it is the default.
+  encode::SoftmaxSides p2_sides = encode::SoftmaxSides::kUpper;
   std::string mip_backend = "cbc";
   int threads = 1;               // MILP threads
   double bound_safety = 1e-6;    // added to (mineps: subtracted from) dual bounds, relative
