@@ -138,6 +138,9 @@ struct Context {
   double milp_start = 0.0;  // total.seconds() when the MILP phase began
   bool minimise = false;
   long attack_evals = 0;
+  // Differential bounds of a same-architecture pair (empty otherwise): per layer, bounds of
+  // a^A - a^B (dz) and of h^A - h^B (dh; the output layer's dh = dz).
+  std::vector<encode::LayerBounds> dz, dh;
   // Best input.
   Vec best_x;
   double best = NAN;
@@ -189,8 +192,11 @@ struct Milp {
   mip::Var out(int j) const { return enc.outputs.at(static_cast<size_t>(j)); }
 };
 
+void addDifferenceRows(const Context& ctx, Milp& m);
+
 void newMilp(Context& ctx, Milp& m) {
   m.enc = encode::encodeNetwork(m.model, ctx.stack.net, ctx.domain, ctx.sb);
+  addDifferenceRows(ctx, m);
 }
 
 std::vector<double> startFor(const Context& ctx, const Milp& m) {
@@ -243,6 +249,15 @@ double provedBound(const Context& ctx, const mip::MipResult& r, double fallback)
   const double b = r.provenBound();
   if (!std::isfinite(b)) return fallback;
   return ctx.minimise ? std::max(b, fallback) : std::min(b, fallback);
+}
+
+// Records a MILP that the bounds made unnecessary (its answer is proved without a solve).
+void recordSkipped(Context& ctx, const std::string& label, const std::string& why) {
+  verify::PvMilpReport rep;
+  rep.label = label;
+  rep.termination = why;
+  rep.objective = rep.best_bound = NAN;
+  ctx.res.milps.push_back(rep);
 }
 
 // ---- ranges --------------------------------------------------------------------------------
@@ -300,6 +315,103 @@ void pairRanges(Context& ctx, int offset, int size, Mat& dlo, Mat& dhi, const Ti
   }
 }
 
+// ---- differential bounds (same architecture) -----------------------------------------------
+
+// Interval of M v over v in [lo, hi].
+void intervalProduct(const Mat& M, const Vec& lo, const Vec& hi, Vec& out_lo, Vec& out_hi) {
+  const Vec c = 0.5 * (lo + hi), r = 0.5 * (hi - lo);
+  const Vec mc = M * c, mr = M.cwiseAbs() * r;
+  out_lo = mc - mr;
+  out_hi = mc + mr;
+}
+
+// A forward pass on the difference of two networks of one architecture (both blocks of the
+// stack): dz_0 = (W_A - W_B) x + db over the box; dh = relu(a^A) - relu(a^B) lies in
+// [min(0, dz_lo), max(0, dz_hi)] (ReLU is monotone and 1-Lipschitz), = dz when both copies are
+// stably active, = 0 when both are stably inactive, and within the interval of the two copies'
+// own post-activation bounds; dz_{l+1} = W_A dh + (W_A - W_B) h^B + db with h^B in its bounds;
+// every dz within [lo^A - hi^B, hi^A - lo^B]. Rounding: widened by 1e-9 (1 + |value|).
+void differenceBounds(Context& ctx) {
+  const nn::Network& a = ctx.a;
+  const nn::Network& b = ctx.b;
+  const int layers = a.numLayers();
+  Vec hb_lo, hb_hi, dh_lo, dh_hi;
+  for (int l = 0; l < layers; ++l) {
+    const nn::DenseLayer& la = a.layer(l);
+    const nn::DenseLayer& lb = b.layer(l);
+    const int w = la.outputSize();
+    const auto& sb = ctx.sb.layers[static_cast<size_t>(l)];
+    const Vec a_lo = sb.lo.head(w), a_hi = sb.hi.head(w);
+    const Vec b_lo = sb.lo.tail(w), b_hi = sb.hi.tail(w);
+    const Mat dw = la.weight - lb.weight;
+    const Vec db = la.bias - lb.bias;
+    Vec lo, hi;
+    if (l == 0) {
+      intervalProduct(dw, ctx.sb.input.lo, ctx.sb.input.hi, lo, hi);
+    } else {
+      Vec l1, h1, l2, h2;
+      intervalProduct(la.weight, dh_lo, dh_hi, l1, h1);
+      intervalProduct(dw, hb_lo, hb_hi, l2, h2);
+      lo = l1 + l2;
+      hi = h1 + h2;
+    }
+    lo += db;
+    hi += db;
+    const Vec slack = 1e-9 * (Vec::Ones(w) + lo.cwiseAbs().cwiseMax(hi.cwiseAbs()));
+    lo = (lo - slack).cwiseMax(a_lo - b_hi);
+    hi = (hi + slack).cwiseMin(a_hi - b_lo);
+    encode::LayerBounds dz{lo, hi};
+    ctx.dz.push_back(dz);
+    if (l + 1 == layers) {
+      ctx.dh.push_back(dz);
+      break;
+    }
+    dh_lo.resize(w);
+    dh_hi.resize(w);
+    for (int i = 0; i < w; ++i) {
+      if (a_lo[i] >= 0 && b_lo[i] >= 0) {
+        dh_lo[i] = lo[i];
+        dh_hi[i] = hi[i];
+      } else if (a_hi[i] <= 0 && b_hi[i] <= 0) {
+        dh_lo[i] = dh_hi[i] = 0.0;
+      } else {
+        dh_lo[i] = std::max(std::min(0.0, lo[i]), std::max(0.0, a_lo[i]) - std::max(0.0, b_hi[i]));
+        dh_hi[i] = std::min(std::max(0.0, hi[i]), std::max(0.0, a_hi[i]) - std::max(0.0, b_lo[i]));
+      }
+    }
+    ctx.dh.push_back({dh_lo, dh_hi});
+    hb_lo = b_lo.cwiseMax(0.0);
+    hb_hi = b_hi.cwiseMax(0.0);
+  }
+}
+
+// Rows dz_lo <= a^A - a^B <= dz_hi and dh_lo <= h^A - h^B <= dh_hi for every neuron whose ranges
+// are narrower than those the two copies' own bounds imply (a stably inactive copy has h = 0).
+void addDifferenceRows(const Context& ctx, Milp& m) {
+  if (ctx.dz.empty()) return;
+  for (int l = 0; l < static_cast<int>(ctx.dz.size()); ++l) {
+    const int off = ctx.stack.offset_b[static_cast<size_t>(l)];
+    const auto& sb = ctx.sb.layers[static_cast<size_t>(l)];
+    const bool last = l + 1 == static_cast<int>(ctx.dz.size());
+    for (int i = 0; i < off; ++i) {
+      const encode::NeuronVars& va = m.enc.neuron(l, i);
+      const encode::NeuronVars& vb = m.enc.neuron(l, off + i);
+      const double lo = ctx.dz[l].lo[i], hi = ctx.dz[l].hi[i];
+      if (lo > sb.lo[i] - sb.hi[off + i] || hi < sb.hi[i] - sb.lo[off + i]) {
+        m.model.addRow(lo, hi, {{va.pre, 1.0}, {vb.pre, -1.0}}, fmt::format("dz_L{}N{}", l + 1, i));
+      }
+      if (last) continue;
+      std::vector<mip::Term> t;
+      if (va.post.valid()) t.push_back({va.post, 1.0});
+      if (vb.post.valid()) t.push_back({vb.post, -1.0});
+      if (t.empty()) continue;
+      const double hl = ctx.dh[l].lo[i], hh = ctx.dh[l].hi[i];
+      if (va.post == va.pre && vb.post == vb.pre) continue;  // both active: the dz row
+      m.model.addRow(hl, hh, t, fmt::format("dh_L{}N{}", l + 1, i));
+    }
+  }
+}
+
 // ---- comparators ---------------------------------------------------------------------------
 
 void runMaxDiffLogit(Context& ctx) {
@@ -310,6 +422,10 @@ void runMaxDiffLogit(Context& ctx) {
     dl[j] = outLo(ctx, j) - outHi(ctx, k + j);
     du[j] = outHi(ctx, j) - outLo(ctx, k + j);
     if (!ctx.o.diff_bounds) continue;
+    if (!ctx.dz.empty()) {
+      dl[j] = std::max(dl[j], ctx.dz.back().lo[j]);
+      du[j] = std::min(du[j], ctx.dz.back().hi[j]);
+    }
     Vec coef = Vec::Zero(2 * k);
     coef[j] = 1.0;
     coef[k + j] = -1.0;
@@ -318,7 +434,7 @@ void runMaxDiffLogit(Context& ctx) {
     dl[j] = std::max(dl[j], r->first);
     du[j] = std::min(du[j], r->second);
   }
-  ctx.res.diff_s = clock.seconds();
+  ctx.res.diff_s += clock.seconds();
   double trivial = 0.0;
   for (int j = 0; j < k; ++j) trivial += std::max(std::abs(dl[j]), std::abs(du[j]));
   ctx.res.trivial_bound = trivial;
@@ -443,9 +559,14 @@ void runMaxOut(Context& ctx) {
     }
     return false;
   };
-  if (impossible(0, ctx.k1, c1) || impossible(ctx.k1, ctx.k2, c2)) {
+  // Weak rows together need (z1 - z2)[C1] - (z1 - z2)[C2] >= 0.
+  const bool diff_impossible = !ctx.dz.empty() && ctx.dz.back().hi[c1] - ctx.dz.back().lo[c2] < 0.0;
+  if (impossible(0, ctx.k1, c1) || impossible(ctx.k1, ctx.k2, c2) || diff_impossible) {
     ctx.res.status = "impossible";
     ctx.addBound(-kInf);
+    recordSkipped(
+        ctx, "maxout weak",
+        diff_impossible ? "infeasible (differential bounds)" : "infeasible (logit bounds)");
     return;
   }
   auto build = [&](Milp& m, double delta) {
@@ -580,6 +701,13 @@ void runMinEps(Context& ctx) {
     const int kk = ks[i];
     if (outHi(ctx, ctx.k1 + kk) - outLo(ctx, ctx.k1 + c0) < delta) {
       ctx.addBound(kInf);  // N2 cannot pick kk by delta anywhere
+      recordSkipped(ctx, fmt::format("mineps k={}", kk), "infeasible (logit bounds)");
+      continue;
+    }
+    // Both rows together need (z1 - z2)[C0] - (z1 - z2)[kk] >= 2 delta.
+    if (!ctx.dz.empty() && ctx.dz.back().hi[c0] - ctx.dz.back().lo[kk] < 2.0 * delta) {
+      ctx.addBound(kInf);
+      recordSkipped(ctx, fmt::format("mineps k={}", kk), "infeasible (differential bounds)");
       continue;
     }
     std::optional<double> limit = ctx.remaining();
@@ -886,6 +1014,12 @@ CompareResult compareNetworks(const nn::Network& a_in, const nn::Network& b_in,
     for (Eigen::Index i = 0; i < lb.lo.size(); ++i) {
       if (lb.lo[i] < 0.0 && lb.hi[i] > 0.0) ++res.stack_binaries;
     }
+  }
+
+  if (o.diff_bounds && a.sizes() == b.sizes()) {
+    phase.reset();
+    differenceBounds(ctx);
+    res.diff_s = phase.seconds();
   }
 
   // ---- candidates: box centre, attack --------------------------------------------------------
