@@ -10,6 +10,7 @@
 
 #include "bounds/layer_bounds.hpp"
 #include "cli/commands.hpp"
+#include "cli/datasets.hpp"
 #include "cli/domain_spec.hpp"
 #include "cli/options.hpp"
 #include "cli/report.hpp"
@@ -17,6 +18,7 @@
 #include "core/error.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/onnx_io.hpp"
+#include "nn/prune.hpp"
 #include "verify/outputs.hpp"
 
 namespace nnmip::cli {
@@ -258,6 +260,149 @@ void runCompare(CompareArgs args, GlobalOptions& g) {
       mineps ? "a lower bound of the smallest eps" : "an upper bound of the maximum");
 }
 
+struct CertifyArgs {
+  std::string network;
+  std::string images = "3,2,1,18,4,8,11,0,61,7";  // MNIST test indices
+  double radius = 0.01;
+  std::string levels = "5:92.75:2.25";
+  std::optional<double> max_diff;
+  std::string method = "alpha";
+  double time_limit = 60.0;
+  int threads = 1;
+  std::string output;
+  std::string json;
+};
+
+// "a:b:s" -> a, a+s, ..., <= b (+1e-9); or a comma list.
+std::vector<double> parseLevels(const std::string& spec) {
+  std::vector<double> out;
+  const std::vector<std::string> parts = [&] {
+    std::vector<std::string> p;
+    size_t start = 0;
+    for (size_t i = 0; i <= spec.size(); ++i) {
+      if (i == spec.size() || spec[i] == ':') {
+        p.push_back(spec.substr(start, i - start));
+        start = i + 1;
+      }
+    }
+    return p;
+  }();
+  if (parts.size() == 3) {
+    const double a = parseNumber(parts[0], "--levels start");
+    const double b = parseNumber(parts[1], "--levels end");
+    const double st = parseNumber(parts[2], "--levels step");
+    if (!(st > 0) || !(a <= b) || a < 0 || b > 100) {
+      fail(ErrorKind::kUsage, "certify-prune: --levels '{}': need 0 <= A <= B <= 100, step > 0",
+           spec);
+    }
+    for (int i = 0; a + st * i <= b + 1e-9; ++i) out.push_back(a + st * i);
+  } else {
+    for (const std::string& t : splitComma(spec)) {
+      const double v = parseNumber(t, "--levels");
+      if (!(v >= 0 && v <= 100))
+        fail(ErrorKind::kUsage, "certify-prune: level {} not in 0..100", v);
+      out.push_back(v);
+    }
+  }
+  return out;
+}
+
+void runCertify(const CertifyArgs& a, GlobalOptions& g) {
+  if (!std::isfinite(a.radius) || a.radius <= 0.0 || a.radius > 1.0) {
+    fail(ErrorKind::kUsage, "certify-prune: --radius {} (need 0 < r <= 1)", a.radius);
+  }
+  if (a.max_diff && (!std::isfinite(*a.max_diff) || *a.max_diff < 0.0)) {
+    fail(ErrorKind::kUsage, "certify-prune: --max-diff {} (need >= 0)", *a.max_diff);
+  }
+  const std::vector<double> levels = parseLevels(a.levels);
+  const Timer clock;
+  const nn::Network net = nn::readOnnx(a.network);
+  DatasetRequest req;
+  req.data_dir = g.data_dir;
+  const data::Dataset test = loadDataset(req);
+  if (test.X.cols() != net.inputSize()) {
+    fail(ErrorKind::kInvalidInput, "{} reads {} inputs, MNIST has {}", a.network, net.inputSize(),
+         test.X.cols());
+  }
+  std::vector<int> idx;
+  for (const std::string& t : splitComma(a.images)) {
+    const double v = parseNumber(t, "--images");
+    if (v < 0 || v >= test.size() || v != std::floor(v)) {
+      fail(ErrorKind::kUsage, "certify-prune: image {} not a test index", t);
+    }
+    idx.push_back(static_cast<int>(v));
+  }
+  Eigen::MatrixXd images(static_cast<Eigen::Index>(idx.size()), test.X.cols());
+  std::vector<int> labels;
+  for (size_t i = 0; i < idx.size(); ++i) {
+    images.row(static_cast<Eigen::Index>(i)) = test.X.row(idx[i]);
+    labels.push_back(test.y[static_cast<size_t>(idx[i])]);
+  }
+  compare::CertifyPruneOptions o;
+  o.levels = levels;
+  o.radius = a.radius;
+  o.max_diff = a.max_diff;
+  o.compare.bounds.method = bounds::parseMethod(a.method);
+  o.compare.bounds.solver.threads = a.threads;
+  o.compare.bounds.alpha.threads = a.threads;
+  o.compare.time_limit_s = a.time_limit;
+  Table t({"prune_%", a.max_diff ? "max_diff_bound" : "certified_radius", "certified", "test_acc",
+           "<statuses"});
+  const auto on_level = [&](const compare::CertifyLevel& lv) {
+    if (g.verbosity >= 1) {
+      logLine(clock, "info",
+              fmt::format("level {:.2f}%: {}/{} certified", lv.percent, lv.certified, lv.total));
+    }
+  };
+  const std::vector<compare::CertifyLevel> res =
+      compare::certifyPrune(net, images, labels, test.X, test.y, o, on_level);
+  const compare::CertifyLevel* best = nullptr;
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& lv : res) {
+    std::string st;
+    for (const auto& s : lv.statuses) st += (st.empty() ? "" : ",") + s;
+    t.addRow({fmt::format("{:.2f}", lv.percent),
+              a.max_diff ? fmtNum(lv.worst) : (lv.all ? fmt::format("> {}", a.radius) : "-"),
+              fmt::format("{}/{}", lv.certified, lv.total), fmt::format("{:.4f}", lv.accuracy),
+              st});
+    if (lv.all && (!best || lv.percent > best->percent)) best = &lv;
+    rows.push_back(
+        {{"percent", lv.percent},
+         {"certified", lv.certified},
+         {"total", lv.total},
+         {"all", lv.all},
+         {"accuracy", lv.accuracy},
+         {"worst_bound", std::isfinite(lv.worst) ? nlohmann::json(lv.worst) : nlohmann::json()},
+         {"statuses", lv.statuses}});
+  }
+  t.print();
+  if (best) {
+    std::printf("largest certified level: %.2f%% (test accuracy %.4f)\n", best->percent,
+                best->accuracy);
+    if (!a.output.empty()) {
+      nn::Network pruned = net;
+      nn::pruneByPercent(pruned, best->percent, nn::PruneScope::kGlobal);
+      nn::writeOnnx(pruned, a.output);
+      std::printf("wrote %s\n", a.output.c_str());
+    }
+  } else {
+    std::printf("no level certified on every reference\n");
+  }
+  if (!a.json.empty()) {
+    nlohmann::json doc;
+    doc["schema"] = "nnmip.certify_prune/1";
+    doc["network"] = a.network;
+    doc["images"] = idx;
+    doc["radius"] = a.radius;
+    doc["mode"] = a.max_diff ? "max-diff" : "radius";
+    if (a.max_diff) doc["max_diff"] = *a.max_diff;
+    doc["levels"] = rows;
+    doc["largest_certified"] = best ? nlohmann::json(best->percent) : nlohmann::json();
+    doc["tool"] = toolInfo();
+    writeJsonFile(a.json, doc);
+  }
+}
+
 }  // namespace
 
 void addCompareCommands(CLI::App& app, GlobalOptions& g) {
@@ -313,6 +458,30 @@ void addCompareCommands(CLI::App& app, GlobalOptions& g) {
   c->add_option("--png-dir", ca->png_dir,
                 "reference.png, found.png and difference.png (square image inputs)");
   c->callback([ca, &g] { runCompare(*ca, g); });
+
+  auto cp = std::make_shared<CertifyArgs>();
+  CLI::App* p = app.add_subcommand(
+      "certify-prune",
+      "prunes to each global level and certifies, on every reference image, that the pruned "
+      "network keeps the original's class on the L-inf ball of --radius (weak mineps "
+      "infeasible: a proof, never an incumbent), or with --max-diff that maxdiff <= d there; "
+      "names the largest certified level (the whole grid is scanned)");
+  p->add_option("network", cp->network, "network (.onnx)")->required();
+  p->add_option("--images", cp->images, "MNIST test indices of the references")
+      ->capture_default_str();
+  p->add_option("--radius", cp->radius, "L-inf radius around each reference")
+      ->capture_default_str();
+  p->add_option("--levels", cp->levels, "global pruning percentages: A:B:STEP or a list")
+      ->capture_default_str();
+  p->add_option("--max-diff", cp->max_diff, "certify maxdiff (probabilities) <= D instead");
+  p->add_option("--method", cp->method, "bound tier: naive|interval|symbolic|alpha|lp|milp")
+      ->check(CLI::IsMember({"naive", "interval", "symbolic", "alpha", "lp", "milp"}))
+      ->capture_default_str();
+  addTimeLimitOption(*p, cp->time_limit, "seconds of MILPs per reference and level");
+  p->add_option("--threads", cp->threads, "threads of the bound tiers")->capture_default_str();
+  p->add_option("-o,--output", cp->output, "write the largest certified pruning here");
+  p->add_option("--json", cp->json, "JSON report");
+  p->callback([cp, &g] { runCertify(*cp, g); });
 }
 
 }  // namespace nnmip::cli

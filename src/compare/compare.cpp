@@ -677,7 +677,7 @@ void runMaxFlip(Context& ctx) {
 void runMinEps(Context& ctx) {
   const int c0 = ctx.c0, k = ctx.k2;
   const double eps_max = ctx.o.eps_max;
-  const double delta = ctx.o.margin;
+  const double delta = ctx.o.weak ? 0.0 : ctx.o.margin;
   ctx.res.trivial_bound = 0.0;
   // N1 cannot keep C0 anywhere: infeasible for every k.
   for (int j = 0; j < ctx.k1; ++j) {
@@ -685,6 +685,10 @@ void runMinEps(Context& ctx) {
       ctx.addBound(kInf);
       return;
     }
+  }
+  if (!std::isnan(ctx.best) && ctx.best <= 0.0) {
+    ctx.addBound(0.0);  // x0 itself separates them: eps = 0 is the minimum
+    return;
   }
   std::vector<int> ks;
   for (int j = 0; j < k; ++j) {

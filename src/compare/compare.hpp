@@ -52,6 +52,7 @@
 // attack (the library attack on the stack with the comparator's objective; mineps: bisection on
 // eps with the attack as the inner search) gives the first value and the MILP start.
 #include <Eigen/Dense>
+#include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -97,6 +98,10 @@ struct CompareOptions {
   int class1 = -1, class2 = -1;  // maxout: N1 picks class1, N2 picks class2
   int class0 = -1;               // mineps: the reference's label (-1: N1's class at x0)
   double eps_max = 1.0;          // mineps
+  // mineps: the weak version (delta = 0 in the rows: N1's C0 logit >= every other, N2 with some
+  // logit >= its C0 logit). Infeasible there = no input within eps_max where N1 picks C0 (ties
+  // included) and N2 does not pick C0 strictly: the certificate certifyPrune uses.
+  bool weak = false;
   // Differential bounds: ranges of z1_k - z2_k (maxdiff-logit) from linearBound on the stack,
   // added as rows; off: the interval of the two networks' own logit bounds, no rows.
   bool diff_bounds = true;
@@ -150,5 +155,38 @@ double comparatorValue(const nn::Network& a, const nn::Network& b, const Compare
 CompareResult compareNetworks(const nn::Network& a, const nn::Network& b,
                               const encode::Domain& domain, const Eigen::VectorXd& x0,
                               const CompareOptions& options = {}, const Callbacks& callbacks = {});
+
+// ---- certified pruning (beyond the thesis) -------------------------------------------------
+// For each global pruning level (nn::pruneByPercent, global scope), certifies on every given
+// reference image x0 (label C0) either
+//   radius mode:   weak mineps over the L-inf ball of `radius` around x0 (clipped to [0,1]) is
+//                  infeasible: wherever N1 (the original) picks C0, the pruned N2 picks C0 too
+//                  (a proof from infeasibility, never from an incumbent); or
+//   max-diff mode: the maxdiff (probabilities) dual bound over that ball is <= max_diff.
+// Every level of the grid is scanned (no monotonicity is assumed).
+struct CertifyPruneOptions {
+  std::vector<double> levels;  // percentages
+  double radius = 0.01;
+  std::optional<double> max_diff;  // set: max-diff mode
+  CompareOptions compare;          // tier, time limit per reference, ...
+};
+
+struct CertifyLevel {
+  double percent = 0.0;
+  int certified = 0, total = 0;
+  bool all = false;                   // every reference certified
+  double accuracy = NAN;              // of the pruned network on the test set given
+  double worst = NAN;                 // max-diff mode: the largest bound; radius mode: NaN
+  std::vector<std::string> statuses;  // per reference
+};
+
+// `images` one reference per row, `labels` their classes; test_X / test_y for the accuracy (may
+// be empty). on_level runs after each level. Throws Error{kInvalidInput} for sizes that do not
+// match, a radius outside (0, 1], a level outside [0, 100].
+std::vector<CertifyLevel> certifyPrune(
+    const nn::Network& net, const Eigen::MatrixXd& images, const std::vector<int>& labels,
+    const Eigen::MatrixXd& test_X, const std::vector<int>& test_y,
+    const CertifyPruneOptions& options,
+    const std::function<void(const CertifyLevel&)>& on_level = {}, const Callbacks& callbacks = {});
 
 }  // namespace nnmip::compare
