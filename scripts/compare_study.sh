@@ -82,7 +82,7 @@ case "$STUDY" in
     run "maxout/box" "$A" "$B" --comparator maxout --classes all --domain box:0,1 \
       --time-limit "$TL"
     for r in $REFS; do
-      c1=$("$NNMIP" -q compare "$A" "$A" --comparator maxdiff-logit --domain "linf:$r,0" \
+      c1=$("$NNMIP" -q compare "$A" "$A" --comparator maxdiff-logit --domain "linf:$r,1e-6" \
         --time-limit 5 --json /dev/stdout 2>/dev/null | python3 -c \
         'import json,sys; print(json.load(sys.stdin)["results"][0]["n1"]["class"])')
       for c2 in 0 1 2 3 4 5 6 7 8 9; do
