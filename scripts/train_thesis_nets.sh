@@ -15,8 +15,10 @@
 # against the batch's summed loss), under which the thesis's L1 lambda = 2e-4 networks train;
 # the others keep the default --lambda-scale mean (Keras' kernel_regularizer), under which
 # L1 2e-4 and 3e-4 collapse to one class (docs/results_training.md section 5). The PV study
-# (scripts/pv_study.sh) and the comparator use mnist_200x5_l1_2e-4_sum and
-# mnist_800x2_l1_2e-4_sum; run them first with
+# (scripts/pv_study.sh) uses mnist_200x5_l1_2e-4_sum and mnist_800x2_l1_2e-4_sum; the
+# comparators (scripts/compare_study.sh, thesis chapter 4) also mnist_100x10_l1_2e-4_sum and
+# mnist_15x2_l1_2e-4_sum (2 hidden layers of 15; the mineps study), and 3000x1 when time allows;
+# run them first with
 #   nice -n 5 scripts/train_thesis_nets.sh '_sum$'
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +36,9 @@ mkdir -p "$OUT"
 CONFIGS=(
   "mnist_200x5_l1_2e-4_sum 200x5 l1 2e-4 sum"
   "mnist_800x2_l1_2e-4_sum 800x2 l1 2e-4 sum"
+  "mnist_100x10_l1_2e-4_sum 100x10 l1 2e-4 sum"
+  "mnist_15x2_l1_2e-4_sum 15x2 l1 2e-4 sum"
+  "mnist_3000x1_l1_2e-4_sum 3000x1 l1 2e-4 sum"
   "mnist_200x5_none 200x5 none 0"
   "mnist_800x2_none 800x2 none 0"
   "mnist_3000x1_none 3000x1 none 0"

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/timer.hpp"
 #include "encode/bigm.hpp"
+#include "encode/softmax_pwl.hpp"
 #include "mip/solver.hpp"
 #include "nn/forward.hpp"
 
@@ -118,97 +119,6 @@ std::string terminationText(const mip::MipResult& r) {
   std::string s = mip::terminationName(r.termination);
   if (r.limit != mip::Limit::kNone) s += fmt::format(" ({})", mip::limitName(r.limit));
   return s;
-}
-
-// ---- softmax-l1 relaxation -------------------------------------------------------------------
-
-struct ClassPwl {
-  // Columns (valid only when used).
-  mip::Var p, t, b;
-  std::vector<std::pair<int, mip::Var>> u;  // (j, u_jk)
-  mip::Var s;
-  struct Piece {
-    double lo, hi;
-    bool chord;
-    mip::Var y;
-  };
-  std::vector<Piece> pieces;
-  std::vector<std::pair<int, std::vector<double>>> tangents;  // (j, points)
-  double pl = 0, pu = 1;
-  double error = 0.0;  // a-priori error bound of p_hat - p
-};
-
-double phiOf(double d, double cap) { return std::min(std::exp(d), cap); }
-
-// Tangent points for u_jk over [dl, du] (see pv.hpp (a)).
-std::vector<double> tangentPoints(double dl, double du, const SoftmaxPwlOptions& o) {
-  std::vector<double> pts;
-  const double log_cap = std::log(o.cap);
-  const double lo = std::max(dl, o.d_min);
-  const double hi = std::min(du, log_cap);
-  if (lo > hi) return pts;
-  const int n = std::max(1, static_cast<int>(std::ceil((hi - lo) / o.tangent_step)));
-  for (int i = 0; i <= n; ++i) {
-    const double a = lo + (hi - lo) * i / n;
-    // Valid for phi = min(e^d, C) on [dl, du]: the tangent at du must not exceed C.
-    if (du > log_cap && std::exp(a) * (1.0 + du - a) > o.cap) continue;
-    pts.push_back(a);
-  }
-  return pts;
-}
-
-// Lower envelope of the cuts at d: max(0, max_a e^a (1 + d - a)).
-double cutsAt(const std::vector<double>& pts, double d) {
-  double v = 0.0;
-  for (double a : pts) v = std::max(v, std::exp(a) * (1.0 + d - a));
-  return v;
-}
-
-// A-priori bound of p_hat_k - p_k (pv.hpp "How loose"). With L_j(d) the cuts' lower envelope
-// and a threshold Phi <= C: either some pair has e^d_j >= Phi, and then p_hat <= 1/(1 + L_j(log
-// Phi)) (L increases) while p >= 0; or every e^d_j < Phi, and L_j >= rho e^d_j - tau_j there
-// (rho the smallest ratio L/e^d above the lowest tangent point, tau_j = e^{lowest point} below
-// it), so p_hat - p <= max_X 1/(1 + max(0, rho X - tau)) - 1/(1 + X). The smallest over a few
-// Phi of the larger case, plus the pieces' error. Ratios are taken on grids of 2000 points.
-double classErrorBound(const ClassPwl& c, const Vec& dl, const Vec& du,
-                       const SoftmaxPwlOptions& o) {
-  double best = 1.0;
-  for (double log_phi = 1.0; log_phi <= std::log(o.cap) + 1e-12; log_phi += 1.0) {
-    double rho = 1.0, tau = 0.0, xmax = 0.0, case_a = 0.0;
-    for (const auto& [j, pts] : c.tangents) {
-      const double l = dl[j], h = du[j];
-      const double top = std::min(h, log_phi);
-      if (h > log_phi) case_a = std::max(case_a, 1.0 / (1.0 + cutsAt(pts, log_phi)));
-      if (l >= log_phi) continue;  // e^d_j >= Phi always: case A only
-      xmax += std::exp(top);
-      if (pts.empty()) {
-        tau += std::exp(top);
-        continue;
-      }
-      const double from = std::max(l, pts.front());
-      if (l < pts.front()) tau += std::exp(pts.front());
-      const int n = 2000;
-      for (int i = 0; i <= n && from < top; ++i) {
-        const double d = from + (top - from) * i / n;
-        rho = std::min(rho, cutsAt(pts, d) / std::exp(d));
-      }
-    }
-    double case_b = 0.0;
-    const int n = 4000;
-    for (int i = 0; i <= n; ++i) {
-      const double x = std::expm1(std::log1p(xmax) * i / n);  // log-spaced over [0, xmax]
-      const double relaxed = std::min(c.pu, 1.0 / (1.0 + std::max(0.0, rho * x - tau)));
-      case_b = std::max(case_b, relaxed - 1.0 / (1.0 + x));
-    }
-    best = std::min(best, std::max(case_a, case_b));
-  }
-  double pwl_err = 0.0;
-  for (const auto& piece : c.pieces) {
-    const double e =
-        piece.chord ? std::pow(std::sqrt(piece.hi) - std::sqrt(piece.lo), 2) : piece.hi;
-    pwl_err = std::max(pwl_err, e);
-  }
-  return best + pwl_err;
 }
 
 }  // namespace
@@ -515,10 +425,6 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
     }
   } else {
     // softmax-l1
-    const SoftmaxPwlOptions& o = options.pwl;
-    NNMIP_CHECK(
-        o.tangent_step > 0 && o.cap > 1 && o.segments >= 1 && o.p_floor > 0 && o.p_floor < 1,
-        "softmax PWL options out of range");
     Milp m;
     newMilp(m);
     // Ranges of the differences z_j - z_k: the interval of the logit bounds, tightened by
@@ -568,152 +474,42 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
         }
       }
     }
-    for (int j = 0; j < k; ++j) {
-      for (int kk = j + 1; kk < k; ++kk) {
-        m.model.addRow(dlo(j, kk), dhi(j, kk), {{outVar(m, j), 1.0}, {outVar(m, kk), -1.0}});
-      }
-    }
-    std::vector<ClassPwl> cls(static_cast<size_t>(k));
-    std::vector<mip::Term> sum_p;
-    for (int kk = 0; kk < k; ++kk) {
-      ClassPwl& c = cls[static_cast<size_t>(kk)];
-      Vec dl = Vec::Zero(k), du = Vec::Zero(k);
-      double s_lo = 1.0, s_hi = 1.0, s_cap = 1.0;
-      for (int j = 0; j < k; ++j) {
-        if (j == kk) continue;
-        dl[j] = dlo(j, kk);
-        du[j] = dhi(j, kk);
-        s_lo += std::exp(dl[j]);
-        s_hi += std::exp(du[j]);
-        s_cap += phiOf(du[j], o.cap);
-      }
-      // Widened by 1e-12 (relative) against rounding in the sums.
-      c.pu = std::min(1.0, (1.0 + 1e-12) / s_lo);
-      c.pl = std::isfinite(s_hi) ? (1.0 - 1e-12) / s_hi : 0.0;
-      s_cap *= 1.0 + 1e-12;
-      c.pl = std::min(c.pl, c.pu);
-      c.p = m.model.addContinuous(c.pl, c.pu, fmt::format("p{}", kk));
-      sum_p.push_back({c.p, 1.0});
-      // (c) the pieces of [pl, pu]
-      const double q_lo = std::max(c.pl, o.p_floor);
-      const bool pwl = c.pu > q_lo * (1.0 + 1e-9) && c.pu > o.p_floor;
-      if (pwl) {
-        if (c.pl < o.p_floor) c.pieces.push_back({c.pl, o.p_floor, false, {}});
-        const double r0 = std::sqrt(q_lo), r1 = std::sqrt(c.pu);
-        for (int i = 0; i < o.segments; ++i) {
-          const double lo = i == 0 ? q_lo : std::pow(r0 + (r1 - r0) * i / o.segments, 2);
-          const double hi =
-              i + 1 == o.segments ? c.pu : std::pow(r0 + (r1 - r0) * (i + 1) / o.segments, 2);
-          c.pieces.push_back({lo, hi, true, {}});
-        }
-        // (a) u_jk and its cuts; (b) S = 1 + sum u
-        c.s = m.model.addContinuous(1.0, s_cap, fmt::format("S{}", kk));
-        std::vector<mip::Term> s_row{{c.s, 1.0}};
-        for (int j = 0; j < k; ++j) {
-          if (j == kk) continue;
-          const mip::Var u = m.model.addContinuous(0.0, phiOf(du[j], o.cap) * (1.0 + 1e-12),
-                                                   fmt::format("u{}_{}", j, kk));
-          c.u.push_back({j, u});
-          s_row.push_back({u, -1.0});
-          std::vector<double> pts = tangentPoints(dl[j], du[j], o);
-          for (double a : pts) {
-            // u - e^a (z_j - z_k) >= e^a (1 - a) - 1e-9 e^a
-            const double ea = std::exp(a);
-            m.model.addGe({{u, 1.0}, {outVar(m, j), -ea}, {outVar(m, kk), ea}},
-                          ea * (1.0 - a) - 1e-9 * ea);
-          }
-          c.tangents.push_back({j, std::move(pts)});
-        }
-        m.model.addEq(s_row, 1.0);
-        // (c) pieces: sum y = 1, sum y lo <= p <= sum y hi, chords
-        std::vector<mip::Term> one, lo_row{{c.p, 1.0}}, hi_row{{c.p, 1.0}};
-        for (size_t i = 0; i < c.pieces.size(); ++i) {
-          auto& piece = c.pieces[i];
-          piece.y = m.model.addBinary(fmt::format("seg{}_{}", kk, i));
-          one.push_back({piece.y, 1.0});
-          lo_row.push_back({piece.y, -piece.lo});
-          hi_row.push_back({piece.y, -piece.hi});
-        }
-        m.model.addEq(one, 1.0);
-        m.model.addGe(lo_row, 0.0);
-        m.model.addLe(hi_row, 0.0);
-        for (auto& piece : c.pieces) {
-          if (!piece.chord) continue;
-          // S <= (lo + hi - p) / (lo hi) + M (1 - y)
-          const double inv = 1.0 / (piece.lo * piece.hi);
-          const double chord_at_pu = (piece.lo + piece.hi - c.pu) * inv;
-          const double big_m = std::max(0.0, s_cap - chord_at_pu) + 1.0;
-          const double rhs = (piece.lo + piece.hi) * inv + 1e-9 / piece.lo + big_m;
-          m.model.addLe({{c.s, 1.0}, {c.p, inv}, {piece.y, big_m}}, rhs);
-        }
-      } else {
-        for (int j = 0; j < k; ++j) {
-          if (j != kk) c.tangents.push_back({j, {}});
-        }
-        c.pieces.push_back({c.pl, c.pu, false, {}});
-      }
-      // (e) p_k <= 1 / (1 + e^{d_jk}) =: f(d_jk) for each j alone: tangents of f where it is
-      // concave (d <= 0) that stay above f at du (so above the convex part too).
-      if (o.pair_cuts) {
-        for (int j = 0; j < k; ++j) {
-          if (j == kk || dl[j] >= 0.0) continue;
-          const double top = std::min(du[j], 0.0);
-          const double f_u = 1.0 / (1.0 + std::exp(du[j]));
-          const int steps = std::min(16, std::max(1, static_cast<int>((top - dl[j]) / 0.5)));
-          for (int i = 0; i <= steps; ++i) {
-            const double a = dl[j] + (top - dl[j]) * i / steps;
-            const double fa = 1.0 / (1.0 + std::exp(a));
-            const double slope = -fa * (1.0 - fa);
-            if (fa + slope * (du[j] - a) < f_u) continue;  // would cut the convex part
-            // p - slope (z_j - z_k) <= fa - slope a
-            m.model.addLe({{c.p, 1.0}, {outVar(m, j), -slope}, {outVar(m, kk), slope}},
-                          fa - slope * a + 1e-9);
-          }
-        }
-      }
+    // The sandwich's upper side (encode/softmax_pwl.hpp) with the ranges above as rows; per
+    // class, (d) t = (p - p0)^+ right after its rows.
+    std::vector<mip::Var> z_vars;
+    for (int j = 0; j < k; ++j) z_vars.push_back(outVar(m, j));
+    std::vector<mip::Var> t_vars(static_cast<size_t>(k)), b_vars(static_cast<size_t>(k));
+    auto gain = [&](int kk, const encode::SoftmaxPwlClass& c) {
       // (d) t = (p - p0)^+
       const double t_hi = c.pu - p0[kk];
       if (t_hi > 0) {
-        c.t = m.model.addContinuous(0.0, t_hi, fmt::format("t{}", kk));
-        c.b = m.model.addBinary(fmt::format("gain{}", kk));
-        m.model.addLe({{c.t, 1.0}, {c.p, -1.0}, {c.b, p0[kk]}}, 0.0);  // t <= p - p0 + p0(1-b)
-        m.model.addLe({{c.t, 1.0}, {c.b, -t_hi}}, 0.0);
-        m.objective.push_back({c.t, 2.0});
+        const mip::Var t = m.model.addContinuous(0.0, t_hi, fmt::format("t{}", kk));
+        const mip::Var b = m.model.addBinary(fmt::format("gain{}", kk));
+        m.model.addLe({{t, 1.0}, {c.p, -1.0}, {b, p0[kk]}}, 0.0);  // t <= p - p0 + p0(1-b)
+        m.model.addLe({{t, 1.0}, {b, -t_hi}}, 0.0);
+        m.objective.push_back({t, 2.0});
+        t_vars[static_cast<size_t>(kk)] = t;
+        b_vars[static_cast<size_t>(kk)] = b;
       }
-      c.error =
-          c.pieces.size() == 1 && !c.pieces[0].chord ? c.pu - c.pl : classErrorBound(c, dl, du, o);
-      res.approx_error = std::max(res.approx_error, c.error);
-    }
-    m.model.addEq(sum_p, 1.0);
+    };
+    encode::SoftmaxPwlOptions po = options.pwl;
+    po.difference_rows = true;
+    po.sum_to_one = true;
+    const encode::SoftmaxPwl pwl = encode::encodeSoftmaxPwl(m.model, z_vars, dlo, dhi, po,
+                                                            encode::SoftmaxSides::kUpper, "", gain);
+    res.approx_error = pwl.upper_error;
 
     std::vector<double> start = startFor(m);
     if (!start.empty()) {
       const Vec z = logitsAt(net, best.x);
-      const Vec p = softmaxOf(z);
-      auto set = [&](mip::Var v, double value) {
-        if (v.valid()) start[static_cast<size_t>(v.id)] = value;
-      };
+      encode::setSoftmaxPwlStart(pwl, z, start);
       for (int kk = 0; kk < k; ++kk) {
-        ClassPwl& c = cls[static_cast<size_t>(kk)];
-        const double pk = std::clamp(p[kk], c.pl, c.pu);
-        set(c.p, pk);
-        set(c.t, std::max(0.0, pk - p0[kk]));
-        set(c.b, pk > p0[kk] ? 1.0 : 0.0);
-        if (!c.s.valid()) continue;
-        double s = 1.0;
-        for (size_t i = 0; i < c.u.size(); ++i) {
-          const int j = c.u[i].first;
-          const double v =
-              std::min(cutsAt(c.tangents[i].second, z[j] - z[kk]), phiOf(dhi(j, kk), o.cap));
-          set(c.u[i].second, v);
-          s += v;
-        }
-        set(c.s, s);
-        bool chosen = false;
-        for (auto& piece : c.pieces) {
-          const bool here = !chosen && pk >= piece.lo && pk <= piece.hi;
-          set(piece.y, here ? 1.0 : 0.0);
-          chosen = chosen || here;
+        const encode::SoftmaxPwlClass& c = pwl.classes[static_cast<size_t>(kk)];
+        const double pk = start[static_cast<size_t>(c.p.id)];
+        if (t_vars[static_cast<size_t>(kk)].valid()) {
+          start[static_cast<size_t>(t_vars[static_cast<size_t>(kk)].id)] =
+              std::max(0.0, pk - p0[kk]);
+          start[static_cast<size_t>(b_vars[static_cast<size_t>(kk)].id)] = pk > p0[kk] ? 1.0 : 0.0;
         }
       }
     }
@@ -723,7 +519,7 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
       for (int j = 0; j < k; ++j) z[j] = r.values[static_cast<size_t>(outVar(m, j).id)];
       const Vec p = softmaxOf(z);
       for (int kk = 0; kk < k; ++kk) {
-        const double ph = r.values[static_cast<size_t>(cls[static_cast<size_t>(kk)].p.id)];
+        const double ph = r.values[static_cast<size_t>(pwl.classes[static_cast<size_t>(kk)].p.id)];
         res.observed_error = std::max(res.observed_error, ph - p[kk]);
       }
     }

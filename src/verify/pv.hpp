@@ -33,45 +33,18 @@
 // which is increasing in every p_k, so UPPER estimates of each p_k suffice, plus the valid
 // equality sum_k p_k = 1. With d_jk = z_j - z_k in [dl_jk, du_jk] (the interval of the logit
 // bounds, tightened by linearBound at the tier over the query domain within a tenth of the time
-// limit; also rows of the MILP) and
-//   p_k = 1 / S_k,   S_k = 1 + sum_{j != k} e^{d_jk},
-// the MILP has, per class k:
-//   (a) u_jk >= 0 and tangent cuts u_jk >= e^a (1 + d_jk - a) at points a of a grid (step
-//       `tangent_step`) in [max(dl, d_min), min(du, log C)], keeping only tangents whose value
-//       at du is <= C. Tangents of the convex exp lie below it, so u = phi(d) := min(e^d, C)
-//       satisfies every cut; column bound u_jk <= min(e^du, C).
-//   (b) S_k = 1 + sum_j u_jk, and the true point has S_k~ := 1 + sum_j phi(d_jk) <= 1/p_k
-//       (phi <= exp), i.e. p_k <= 1 / S_k~.
-//   (c) p_k in [pl_k, pu_k] with pu_k = 1/(1 + sum_j e^{dl_jk}), pl_k = 1/(1 + sum_j e^{du_jk})
-//       (monotonicity), and the segment choice: the p-range [max(pl, p_floor), pu] is cut into
-//       `segments` pieces uniform in sqrt(p), plus a segment [pl, p_floor] when pl < p_floor;
-//       binary y_i per segment, sum_i y_i = 1, sum_i y_i lo_i <= p_k <= sum_i y_i hi_i, and on
-//       every piece except [pl, p_floor] the chord of 1/p through its end points:
-//         S_k <= (lo_i + hi_i - p_k) / (lo_i hi_i) + M_i (1 - y_i).
-//       1/p is convex, so on [lo_i, hi_i] its chord lies above it: the true point, with y_i of
-//       its piece, satisfies S_k~ <= 1/p_k <= chord_i(p_k). M_i = S_max - chord_i(pu_k) makes
-//       the row void for the other pieces (S_k <= S_max = 1 + sum_j min(e^du, C), the chord
-//       decreases in p).
+// limit; also rows of the MILP), the MILP has the upper side of the softmax sandwich
+// (encode/softmax_pwl.hpp: rows (a), (b), (c), (e) there, with their soundness argument) and:
 //   (d) sum_k p_k = 1, t_k in [0, pu_k - p0_k], t_k <= p_k - p0_k + p0_k (1 - b_k),
 //       t_k <= (pu_k - p0_k) b_k, b_k binary (t_k = (p_k - p0_k)^+ is reachable: b_k = [p_k >
 //       p0_k]); maximise 2 sum_k t_k.
-//   (e) (no binaries; they tie p_k to the logits when the pieces' binaries are fractional)
-//       p_k <= f(d_jk) := 1/(1 + e^{d_jk}) for every j (one term of S_k alone); f is concave
-//       for d <= 0 and convex for d >= 0, so a tangent at a <= 0 lies above f on [dl, 0], and
-//       if it is >= f(du) at du it lies above the convex part too (f there is below its chord
-//       from 0 to du, and the line is above both ends): rows at up to 17 points of [dl, min(du,0)].
-// Every row holds at (x, z(x), u = phi(d), S = S~, p = softmax(z), y = its pieces, b, t =
-// (p - p0)^+), so the MILP's feasible set projects onto a superset of the true graph and its
-// maximum is >= max ||p - p0||_1. A dual bound of a maximisation is >= the MILP's maximum.
-// Rounding: tangent cuts are lowered by 1e-9 e^a and chords raised by 1e-9 / lo_i; the
-// reported bound adds `bound_safety` (absolute) for the solver's feasibility tolerances.
-//
-// How loose: the cuts under-estimate phi by a relative factor rho (about tangent_step^2 / 8),
-// the chords over-estimate by at most (sqrt(hi_i) - sqrt(lo_i))^2, the first piece by p_floor,
-// the cap by 1/(1+C). `approx_error` is an a-priori bound of max_k (p_hat_k - p_k) combining
-// these (the exp part evaluated on grids of 2000 points per pair, so it is an estimate, not a
-// certificate; the dual bound never depends on it); `observed_error` is the largest
-// p_hat_k - softmax_k(z) at the MILP's own solution.
+// Every row holds at (x, z(x), the sandwich's true point, b, t = (p - p0)^+), so the MILP's
+// feasible set projects onto a superset of the true graph and its maximum is >= max
+// ||p - p0||_1. A dual bound of a maximisation is >= the MILP's maximum.
+// The reported bound adds `bound_safety` (absolute) for the solver's feasibility tolerances.
+// `approx_error` is the sandwich's a-priori upper_error (an estimate, not a certificate; the
+// dual bound never depends on it); `observed_error` is the largest p_hat_k - softmax_k(z) at
+// the MILP's own solution.
 #include <Eigen/Dense>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -82,6 +55,7 @@
 #include "bounds/bounder.hpp"
 #include "core/callbacks.hpp"
 #include "encode/domain.hpp"
+#include "encode/softmax_pwl.hpp"
 #include "nn/attack.hpp"
 #include "nn/network.hpp"
 
@@ -92,14 +66,8 @@ const char* pvObjectiveName(PvObjective objective);  // "logit-l1", "margin", "s
 // Throws Error{kInvalidInput} for other names.
 PvObjective parsePvObjective(std::string_view name);
 
-struct SoftmaxPwlOptions {
-  double tangent_step = 0.25;  // spacing of the exp tangent points
-  double d_min = -12.0;        // no tangents below (u >= 0 there: error <= e^d_min per pair)
-  double cap = 1e4;            // C: u stands for min(e^d, C)
-  int segments = 16;           // pieces of the chord PWL of 1/p per class (uniform in sqrt p)
-  double p_floor = 1e-4;       // below this, p_k has no chord row (error <= p_floor)
-  bool pair_cuts = true;       // rows (e): p_k <= 1/(1 + e^{d_jk}) per pair, no binaries
-};
+// The sandwich's options (encode/softmax_pwl.hpp); PV uses its upper side.
+using SoftmaxPwlOptions = encode::SoftmaxPwlOptions;
 
 struct PvOptions {
   PvObjective objective = PvObjective::kSoftmaxL1;
