@@ -24,5 +24,6 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g);  // bdnn train|table (cmd
 void addMainJob(CLI::App& app, GlobalOptions& g);       // the default job `nnmip run` (cmd_run.cpp)
 void addVerifyCommands(CLI::App& app, GlobalOptions& g);       // verify, vnncomp (cmd_verify.cpp)
 void addAdversarialCommands(CLI::App& app, GlobalOptions& g);  // adversarial (cmd_adversarial.cpp)
+void addExperimentCommands(CLI::App& app, GlobalOptions& g);   // experiment (cmd_experiment.cpp)
 
 }  // namespace nnmip::cli

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   cli::addMainJob(app, g);
   cli::addVerifyCommands(app, g);
   cli::addAdversarialCommands(app, g);
+  cli::addExperimentCommands(app, g);
   app.require_subcommand(1);
   try {
     app.parse(argc, argv);
