@@ -217,8 +217,9 @@ class NetsCampaign : public Campaign {
               "first 20,000 training images"
             : "Table 2.1's architectures, 50 epochs on all 60,000 training images"));
     Table t;
-    t.header = {"network",   "stands for",  "reg",         "lambda",      "scale",  "test acc %",
-                "val acc %", "|w|<=1e-3 %", "|w|<=1e-2 %", "|w|<=1e-1 %", "train s"};
+    t.header = {"network",        "stands for",     "reg",       "lambda",
+                "scale",          "test acc %",     "val acc %", "abs(w)<=1e-3 %",
+                "abs(w)<=1e-2 %", "abs(w)<=1e-1 %", "train s"};
     for (const json& r : rows) {
       const json& s = r.at("spec");
       const json& sh = r.at("share_abs_at_most");

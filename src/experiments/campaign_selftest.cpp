@@ -77,10 +77,11 @@ class SelftestCampaign : public Campaign {
 
   void report(const CampaignContext&, const std::vector<json>& rows, Report& rep) const override {
     Table t;
-    t.header = {"job", "test acc %", "logit width (lp)"};
+    t.header = {"job", "test acc %", "logit width (lp)", "knapsack (forked MILP)"};
     for (const json& r : rows) {
       t.add({r.at("key"), pct(r.at("test_acc"), 2),
-             fmt::format("{:.6g}", r.at("logit_width").get<double>())});
+             fmt::format("{:.6g}", r.at("logit_width").get<double>()),
+             r.contains("knapsack") ? fmt::format("{:g}", r.at("knapsack").get<double>()) : "-"});
     }
     rep.addTable("Results", "selftest", t, 100);
   }

@@ -13,6 +13,7 @@
 
 #include "bounds/bounder.hpp"
 #include "bounds/layer_bounds.hpp"
+#include "core/error.hpp"
 #include "experiments/campaign.hpp"
 #include "experiments/job_store.hpp"
 #include "nn/network.hpp"
