@@ -39,6 +39,15 @@ std::string NetSpec::name() const {
   return s + "_s" + std::to_string(seed);
 }
 double NetSpec::lambdaValue() const { return std::stod(lambda); }
+double NetSpec::parameters() const {
+  double n = 0;
+  int prev = 784;
+  for (int h : train::parseArch(arch)) {
+    n += static_cast<double>(prev + 1) * h;
+    prev = h;
+  }
+  return n + (prev + 1) * 10.0;
+}
 int NetSpec::depth() const { return static_cast<int>(train::parseArch(arch).size()); }
 
 std::vector<NetSpec> thesisNets(Scale scale) {
@@ -130,15 +139,8 @@ class NetsCampaign : public Campaign {
       j.id = "nets|" + n.name();
       j.spec = specJson(n);
       // Training cost ~ parameters x epochs x images.
-      const std::vector<int> hidden = train::parseArch(n.arch);
-      double params = 0;
-      int prev = 784;
-      for (int h : hidden) {
-        params += static_cast<double>(prev) * h;
-        prev = h;
-      }
-      params += prev * 10.0;
-      j.cost_weight = params * n.epochs * (n.train_limit > 0 ? n.train_limit : 60000) * 1e-9;
+      j.cost_weight =
+          n.parameters() * n.epochs * (n.train_limit > 0 ? n.train_limit : 60000) * 1e-9;
       out.push_back(j);
     }
     return out;

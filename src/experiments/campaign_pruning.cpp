@@ -104,7 +104,7 @@ class PruningCampaign : public Campaign {
       j.spec = {{"name", n.name()}, {"arch", n.arch},     {"paper_arch", n.paper_arch},
                 {"reg", n.reg},     {"lambda", n.lambda}, {"lambda_scale", n.lambda_scale},
                 {"side", n.side},   {"depth", n.depth()}, {"file", netPath(ctx, n).string()}};
-      j.cost_weight = 1.0;  // 6 evaluations of the test set
+      j.cost_weight = n.parameters() * 1e-6;  // 6 evaluations of the test set
       out.push_back(j);
     }
     return out;

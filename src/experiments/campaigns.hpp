@@ -35,7 +35,8 @@ struct NetSpec {
   // "mnist_8x5_l1_2e-4_sum_e3_n20000_s1" (paper: "mnist_200x5_l1_2e-4_sum_e50_s1").
   std::string name() const;
   double lambdaValue() const;
-  int depth() const;  // hidden layers
+  int depth() const;          // hidden layers
+  double parameters() const;  // weights and biases of 784 -> arch -> 10
 };
 
 // The grid at a scale: 4 architectures x (none, L1 and L2 at 1e-4, 2e-4, 3e-4) under `sum`, then
