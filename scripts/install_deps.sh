@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian bookworm packages nnmip needs to build, test and plot.
+# Installs the Debian bookworm packages nnmip needs to build, test and plot (gnuplot-nox for
+# the experiment plots; OpenMPI for `nnmip experiment` under mpirun, optional at build time).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -11,4 +12,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libprotobuf-dev protobuf-compiler libonnx-dev \
   zlib1g-dev libpng-dev nlohmann-json3-dev libfmt-dev libcli11-dev \
   libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox clang-format \
-  pybind11-dev python3-dev python3-numpy python3-pytest python3-onnx >/dev/null
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-onnx \
+  libopenmpi-dev openmpi-bin >/dev/null

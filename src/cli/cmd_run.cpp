@@ -69,13 +69,31 @@ void printBdnn(const experiments::BdnnPhase& p) {
   t.print();
 }
 
+void printVerify(const experiments::VerifyPhase& p) {
+  Table t({"<property", "result", "time_s", "<reason"});
+  for (const auto& r : p.rows) {
+    t.addRow({r.property, r.result, fmt::format("{:.2f}", r.seconds), r.reason});
+  }
+  fmt::print("\n== verify ({})\n", p.network);
+  t.print();
+}
+
+void printPv(const experiments::PvPhase& p) {
+  Table t({"<domain", "tier", "value", "bound", "gap", "<found_by", "time_s"});
+  t.addRow({p.domain, p.tier, fmt::format("{:.4f}", p.value), fmt::format("{:.4f}", p.bound),
+            std::isfinite(p.gap) ? percent(p.gap) : "-", p.found_by,
+            fmt::format("{:.2f}", p.seconds)});
+  fmt::print("\n== pv ({}, {}; PNGs in pv/)\n", p.network, p.objective);
+  t.print();
+}
+
 }  // namespace
 
 void addMainJob(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand(
       "run",
-      "The main job on built-in defaults: models, bounds and binary networks, on the "
-      "shared data when found, else on data nnmip makes itself");
+      "The main job on built-in defaults: models, bounds, binary networks, verification and PV, "
+      "ending with report.md; on the shared data when found, else on data nnmip makes itself");
   auto out_dir = std::make_shared<std::string>("results/run");
   auto opts = std::make_shared<experiments::MainRunOptions>();
   cmd->add_option("--out-dir", *out_dir, "where run.json and the phase files go")
@@ -102,7 +120,10 @@ void addMainJob(CLI::App& app, GlobalOptions& g) {
     printModels(run.runModels());
     if (const auto bounds = run.runBounds()) printBounds(*bounds);
     printBdnn(run.runBdnn());
-    fmt::print("\nresults: {}/run.json ({:.1f} s)\n", *out_dir, run.seconds());
+    if (const auto v = run.runVerify()) printVerify(*v);
+    if (const auto p = run.runPv()) printPv(*p);
+    const auto report = run.writeReport();
+    fmt::print("\nresults: {}/run.json, {} ({:.1f} s)\n", *out_dir, report.string(), run.seconds());
   });
 }
 

@@ -25,5 +25,6 @@ void addMainJob(CLI::App& app, GlobalOptions& g);       // the default job `nnmi
 void addVerifyCommands(CLI::App& app, GlobalOptions& g);       // verify, vnncomp (cmd_verify.cpp)
 void addAdversarialCommands(CLI::App& app, GlobalOptions& g);  // adversarial (cmd_adversarial.cpp)
 void addCompareCommands(CLI::App& app, GlobalOptions& g);      // compare (cmd_compare.cpp)
+void addExperimentCommands(CLI::App& app, GlobalOptions& g);   // experiment (cmd_experiment.cpp)
 
 }  // namespace nnmip::cli

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   cli::addVerifyCommands(app, g);
   cli::addAdversarialCommands(app, g);
   cli::addCompareCommands(app, g);
+  cli::addExperimentCommands(app, g);
   app.require_subcommand(1);
   try {
     app.parse(argc, argv);

@@ -3,10 +3,20 @@
 // job, resume that skips finished jobs, one progress line per job.
 //
 // File format: <stem>.jsonl, one JSON object per finished job, its id under "key" (the field
-// name older bdnn tables used, so their files resume). Each append rewrites the whole file through
-// a temporary file and a rename (core/file_io.hpp), so an interrupted campaign leaves every
-// finished job's line whole and no half line; a torn line from an older writer is skipped (that
-// job runs again). Ids are the caller's: equal ids mean the same job.
+// name older bdnn tables used, so their files resume). Ids are the caller's: equal ids mean the
+// same job.
+//
+// Writing: append adds one line with a single write(2) on a descriptor opened with O_APPEND, then
+// fdatasync(2), so a finished job is on disk before the next one is reported (O(1) per job; the
+// earlier whole-file rewrite was O(n)). A crash can leave at most the last line torn: the reader
+// skips any line that does not parse (that job runs again), and opening a store cuts a torn tail
+// (bytes after the last newline) so the next line starts on a line of its own.
+//
+// Writers: one store object per file. append is thread-safe within the process (a mutex orders
+// the lines). Several processes appending to one file do not corrupt each other's lines on a
+// local Linux file system (each line is one O_APPEND write), but they do not see each other's
+// jobs: a job may then run twice, and the reader keeps the first line of an id. Campaigns
+// therefore have one writer (under MPI, rank 0).
 //
 // Progress: runJobs reports one log line per job through Callbacks::on_log ("job 3/12 <id>:
 // running", "...: done in 12.3 s", "...: finished earlier, skipped") and an on_progress event
@@ -15,6 +25,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -27,8 +38,12 @@ inline constexpr const char* kJobIdField = "key";
 
 class JobStore {
  public:
-  // Opens (or starts) <stem>.jsonl; creates the parent directory.
+  // Opens (or starts) <stem>.jsonl; creates the parent directory; reads the finished jobs and
+  // cuts a torn last line. Error{kIo} when the file cannot be opened for appending.
   explicit JobStore(std::filesystem::path jsonl_path);
+  ~JobStore();
+  JobStore(const JobStore&) = delete;
+  JobStore& operator=(const JobStore&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
   bool done(const std::string& id) const { return index_.count(id) != 0; }
@@ -36,12 +51,15 @@ class JobStore {
   const nlohmann::json* find(const std::string& id) const;
   // Every stored result in file order.
   const std::vector<nlohmann::json>& rows() const { return rows_; }
-  // Stores `result` (an object) under `id` (written into its "key" field) and rewrites the file
-  // atomically. Throws Error{kInternal} when the id is already stored.
+  // Stores `result` (an object) under `id` (written into its "key" field): one line appended and
+  // flushed to disk. Throws Error{kInternal} when the id is already stored, Error{kIo} when the
+  // write fails. Thread-safe against other appends (not against done/find/rows).
   void append(const std::string& id, nlohmann::json result);
 
  private:
   std::filesystem::path path_;
+  int fd_ = -1;
+  std::mutex mutex_;
   std::vector<nlohmann::json> rows_;
   std::map<std::string, size_t> index_;
 };

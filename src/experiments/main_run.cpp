@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <map>
 
 #include "bdnn/exact_trainer.hpp"
 #include "bdnn/heuristic.hpp"
@@ -16,10 +17,16 @@
 #include "data/mnist.hpp"
 #include "data/synthetic.hpp"
 #include "data/vnnlib.hpp"
+#include "encode/domain.hpp"
+#include "experiments/report.hpp"
 #include "nn/forward.hpp"
 #include "nn/onnx_io.hpp"
 #include "train/mlp.hpp"
 #include "train/trainer.hpp"
+#include "verify/input_split.hpp"
+#include "verify/outputs.hpp"
+#include "verify/pv.hpp"
+#include "verify/result.hpp"
 
 namespace nnmip::experiments {
 namespace {
@@ -55,7 +62,57 @@ data::Split bdnnSplit(const std::optional<std::filesystem::path>& data_dir, std:
   return data::shuffleSplit(data::makeRandomOverlap(100, 200, 1), 0.8, 1);
 }
 
+// The reference point of the tour without data: the first test point of the random data set.
+Eigen::VectorXd syntheticReference() {
+  const data::Split split = data::shuffleSplit(data::makeRandomOverlap(100, 200, 1), 0.8, 1);
+  return split.test.X.row(0).transpose();
+}
+
+// "The class predicted at x stays the predicted class" over the box x0 +- radius in [0,1]^n:
+// unsafe when some other output reaches it (Y_c - Y_j <= 0).
+data::VnnlibProperty robustnessProperty(const nn::Network& net, const Eigen::VectorXd& x0,
+                                        double radius) {
+  data::VnnlibProperty p;
+  p.num_inputs = static_cast<int>(x0.size());
+  p.num_outputs = net.outputSize();
+  for (int i = 0; i < x0.size(); ++i) {
+    p.input_lo.push_back(std::max(0.0, x0[i] - radius));
+    p.input_hi.push_back(std::min(1.0, x0[i] + radius));
+  }
+  p.input_boxes.push_back({p.input_lo, p.input_hi});
+  const Eigen::VectorXd y = nn::forward(net, x0);
+  int c = 0;
+  y.maxCoeff(&c);
+  for (int j = 0; j < p.num_outputs; ++j) {
+    if (j == c) continue;
+    data::LinearAtom a;
+    a.coef.assign(static_cast<size_t>(p.num_outputs), 0.0);
+    a.coef[static_cast<size_t>(c)] = 1.0;
+    a.coef[static_cast<size_t>(j)] = -1.0;
+    p.unsafe_disjuncts.push_back({a});
+  }
+  return p;
+}
+
 }  // namespace
+
+void to_json(nlohmann::json& j, const VerifyRow& r) {
+  j = {{"property", r.property},
+       {"result", r.result},
+       {"reason", r.reason},
+       {"seconds", r.seconds},
+       {"pngs", r.pngs}};
+}
+void to_json(nlohmann::json& j, const VerifyPhase& p) {
+  j = {{"network", p.network}, {"rows", p.rows}};
+}
+void to_json(nlohmann::json& j, const PvPhase& p) {
+  j = {{"network", p.network},     {"domain", p.domain},
+       {"tier", p.tier},           {"objective", p.objective},
+       {"value", orNull(p.value)}, {"bound", orNull(p.bound)},
+       {"gap", orNull(p.gap)},     {"seconds", p.seconds},
+       {"found_by", p.found_by},   {"pngs", p.pngs}};
+}
 
 void to_json(nlohmann::json& j, const ModelRow& r) {
   j = {{"name", r.name}, {"sizes", r.sizes}, {"parameters", r.parameters}, {"relus", r.relus}};
@@ -258,6 +315,174 @@ BdnnPhase MainRun::runBdnn() {
   }
   finishPhase("bdnn", phase);
   return phase;
+}
+
+}  // namespace nnmip::experiments
+
+namespace nnmip::experiments {
+
+std::optional<VerifyPhase> MainRun::runVerify() {
+  if (!bounds_net_) return std::nullopt;
+  const nn::Network& net = *bounds_net_;
+  VerifyPhase phase;
+  phase.network = bounds_net_name_;
+  std::vector<std::pair<std::string, data::VnnlibProperty>> props;
+  const auto dir = options_.data_dir ? *options_.data_dir / "vnncomp" / "mnist_fc" / "vnnlib"
+                                     : std::filesystem::path();
+  if (options_.data_dir && std::filesystem::exists(dir / "prop_0_0.03.vnnlib")) {
+    for (const char* name : {"prop_0_0.03", "prop_0_0.05"}) {
+      props.emplace_back(name, data::readVnnlib((dir / (std::string(name) + ".vnnlib")).string()));
+    }
+  } else {
+    const Eigen::VectorXd x0 = syntheticReference();
+    for (double r : {0.01, 0.3}) {
+      props.emplace_back(fmt::format("robust_point0_r{:g}", r), robustnessProperty(net, x0, r));
+    }
+  }
+  for (const auto& [name, prop] : props) {
+    log(fmt::format("verify: {} on {}", name, bounds_net_name_));
+    verify::VerifyOptions vo;
+    vo.time_limit_s = options_.milp_time_limit_s;
+    vo.threads = options_.threads;
+    Timer t;
+    const verify::Result r = verify::verifyWithEngine(verify::EngineChoice{}, net, prop, vo);
+    VerifyRow row;
+    row.property = name;
+    row.result = verify::statusName(r.status);
+    row.reason = r.reason;
+    row.seconds = t.seconds();
+    for (const auto& png : verify::writeImagePngs(options_.out_dir / ("verify_" + name), prop, r)) {
+      row.pngs.push_back(std::filesystem::relative(png, options_.out_dir).string());
+    }
+    phase.rows.push_back(row);
+  }
+  finishPhase("verify", phase);
+  return phase;
+}
+
+std::optional<PvPhase> MainRun::runPv() {
+  if (!bounds_net_) return std::nullopt;
+  const nn::Network& net = *bounds_net_;
+  PvPhase phase;
+  phase.network = bounds_net_name_;
+  Eigen::VectorXd x0;
+  bounds::Box box;
+  if (options_.data_dir && std::filesystem::exists(*options_.data_dir / "mnist") &&
+      net.inputSize() == 784) {
+    x0 = data::readMnist(*options_.data_dir, false).X.row(0).transpose();
+    box = bounds::neighboursBox(x0, 28, 28, bounds::NeighboursParams{});
+    phase.domain = "neighbours of MNIST test image 0 (eps 0.18)";
+  } else {
+    x0 = syntheticReference();
+    box = bounds::Box((x0.array() - 0.1).max(0.0).matrix(), (x0.array() + 0.1).min(1.0).matrix());
+    phase.domain = "box of +-0.1 around the first random-set test point";
+  }
+  log(fmt::format("pv: softmax-l1, symbolic tier, {} s, on {}", options_.milp_time_limit_s,
+                  bounds_net_name_));
+  verify::PvOptions o;
+  o.objective = verify::PvObjective::kSoftmaxL1;
+  o.bounds.method = bounds::Method::kSymbolic;
+  o.time_limit_s = options_.milp_time_limit_s;
+  Timer t;
+  const verify::PvResult r = verify::solvePv(net, encode::Domain(box), x0, o);
+  phase.value = r.value;
+  phase.bound = r.bound;
+  phase.gap = r.gap;
+  phase.found_by = r.found_by;
+  phase.seconds = t.seconds();
+  // reference.png (x0), found.png and difference.png, as `nnmip adversarial --png-dir`.
+  data::VnnlibProperty shown_prop;
+  shown_prop.num_inputs = static_cast<int>(x0.size());
+  const std::vector<double> ref(x0.data(), x0.data() + x0.size());
+  shown_prop.input_boxes.push_back({ref, ref});
+  verify::Result shown;
+  shown.status = verify::Status::kSat;
+  shown.counterexample = verify::Counterexample{};
+  shown.counterexample->x.assign(r.x.data(), r.x.data() + r.x.size());
+  for (auto png : verify::writeImagePngs(options_.out_dir / "pv", shown_prop, shown)) {
+    if (png.filename() == "counterexample.png") {
+      const auto found = png.parent_path() / "found.png";
+      std::filesystem::rename(png, found);
+      png = found;
+    }
+    phase.pngs.push_back(std::filesystem::relative(png, options_.out_dir).string());
+  }
+  finishPhase("pv", phase);
+  return phase;
+}
+
+std::filesystem::path MainRun::writeReport() const {
+  Report rep(options_.out_dir, "nnmip run: the main job");
+  rep.addText(fmt::format("Phases in `run.json` ({:.1f} s so far); data directory: {}.",
+                          clock_.seconds(),
+                          options_.data_dir ? options_.data_dir->string() : "none (made-up data)"));
+  const nlohmann::json& ph = summary_.contains("phases") ? summary_["phases"] : nlohmann::json();
+  auto cell = [](const nlohmann::json& v) {
+    return v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("-") : v.dump();
+  };
+  if (ph.contains("models")) {
+    Table t;
+    t.header = {"network", "parameters", "test accuracy", "stated"};
+    for (const auto& r : ph["models"]["networks"]) {
+      t.add({cell(r["name"]), cell(r["parameters"]),
+             cell(r.contains("accuracy") ? r["accuracy"] : r["test_accuracy"]),
+             cell(r.value("stated_accuracy", nlohmann::json()))});
+    }
+    rep.addTable("models", "run_models", t);
+  }
+  if (ph.contains("bounds")) {
+    Table t;
+    t.header = {"method", "layer", "mean width", "unstable", "time s"};
+    std::map<std::string, PlotSeries> series;
+    for (const auto& r : ph["bounds"]["layers"]) {
+      t.add({cell(r["method"]), cell(r["layer"]), cell(r["mean_width"]), cell(r["unstable"]),
+             cell(r["time_s"])});
+      PlotSeries& s = series[r["method"].get<std::string>()];
+      s.title = r["method"].get<std::string>();
+      s.x.push_back(r["layer"].get<double>());
+      s.y.push_back(r["mean_width"].get<double>());
+    }
+    rep.addTable("bounds (" + cell(ph["bounds"]["domain"]) + ")", "run_bounds", t);
+    Plot p("run_bound_widths", "Mean bound width per hidden layer and tier", "layer",
+           "mean width (hi - lo)");
+    p.logy = true;
+    for (auto& [m, s] : series) p.series.push_back(s);
+    rep.addPlot(p, "Bound tiers on " + cell(ph["bounds"]["network"]));
+  }
+  if (ph.contains("bdnn")) {
+    Table t;
+    t.header = {"method", "d1", "test accuracy", "status", "gap"};
+    for (const auto& r : ph["bdnn"]["rows"]) {
+      t.add({cell(r["method"]), cell(r["d1"]), cell(r["test_acc"]), cell(r["status"]),
+             cell(r.value("gap", nlohmann::json()))});
+    }
+    rep.addTable("bdnn (" + cell(ph["bdnn"]["dataset"]) + ")", "run_bdnn", t);
+  }
+  if (ph.contains("verify")) {
+    Table t;
+    t.header = {"property", "result", "seconds", "reason"};
+    std::string pngs;
+    for (const auto& r : ph["verify"]["rows"]) {
+      t.add({cell(r["property"]), cell(r["result"]), cell(r["seconds"]), cell(r["reason"])});
+      for (const auto& f : r["pngs"])
+        pngs += fmt::format("![{}]({}) ", f.get<std::string>(), f.get<std::string>());
+    }
+    rep.addTable("verify (" + cell(ph["verify"]["network"]) + ")", "run_verify", t);
+    if (!pngs.empty()) rep.addText(pngs);
+  }
+  if (ph.contains("pv")) {
+    const auto& r = ph["pv"];
+    Table t;
+    t.header = {"network", "domain", "tier", "value", "bound", "gap", "seconds"};
+    t.add({cell(r["network"]), cell(r["domain"]), cell(r["tier"]), cell(r["value"]),
+           cell(r["bound"]), cell(r["gap"]), cell(r["seconds"])});
+    rep.addTable("pv (softmax-l1)", "run_pv", t);
+    std::string pngs;
+    for (const auto& f : r["pngs"])
+      pngs += fmt::format("![{}]({}) ", f.get<std::string>(), f.get<std::string>());
+    if (!pngs.empty()) rep.addText(pngs);
+  }
+  return rep.write();
 }
 
 }  // namespace nnmip::experiments

@@ -7,8 +7,14 @@
 //           data: [0,1]^n), tier by tier (naive, interval, symbolic, lp);
 //   bdnn    binary-activation networks on Breast Cancer Wisconsin (or the random data set):
 //           heuristic and exact MILP (time-limited, with its gap) against the ReLU baseline.
+//   verify  VNN-LIB properties on that network: mnist-net_256x2 prop_0_0.03 (unsat) and
+//           prop_0_0.05 (sat, counterexample PNGs); without data: a robustness property around
+//           the first random-set point at two radii;
+//   pv      the thesis's largest output change (softmax-l1, symbolic tier) around MNIST test
+//           image 0 (neighbours, eps 0.18) with PNGs; without data: a box around that point.
 // Each phase returns a typed result and rewrites <out_dir>/run.json, so an interrupted run
-// keeps what it finished. Progress goes to Callbacks::on_log; nothing is printed.
+// keeps what it finished; writeReport ends the tour with report.md and a plot. Progress goes to
+// Callbacks::on_log; nothing is printed.
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -75,6 +81,28 @@ struct BdnnPhase {
   std::vector<BdnnRow> rows;
 };
 
+struct VerifyRow {
+  std::string property;
+  std::string result;  // sat | unsat | unknown | timeout
+  std::string reason;
+  double seconds = 0;
+  std::vector<std::string> pngs;
+};
+struct VerifyPhase {
+  std::string network;
+  std::vector<VerifyRow> rows;
+};
+
+struct PvPhase {
+  std::string network, domain, tier = "symbolic", objective = "softmax-l1";
+  double value = kNoValue, bound = kNoValue, gap = kNoValue, seconds = 0;
+  std::string found_by;
+  std::vector<std::string> pngs;
+};
+
+void to_json(nlohmann::json& j, const VerifyRow& r);
+void to_json(nlohmann::json& j, const VerifyPhase& p);
+void to_json(nlohmann::json& j, const PvPhase& p);
 void to_json(nlohmann::json& j, const ModelRow& r);
 void to_json(nlohmann::json& j, const ModelsPhase& p);
 void to_json(nlohmann::json& j, const BoundsRow& r);
@@ -91,6 +119,11 @@ class MainRun {
   // nullopt when the models phase left no network (no mnist_fc file found).
   std::optional<BoundsPhase> runBounds();
   BdnnPhase runBdnn();
+  // nullopt when no network is there (as runBounds).
+  std::optional<VerifyPhase> runVerify();
+  std::optional<PvPhase> runPv();
+  // <out_dir>/report.md (every phase's table from run.json) and plots/ (bound widths per tier).
+  std::filesystem::path writeReport() const;
 
   const MainRunOptions& options() const { return options_; }
   std::filesystem::path summaryPath() const { return options_.out_dir / "run.json"; }

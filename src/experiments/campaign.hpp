@@ -1,0 +1,121 @@
+#pragma once
+// `nnmip experiment <name>`: a study of the research documents as one resumable campaign.
+//
+// A campaign is a list of jobs with stable ids (the same parameters give the same id on every
+// run and machine), a function that runs one job into a JSON result, and a report built from
+// the stored results. runCampaign keeps one JobStore per campaign (<root>/<name>/jobs.jsonl),
+// runs the jobs it does not hold yet on a local pool (core/parallel.hpp) or, under MPI, on the
+// ranks (rank 0 hands out job indices and is the only writer), then writes the report (CSV,
+// plots, report.md) from the stored rows in job order, so an interrupted and resumed campaign
+// ends with the same tables as an uninterrupted one.
+//
+// Campaigns may depend on others (pruning, bounds and pv read the networks of `nets`):
+// runExperiment runs the dependencies first (each resumes, so a finished one costs nothing).
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/callbacks.hpp"
+#include "experiments/report.hpp"
+
+namespace nnmip::experiments {
+
+enum class Scale { kSmall, kPaper };
+const char* scaleName(Scale scale);  // "small", "paper"
+std::optional<Scale> parseScale(std::string_view name);
+
+struct CampaignContext {
+  Scale scale = Scale::kSmall;
+  std::filesystem::path root = "results/experiments";  // -o DIR; a campaign writes root/<name>
+  std::optional<std::filesystem::path> data_dir;       // nullopt: no shared data found
+  int threads = 1;                                     // jobs run at once (local pool)
+  std::string command;                                 // as typed, for the report
+  Callbacks callbacks;                                 // progress lines (never printed here)
+
+  std::filesystem::path dir(const std::string& campaign) const { return root / campaign; }
+  const std::filesystem::path& dataDir() const;  // Error{kInvalidInput} when absent
+};
+
+struct Job {
+  std::string id;            // stable: "<campaign>|<parameters>"
+  nlohmann::json spec;       // the parameters, stored beside the result
+  double cost_weight = 1.0;  // relative size, for the CPU-hour estimate of --dry-run
+};
+
+class Campaign {
+ public:
+  virtual ~Campaign() = default;
+  virtual std::string name() const = 0;
+  virtual std::string title() const = 0;  // report heading
+  virtual std::vector<std::string> dependencies() const { return {}; }
+  // Every job at ctx.scale, in report order.
+  virtual std::vector<Job> jobs(const CampaignContext& ctx) const = 0;
+  // Called once before the first job runs (loads data sets shared by the jobs).
+  virtual void prepare(const CampaignContext& ctx) { (void)ctx; }
+  // A result that exists outside the store (an earlier tool's files), stored as finished
+  // instead of running the job; nullopt: run it.
+  virtual std::optional<nlohmann::json> imported(const Job& job, const CampaignContext& ctx) {
+    (void)job;
+    (void)ctx;
+    return std::nullopt;
+  }
+  // Runs one job; called concurrently from several threads when ctx.threads > 1.
+  virtual nlohmann::json run(const Job& job, const CampaignContext& ctx) = 0;
+  // Tables, plots and document/ours lines from the stored rows (job order; a row holds the
+  // result's fields plus "key", "spec", "wall_s", "cpu_s").
+  virtual void report(const CampaignContext& ctx, const std::vector<nlohmann::json>& rows,
+                      Report& report) const = 0;
+};
+
+// "nets", "pruning", "bounds", "bdnn", "verify", "pv" (and "compare", "mineps" once the
+// comparator lands: they throw Error{kUnsupported} today). Error{kUsage} for an unknown name.
+std::unique_ptr<Campaign> makeCampaign(std::string_view name);
+std::vector<std::string> campaignNames();
+
+struct CampaignSummary {
+  std::string name;
+  int jobs = 0, ran = 0, skipped = 0;
+  double wall_s = 0.0;
+  double job_cpu_s = 0.0;  // CPU seconds of every stored job (this run's and earlier ones)
+  std::filesystem::path report;
+  int plots_drawn = 0, plots_written = 0;
+  bool complete = false;  // every job stored (false after a stop request)
+};
+
+// Runs the missing jobs of one campaign and writes its report. Under MPI (when built with
+// NNMIP_WITH_MPI and started by mpirun with more than one rank) every rank must call it; only
+// rank 0 writes files and returns a complete summary.
+CampaignSummary runCampaign(Campaign& campaign, const CampaignContext& ctx);
+
+// The campaign's dependencies (recursively, each once), then the campaign.
+std::vector<CampaignSummary> runExperiment(const std::string& name, const CampaignContext& ctx);
+
+// --dry-run: the job count at ctx.scale and, when a finished small run exists under ctx.root
+// (or `small_root`), an estimate of CPU hours: the small run's CPU seconds per unit of
+// cost_weight times the scale's total weight.
+struct DryRun {
+  std::string name;
+  int jobs = 0;
+  double total_weight = 0.0;
+  std::optional<double> cpu_hours;  // nullopt without a finished small run
+  std::string basis;                // how the estimate was made
+};
+std::vector<DryRun> dryRun(const std::string& name, const CampaignContext& ctx,
+                           const std::filesystem::path& small_root);
+
+// MPI rank and size (0 and 1 without MPI); set up by the CLI through mpiInit.
+int mpiRank();
+int mpiSize();
+// Initialises MPI when built with it and started under mpirun; a no-op otherwise. Returns the
+// thread-support level text for the report. mpiFinalize must be called before exit.
+std::string mpiInit(int* argc, char*** argv);
+void mpiFinalize();
+
+// Information for the report header: commit, machine, load, scale.
+nlohmann::json runInfo(const CampaignContext& ctx, const std::string& campaign);
+
+}  // namespace nnmip::experiments

@@ -1,0 +1,58 @@
+#pragma once
+// The campaigns of `nnmip experiment` (campaign.hpp) and what they share: the thesis's network
+// grid (the `nets` campaign trains it; pruning, bounds and pv read its files).
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "experiments/campaign.hpp"
+
+namespace nnmip::experiments {
+
+std::unique_ptr<Campaign> makeNetsCampaign();
+std::unique_ptr<Campaign> makePruningCampaign();
+std::unique_ptr<Campaign> makeBoundsCampaign();
+std::unique_ptr<Campaign> makeBdnnCampaign();
+std::unique_ptr<Campaign> makeVerifyCampaign();
+std::unique_ptr<Campaign> makePvCampaign();
+std::unique_ptr<Campaign> makeSelftestCampaign();  // tests: made-up data, seconds
+
+// One network of the thesis's grid (Table 2.1) or its small stand-in.
+struct NetSpec {
+  std::string arch;                  // "200x5" (paper) or "8x5" (small)
+  std::string paper_arch;            // the thesis architecture it stands for ("200x5")
+  std::string reg = "none";          // none | l1 | l2
+  std::string lambda = "0";          // as written in the thesis: "1e-4", "2e-4", "3e-4"
+  std::string lambda_scale = "sum";  // sum (the grid) | mean (side rows)
+  int epochs = 50;
+  int train_limit = 0;  // first N training images (0: all 60,000)
+  uint64_t seed = 1;
+  bool side = false;  // a side row (mean convention, or the mineps 15x2 net), not in the figures
+
+  // "mnist_8x5_l1_2e-4_sum_e3_n20000_s1" (paper: "mnist_200x5_l1_2e-4_sum_e50_s1").
+  std::string name() const;
+  double lambdaValue() const;
+  int depth() const;          // hidden layers
+  double parameters() const;  // weights and biases of 784 -> arch -> 10
+};
+
+// The grid at a scale: 4 architectures x (none, L1 and L2 at 1e-4, 2e-4, 3e-4) under `sum`, then
+// the side rows: the mineps 15x2 L1 2e-4 net, and the `mean` L1 1e-4 / L2 {1e-4,2e-4,3e-4} nets of
+// the 200x5 stand-in.
+std::vector<NetSpec> thesisNets(Scale scale);
+// <root>/nets/<name>.onnx
+std::filesystem::path netPath(const CampaignContext& ctx, const NetSpec& net);
+
+// The Rounder's eps grid (thesis §2.3.1).
+inline const std::vector<double> kPruneEps = {1e-4, 1e-3, 1e-2, 4e-2, 1e-1};
+
+// "12.34" (percent of a fraction), "-" for NaN.
+std::string pct(double fraction, int digits = 1);
+std::string num(double v, int digits = 4);  // {:.4g}, "-" for NaN
+// j[key] when it is a number, else `fallback` (missing, null for +-inf, or not a number).
+double numberOr(const nlohmann::json& j, const char* key, double fallback);
+
+}  // namespace nnmip::experiments
