@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian bookworm packages nnmip needs to build, test and plot.
+# Installs the Debian bookworm packages nnmip needs to build, test and plot; clang and
+# libclang-rt-14-dev (libFuzzer, the sanitizer runtimes) for scripts/run_fuzz.sh.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -10,4 +11,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   coinor-libcbc-dev coinor-libclp-dev libeigen3-dev \
   libprotobuf-dev protobuf-compiler libonnx-dev \
   zlib1g-dev libpng-dev nlohmann-json3-dev libfmt-dev libcli11-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox clang-format >/dev/null
+  libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox clang-format \
+  clang libclang-rt-14-dev >/dev/null

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace nnmip {
 
@@ -19,6 +20,12 @@ class Error : public std::runtime_error {
 };
 
 const char* errorKindName(ErrorKind kind);
+
+// `text` made safe to print as one line on a terminal: control bytes (NUL, newline, ESC, ...),
+// C1 controls and bytes that are not valid UTF-8 become escapes (\n, \t, \0, \xNN), so a
+// crafted input file can neither cut a message short nor clear or colour the terminal. Text
+// longer than `max_bytes` is cut, with "..." appended.
+std::string sanitizeMessage(std::string_view text, size_t max_bytes = 2000);
 
 // Process exit code for an error of this kind (STYLE.md §2.3: 2 usage, 3 input, 4 solver).
 int exitCodeFor(ErrorKind kind);
