@@ -294,9 +294,11 @@ std::vector<double> parseList(const std::string& text) {
     try {
       size_t used = 0;
       v.push_back(std::stod(tok, &used));
-      if (used != tok.size()) throw std::invalid_argument(tok);
+      if (used != tok.size() || !std::isfinite(v.back()) || v.back() < 0) {
+        throw std::invalid_argument(tok);
+      }
     } catch (const std::exception&) {
-      fail(ErrorKind::kInvalidInput, "--sweep: '{}' is not a number", tok);
+      fail(ErrorKind::kUsage, "--sweep: '{}' is not a finite number >= 0", tok);
     }
     start = comma + 1;
   }
