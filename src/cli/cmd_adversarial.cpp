@@ -184,7 +184,7 @@ void addAdversarialCommands(CLI::App& app, GlobalOptions& g) {
                      " with --bounds-time-limit: for attack and MILPs after the bounds)");
   c->add_option("--bounds-time-limit", aa->bounds_time_limit,
                 "seconds for the bound tier alone (replaces its half share of --time-limit)")
-      ->check(positiveReal());
+      ->check(positiveReal(kMaxSeconds));
   c->add_option("--threads", aa->threads, "threads of the bound tiers (1 to 256)")
       ->check(intRange(1, kMaxThreads))
       ->capture_default_str();

@@ -158,7 +158,7 @@ void addCommon(CLI::App* cmd, BdnnCommon& c) {
   addTimeLimitOption(*cmd, c.settings.time_limit_s,
                      "seconds per MILP, or for the whole engine (wall clock)");
   cmd->add_option("--heuristic-time", c.settings.heuristic_time_s, "seconds per heuristic run")
-      ->check(positiveReal());
+      ->check(positiveReal(kMaxSeconds));
   cmd->add_option("--restarts", c.settings.restarts, "heuristic restarts (1 to 10000)")
       ->check(intRange(1, 10000));
   cmd->add_option("--margin", c.settings.margin,

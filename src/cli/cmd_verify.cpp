@@ -42,7 +42,7 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
   c->add_option("--seed", a.seed, "attack seed (default 1)")->check(seedValue());
   c->add_option("--attack-time", a.attack_time,
                 "seconds for the attack (default 3, at most 10% of the limit)")
-      ->check(nonNegativeReal());
+      ->check(nonNegativeReal(kMaxSeconds));
   c->add_flag("--no-lp", a.no_lp, "skip the LP bound tier (symbolic bounds only)");
   c->add_flag("--no-milp", a.no_milp,
               "skip the per-disjunct MILPs (incomplete: unknown when open)");
@@ -272,7 +272,7 @@ void addVerifyCommands(CLI::App& app, GlobalOptions& g) {
   v->add_option("network", va->network, "network (.onnx)")->required();
   v->add_option("property", va->property, "property (.vnnlib)")->required();
   v->add_option("--time-limit", va->time_limit, "seconds for the whole run (default: none)")
-      ->check(positiveReal());
+      ->check(positiveReal(kMaxSeconds));
   v->add_option("-o,--output", va->output, "VNN-COMP result file (its folder must exist)");
   v->add_option("--json", va->json, "JSON report with per-phase timings");
   v->add_option("--png-dir", va->png_dir,
@@ -298,8 +298,8 @@ void addVerifyCommands(CLI::App& app, GlobalOptions& g) {
       ->required();
   c->add_option("--result-dir", ca->result_dir,
                 "per-instance result files and JSON reports (created when missing)");
-  c->add_option("--time-limit-scale", ca->scale, "multiply every timeout (default 1)")
-      ->check(positiveReal());
+  c->add_option("--time-limit-scale", ca->scale, "multiply every timeout (default 1, at most 100)")
+      ->check(positiveReal(100.0));
   c->add_option("--filter", ca->filter, "only instances whose paths contain this text");
   addEngineOptions(c, ca->engine);
   c->callback([ca, &g] { runVnncomp(*ca, g); });

@@ -79,11 +79,11 @@ CLI::Validator realRange(double lo, double hi, bool open_lo) {
         const auto v = finiteNumber(text);
         if (v && (open_lo ? *v > lo : *v >= lo) && *v <= hi) return {};
         if (hi == std::numeric_limits<double>::max()) {
-          return fmt::format("must be a finite number {} {}, not '{}'", open_lo ? ">" : ">=", lo,
+          return fmt::format("must be a finite number {} {:g}, not '{}'", open_lo ? ">" : ">=", lo,
                              shown(text));
         }
-        return fmt::format("must be a number {} {} and <= {}, not '{}'", open_lo ? ">" : ">=", lo,
-                           hi, shown(text));
+        return fmt::format("must be a number {} {:g} and <= {:g}, not '{}'",
+                           open_lo ? ">" : ">=", lo, hi, shown(text));
       },
       fmt::format("NUMBER in {}{}, {}]", open_lo ? "(" : "[", lo, numberText(hi)));
 }
@@ -98,8 +98,9 @@ CLI::Validator positiveSeconds() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
         const auto v = finiteNumber(text);
-        if (!v || *v <= 0.0) {
-          return "must be a number of seconds > 0, not '" + shown(text) + "'";
+        if (!v || *v <= 0.0 || *v > kMaxSeconds) {
+          return fmt::format("must be a number of seconds > 0 and <= {:g}, not '{}'", kMaxSeconds,
+                             shown(text));
         }
         return {};
       },

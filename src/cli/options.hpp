@@ -23,6 +23,8 @@ CLI::Option* addTimeLimitOption(CLI::App& cmd, double& seconds, const std::strin
 // Upper limits of the counts that allocate or spawn (README "Commands").
 inline constexpr long long kMaxThreads = 256;
 inline constexpr long long kMaxPresplit = 65536;
+// Seconds: time limits past ~115 days would overflow the clocks' nanosecond counts downstream.
+inline constexpr double kMaxSeconds = 1e7;
 
 // An integer in [lo, hi] (no fraction, no exponent, no trailing text).
 CLI::Validator intRange(long long lo, long long hi);

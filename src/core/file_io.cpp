@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -146,8 +147,9 @@ void checkOutputDir(const fs::path& path, std::string_view what, bool create) {
       fail(ErrorKind::kIo, "{} {}: exists and is not a directory", what, path.string());
     }
   } else {
-    const fs::path parent =
-        path.lexically_normal().has_parent_path() ? path.lexically_normal().parent_path() : ".";
+    fs::path norm = path.lexically_normal();
+    if (!norm.has_filename() && norm.has_parent_path()) norm = norm.parent_path();  // "out/"
+    const fs::path parent = norm.has_parent_path() ? norm.parent_path() : fs::path(".");
     if (!fs::is_directory(parent, ec)) {
       fail(ErrorKind::kIo, "{} {}: parent directory {} does not exist", what, path.string(),
            parent.string());

@@ -9,6 +9,9 @@
 namespace nnmip::data {
 namespace {
 
+// Seconds: larger limits would overflow the clocks' nanosecond counts downstream.
+constexpr double kMaxTimeout = 1e7;
+
 std::string trim(std::string s) {
   const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   while (!s.empty() && space(s.back())) s.pop_back();
@@ -69,9 +72,10 @@ std::vector<InstanceRow> parseInstancesCsv(std::string_view text, const std::str
       }
       fail(ErrorKind::kInvalidInput, "{}:{}: timeout '{}' is not a number", origin, line_no, f[2]);
     }
-    if (!(timeout > 0) || !std::isfinite(timeout)) {
+    if (!(timeout > 0) || timeout > kMaxTimeout) {
       fail(ErrorKind::kInvalidInput,
-           "{}:{}: timeout must be a positive number of seconds, not '{}'", origin, line_no, f[2]);
+           "{}:{}: timeout must be a number of seconds > 0 and <= {:g}, not '{}'", origin, line_no,
+           kMaxTimeout, f[2]);
     }
     if (f[0].empty() || f[1].empty()) {
       fail(ErrorKind::kInvalidInput, "{}:{}: empty onnx or vnnlib path", origin, line_no);

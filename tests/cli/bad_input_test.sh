@@ -102,7 +102,7 @@ expect 2 "--threads: must be an integer between 1 and 256, not '0'" -- \
   "$NNMIP" adversarial "$TMP/file" --domain box:0,1 --threads 0
 expect 2 "--threads: must be an integer between 1 and 256, not '-3'" -- \
   "$NNMIP" adversarial "$TMP/file" --domain box:0,1 --threads -3
-expect 2 "--attack-time: must be a finite number >= 0, not 'nan'" -- \
+expect 2 "--attack-time: must be a number >= 0 and <= 1e\+07, not 'nan'" -- \
   "$NNMIP" verify "$TMP/file" "$TMP/file" --attack-time nan
 expect 2 "--seed: must be an integer between 0 and 18446744073709551615, not '-1'" -- \
   "$NNMIP" verify "$TMP/file" "$TMP/file" --seed -1
@@ -158,7 +158,7 @@ expect 2 "--presplit: must be a power of two between 1 and 65536, not '0'" -- \
   "$NNMIP" verify "$TMP/file" "$TMP/file" --presplit 0
 expect 2 "--segments: must be an integer between 1 and 10000, not '0'" -- \
   "$NNMIP" adversarial "$TMP/file" --domain box:0,1 --segments 0
-expect 2 "--bounds-time-limit: must be a finite number > 0, not '0'" -- \
+expect 2 "--bounds-time-limit: must be a number > 0 and <= 1e\+07, not '0'" -- \
   "$NNMIP" adversarial "$TMP/file" --domain box:0,1 --bounds-time-limit 0
 check "no CLI11 range dump (1797693...)" bash -c "! grep -q 1797693 '$TMP/err'"
 printf '(declare-const X_2000000000 Real)\n' >"$TMP/big_index.vnnlib"

@@ -43,9 +43,10 @@ TEST(InstancesCsv, BadRowsAreErrorsNotHeaders) {
   EXPECT_NE(errorOf("").find("no instances"), std::string::npos);
   EXPECT_NE(errorOf("a.onnx,p.vnnlib,1\nb.onnx,p.vnnlib,x\n").find(":2: timeout 'x'"),
             std::string::npos);
-  EXPECT_NE(errorOf("a.onnx,p.vnnlib,nan\n").find("positive"), std::string::npos);
-  EXPECT_NE(errorOf("a.onnx,p.vnnlib,inf\n").find("positive"), std::string::npos);
-  EXPECT_NE(errorOf("a.onnx,p.vnnlib,-1\n").find("positive"), std::string::npos);
+  EXPECT_NE(errorOf("a.onnx,p.vnnlib,nan\n").find("> 0 and <= 1e+07"), std::string::npos);
+  EXPECT_NE(errorOf("a.onnx,p.vnnlib,inf\n").find("> 0 and <= 1e+07"), std::string::npos);
+  EXPECT_NE(errorOf("a.onnx,p.vnnlib,-1\n").find("> 0 and <= 1e+07"), std::string::npos);
+  EXPECT_NE(errorOf("a.onnx,p.vnnlib,1e300\n").find("> 0 and <= 1e+07"), std::string::npos);
   EXPECT_NE(errorOf("a.onnx,,1\n").find("empty"), std::string::npos);
   EXPECT_NE(errorOf("a.onnx,p.vnnlib\n").find("expected onnx,vnnlib,timeout"), std::string::npos);
 }
