@@ -135,12 +135,9 @@ void runTrain(const TrainArgs& a, const GlobalOptions& g) {
     fail(ErrorKind::kInvalidInput, "--single-output needs a 2-class data set, {} has {}",
          a.data.name, classes);
   }
-  log(fmt::format("data {}: {} train, {} validation, {} test samples, {} features, {} classes",
-                  a.data.name, train_set.size(), val_set.size(), test.size(), train_set.features(),
-                  classes));
-
   {
-    // Weights, gradients and two Adam moments per parameter, activations of a batch per unit.
+    // Weights, gradients and two Adam moments per parameter, activations of a batch per unit:
+    // checked before anything is logged or allocated.
     double params = 0.0, units = 0.0, fan_in = train_set.features();
     for (int h : hidden) {
       params += (fan_in + 1.0) * h;
@@ -151,6 +148,10 @@ void runTrain(const TrainArgs& a, const GlobalOptions& g) {
     checkMemoryEstimate(8.0 * (4.0 * params + 4.0 * a.batch * (units + classes)), ErrorKind::kUsage,
                         fmt::format("--arch {}", a.arch));
   }
+  log(fmt::format("data {}: {} train, {} validation, {} test samples, {} features, {} classes",
+                  a.data.name, train_set.size(), val_set.size(), test.size(), train_set.features(),
+                  classes));
+
   Rng init_rng(a.seed);
   nn::Network net = train::makeMlp(train_set.features(), hidden, a.single_output ? 1 : classes,
                                    !a.no_bias, init_rng);

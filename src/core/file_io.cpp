@@ -127,6 +127,10 @@ void checkOutputFile(const fs::path& path, std::string_view what) {
   if (fs::is_directory(st)) {
     fail(ErrorKind::kIo, "{} {}: is a directory, expected a file name", what, path.string());
   }
+  if (fs::exists(st) && !fs::is_regular_file(st)) {
+    // A FIFO or device: the file would be replaced by a rename, or an open would block.
+    fail(ErrorKind::kIo, "{} {}: exists and is not a regular file", what, path.string());
+  }
   const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
   if (!fs::is_directory(folder, ec)) {
     fail(ErrorKind::kIo, "{} {}: directory {} does not exist", what, path.string(),

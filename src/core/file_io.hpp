@@ -27,9 +27,9 @@ std::uintmax_t checkInputFile(const std::filesystem::path& path, std::uintmax_t 
 // again on the opened descriptor, so a file swapped for a FIFO in between cannot block).
 std::string readInputFile(const std::filesystem::path& path, std::uintmax_t max_bytes);
 
-// Checks, before any work, that `path` can be written as a file: not an existing directory, its
-// folder exists (and is a folder). `what` names the option in the message ("-o", "--json").
-// Error{kIo} "<what> <path>: <problem>".
+// Checks, before any work, that `path` can be written as a file: not an existing directory, FIFO
+// or device, its folder exists (and is a folder) and is writable. `what` names the option in the
+// message ("-o", "--json"). Error{kIo} "<what> <path>: <problem>".
 void checkOutputFile(const std::filesystem::path& path, std::string_view what);
 
 // Checks that `path` is, or can be created as, a folder: an existing directory, or a missing one

@@ -314,6 +314,15 @@ class Builder {
       for (const Atom& a : c) {
         if (a.lin.isConstant()) {
           if (a.lin.constant > 0.0) unsat = true;
+          // 0 < 0 (e.g. (< Y_0 Y_0)): true in the VNN-COMP reading, false as written. Kept as
+          // the atom 0 . y < 0 (which every y satisfies non-strictly), so that a strict check
+          // of a counterexample sees it.
+          if (a.strict && a.lin.constant == 0.0) {
+            LinearAtom zero;
+            zero.coef.assign(outputs_.size(), 0.0);
+            zero.strict = true;
+            atoms.push_back(std::move(zero));
+          }
           continue;
         }
         LinearAtom la;

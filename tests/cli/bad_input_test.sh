@@ -96,6 +96,10 @@ if [ $have_net -eq 1 ]; then
 fi
 expect_fast 3 "fifo: is a FIFO" 20 -- "$NNMIP" vnncomp "$TMP/fifo" -o "$TMP/res2.csv"
 no_file "$TMP/res2.csv"
+expect_fast 3 "error: -o .*fifo: exists and is not a regular file" 20 -- \
+  "$NNMIP" verify "$NET" "$TMP/prop.vnnlib" -o "$TMP/fifo"
+expect_fast 3 "error: --checkpoint .*fifo: exists and is not a regular file" 20 -- \
+  "$NNMIP" train --dataset random --arch 4 --epochs 1 -o "$TMP/n.onnx" --checkpoint "$TMP/fifo" --resume
 
 echo "== 3. nonsense refused (exit 2 naming the option, or 3 naming the file)"
 expect 2 "--threads: must be an integer between 1 and 256, not '0'" -- \
