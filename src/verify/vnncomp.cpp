@@ -82,7 +82,9 @@ std::vector<CampaignRow> runCampaign(
   NNMIP_CHECK(!options.results_csv.empty(), "campaign without a results file");
   std::set<std::string> done;
   const std::string header = "onnx,vnnlib,timeout_s,result,time_s,note";
-  if (std::filesystem::exists(options.results_csv)) {
+  const bool has_rows = std::filesystem::exists(options.results_csv) &&
+                        checkInputFile(options.results_csv, kMaxTextInputBytes) > 0;
+  if (has_rows) {
     // Appended to only when it is a results file of this command: the header, then rows.
     std::istringstream in(readInputFile(options.results_csv, kMaxTextInputBytes));
     std::string line;

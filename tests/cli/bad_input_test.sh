@@ -133,6 +133,10 @@ cp "$TMP/garbage.csv" "$TMP/garbage.orig"
 expect 3 "garbage.csv: exists but is not a results file" -- \
   "$NNMIP" vnncomp "$TMP/ok.csv" -o "$TMP/garbage.csv"
 check "vnncomp left the garbage results file as it was" cmp -s "$TMP/garbage.csv" "$TMP/garbage.orig"
+: >"$TMP/empty.csv"
+"$NNMIP" -q vnncomp "$TMP/ok.csv" -o "$TMP/empty.csv" >/dev/null 2>&1
+check "an empty results file gets the header first" \
+  [ "$(head -1 "$TMP/empty.csv")" = "onnx,vnnlib,timeout_s,result,time_s,note" ]
 expect 3 "error: -o .*missing/r.csv: directory .*missing does not exist" -- \
   "$NNMIP" vnncomp "$TMP/ok.csv" -o "$TMP/missing/r.csv"
 no_file "$TMP/missing"
