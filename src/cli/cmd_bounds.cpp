@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -177,6 +178,13 @@ void runExport(const ExportArgs& a, GlobalOptions& g) {
          a.method);
   }
   checkOutputFile(a.output, "-o");
+  {
+    std::string ext = std::filesystem::path(a.output).extension().string();
+    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (ext != ".mps" && ext != ".lp") {
+      fail(ErrorKind::kUsage, "-o {}: expected a file name ending in .mps or .lp", a.output);
+    }
+  }
   if (!a.bounds_file.empty()) checkInputFile(a.bounds_file, kMaxTextInputBytes);
   const nn::Network net = nn::readOnnx(a.network);
   const bounds::Box query = parseDomain(a.domain, net.inputSize(), g);

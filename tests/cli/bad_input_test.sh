@@ -154,6 +154,9 @@ if [ $have_net -eq 1 ]; then
     "$NNMIP" verify "$NET" "$TMP/prop.vnnlib" -o "$TMP/r4.txt" --json "$TMP/nonexistent/x.json"
   no_file "$TMP/r4.txt" "$TMP/nonexistent"
   expect 3 "error: -o .*dir: is a directory" -- "$NNMIP" verify "$NET" "$TMP/prop.vnnlib" -o "$TMP/dir"
+  expect_fast 2 "error: -o .*model.txt: expected a file name ending in .mps or .lp" 10 -- \
+    "$NNMIP" export-mps "$NET" --method lp -o "$TMP/model.txt"
+  no_file "$TMP/model.txt"
 fi
 
 echo "== 5. messages: one line, control bytes escaped, file and line:column"
