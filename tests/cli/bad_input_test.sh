@@ -40,7 +40,6 @@ expect_fast() {
 
 NET=$TMP/tiny.onnx
 printf '\x08\x07\x3a\xe6\x01\x0a\x29\x0a\x05\x69\x6e\x70\x75\x74\x0a\x01\x57\x12\x01\x68\x22\x04\x47\x65\x6d\x6d\x1a\x05\x67\x65\x6d\x6d\x30\x2a\x0d\x0a\x06\x74\x72\x61\x6e\x73\x42\x18\x01\xa0\x01\x02\x0a\x15\x0a\x01\x68\x12\x03\x6f\x75\x74\x22\x04\x52\x65\x6c\x75\x1a\x05\x72\x65\x6c\x75\x30\x12\x01\x67\x2a\x6f\x08\x05\x08\x05\x10\x01\x42\x01\x57\x4a\x64\x00\x00\x80\x3f\xcd\xcc\xcc\xbd\xcd\xcc\x4c\xbe\x9a\x99\x99\xbe\xcd\xcc\xcc\xbe\xcd\xcc\xcc\x3d\x00\x00\x80\x3f\xcd\xcc\xcc\xbd\xcd\xcc\x4c\xbe\x9a\x99\x99\xbe\xcd\xcc\x4c\x3e\xcd\xcc\xcc\x3d\x00\x00\x80\x3f\xcd\xcc\xcc\xbd\xcd\xcc\x4c\xbe\x9a\x99\x99\x3e\xcd\xcc\x4c\x3e\xcd\xcc\xcc\x3d\x00\x00\x80\x3f\xcd\xcc\xcc\xbd\xcd\xcc\xcc\x3e\x9a\x99\x99\x3e\xcd\xcc\x4c\x3e\xcd\xcc\xcc\x3d\x00\x00\x80\x3f\x5a\x17\x0a\x05\x69\x6e\x70\x75\x74\x12\x0e\x0a\x0c\x08\x01\x12\x08\x0a\x02\x08\x01\x0a\x02\x08\x05\x62\x15\x0a\x03\x6f\x75\x74\x12\x0e\x0a\x0c\x08\x01\x12\x08\x0a\x02\x08\x01\x0a\x02\x08\x05\x42\x04\x0a\x00\x10\x0d' >"$NET"
-have_net=1
 box='(declare-const X_0 Real)(declare-const X_1 Real)(declare-const X_2 Real)
 (declare-const X_3 Real)(declare-const X_4 Real)
 (declare-const Y_0 Real)(declare-const Y_1 Real)(declare-const Y_2 Real)
@@ -74,26 +73,22 @@ expect 2 "--hidden 100000 on 160 training points needs about .* more than the 16
 expect 2 "--arch 100000x3 needs about" -- "$NNMIP" train --dataset random --arch 100000x3
 expect 2 "--presplit: must be a power of two between 1 and 65536, not '1073741824'" -- \
   "$NNMIP" verify "$TMP/file" "$TMP/file" --presplit 1073741824
-if [ $have_net -eq 1 ]; then
-  expect 3 "--png-dir .*file: exists and is not a directory" -- \
-    "$NNMIP" verify "$NET" "$TMP/prop.vnnlib" --png-dir "$TMP/file" -o "$TMP/r1.txt"
-  no_file "$TMP/r1.txt"
-  expect 3 "dir: is a directory, not a regular file" -- "$NNMIP" verify "$TMP/dir" "$TMP/prop.vnnlib"
-  printf '%s,prop.vnnlib,10\n' "$(realpath "$NET")" >"$TMP/inst.csv"
-  cp "$TMP/prop.vnnlib" "$TMP/dir/"
-  expect 3 "--result-dir .*file: exists and is not a directory" -- \
-    "$NNMIP" vnncomp "$TMP/inst.csv" -o "$TMP/res.csv" --result-dir "$TMP/file"
-  no_file "$TMP/res.csv"
-fi
+expect 3 "--png-dir .*file: exists and is not a directory" -- \
+  "$NNMIP" verify "$NET" "$TMP/prop.vnnlib" --png-dir "$TMP/file" -o "$TMP/r1.txt"
+no_file "$TMP/r1.txt"
+expect 3 "dir: is a directory, not a regular file" -- "$NNMIP" verify "$TMP/dir" "$TMP/prop.vnnlib"
+printf '%s,prop.vnnlib,10\n' "$(realpath "$NET")" >"$TMP/inst.csv"
+cp "$TMP/prop.vnnlib" "$TMP/dir/"
+expect 3 "--result-dir .*file: exists and is not a directory" -- \
+  "$NNMIP" vnncomp "$TMP/inst.csv" -o "$TMP/res.csv" --result-dir "$TMP/file"
+no_file "$TMP/res.csv"
 
 echo "== 2. no hang: a FIFO or a device is refused before it is opened"
 expect_fast 3 "fifo: is a FIFO, not a regular file" 20 -- \
   "$NNMIP" verify "$TMP/fifo" "$TMP/prop.vnnlib" --time-limit 5
-if [ $have_net -eq 1 ]; then
-  expect_fast 3 "fifo: is a FIFO, not a regular file" 20 -- \
-    "$NNMIP" verify "$NET" "$TMP/fifo" --time-limit 5 -o "$TMP/r2.txt"
-  no_file "$TMP/r2.txt"
-fi
+expect_fast 3 "fifo: is a FIFO, not a regular file" 20 -- \
+  "$NNMIP" verify "$NET" "$TMP/fifo" --time-limit 5 -o "$TMP/r2.txt"
+no_file "$TMP/r2.txt"
 expect_fast 3 "fifo: is a FIFO" 20 -- "$NNMIP" vnncomp "$TMP/fifo" -o "$TMP/res2.csv"
 no_file "$TMP/res2.csv"
 expect_fast 3 "error: -o .*fifo: exists and is not a regular file" 20 -- \
@@ -142,22 +137,20 @@ expect 3 "error: -o .*missing/r.csv: directory .*missing does not exist" -- \
 no_file "$TMP/missing"
 
 echo "== 4. checks before the work; a failed command leaves no output"
-if [ $have_net -eq 1 ]; then
-  expect_fast 2 "--compare 'foo': expected naive" 10 -- \
-    "$NNMIP" bounds "$NET" --compare lp,foo -o "$TMP/b.json"
-  no_file "$TMP/b.json"
-  expect_fast 3 "error: -o .*nonexistent/dir/r.txt: directory .* does not exist" 10 -- \
-    "$NNMIP" verify "$NET" "$TMP/prop.vnnlib" --time-limit 60 -o "$TMP/nonexistent/dir/r.txt"
-  expect_fast 3 "--json .*nonexistent/x.json: directory .* does not exist" 10 -- \
-    "$NNMIP" adversarial "$NET" --domain box:0,0.1 --time-limit 60 --json "$TMP/nonexistent/x.json"
-  expect_fast 3 "--json .*nonexistent/x.json" 10 -- \
-    "$NNMIP" verify "$NET" "$TMP/prop.vnnlib" -o "$TMP/r4.txt" --json "$TMP/nonexistent/x.json"
-  no_file "$TMP/r4.txt" "$TMP/nonexistent"
-  expect 3 "error: -o .*dir: is a directory" -- "$NNMIP" verify "$NET" "$TMP/prop.vnnlib" -o "$TMP/dir"
-  expect_fast 2 "error: -o .*model.txt: expected a file name ending in .mps or .lp" 10 -- \
-    "$NNMIP" export-mps "$NET" --method lp -o "$TMP/model.txt"
-  no_file "$TMP/model.txt"
-fi
+expect_fast 2 "--compare 'foo': expected naive" 10 -- \
+  "$NNMIP" bounds "$NET" --compare lp,foo -o "$TMP/b.json"
+no_file "$TMP/b.json"
+expect_fast 3 "error: -o .*nonexistent/dir/r.txt: directory .* does not exist" 10 -- \
+  "$NNMIP" verify "$NET" "$TMP/prop.vnnlib" --time-limit 60 -o "$TMP/nonexistent/dir/r.txt"
+expect_fast 3 "--json .*nonexistent/x.json: directory .* does not exist" 10 -- \
+  "$NNMIP" adversarial "$NET" --domain box:0,0.1 --time-limit 60 --json "$TMP/nonexistent/x.json"
+expect_fast 3 "--json .*nonexistent/x.json" 10 -- \
+  "$NNMIP" verify "$NET" "$TMP/prop.vnnlib" -o "$TMP/r4.txt" --json "$TMP/nonexistent/x.json"
+no_file "$TMP/r4.txt" "$TMP/nonexistent"
+expect 3 "error: -o .*dir: is a directory" -- "$NNMIP" verify "$NET" "$TMP/prop.vnnlib" -o "$TMP/dir"
+expect_fast 2 "error: -o .*model.txt: expected a file name ending in .mps or .lp" 10 -- \
+  "$NNMIP" export-mps "$NET" --method lp -o "$TMP/model.txt"
+no_file "$TMP/model.txt"
 
 echo "== 5. messages: one line, control bytes escaped, file and line:column"
 printf '(declare-const X_0\x1b[2J\x1b[31m Real)\n' >"$TMP/ansi.vnnlib"
@@ -179,33 +172,29 @@ printf '(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (>= X_0 0))\
 expect 3 "undeclared.vnnlib:6:16: X_5 is used but not declared" -- \
   "$NNMIP" bounds "$NET" --domain "vnnlib:$TMP/undeclared.vnnlib"
 expect 3 "no such file" -- "$NNMIP" info "$TMP/missing.onnx"
-if [ -d ../shared/data/mnist ] && [ $have_net -eq 1 ]; then
+if [ -d ../shared/data/mnist ]; then
   expect 3 "reference index -1 out of range" -- \
     "$NNMIP" adversarial "$NET" --domain neighbours:-1 --time-limit 5
 fi
-if [ $have_net -eq 1 ]; then
-  # A UTF-8 byte order mark does not stay in the first path.
-  printf '\xef\xbb\xbf%s,prop.vnnlib,10\n' "$(realpath "$NET")" >"$TMP/dir/bom.csv"
-  "$NNMIP" -q vnncomp "$TMP/dir/bom.csv" -o "$TMP/bom_res.csv" >/dev/null 2>&1
-  check "BOM: the instance ran under its own path" \
-    grep -qE "^$(realpath "$NET"),prop.vnnlib,10,(sat|unsat|unknown)," "$TMP/bom_res.csv"
-fi
+# A UTF-8 byte order mark does not stay in the first path.
+printf '\xef\xbb\xbf%s,prop.vnnlib,10\n' "$(realpath "$NET")" >"$TMP/dir/bom.csv"
+"$NNMIP" -q vnncomp "$TMP/dir/bom.csv" -o "$TMP/bom_res.csv" >/dev/null 2>&1
+check "BOM: the instance ran under its own path" \
+  grep -qE "^$(realpath "$NET"),prop.vnnlib,10,(sat|unsat|unknown)," "$TMP/bom_res.csv"
 
 echo "== 6. VNN-LIB semantics: strict comparisons and an empty disjunction"
-if [ $have_net -eq 1 ]; then
-  "$NNMIP" verify "$NET" "$TMP/strict.vnnlib" --time-limit 30 --json "$TMP/strict.json" >"$TMP/out" 2>"$TMP/err"
-  check "(< Y_0 Y_0): exit 0, sat in the VNN-COMP reading" [ $? -eq 0 -a "$(head -1 "$TMP/out")" = sat ]
-  check "(< Y_0 Y_0): the result says the counterexample needs the non-strict reading" \
-    grep -q "only as <= >=" "$TMP/out"
-  check "(< Y_0 Y_0): JSON counterexample_strict false" grep -q '"counterexample_strict": false' "$TMP/strict.json"
-  "$NNMIP" verify "$NET" "$TMP/strict.vnnlib" --time-limit 30 --strict -o "$TMP/strict.txt" \
-    --fail-on-violation >"$TMP/out" 2>"$TMP/err"
-  check "(< Y_0 Y_0) --strict: exit 0, unknown" [ $? -eq 0 -a "$(head -1 "$TMP/out")" = unknown ]
-  check "(< Y_0 Y_0) --strict: result file unknown" [ "$(cat "$TMP/strict.txt")" = unknown ]
-  expect 0 "warning: .*empty_or.vnnlib:8:9: \(or\) without disjuncts is false" -- \
-    "$NNMIP" verify "$NET" "$TMP/empty_or.vnnlib" --time-limit 30
-  check "(assert (or)): unsat" [ "$(head -1 "$TMP/out")" = unsat ]
-fi
+"$NNMIP" verify "$NET" "$TMP/strict.vnnlib" --time-limit 30 --json "$TMP/strict.json" >"$TMP/out" 2>"$TMP/err"
+check "(< Y_0 Y_0): exit 0, sat in the VNN-COMP reading" [ $? -eq 0 -a "$(head -1 "$TMP/out")" = sat ]
+check "(< Y_0 Y_0): the result says the counterexample needs the non-strict reading" \
+  grep -q "only as <= >=" "$TMP/out"
+check "(< Y_0 Y_0): JSON counterexample_strict false" grep -q '"counterexample_strict": false' "$TMP/strict.json"
+"$NNMIP" verify "$NET" "$TMP/strict.vnnlib" --time-limit 30 --strict -o "$TMP/strict.txt" \
+  --fail-on-violation >"$TMP/out" 2>"$TMP/err"
+check "(< Y_0 Y_0) --strict: exit 0, unknown" [ $? -eq 0 -a "$(head -1 "$TMP/out")" = unknown ]
+check "(< Y_0 Y_0) --strict: result file unknown" [ "$(cat "$TMP/strict.txt")" = unknown ]
+expect 0 "warning: .*empty_or.vnnlib:8:9: \(or\) without disjuncts is false" -- \
+  "$NNMIP" verify "$NET" "$TMP/empty_or.vnnlib" --time-limit 30
+check "(assert (or)): unsat" [ "$(head -1 "$TMP/out")" = unsat ]
 "$NNMIP" verify --help >"$TMP/help" 2>&1
 check "verify --help states the reading of < and >" grep -q "read as <= >= (the VNN-COMP convention)" "$TMP/help"
 
