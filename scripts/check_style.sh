@@ -64,7 +64,7 @@ format_scope=all  # "all" once the whole tree is formatted
 files=${NNMIP_FORMAT_FILES:-$default_files}
 [ "$format_scope" = all ] && [ -z "${NNMIP_FORMAT_FILES:-}" ] && files=all
 if [ "$files" = "all" ]; then
-  files=$(find src tests bench python/src -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) | sort)
+  files=$(find src tests bench python/src fuzz -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) | sort)
 fi
 if ! command -v clang-format >/dev/null 2>&1; then
   # Not yet in scripts/install_deps.sh: warn rather than fail a fresh CI machine.

@@ -47,6 +47,8 @@ std::string probs(const Eigen::VectorXd& p) {
 
 void runAdversarial(const AdversarialArgs& a, GlobalOptions& g) {
   const Timer clock;
+  checkOutputPath(a.json, "--json");
+  checkOutputFolder(a.png_dir, "--png-dir");
   const nn::Network net = nn::readOnnx(a.network);
   const int n = net.inputSize();
   const DomainSpec spec = parseDomainSpec(a.domain, n, g);
@@ -82,19 +84,6 @@ void runAdversarial(const AdversarialArgs& a, GlobalOptions& g) {
   }
   const verify::PvResult r = verify::solvePv(net, encode::Domain(spec.box), x0, o, cb);
 
-  if (!a.json.empty()) {
-    nlohmann::json doc = r;
-    doc["network"] = a.network;
-    doc["domain"] = a.domain;
-    doc["method"] = a.method;
-    doc["bounds_domain"] = img ? "query" : a.bounds_domain;
-    doc["time_limit_s"] = a.time_limit;
-    doc["attack"] = !a.no_attack;
-    doc["bounds_time_limit_s"] =
-        a.bounds_time_limit ? nlohmann::json(*a.bounds_time_limit) : nlohmann::json(nullptr);
-    doc["tool"] = toolInfo();
-    writeJsonFile(a.json, doc);
-  }
   if (!a.png_dir.empty() && r.x.size() == n) {
     // verify/outputs draws reference (the box centre), counterexample and difference: a box
     // of the single point x0 makes x0 the reference.
@@ -116,6 +105,20 @@ void runAdversarial(const AdversarialArgs& a, GlobalOptions& g) {
     }
   }
 
+  // The JSON last: a failed PNG leaves no report that claims a finished run.
+  if (!a.json.empty()) {
+    nlohmann::json doc = r;
+    doc["network"] = a.network;
+    doc["domain"] = a.domain;
+    doc["method"] = a.method;
+    doc["bounds_domain"] = img ? "query" : a.bounds_domain;
+    doc["time_limit_s"] = a.time_limit;
+    doc["attack"] = !a.no_attack;
+    doc["bounds_time_limit_s"] =
+        a.bounds_time_limit ? nlohmann::json(*a.bounds_time_limit) : nlohmann::json(nullptr);
+    doc["tool"] = toolInfo();
+    writeJsonFile(a.json, doc);
+  }
   Table t({"<input", "class", "p_ref_class", "p_found_class", "<probabilities"});
   t.addRow({"reference", std::to_string(r.class0), fmt::format("{:.4f}", r.p0[r.class0]),
             fmt::format("{:.4f}", r.p0[r.found_class]), probs(r.p0)});
@@ -181,21 +184,26 @@ void addAdversarialCommands(CLI::App& app, GlobalOptions& g) {
                      " with --bounds-time-limit: for attack and MILPs after the bounds)");
   c->add_option("--bounds-time-limit", aa->bounds_time_limit,
                 "seconds for the bound tier alone (replaces its half share of --time-limit)")
-      ->check(CLI::PositiveNumber);
-  c->add_option("--threads", aa->threads, "threads of the bound tiers")->capture_default_str();
-  c->add_option("--segments", aa->segments, "softmax-l1: chord pieces of 1/p per class")
-      ->check(CLI::PositiveNumber)
+      ->check(positiveReal(kMaxSeconds));
+  c->add_option("--threads", aa->threads, "threads of the bound tiers (1 to 256)")
+      ->check(intRange(1, kMaxThreads))
       ->capture_default_str();
-  c->add_option("--tangent-step", aa->tangent_step, "softmax-l1: spacing of the exp tangents")
-      ->check(CLI::PositiveNumber)
+  c->add_option("--segments", aa->segments,
+                "softmax-l1: chord pieces of 1/p per class (1 to 10000)")
+      ->check(intRange(1, 10000))
       ->capture_default_str();
-  c->add_option("--seed", aa->seed, "attack seed")->capture_default_str();
+  c->add_option("--tangent-step", aa->tangent_step,
+                "softmax-l1: spacing of the exp tangents (0.001 to 10)")
+      ->check(realRange(0.001, 10.0))
+      ->capture_default_str();
+  c->add_option("--seed", aa->seed, "attack seed")->check(seedValue())->capture_default_str();
   c->add_flag("--no-attack", aa->no_attack,
               "no attack before the MILP: the value comes from the box centre and the MILP's "
               "incumbents alone (the thesis's setting)");
   c->add_option("--json", aa->json, "JSON report");
   c->add_option("--png-dir", aa->png_dir,
-                "reference.png, found.png and difference.png (square image inputs)");
+                "reference.png, found.png and difference.png (square image inputs); created when "
+                "missing");
   c->callback([aa, &g] { runAdversarial(*aa, g); });
 }
 

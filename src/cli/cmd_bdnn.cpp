@@ -17,6 +17,7 @@
 #include "cli/report.hpp"
 #include "core/data_dir.hpp"
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "core/timer.hpp"
 #include "data/csv_io.hpp"
 #include "data/synthetic.hpp"
@@ -128,6 +129,19 @@ void printTables(const std::string& kind, const std::vector<json>& rows) {
   }
 }
 
+constexpr long long kMaxHidden = 100000;
+constexpr long long kMaxRoundWork = 1000000000;
+
+// The training MILP of a step network with `hidden` units: per training point and unit a row
+// over the features and a few linearisation rows, each nonzero about 100 bytes in CBC/CLP with
+// their copies. Checked before the data are split and the model is built.
+void checkModelSize(int hidden, const data::Dataset& all, double train_fraction) {
+  const double points = train_fraction * all.size();
+  const double nonzeros = static_cast<double>(hidden) * points * (all.features() + 8.0);
+  checkMemoryEstimate(100.0 * nonzeros, ErrorKind::kUsage,
+                      fmt::format("--hidden {} on {} training points", hidden, points));
+}
+
 // Usage errors in the common options (exit 2, one line).
 void checkCommon(const BdnnCommon& c) {
   if (!(c.settings.heuristic_time_s > 0.0)) {
@@ -139,29 +153,35 @@ void checkCommon(const BdnnCommon& c) {
 void addCommon(CLI::App* cmd, BdnnCommon& c) {
   cmd->add_option("--dataset", c.dataset, "bcw | random (Bah & Kurtz synthetic, N=100, m=200)");
   cmd->add_option("--train-fraction", c.settings.train_fraction,
-                  "train share of the shuffled data (default 0.8)");
+                  "train share of the shuffled data (default 0.8)")
+      ->check(realRange(0.0, 1.0, /*open_lo=*/true));
   addTimeLimitOption(*cmd, c.settings.time_limit_s,
                      "seconds per MILP, or for the whole engine (wall clock)");
-  cmd->add_option("--heuristic-time", c.settings.heuristic_time_s, "seconds per heuristic run");
-  cmd->add_option("--restarts", c.settings.restarts, "heuristic restarts");
+  cmd->add_option("--heuristic-time", c.settings.heuristic_time_s, "seconds per heuristic run")
+      ->check(positiveReal(kMaxSeconds));
+  cmd->add_option("--restarts", c.settings.restarts, "heuristic restarts (1 to 10000)")
+      ->check(intRange(1, 10000));
   cmd->add_option("--margin", c.settings.margin,
-                  "step margin: the MILP excludes |a - lambda| < margin/2");
-  cmd->add_option("--lp-margin", c.settings.lp_margin, "margin of the heuristic's LPs");
-  cmd->add_option("--relu-epochs", c.settings.relu_epochs, "ReLU baseline epochs");
+                  "step margin: the MILP excludes |a - lambda| < margin/2")
+      ->check(nonNegativeReal());
+  cmd->add_option("--lp-margin", c.settings.lp_margin, "margin of the heuristic's LPs")
+      ->check(nonNegativeReal());
+  cmd->add_option("--relu-epochs", c.settings.relu_epochs, "ReLU baseline epochs")
+      ->check(intRange(0, 1000000));
   cmd->add_option("--cbc-opt", c.settings.backend_options_text,
                   "CBC backend option key=value (e.g. cuts=off), repeatable");
   // The engine's rounds are limited by work, not wall clock (bdnn/engine.hpp).
   cmd->add_option("--repair-nodes", c.settings.repair_round_nodes,
                   "engine: CBC nodes per repair round")
-      ->check(CLI::NonNegativeNumber);
+      ->check(intRange(0, kMaxRoundWork));
   cmd->add_option("--repair-iterations", c.settings.repair_round_iterations,
                   "engine: LP iterations per repair round")
-      ->check(CLI::NonNegativeNumber);
+      ->check(intRange(0, kMaxRoundWork));
   cmd->add_option("--lns-nodes", c.settings.lns_round_nodes, "engine: CBC nodes per LNS round")
-      ->check(CLI::NonNegativeNumber);
+      ->check(intRange(0, kMaxRoundWork));
   cmd->add_option("--lns-iterations", c.settings.lns_round_iterations,
                   "engine: LP iterations per LNS round")
-      ->check(CLI::NonNegativeNumber);
+      ->check(intRange(0, kMaxRoundWork));
 }
 
 }  // namespace
@@ -185,19 +205,24 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
     CLI::App* cmd =
         bdnn_cmd->add_subcommand("train", "train one step network and report its accuracy");
     addCommon(cmd, *c);
-    cmd->add_option("--hidden", *hidden, "hidden units d1");
+    cmd->add_option("--hidden", *hidden, "hidden units d1 (1 to 100000)")
+        ->check(intRange(1, kMaxHidden));
     cmd->add_option(
         "--method", *method,
         "milp | milp-hstart | iterative | heuristic | relu | engine-heur | engine-const | milp-m0");
     cmd->add_option("--threshold", *threshold, "learn (per layer, BDNN) | zero (BDNN0) | neuron");
-    cmd->add_option("--robust-radius", *radius, "train robustly against ||delta||_inf <= r");
-    cmd->add_option("--seed", *seed, "shuffle/split and heuristic seed");
+    cmd->add_option("--robust-radius", *radius,
+                    "train robustly against ||delta||_inf <= r (0 to 1; features lie in [0, 1])")
+        ->check(realRange(0.0, 1.0));
+    cmd->add_option("--seed", *seed, "shuffle/split and heuristic seed")->check(seedValue());
     cmd->add_option("--weights", *weights, "continuous | pm1 | 01 | ternary (MILP only)");
     cmd->add_option("-o,--output", *out,
                     "save the network (.onnx: ONNX Less+Where step; else JSON)");
     cmd->add_option("--json", *json_out, "write the result row as JSON");
     cmd->callback([c, hidden, method, threshold, radius, seed, out, json_out, weights, &g] {
       checkCommon(*c);
+      checkOutputPath(*out, "-o");
+      checkOutputPath(*json_out, "--json");
       experiments::BdnnJob job;
       job.kind = experiments::BdnnTableKind::kTrain;
       job.dataset = c->dataset;
@@ -216,6 +241,7 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
       job.method = *m;
       const experiments::BdnnSettings settings = toSettings(*c);
       const data::Dataset all = loadAll(c->dataset, g);
+      checkModelSize(*hidden, all, c->settings.train_fraction);
       const data::Split split = data::shuffleSplit(all, c->settings.train_fraction, job.seed);
       if (*weights != "continuous") {
         // Weight domains other than [-1, 1] go straight to the MILP.
@@ -260,15 +286,19 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
     CLI::App* cmd = bdnn_cmd->add_subcommand("table", "reproduce the seed's tables (resumable)");
     addCommon(cmd, *c);
     cmd->add_option("--kind", *kind, "main (d1 = 25, 50) | shuffles | robust");
-    cmd->add_option("--shuffles", *shuffles, "number of shuffles (kind shuffles)");
-    cmd->add_option("--seed", *seed, "split seed (kinds main and robust); shuffles use 1..N");
+    cmd->add_option("--shuffles", *shuffles, "number of shuffles (kind shuffles)")
+        ->check(intRange(1, 10000));
+    cmd->add_option("--seed", *seed, "split seed (kinds main and robust); shuffles use 1..N")
+        ->check(seedValue());
     cmd->add_option("--hidden", *widths,
-                    "hidden widths (default 25 50; shuffles/robust use the first)");
+                    "hidden widths (default 25 50; shuffles/robust use the first; 1 to 100000)")
+        ->check(intRange(1, kMaxHidden));
     cmd->add_option(
         "--methods", *methods,
         "subset of: milp milp0 heur heur0 relu milp-hstart milp0-hstart iterative seed seed0 "
         "engine engine0 engine-const engine0-const");
-    cmd->add_option("--radii", *radii, "training radii (kind robust)");
+    cmd->add_option("--radii", *radii, "training radii (kind robust; 0 to 1)")
+        ->check(realRange(0.0, 1.0));
     cmd->add_option(
         "--out", *stem,
         "results stem: <stem>.csv and <stem>.jsonl (default results/bdnn_<dataset>_<kind>)");
@@ -294,6 +324,7 @@ void addBdnnCommands(CLI::App& app, GlobalOptions& g) {
           experiments::bdnnTableJobs(k, c->dataset, ms, *widths, *seed, *shuffles, *radii);
       const experiments::BdnnSettings settings = toSettings(*c);
       const data::Dataset all = loadAll(c->dataset, g);
+      for (int w : *widths) checkModelSize(w, all, c->settings.train_fraction);
       Timer timer;
       Callbacks progress;
       if (g.verbosity > 0) {

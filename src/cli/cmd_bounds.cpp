@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +19,7 @@
 #include "cli/options.hpp"
 #include "cli/report.hpp"
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 #include "data/vnnlib.hpp"
 #include "encode/bigm.hpp"
 #include "mip/solver.hpp"
@@ -26,6 +29,13 @@ namespace nnmip::cli {
 namespace {
 
 std::string fmtNum(double v) { return fmt::format("{:.4g}", v); }
+
+bool isMethodName(const std::string& m) {
+  for (const char* name : {"naive", "interval", "symbolic", "alpha", "lp", "milp"}) {
+    if (m == name) return true;
+  }
+  return false;
+}
 
 void printStats(const std::string& method, const std::vector<bounds::LayerStats>& stats,
                 double wall_s) {
@@ -65,17 +75,25 @@ bounds::Box boundsBox(const BoundsArgs& a, const bounds::Box& query, int n) {
 }
 
 void runBounds(const BoundsArgs& a, GlobalOptions& g) {
+  // Options and the output path first: nothing is computed for a run that cannot finish.
+  std::vector<std::string> methods = {a.method};
+  if (!a.compare.empty()) {
+    methods = splitComma(a.compare);
+    if (methods.size() != 2) fail(ErrorKind::kUsage, "--compare expects two methods, e.g. lp,milp");
+  }
+  for (const std::string& m : methods) {
+    if (!isMethodName(m)) {
+      fail(ErrorKind::kUsage, "{} '{}': expected naive, interval, symbolic, alpha, lp or milp",
+           a.compare.empty() ? "--method" : "--compare", m);
+    }
+  }
+  checkOutputPath(a.output, "-o");
   const nn::Network net = nn::readOnnx(a.network);
   const bounds::Box query = parseDomain(a.domain, net.inputSize(), g);
   const bounds::Box box = boundsBox(a, query, net.inputSize());
   const std::string domain_desc =
       a.bounds_domain == "full" ? fmt::format("full [0,1]^{} (query {})", net.inputSize(), a.domain)
                                 : a.domain;
-  std::vector<std::string> methods = {a.method};
-  if (!a.compare.empty()) {
-    methods = splitComma(a.compare);
-    if (methods.size() != 2) fail(ErrorKind::kUsage, "--compare expects two methods, e.g. lp,milp");
-  }
   const Timer clock;
   std::vector<bounds::BoundsResult> results;
   for (const std::string& m : methods) {
@@ -155,6 +173,19 @@ std::vector<encode::LinearRow> propertyOutputRows(const std::string& domain_spec
 }
 
 void runExport(const ExportArgs& a, GlobalOptions& g) {
+  if (!isMethodName(a.method)) {
+    fail(ErrorKind::kUsage, "--method '{}': expected naive, interval, symbolic, alpha, lp or milp",
+         a.method);
+  }
+  checkOutputFile(a.output, "-o");
+  {
+    std::string ext = std::filesystem::path(a.output).extension().string();
+    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (ext != ".mps" && ext != ".lp") {
+      fail(ErrorKind::kUsage, "-o {}: expected a file name ending in .mps or .lp", a.output);
+    }
+  }
+  if (!a.bounds_file.empty()) checkInputFile(a.bounds_file, kMaxTextInputBytes);
   const nn::Network net = nn::readOnnx(a.network);
   const bounds::Box query = parseDomain(a.domain, net.inputSize(), g);
   bounds::NetworkBounds nb;
@@ -188,9 +219,10 @@ void runExport(const ExportArgs& a, GlobalOptions& g) {
     }
     const size_t colon = a.objective.find(':');
     const std::string sense = a.objective.substr(0, colon);
-    const int k = colon == std::string::npos
-                      ? -1
-                      : static_cast<int>(parseNumber(a.objective.substr(colon + 1), "output"));
+    const std::string index = colon == std::string::npos ? "" : a.objective.substr(colon + 1);
+    int k = -1;
+    const auto [p, ec] = std::from_chars(index.data(), index.data() + index.size(), k);
+    if (ec != std::errc() || p != index.data() + index.size()) k = -1;
     if ((sense != "max" && sense != "min") || k < 0 || k >= net.outputSize()) {
       fail(ErrorKind::kUsage, "--objective expects max:K or min:K with 0 <= K < {}",
            net.outputSize());
@@ -213,20 +245,24 @@ void addBoundsCommands(CLI::App& app, GlobalOptions& g) {
   b->add_option("network", ba->network, "network (.onnx)")->required();
   b->add_option("--method", ba->method, "naive|interval|symbolic|alpha|lp|milp (default symbolic)");
   b->add_option("--alpha-iterations", ba->alpha_iterations,
-                "alpha: gradient steps on the relaxation slopes per layer (default 50)");
+                "alpha: gradient steps on the relaxation slopes per layer (default 50, at most "
+                "100000)")
+      ->check(intRange(0, 100000));
   b->add_option("--domain", ba->domain, kDomainHelp);
   b->add_option("--bounds-domain", ba->bounds_domain,
                 "domain the bounds are computed over: query (--domain, default) or full "
                 "([0,1]^n, as the thesis)");
-  b->add_option("--threads", ba->threads, "worker threads (each its own LP/MILP)");
+  b->add_option("--threads", ba->threads, "worker threads (each its own LP/MILP; 1 to 256)")
+      ->check(intRange(1, kMaxThreads));
   addTimeLimitOption(*b, ba->time_limit,
                      "total seconds for lp/milp, spread over layers growing with depth "
                      "(default: no limit)");
-  b->add_option("-o,--output", ba->output, "write the bounds as JSON");
+  b->add_option("-o,--output", ba->output, "write the bounds as JSON (its folder must exist)");
   b->add_option("--compare", ba->compare, "two methods, e.g. lp,milp: both tables and the gap");
   b->add_option("--lp-backend", ba->lp_backend,
                 "clp (default: restart per objective on wide LPs, warm otherwise), clp-warm, "
-                "clp-restart, or clp-cold (rebuild per solve)");
+                "clp-restart, or clp-cold (rebuild per solve)")
+      ->check(CLI::IsMember({"clp", "clp-warm", "clp-restart", "clp-cold"}));
   b->add_flag("--pure", ba->pure, "lp/milp seeded with interval bounds only (no symbolic)");
   b->callback([ba, &g] { runBounds(*ba, g); });
 

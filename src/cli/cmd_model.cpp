@@ -5,8 +5,10 @@
 
 #include "cli/commands.hpp"
 #include "cli/datasets.hpp"
+#include "cli/options.hpp"
 #include "cli/report.hpp"
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 #include "nn/forward.hpp"
 #include "nn/onnx_io.hpp"
 
@@ -72,9 +74,10 @@ void addModelCommands(CLI::App& app, GlobalOptions& g) {
     auto* cmd = app.add_subcommand("info", "Load an ONNX network and print its structure");
     auto path = std::make_shared<std::string>();
     auto json_out = std::make_shared<std::string>();
-    cmd->add_option("model", *path, "ONNX file")->required()->check(CLI::ExistingFile);
+    cmd->add_option("model", *path, "ONNX file")->required();
     cmd->add_option("--json", *json_out, "also write the summary as JSON to this file");
     cmd->callback([path, json_out] {
+      checkOutputPath(*json_out, "--json");
       nn::Network net = nn::readOnnx(*path);
       net.name = std::filesystem::path(*path).stem().string();
       std::fputs(nn::summarize(net).c_str(), stdout);
@@ -92,13 +95,19 @@ void addModelCommands(CLI::App& app, GlobalOptions& g) {
     auto req = std::make_shared<DatasetRequest>();
     auto json_out = std::make_shared<std::string>();
     auto limit = std::make_shared<int>(0);
-    cmd->add_option("model", *path, "ONNX file")->required()->check(CLI::ExistingFile);
+    cmd->add_option("model", *path, "ONNX file")->required();
     cmd->add_option("--dataset", req->name, datasetNamesHelp())->capture_default_str();
-    cmd->add_option("--split", req->split, "train or test")->capture_default_str();
-    cmd->add_option("--seed", req->seed, "shuffle seed (bcw, wdbc, random)")->capture_default_str();
-    cmd->add_option("--limit", *limit, "evaluate only the first N samples (0 = all)");
+    cmd->add_option("--split", req->split, "train or test")
+        ->check(CLI::IsMember({"train", "test"}))
+        ->capture_default_str();
+    cmd->add_option("--seed", req->seed, "shuffle seed (bcw, wdbc, random)")
+        ->check(seedValue())
+        ->capture_default_str();
+    cmd->add_option("--limit", *limit, "evaluate only the first N samples (0 = all)")
+        ->check(intRange(0, std::numeric_limits<int>::max()));
     cmd->add_option("--json", *json_out, "write the result as JSON to this file");
     cmd->callback([path, req, json_out, limit, &g] {
+      checkOutputPath(*json_out, "--json");
       req->data_dir = g.data_dir;
       const nn::Network net = nn::readOnnx(*path);
       data::Dataset ds = loadDataset(*req);
@@ -125,10 +134,11 @@ void addModelCommands(CLI::App& app, GlobalOptions& g) {
     auto in = std::make_shared<std::string>();
     auto out = std::make_shared<std::string>();
     auto as_double = std::make_shared<bool>(false);
-    cmd->add_option("model", *in, "input ONNX file")->required()->check(CLI::ExistingFile);
+    cmd->add_option("model", *in, "input ONNX file")->required();
     cmd->add_option("-o,--output", *out, "output ONNX file")->required();
     cmd->add_flag("--double", *as_double, "store DOUBLE tensors (default FLOAT, rounded once)");
     cmd->callback([in, out, as_double] {
+      checkOutputFile(*out, "-o");
       const nn::Network net = nn::readOnnx(*in);
       nn::writeOnnx(net, *out, *as_double ? nn::OnnxPrecision::kDouble : nn::OnnxPrecision::kFloat);
       fmt::print("wrote {} ({} layers, {})\n", *out, net.numLayers(),

@@ -10,6 +10,7 @@
 #include "cli/options.hpp"
 #include "cli/report.hpp"
 #include "core/data_dir.hpp"
+#include "core/error.hpp"
 #include "experiments/main_run.hpp"
 
 namespace nnmip::cli {
@@ -96,11 +97,17 @@ void addMainJob(CLI::App& app, GlobalOptions& g) {
       "ending with report.md; on the shared data when found, else on data nnmip makes itself");
   auto out_dir = std::make_shared<std::string>("results/run");
   auto opts = std::make_shared<experiments::MainRunOptions>();
-  cmd->add_option("--out-dir", *out_dir, "where run.json and the phase files go")
+  cmd->add_option("--out-dir", *out_dir,
+                  "where run.json and the phase files go (created with its parents when missing)")
       ->capture_default_str();
   addTimeLimitOption(*cmd, opts->milp_time_limit_s, "time limit of each MILP solve in seconds");
-  cmd->add_option("--threads", opts->threads, "worker threads for bounds")->capture_default_str();
+  cmd->add_option("--threads", opts->threads, "worker threads for bounds (1 to 256)")
+      ->check(intRange(1, kMaxThreads))
+      ->capture_default_str();
   cmd->callback([opts, out_dir, &g] {
+    if (std::filesystem::exists(*out_dir) && !std::filesystem::is_directory(*out_dir)) {
+      fail(ErrorKind::kIo, "--out-dir {}: exists and is not a directory", *out_dir);
+    }
     experiments::MainRunOptions o = *opts;
     o.out_dir = *out_dir;
     o.data_dir = resolveDataDir(g.data_dir);

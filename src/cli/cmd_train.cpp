@@ -10,8 +10,10 @@
 
 #include "cli/commands.hpp"
 #include "cli/datasets.hpp"
+#include "cli/options.hpp"
 #include "cli/report.hpp"
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
 #include "nn/onnx_io.hpp"
@@ -132,6 +134,19 @@ void runTrain(const TrainArgs& a, const GlobalOptions& g) {
   if (a.single_output && classes != 2) {
     fail(ErrorKind::kInvalidInput, "--single-output needs a 2-class data set, {} has {}",
          a.data.name, classes);
+  }
+  {
+    // Weights, gradients and two Adam moments per parameter, activations of a batch per unit:
+    // checked before anything is logged or allocated.
+    double params = 0.0, units = 0.0, fan_in = train_set.features();
+    for (int h : hidden) {
+      params += (fan_in + 1.0) * h;
+      units += h;
+      fan_in = h;
+    }
+    params += (fan_in + 1.0) * classes;
+    checkMemoryEstimate(8.0 * (4.0 * params + 4.0 * a.batch * (units + classes)), ErrorKind::kUsage,
+                        fmt::format("--arch {}", a.arch));
   }
   log(fmt::format("data {}: {} train, {} validation, {} test samples, {} features, {} classes",
                   a.data.name, train_set.size(), val_set.size(), test.size(), train_set.features(),
@@ -280,9 +295,11 @@ std::vector<double> parseList(const std::string& text) {
     try {
       size_t used = 0;
       v.push_back(std::stod(tok, &used));
-      if (used != tok.size()) throw std::invalid_argument(tok);
+      if (used != tok.size() || !std::isfinite(v.back()) || v.back() < 0) {
+        throw std::invalid_argument(tok);
+      }
     } catch (const std::exception&) {
-      fail(ErrorKind::kInvalidInput, "--sweep: '{}' is not a number", tok);
+      fail(ErrorKind::kUsage, "--sweep: '{}' is not a finite number >= 0", tok);
     }
     start = comma + 1;
   }
@@ -407,16 +424,24 @@ void addTrainCommands(CLI::App& app, GlobalOptions& g) {
         ->capture_default_str();
     cmd->add_option("--reg", a->reg, "weight penalty: none | l1 | l2")->capture_default_str();
     cmd->add_option("--lambda", a->lambda, "penalty factor (loss + lambda*sum|W| or sum W^2)")
+        ->check(nonNegativeReal())
         ->capture_default_str();
     cmd->add_option("--lambda-scale", a->lambda_scale,
                     "how lambda enters each step, batch of n out of N rows: mean (mean loss + "
                     "lambda*P, Keras' kernel_regularizer) | sum (mean loss + lambda/n*P: the "
                     "penalty against the batch's summed loss) | dataset (mean loss + lambda/N*P)")
         ->capture_default_str();
-    cmd->add_option("--epochs", a->epochs, "epochs")->capture_default_str();
-    cmd->add_option("--batch", a->batch, "mini-batch size")->capture_default_str();
-    cmd->add_option("--lr", a->lr, "learning rate (default 1e-3 for adam, 1e-2 for sgd)");
-    cmd->add_option("--momentum", a->momentum, "SGD momentum")->capture_default_str();
+    cmd->add_option("--epochs", a->epochs, "epochs")
+        ->check(intRange(0, 1000000))
+        ->capture_default_str();
+    cmd->add_option("--batch", a->batch, "mini-batch size")
+        ->check(intRange(1, 1 << 24))
+        ->capture_default_str();
+    cmd->add_option("--lr", a->lr, "learning rate (default 1e-3 for adam, 1e-2 for sgd)")
+        ->check(positiveReal());
+    cmd->add_option("--momentum", a->momentum, "SGD momentum (0 to 1)")
+        ->check(realRange(0.0, 1.0))
+        ->capture_default_str();
     cmd->add_option("--optimizer", a->optimizer, "adam | sgd")->capture_default_str();
     cmd->add_option("--loss", a->loss,
                     "ce (softmax cross-entropy) | bce (binary cross-entropy: 2-class softmax as "
@@ -425,14 +450,19 @@ void addTrainCommands(CLI::App& app, GlobalOptions& g) {
     cmd->add_flag("--single-output", a->single_output, "one logit (sigmoid) for 2-class data");
     cmd->add_flag("--no-bias", a->no_bias, "layers without bias (Bah & Kurtz baseline)");
     cmd->add_option("--seed", a->seed, "seed of initialisation, shuffles and data splits")
+        ->check(seedValue())
         ->capture_default_str();
     cmd->add_option("--val-fraction", a->val_fraction, "share of the training split held out")
+        ->check(realRange(0.0, 1.0))
         ->capture_default_str();
     cmd->add_option("--train-fraction", a->data.train_fraction,
                     "train share of data sets without a fixed split (bcw, wdbc, random)")
+        ->check(realRange(0.0, 1.0, /*open_lo=*/true))
         ->capture_default_str();
-    cmd->add_option("--train-limit", a->train_limit, "use only the first N training samples");
-    cmd->add_option("--threads", a->threads, "threads (results do not depend on it)")
+    cmd->add_option("--train-limit", a->train_limit, "use only the first N training samples")
+        ->check(intRange(0, std::numeric_limits<int>::max()));
+    cmd->add_option("--threads", a->threads, "threads (results do not depend on it; 1 to 256)")
+        ->check(intRange(1, kMaxThreads))
         ->capture_default_str();
     cmd->add_option("-o,--output", a->output, "ONNX file written at the end");
     cmd->add_flag("--double", a->as_double, "store DOUBLE tensors (default FLOAT)");
@@ -446,6 +476,9 @@ void addTrainCommands(CLI::App& app, GlobalOptions& g) {
       if (a->output.empty() && (a->resume || !a->checkpoint.empty())) {
         fail(ErrorKind::kUsage, "--resume/--checkpoint need -o");
       }
+      checkOutputPath(a->output, "-o");
+      checkOutputPath(a->json, "--json");
+      checkOutputPath(a->checkpoint, "--checkpoint");
       runTrain(*a, g);
     });
   }
@@ -453,9 +486,10 @@ void addTrainCommands(CLI::App& app, GlobalOptions& g) {
     auto* cmd = app.add_subcommand(
         "prune", "Round weights with |w| <= eps to zero (thesis Rounder) or prune p% of them");
     auto a = std::make_shared<PruneArgs>();
-    cmd->add_option("model", a->model, "ONNX file")->required()->check(CLI::ExistingFile);
-    cmd->add_option("--eps", a->eps, "zero every weight with |w| <= eps");
-    cmd->add_option("--percent", a->percent, "zero this percentage of the weights");
+    cmd->add_option("model", a->model, "ONNX file")->required();
+    cmd->add_option("--eps", a->eps, "zero every weight with |w| <= eps")->check(nonNegativeReal());
+    cmd->add_option("--percent", a->percent, "zero this percentage of the weights (0 to 100)")
+        ->check(realRange(0.0, 100.0));
     cmd->add_option("--sweep", a->sweep, "table only: comma-separated eps list, e.g. 1e-4,1e-3");
     cmd->add_option("--scope", a->scope, "percent mode: layer | global")->capture_default_str();
     cmd->add_option("-o,--output", a->output, "write the pruned network (ONNX)");
@@ -466,10 +500,16 @@ void addTrainCommands(CLI::App& app, GlobalOptions& g) {
                         std::string("measure accuracy before/after on: ") + datasetNamesHelp());
     cmd->add_option("--split", a->data.split, "train or test")->capture_default_str();
     cmd->add_option("--seed", a->data.seed, "split seed (bcw, wdbc, random)")
+        ->check(seedValue())
         ->capture_default_str();
-    cmd->add_option("--limit", a->limit, "evaluate only the first N samples");
-    cmd->add_option("--threads", a->threads, "threads for the evaluation")->capture_default_str();
+    cmd->add_option("--limit", a->limit, "evaluate only the first N samples")
+        ->check(intRange(0, std::numeric_limits<int>::max()));
+    cmd->add_option("--threads", a->threads, "threads for the evaluation (1 to 256)")
+        ->check(intRange(1, kMaxThreads))
+        ->capture_default_str();
     cmd->callback([a, dopt, &g] {
+      checkOutputPath(a->output, "-o");
+      checkOutputPath(a->json, "--json");
       PruneArgs args = *a;
       args.with_data = dopt->count() > 0;
       runPrune(args, g);

@@ -5,8 +5,10 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "cli/report.hpp"
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/onnx_io.hpp"
 #include "verify/input_split.hpp"
@@ -16,19 +18,6 @@
 
 namespace nnmip::cli {
 namespace {
-
-// A number > 0 (CLI::PositiveNumber prints its whole range in the error).
-const CLI::Validator kPositive(
-    [](std::string& v) {
-      try {
-        size_t used = 0;
-        const double d = std::stod(v, &used);
-        if (used == v.size() && d > 0) return std::string();
-      } catch (const std::exception&) {
-      }
-      return "expected a number > 0, got '" + v + "'";
-    },
-    "POSITIVE");
 
 struct EngineArgs {
   int threads = 2;
@@ -49,11 +38,11 @@ struct EngineArgs {
 void addEngineOptions(CLI::App* c, EngineArgs& a) {
   c->add_option("--threads", a.threads,
                 "workers for the per-disjunct MILPs and LP bounds (default 2)")
-      ->check(kPositive);
-  c->add_option("--seed", a.seed, "attack seed (default 1)");
+      ->check(intRange(1, kMaxThreads));
+  c->add_option("--seed", a.seed, "attack seed (default 1)")->check(seedValue());
   c->add_option("--attack-time", a.attack_time,
                 "seconds for the attack (default 3, at most 10% of the limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(nonNegativeReal(kMaxSeconds));
   c->add_flag("--no-lp", a.no_lp, "skip the LP bound tier (symbolic bounds only)");
   c->add_flag("--no-milp", a.no_milp,
               "skip the per-disjunct MILPs (incomplete: unknown when open)");
@@ -80,8 +69,9 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
                 "symbolic does not close; the default) or symbolic")
       ->check(CLI::IsMember({"symbolic", "alpha"}));
   c->add_option("--presplit", a.presplit,
-                "relu engine: cut each input box into this many pieces (a power of two) first")
-      ->check(CLI::PositiveNumber);
+                "relu engine: cut each input box into this many pieces first (a power of two "
+                "between 1 and 65536)")
+      ->check(powerOfTwo(1, kMaxPresplit));
 }
 
 verify::VerifyOptions engineOptions(const EngineArgs& a) {
@@ -131,33 +121,76 @@ struct VerifyArgs {
   std::string json;
   std::string png_dir;
   bool fail_on_violation = false;
+  bool strict = false;
   EngineArgs engine;
 };
 
+// Prints the property's warnings (an empty disjunction, ...) on stderr, one line each.
+void printWarnings(const data::VnnlibProperty& prop, const GlobalOptions& g) {
+  if (g.verbosity < 1) return;
+  for (const std::string& w : prop.warnings) {
+    std::fprintf(stderr, "nnmip: warning: %s\n", sanitizeMessage(w).c_str());
+  }
+}
+
+// The VNN-COMP reading takes < and > as <= and >=. When the counterexample satisfies the strict
+// comparisons only in that reading, say so; with --strict it is no counterexample (unknown: the
+// strict region may still hold one). Returns whether the counterexample holds as written (null
+// when there is no counterexample or no strict comparison).
+nlohmann::json applyStrictReading(verify::Result& r, const data::VnnlibProperty& prop,
+                                  bool strict) {
+  if (r.status != verify::Status::kSat || !r.counterexample || !prop.hasStrictOutputAtoms()) {
+    return nullptr;
+  }
+  const verify::Counterexample& c = *r.counterexample;
+  const std::vector<double> y_float(c.y.begin(), c.y.end());
+  const bool holds = prop.outputUnsafeStrict(y_float) && prop.outputUnsafeStrict(c.y_double);
+  if (holds) return true;
+  const std::string note =
+      "the counterexample satisfies the property's strict comparisons (< >) only as <= >=";
+  if (strict) {
+    r.status = verify::Status::kUnknown;
+    r.reason = note + " (--strict: not a counterexample)";
+    r.counterexample.reset();
+  } else {
+    r.reason += "; note: " + note + " (the VNN-COMP reading; --strict refuses it)";
+  }
+  return false;
+}
+
 void runVerify(const VerifyArgs& a, GlobalOptions& g) {
   const Timer clock;
+  // Every output is checked before the work starts, and written together at the end.
+  checkOutputPath(a.output, "-o");
+  checkOutputPath(a.json, "--json");
+  checkOutputFolder(a.png_dir, "--png-dir");
   const nn::Network net = nn::readOnnx(a.network);
   const data::VnnlibProperty prop = data::readVnnlib(a.property);
+  printWarnings(prop, g);
   verify::VerifyOptions o = engineOptions(a.engine);
   if (a.time_limit > 0) o.time_limit_s = std::max(0.1, a.time_limit - clock.seconds());
   const verify::EngineChoice engine = engineChoice(a.engine);
-  const verify::Result r = verify::verifyWithEngine(engine, net, prop, o, logCallbacks(g, clock));
-  const std::string text = verify::resultFileText(r);
-  if (!a.output.empty()) writeTextFile(a.output, text);
+  verify::Result r = verify::verifyWithEngine(engine, net, prop, o, logCallbacks(g, clock));
+  const nlohmann::json as_written = applyStrictReading(r, prop, a.strict);
+  std::vector<std::pair<std::filesystem::path, std::string>> files;
+  if (!a.output.empty()) files.emplace_back(a.output, verify::resultFileText(r));
   if (!a.json.empty()) {
     nlohmann::json doc = r;
     doc["network"] = a.network;
     doc["property"] = a.property;
     doc["time_limit_s"] = a.time_limit > 0 ? nlohmann::json(a.time_limit) : nlohmann::json();
     doc["engine"] = verify::engineName(verify::resolveEngine(engine.kind, net));
+    doc["comparisons"] = a.strict ? "strict" : "vnncomp";
+    doc["counterexample_strict"] = as_written;
     doc["tool"] = toolInfo();
-    writeJsonFile(a.json, doc);
+    files.emplace_back(a.json, doc.dump(2) + "\n");
   }
   if (!a.png_dir.empty()) {
     for (const auto& p : verify::writeImagePngs(a.png_dir, prop, r)) {
       if (g.verbosity >= 1) logLine(clock, "info", fmt::format("wrote {}", p.string()));
     }
   }
+  writeFilesAtomic(files);
   // The verdict on stdout: the first line of the result file, then the reason.
   std::fputs(statusName(r.status), stdout);
   std::fputs("\n", stdout);
@@ -172,8 +205,8 @@ void runVerify(const VerifyArgs& a, GlobalOptions& g) {
           {std::to_string(b.box), statusName(b.status), fmt::format("{:.2f}", b.wall_s), phases});
     }
     std::fputs(t.str().c_str(), stdout);
-    std::fprintf(stdout, "verdict   %s: %s (%.2f s)\n", statusName(r.status), r.reason.c_str(),
-                 r.wall_s);
+    std::fprintf(stdout, "verdict   %s: %s (%.2f s)\n", statusName(r.status),
+                 sanitizeMessage(r.reason).c_str(), r.wall_s);
   }
   if (a.fail_on_violation && r.status == verify::Status::kSat) g.exit_code = 10;
 }
@@ -189,6 +222,8 @@ struct VnncompArgs {
 
 void runVnncomp(const VnncompArgs& a, GlobalOptions& g) {
   const Timer clock;
+  checkOutputPath(a.output, "-o");
+  checkOutputFolder(a.result_dir, "--result-dir");
   const std::vector<verify::Instance> inst = verify::readInstances(a.instances);
   verify::CampaignOptions o;
   o.verify = engineOptions(a.engine);
@@ -199,15 +234,17 @@ void runVnncomp(const VnncompArgs& a, GlobalOptions& g) {
   o.filter = a.filter;
   const auto on_row = [&](const verify::CampaignRow& row, int k, int total) {
     if (g.verbosity < 1) return;
+    // Paths and notes come from the instances file: printed with their control bytes escaped.
+    const std::string onnx = sanitizeMessage(row.instance.onnx);
+    const std::string vnnlib = sanitizeMessage(row.instance.vnnlib);
     if (row.skipped) {
-      std::fprintf(stderr, "[%d/%d] %s %s: already done\n", k + 1, total, row.instance.onnx.c_str(),
-                   row.instance.vnnlib.c_str());
+      std::fprintf(stderr, "[%d/%d] %s %s: already done\n", k + 1, total, onnx.c_str(),
+                   vnnlib.c_str());
     } else {
       std::fprintf(stderr, "[%d/%d] %s %s: %s in %.1f s, %.1f s CPU (limit %.0f s)%s%s\n", k + 1,
-                   total, row.instance.onnx.c_str(), row.instance.vnnlib.c_str(),
-                   row.result.c_str(), row.wall_s, row.cpu_s, row.instance.timeout_s * a.scale,
-                   row.result == "error" ? ": " : "",
-                   row.result == "error" ? row.note.c_str() : "");
+                   total, onnx.c_str(), vnnlib.c_str(), row.result.c_str(), row.wall_s, row.cpu_s,
+                   row.instance.timeout_s * a.scale, row.result == "error" ? ": " : "",
+                   row.result == "error" ? sanitizeMessage(row.note).c_str() : "");
     }
   };
   const auto rows = verify::runCampaign(inst, o, on_row, logCallbacks(g, clock));
@@ -228,20 +265,26 @@ void runVnncomp(const VnncompArgs& a, GlobalOptions& g) {
 
 void addVerifyCommands(CLI::App& app, GlobalOptions& g) {
   auto va = std::make_shared<VerifyArgs>();
-  CLI::App* v = app.add_subcommand("verify",
-                                   "answer a VNN-LIB property: sat (with a checked "
-                                   "counterexample), unsat, unknown or timeout");
+  CLI::App* v = app.add_subcommand(
+      "verify",
+      "answer a VNN-LIB property: sat (with a checked counterexample), unsat, unknown or timeout. "
+      "Strict comparisons (< >) are read as <= >= (the VNN-COMP convention) unless --strict");
   v->add_option("network", va->network, "network (.onnx)")->required();
   v->add_option("property", va->property, "property (.vnnlib)")->required();
   v->add_option("--time-limit", va->time_limit, "seconds for the whole run (default: none)")
-      ->check(kPositive);
-  v->add_option("-o,--output", va->output, "VNN-COMP result file");
+      ->check(positiveReal(kMaxSeconds));
+  v->add_option("-o,--output", va->output, "VNN-COMP result file (its folder must exist)");
   v->add_option("--json", va->json, "JSON report with per-phase timings");
   v->add_option("--png-dir", va->png_dir,
                 "PNGs of the reference, the counterexample and their "
-                "difference (square image inputs)");
+                "difference (square image inputs); created when missing");
   v->add_flag("--fail-on-violation", va->fail_on_violation,
               "exit 10 when the property is violated (sat)");
+  v->add_flag("--strict", va->strict,
+              "read < and > in the property as strict comparisons: a counterexample that "
+              "satisfies them only as <= and >= is reported as unknown (default: the VNN-COMP "
+              "reading, < as <= and > as >=; the result then says when the counterexample needs "
+              "it)");
   addEngineOptions(v, va->engine);
   v->callback([va, &g] { runVerify(*va, g); });
 
@@ -250,10 +293,13 @@ void addVerifyCommands(CLI::App& app, GlobalOptions& g) {
                                    "run a VNN-COMP instances.csv (onnx,vnnlib,timeout); "
                                    "resumable: instances already in the results are skipped");
   c->add_option("instances", ca->instances, "instances.csv")->required();
-  c->add_option("-o,--output", ca->output, "results CSV (appended)")->required();
-  c->add_option("--result-dir", ca->result_dir, "per-instance result files and JSON reports");
-  c->add_option("--time-limit-scale", ca->scale, "multiply every timeout (default 1)")
-      ->check(kPositive);
+  c->add_option("-o,--output", ca->output,
+                "results CSV (appended to when it is one; its folder must exist)")
+      ->required();
+  c->add_option("--result-dir", ca->result_dir,
+                "per-instance result files and JSON reports (created when missing)");
+  c->add_option("--time-limit-scale", ca->scale, "multiply every timeout (default 1, at most 100)")
+      ->check(positiveReal(100.0));
   c->add_option("--filter", ca->filter, "only instances whose paths contain this text");
   addEngineOptions(c, ca->engine);
   c->callback([ca, &g] { runVnncomp(*ca, g); });

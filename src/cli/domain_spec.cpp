@@ -4,12 +4,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 
 #include "cli/datasets.hpp"
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 #include "data/vnnlib.hpp"
 
 namespace nnmip::cli {
@@ -30,31 +32,34 @@ std::vector<std::string> splitComma(const std::string& s) {
 }
 
 double parseNumber(const std::string& s, const std::string& what) {
-  try {
-    size_t used = 0;
-    const double v = std::stod(s, &used);
-    if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
-  fail(ErrorKind::kInvalidInput, "{}: '{}' is not a number", what, s);
+  double v = 0.0;
+  const char* b = s.data() + (!s.empty() && s[0] == '+' ? 1 : 0);
+  const auto [p, ec] = std::from_chars(b, s.data() + s.size(), v);
+  if (!s.empty() && ec == std::errc() && p == s.data() + s.size() && std::isfinite(v)) return v;
+  fail(ErrorKind::kInvalidInput, "{}: '{}' is not a finite number", what, s);
 }
 
 // A reference input: an MNIST test index, or a text file of numbers.
 bounds::Vec readReference(const std::string& ref, const GlobalOptions& g) {
-  if (!ref.empty() && std::all_of(ref.begin(), ref.end(), ::isdigit)) {
+  // An index: digits, with a sign or not (a negative one is out of range, not a file name).
+  const size_t sign = !ref.empty() && (ref[0] == '-' || ref[0] == '+') ? 1 : 0;
+  if (ref.size() > sign && std::all_of(ref.begin() + static_cast<long>(sign), ref.end(),
+                                       [](char c) { return c >= '0' && c <= '9'; })) {
     DatasetRequest req;
     req.name = "mnist";
     req.split = "test";
     req.data_dir = g.data_dir;
     const data::Dataset ds = loadDataset(req);
-    const long idx = std::stol(ref);
-    if (idx < 0 || idx >= ds.size()) {
-      fail(ErrorKind::kInvalidInput, "reference index {} out of range 0..{}", idx, ds.size() - 1);
+    long idx = -1;
+    const auto [p, ec] =
+        std::from_chars(ref.data() + (ref[0] == '+' ? 1 : 0), ref.data() + ref.size(), idx);
+    if (ec != std::errc() || idx < 0 || idx >= ds.size()) {
+      fail(ErrorKind::kInvalidInput, "reference index {} out of range 0..{} (MNIST test set)", ref,
+           ds.size() - 1);
     }
     return ds.X.row(idx).transpose();
   }
-  std::ifstream in(ref);
-  if (!in) fail(ErrorKind::kIo, "{}: cannot open reference input", ref);
+  std::istringstream in(readInputFile(ref, kMaxTextInputBytes));
   std::vector<double> v;
   std::string tok;
   while (in >> tok) {
@@ -100,12 +105,19 @@ DomainSpec parseDomainSpec(const std::string& spec, int n, const GlobalOptions& 
       const size_t eq = parts[i].find('=');
       const std::string key = parts[i].substr(0, eq);
       const std::string val = eq == std::string::npos ? "" : parts[i].substr(eq + 1);
+      // Each value checked before use: a cast of NaN or 1e300 to int is undefined.
+      const double x = parseNumber(val, fmt::format("domain '{}': neighbours {}", spec, key));
       if (key == "eps") {
-        np.eps = parseNumber(val, "neighbours eps");
-      } else if (key == "m") {
-        np.m = static_cast<int>(parseNumber(val, "neighbours m"));
-      } else if (key == "p") {
-        np.p = static_cast<int>(parseNumber(val, "neighbours p"));
+        if (!(x >= 0.0 && x <= 1.0)) {
+          fail(ErrorKind::kInvalidInput, "domain '{}': eps must lie in [0, 1], got {}", spec, val);
+        }
+        np.eps = x;
+      } else if (key == "m" || key == "p") {
+        if (!(x == std::floor(x) && x >= (key == "m" ? 1 : 0) && x <= 64)) {
+          fail(ErrorKind::kInvalidInput, "domain '{}': {} must be an integer between {} and 64",
+               spec, key, key == "m" ? 1 : 0);
+        }
+        (key == "m" ? np.m : np.p) = static_cast<int>(x);
       } else {
         fail(ErrorKind::kInvalidInput, "domain '{}': unknown neighbours option '{}'", spec, key);
       }

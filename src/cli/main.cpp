@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
+#include <new>
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
@@ -32,17 +34,31 @@ int main(int argc, char** argv) {
   cli::addCompareCommands(app, g);
   cli::addExperimentCommands(app, g);
   app.require_subcommand(1);
+  // Every message is one line with its control bytes escaped (sanitizeMessage): file names and
+  // file contents in it come from the user. Exit 1 is kept for real internal errors.
+  const auto report = [](const char* kind, const char* what, const char* tail = "") {
+    std::fprintf(stderr, "nnmip: %s: %s%s\n", kind, sanitizeMessage(what).c_str(), tail);
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::fprintf(stderr, "nnmip: usage error: %s (see --help)\n", e.what());
+    report("usage error", e.what(), " (see --help)");
     return exitCodeFor(ErrorKind::kUsage);
   } catch (const Error& e) {
-    std::fprintf(stderr, "nnmip: %s: %s\n", errorKindName(e.kind()), e.what());
+    report(errorKindName(e.kind()), e.what());
     return exitCodeFor(e.kind());
+  } catch (const std::bad_alloc&) {
+    // The inputs and options are checked against the machine's memory before the work starts;
+    // what still runs out of memory was asked for by them, not by a bug.
+    report(errorKindName(ErrorKind::kInvalidInput),
+           "out of memory: the inputs or options need more memory than this machine has");
+    return exitCodeFor(ErrorKind::kInvalidInput);
+  } catch (const std::filesystem::filesystem_error& e) {
+    report(errorKindName(ErrorKind::kIo), e.what());
+    return exitCodeFor(ErrorKind::kIo);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "nnmip: internal error: %s\n", e.what());
+    report("internal error", e.what());
     return 1;
   }
   return g.exit_code;

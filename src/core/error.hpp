@@ -4,14 +4,24 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace nnmip {
 
 enum class ErrorKind { kInvalidInput, kUnsupported, kIo, kSolver, kInternal, kUsage };
 
+// `text` made safe to print as one line on a terminal: control bytes (NUL, newline, ESC, ...),
+// C1 controls and bytes that are not valid UTF-8 become escapes (\n, \t, \0, \xNN), so a
+// crafted input file can neither cut a message short nor clear or colour the terminal. Text
+// longer than `max_bytes` is cut, with "..." appended.
+std::string sanitizeMessage(std::string_view text, size_t max_bytes = 2000);
+
+// The message is kept sanitised (one printable line, whatever bytes an input file put in it):
+// what() is a C string, so a NUL left in it would cut it short.
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Error(ErrorKind kind, const std::string& message)
+      : std::runtime_error(sanitizeMessage(message)), kind_(kind) {}
   ErrorKind kind() const { return kind_; }
 
  private:

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 
 namespace nnmip::data {
 namespace {
@@ -42,6 +43,7 @@ std::optional<double> parseDouble(const std::string& s) {
 }
 
 std::ifstream openText(const std::filesystem::path& path) {
+  checkInputFile(path, kMaxTextInputBytes);  // a regular file: a FIFO or device cannot block
   std::ifstream in(path);
   if (!in) fail(ErrorKind::kIo, "{}: cannot open file", path.string());
   return in;

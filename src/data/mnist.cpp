@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 
 namespace nnmip::data {
 namespace {
@@ -19,6 +20,7 @@ constexpr uint32_t kLabelsMagic = 0x00000801;
 class GzFile {
  public:
   explicit GzFile(const std::filesystem::path& path) : path_(path.string()) {
+    checkInputFile(path, std::uintmax_t{1} << 30);  // a regular file; MNIST's largest is 47 MB
     f_ = gzopen(path_.c_str(), "rb");
     if (f_ == nullptr) fail(ErrorKind::kIo, "{}: cannot open file", path_);
   }

@@ -5,8 +5,14 @@
 // whose conjunction describes the *unsafe* region: a counterexample is an input in the box whose
 // network output satisfies the output constraints.
 //
-// Supported formulas: atoms (<= a b), (>= a b), (< a b), (> a b) (strict comparisons are read
-// as non-strict, as verifiers do), (= a b) (two atoms); (and ...), (or ...) nested freely.
+// Supported formulas: atoms (<= a b), (>= a b), (< a b), (> a b), (= a b) (two atoms); (and ...),
+// (or ...) nested freely; true, false.
+//
+// Strict comparisons: the VNN-COMP reading takes (< a b) as (<= a b), as the competition's
+// verifiers and checkers do (so (assert (< Y_0 Y_0)) can be violated). The atoms keep a `strict`
+// flag, so a caller can check a counterexample against the file as written
+// (outputUnsafeStrict); strict bounds on inputs bound a closed box either way. An empty (or) or
+// a `false` is read as false and noted in `warnings`.
 // Terms are numbers, X_i / Y_j, and linear expressions (+ ...), (- a b), (- a), (* c a).
 // Each atom may mention inputs or outputs but not both. Atoms over inputs must bound a single
 // X_i (a box); atoms over outputs are general linear constraints.
@@ -25,6 +31,7 @@ namespace nnmip::data {
 struct LinearAtom {
   std::vector<double> coef;
   double rhs = 0.0;
+  bool strict = false;  // written with < or >: coef . y < rhs as written
 };
 
 struct InputBox {
@@ -45,19 +52,27 @@ struct VnnlibProperty {
   // constraints are unsatisfiable (nothing is unsafe); one empty conjunction means every
   // output is unsafe (no output constraint was asserted).
   std::vector<std::vector<LinearAtom>> unsafe_disjuncts;
+  // "<file>:<line>:<col>: ..." for constructs that parse but probably do not say what was meant
+  // (an empty disjunction, `false`); the CLI prints them on stderr.
+  std::vector<std::string> warnings;
 
   bool singleBox() const { return input_boxes.size() == 1; }
   // True when the output vector y (size num_outputs) satisfies some unsafe disjunct, with each
   // atom checked as coef . y <= rhs + tol.
   bool outputUnsafe(const std::vector<double>& y, double tol = 0.0) const;
+  // True when some output constraint is written with < or >.
+  bool hasStrictOutputAtoms() const;
+  // True when y satisfies some unsafe disjunct as written: strict atoms strictly.
+  bool outputUnsafeStrict(const std::vector<double>& y) const;
   // True when x lies in one of the input boxes (within tol).
   bool inputInside(const std::vector<double>& x, double tol = 0.0) const;
 };
 
 // Reads and checks a property: every X_i has finite lower and upper bounds with lo <= hi in
 // every box, indices are declared 0..n-1 without gaps, and every variable used is declared.
-// Errors throw nnmip::Error with one line "<file>:<line>: <problem>" (kIo when the file cannot
-// be read, kUnsupported for constructs outside the list above, kInvalidInput otherwise).
+// Errors throw nnmip::Error with one line "<file>:<line>:<col>: <problem>" (kIo when the file
+// cannot be read, kUnsupported for constructs outside the list above, kInvalidInput otherwise,
+// also for a file that is not a regular file or is larger than kMaxTextInputBytes).
 VnnlibProperty readVnnlib(const std::filesystem::path& path);
 // The same on text in memory; `origin` names it in error messages.
 VnnlibProperty parseVnnlib(std::string_view text, const std::string& origin);

@@ -17,15 +17,28 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/file_io.hpp"
+#include "core/memory.hpp"
 
 namespace nnmip::nn {
 namespace {
 
 using Shape = std::vector<int64_t>;
 
+// Elements a tensor or value may have: more cannot come from a protobuf (2 GiB) anyway, and the
+// network's sizes are ints.
+constexpr int64_t kMaxElements = int64_t{1} << 31;
+// Inputs of a network (the VNN-LIB parser's limit on X_i indices too).
+constexpr int64_t kMaxInputs = int64_t{1} << 26;
+
+// Elements of a shape, or -1 when a dimension is negative or the product exceeds kMaxElements
+// (checked before each multiplication, so dimensions whose product passes 2^64 cannot wrap).
 int64_t numel(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s) {
+    if (d < 0 || (d != 0 && n > kMaxElements / d)) return -1;
+    n *= d;
+  }
   return n;
 }
 
@@ -178,6 +191,10 @@ Const Reader::convert(const onnx::TensorProto& t, int node, bool require_finite)
     bad(ErrorKind::kUnsupported, "external data is not supported");
   }
   const int64_t n = numel(c.dims);
+  if (n < 0) {
+    bad(ErrorKind::kInvalidInput,
+        fmt::format("shape {} has more than {} elements", shapeStr(c.dims), kMaxElements));
+  }
   const std::string& raw = t.raw_data();
   const bool has_raw = t.has_raw_data();
   auto check_count = [&](int64_t got) {
@@ -323,6 +340,12 @@ void Reader::applyElementwise(const Vec& s, const Vec& t) {
 }
 
 void Reader::applyAffine(const Mat& W, const Vec& b) {
+  // Composing W with the pending map gives a dense W.rows() x inputs matrix: check its size
+  // before Eigen allocates it (two small factors can make a huge product).
+  const double cols =
+      static_cast<double>(pending_.full ? pending_.full->cols() : pending_.scale.size());
+  checkMemoryEstimate(8.0 * static_cast<double>(W.rows()) * cols, ErrorKind::kInvalidInput,
+                      fmt::format("{}: a {} x {} affine layer", path_, W.rows(), cols));
   Mat L;
   if (pending_.full) {
     L = W * *pending_.full;
@@ -340,6 +363,9 @@ void Reader::closeLayer(Activation act, const StepParams* step) {
   if (pending_.full) {
     layer.weight = std::move(*pending_.full);
   } else {
+    const double n = static_cast<double>(pending_.scale.size());
+    checkMemoryEstimate(8.0 * n * n, ErrorKind::kInvalidInput,
+                        fmt::format("{}: a diagonal layer of {} values stored densely", path_, n));
     layer.weight = pending_.scale.asDiagonal();
   }
   layer.bias = pending_.shift;
@@ -572,7 +598,7 @@ void Reader::opReshape(int i) {
   const int64_t total = numel(shape_);
   if (infer >= 0) {
     const int64_t rest = numel(out);
-    if (rest == 0 || total % rest != 0) {
+    if (rest <= 0 || total < 0 || total % rest != 0) {
       nodeFail(ErrorKind::kInvalidInput, i, "cannot reshape {} to {}", shapeStr(shape_),
                fmt::join(s.ints, ","));
     }
@@ -707,6 +733,12 @@ Network Reader::read() {
   }
   if (shape_.empty()) graphFail(ErrorKind::kUnsupported, "scalar input '{}'", input->name());
   const int64_t n_in = numel(shape_);
+  if (n_in < 0 || n_in > kMaxInputs) {
+    graphFail(ErrorKind::kInvalidInput, "input '{}' of shape {} has more than {} values",
+              input->name(), shapeStr(shape_), kMaxInputs);
+  }
+  checkMemoryEstimate(24.0 * static_cast<double>(n_in), ErrorKind::kInvalidInput,
+                      fmt::format("{}: an input of {} values", path_, n_in));
   resetPending(n_in);
 
   // Walk the chain.
@@ -815,16 +847,11 @@ onnx::NodeProto* addNode(onnx::GraphProto* g, const std::string& op, const std::
   return n;
 }
 
-}  // namespace
-
-Network readOnnx(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(ErrorKind::kIo, "{}: cannot open file", path);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(ErrorKind::kIo, "{}: read error", path);
+Network parseOnnxChecked(std::string_view bytes, const std::string& path) {
   if (bytes.empty()) fail(ErrorKind::kInvalidInput, "{}: empty file, not an ONNX model", path);
   onnx::ModelProto model;
-  if (!model.ParseFromString(bytes)) {
+  if (bytes.size() > kMaxOnnxBytes ||
+      !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     fail(ErrorKind::kInvalidInput, "{}: not a valid ONNX protobuf (truncated or corrupt file)",
          path);
   }
@@ -836,6 +863,26 @@ Network readOnnx(const std::string& path) {
   Network net = reader.read();
   net.name = std::filesystem::path(path).stem().string();
   return net;
+}
+
+}  // namespace
+
+Network readOnnx(const std::string& path) {
+  const std::string bytes = readInputFile(path, kMaxOnnxBytes);
+  Network net = parseOnnx(bytes, path);
+  net.name = std::filesystem::path(path).stem().string();
+  return net;
+}
+
+Network parseOnnx(std::string_view bytes, const std::string& path) {
+  try {
+    return parseOnnxChecked(bytes, path);
+  } catch (const std::bad_alloc&) {
+    // A size the checks above missed: still the file's fault, and said in one line.
+    fail(ErrorKind::kInvalidInput, "{}: the network is too large to load (out of memory)", path);
+  } catch (const std::length_error&) {
+    fail(ErrorKind::kInvalidInput, "{}: the network is too large to load (length error)", path);
+  }
 }
 
 void writeOnnx(const Network& net, const std::string& path, OnnxPrecision precision) {

@@ -34,6 +34,7 @@
 // line of the form  "<file>: node '<name>' (<op>): <problem>". Unnamed nodes are named "#<i>"
 // after their position in the graph.
 #include <string>
+#include <string_view>
 
 #include "nn/network.hpp"
 
@@ -45,8 +46,12 @@ enum class OnnxPrecision {
 };
 
 // Reads an ONNX model. The returned network is named after the file stem and has been
-// validate()d.
+// validate()d. The file must be a regular file of at most kMaxOnnxBytes (core/file_io.hpp);
+// sizes from the file are checked against overflow and the machine's memory before anything
+// is allocated, and running out of memory anyway is Error{kInvalidInput} naming the file.
 Network readOnnx(const std::string& path);
+// The same on the bytes of a model in memory; `origin` names it in error messages.
+Network parseOnnx(std::string_view bytes, const std::string& origin);
 
 // Writes `net` as ONNX (opset 13, IR version 7): input "input" of shape [batch, n], output
 // "output" of shape [batch, m]; one Gemm (transB = 1, weights [out, in], raw_data) per layer,

@@ -16,7 +16,9 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 #include "core/timer.hpp"
+#include "data/instances_csv.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/onnx_io.hpp"
 #include "verify/outputs.hpp"
@@ -30,24 +32,6 @@ std::string trim(std::string s) {
   size_t i = 0;
   while (i < s.size() && issp(static_cast<unsigned char>(s[i]))) ++i;
   return s.substr(i);
-}
-
-std::vector<std::string> splitCsv(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  for (char c : line) {
-    if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      out.push_back(trim(cur));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(trim(cur));
-  return out;
 }
 
 std::string key(const std::string& onnx, const std::string& vnnlib) { return onnx + "\n" + vnnlib; }
@@ -72,52 +56,19 @@ std::string csvField(std::string s) {
   return "\"" + s + "\"";
 }
 
-void writeText(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << text;
-    if (!out) fail(ErrorKind::kIo, "{}: write failed", tmp.string());
-  }
-  std::filesystem::rename(tmp, path);
-}
-
 }  // namespace
 
 std::vector<Instance> readInstances(const std::filesystem::path& csv) {
-  std::ifstream in(csv);
-  if (!in) fail(ErrorKind::kIo, "{}: cannot read", csv.string());
   const std::filesystem::path base = csv.parent_path();
   std::vector<Instance> out;
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    line = trim(line);
-    if (line.empty() || line[0] == '#') continue;
-    const std::vector<std::string> f = splitCsv(line);
-    if (f.size() < 3) {
-      fail(ErrorKind::kInvalidInput, "{}:{}: expected onnx,vnnlib,timeout", csv.string(), line_no);
-    }
-    double timeout = 0.0;
-    try {
-      size_t used = 0;
-      timeout = std::stod(f[2], &used);
-      if (used != f[2].size()) throw std::invalid_argument("trailing text");
-    } catch (const std::exception&) {
-      if (line_no == 1) continue;  // a header row
-      fail(ErrorKind::kInvalidInput, "{}:{}: timeout '{}' is not a number", csv.string(), line_no,
-           f[2]);
-    }
-    if (!(timeout > 0)) {
-      fail(ErrorKind::kInvalidInput, "{}:{}: timeout must be positive", csv.string(), line_no);
-    }
+  for (data::InstanceRow& row :
+       data::parseInstancesCsv(readInputFile(csv, kMaxTextInputBytes), csv.string())) {
     Instance i;
-    i.onnx = f[0];
-    i.vnnlib = f[1];
-    i.timeout_s = timeout;
-    const std::filesystem::path o(f[0]);
-    const std::filesystem::path v(f[1]);
+    i.onnx = std::move(row.onnx);
+    i.vnnlib = std::move(row.vnnlib);
+    i.timeout_s = row.timeout_s;
+    const std::filesystem::path o(i.onnx);
+    const std::filesystem::path v(i.vnnlib);
     i.onnx_path = o.is_absolute() ? o : base / o;
     i.vnnlib_path = v.is_absolute() ? v : base / v;
     out.push_back(std::move(i));
@@ -130,18 +81,33 @@ std::vector<CampaignRow> runCampaign(
     const std::function<void(const CampaignRow&, int, int)>& on_row, const Callbacks& callbacks) {
   NNMIP_CHECK(!options.results_csv.empty(), "campaign without a results file");
   std::set<std::string> done;
-  if (std::filesystem::exists(options.results_csv)) {
-    std::ifstream in(options.results_csv);
+  const std::string header = "onnx,vnnlib,timeout_s,result,time_s,note";
+  const bool has_rows = std::filesystem::exists(options.results_csv) &&
+                        checkInputFile(options.results_csv, kMaxTextInputBytes) > 0;
+  if (has_rows) {
+    // Appended to only when it is a results file of this command: the header, then rows.
+    std::istringstream in(readInputFile(options.results_csv, kMaxTextInputBytes));
     std::string line;
+    int line_no = 0;
     while (std::getline(in, line)) {
-      const std::vector<std::string> f = splitCsv(line);
-      if (f.size() >= 4 && f[0] != "onnx") done.insert(key(f[0], f[1]));
+      ++line_no;
+      if (line_no == 1 && trim(line) != header) {
+        fail(ErrorKind::kInvalidInput,
+             "{}: exists but is not a results file of nnmip vnncomp (its first line is not '{}'); "
+             "not appending to it",
+             options.results_csv.string(), header);
+      }
+      if (line_no == 1 || trim(line).empty()) continue;
+      const std::vector<std::string> f = data::splitCsvLine(line);
+      if (f.size() < 6) {
+        fail(ErrorKind::kInvalidInput,
+             "{}:{}: not a results row (expected {}); not appending to this file",
+             options.results_csv.string(), line_no, header);
+      }
+      done.insert(key(f[0], f[1]));
     }
   } else {
-    if (options.results_csv.has_parent_path()) {
-      std::filesystem::create_directories(options.results_csv.parent_path());
-    }
-    appendLine(options.results_csv, "onnx,vnnlib,timeout_s,result,time_s,note\n");
+    appendLine(options.results_csv, header + "\n");
   }
   if (!options.result_dir.empty()) std::filesystem::create_directories(options.result_dir);
 
@@ -192,8 +158,8 @@ std::vector<CampaignRow> runCampaign(
     if (!options.result_dir.empty()) {
       const std::string stem = std::filesystem::path(inst.onnx).stem().string() + "__" +
                                std::filesystem::path(inst.vnnlib).stem().string();
-      writeText(options.result_dir / (stem + ".txt"), result_text);
-      if (!report.is_null()) writeText(options.result_dir / (stem + ".json"), report.dump(1));
+      writeFileAtomic(options.result_dir / (stem + ".txt"), result_text);
+      if (!report.is_null()) writeFileAtomic(options.result_dir / (stem + ".json"), report.dump(1));
     }
     appendLine(options.results_csv,
                fmt::format("{},{},{},{},{:.3f},{}\n", inst.onnx, inst.vnnlib, inst.timeout_s,

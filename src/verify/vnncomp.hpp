@@ -21,7 +21,9 @@ struct Instance {
 };
 
 // Throws Error{kIo} when the file cannot be read, Error{kInvalidInput} "<file>:<line>: ..." for a
-// row without three fields or with a timeout that is not a positive number.
+// row without three fields or with a timeout that is not a positive number, and for a file with
+// no instances. The first row is a header when its timeout is not a number and its first field
+// names no .onnx file; a UTF-8 byte order mark is skipped.
 std::vector<Instance> readInstances(const std::filesystem::path& csv);
 
 struct CampaignOptions {
@@ -44,7 +46,9 @@ struct CampaignRow {
 };
 
 // Runs every instance not yet in options.results_csv, appending one row each (the header
-// "onnx,vnnlib,timeout_s,result,time_s,note" first when the file is new; every row is written with
+// "onnx,vnnlib,timeout_s,result,time_s,note" first when the file is new; an existing file must
+// start with that header and hold only rows, else Error{kInvalidInput} before any instance runs;
+// its folder must exist, and result_dir is created when missing; every row is written with
 // a single append, so an interrupted run leaves only whole rows). An instance whose files fail to
 // load is recorded as "error" with the message. on_row is called after every instance (skipped
 // ones included) with its index and the total.

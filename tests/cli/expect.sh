@@ -8,7 +8,7 @@ expect() {
   local rc=$?
   local lines
   lines=$(grep -c . "$TMP/err")
-  if [ "$rc" -ne "$code" ] || ! grep -q -E "$pattern" "$TMP/err" || [ "$lines" -ne 1 ]; then
+  if [ "$rc" -ne "$code" ] || ! grep -q -E -e "$pattern" "$TMP/err" || [ "$lines" -ne 1 ]; then
     echo "FAIL: $* -> rc=$rc (want $code), stderr ($lines lines):"; cat "$TMP/err"
     failures=$((failures + 1))
   else

@@ -165,17 +165,52 @@ TEST(VnnlibBadInput, Errors) {
   expectError(decl + "(assert (<= X_0 1))\n", ErrorKind::kInvalidInput, "X_0 needs a finite");
   expectError(decl + "(assert (<= X_0 1))\n(assert (>= X_0 2))\n", ErrorKind::kInvalidInput,
               "above upper bound");
-  expectError(decl + "(assert (<= X_0 1)\n", ErrorKind::kInvalidInput, "spec.vnnlib:3: '('");
-  expectError(decl + "(assert (<= X_1 1))\n", ErrorKind::kInvalidInput, ":3: X_1 is used");
-  expectError(decl + "(assert (<= (* Y_0 Y_0) 1))\n", ErrorKind::kUnsupported, ":3: non-linear");
-  expectError(decl + "(assert (<= X_0 Y_0))\n", ErrorKind::kUnsupported, ":3: an assert mixing");
-  expectError(decl + "(assert (<= X_0 abc))\n", ErrorKind::kUnsupported, ":3: unknown name 'abc'");
-  expectError(decl + "(check-sat)\n", ErrorKind::kUnsupported, ":3: unsupported command");
+  expectError(decl + "(assert (<= X_0 1)\n", ErrorKind::kInvalidInput, "spec.vnnlib:3:1: '('");
+  expectError(decl + "(assert (<= X_1 1))\n", ErrorKind::kInvalidInput, ":3:13: X_1 is used");
+  expectError(decl + "(assert (<= (* Y_0 Y_0) 1))\n", ErrorKind::kUnsupported, ":3:13: non-linear");
+  expectError(decl + "(assert (<= X_0 Y_0))\n", ErrorKind::kUnsupported, ":3:1: an assert mixing");
+  expectError(decl + "(assert (<= X_0 abc))\n", ErrorKind::kUnsupported,
+              ":3:17: unknown name 'abc'");
+  expectError(decl + "(check-sat)\n", ErrorKind::kUnsupported, ":3:1: unsupported command");
   expectError("(declare-const X_1 Real)(declare-const Y_0 Real)", ErrorKind::kInvalidInput,
-              "X_0 is not declared");
+              ":1:16: X_1 is declared but X_0 is not");
+  // Issue 21: an undeclared variable is reported where it is used, an index out of range as such.
+  expectError(decl + "(assert (<= X_0 1))\n(assert (>= X_0 0))\n(assert (<= Y_5 0))\n",
+              ErrorKind::kInvalidInput, ":5:13: Y_5 is used but not declared");
+  expectError(decl + "(assert (<= X_2000000000 1))\n", ErrorKind::kUnsupported,
+              ":3:13: index of 'X_2000000000' is out of range");
+  // A UTF-8 byte order mark is skipped.
+  EXPECT_EQ(
+      parseVnnlib("\xEF\xBB\xBF" + decl + "(assert (<= X_0 1))(assert (>= X_0 0))", "s").num_inputs,
+      1);
   // 2 X_0 <= 1 is still a bound on one input.
   EXPECT_EQ(parseVnnlib(decl + "(assert (<= (+ X_0 X_0) 1))(assert (>= X_0 0))", "s").input_hi[0],
             0.5);
+}
+
+// Issue 21: strict comparisons keep their flag (the VNN-COMP reading is non-strict, the strict
+// check is the caller's); an empty disjunction parses as false with a warning.
+TEST(VnnlibSemantics, StrictAtomsAndEmptyDisjunction) {
+  const std::string decl =
+      "(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 1))\n"
+      "(assert (>= X_0 0))\n";
+  const VnnlibProperty p = parseVnnlib(decl + "(assert (< Y_0 Y_0))\n", "s");
+  ASSERT_EQ(p.unsafe_disjuncts.size(), 1u);
+  ASSERT_EQ(p.unsafe_disjuncts[0].size(), 1u);
+  EXPECT_TRUE(p.unsafe_disjuncts[0][0].strict);
+  EXPECT_TRUE(p.hasStrictOutputAtoms());
+  EXPECT_TRUE(p.outputUnsafe({0.5}));         // y - y <= 0: the VNN-COMP reading
+  EXPECT_FALSE(p.outputUnsafeStrict({0.5}));  // y - y < 0: never
+  const VnnlibProperty q = parseVnnlib(decl + "(assert (> Y_0 1))\n", "s");
+  EXPECT_TRUE(q.outputUnsafe({1.0}));
+  EXPECT_FALSE(q.outputUnsafeStrict({1.0}));
+  EXPECT_TRUE(q.outputUnsafeStrict({1.5}));
+  EXPECT_TRUE(q.warnings.empty());
+  const VnnlibProperty e = parseVnnlib(decl + "(assert (or))\n", "s");
+  EXPECT_TRUE(e.unsafe_disjuncts.empty());
+  ASSERT_EQ(e.warnings.size(), 1u);
+  EXPECT_NE(e.warnings[0].find("s:5:9: (or) without disjuncts"), std::string::npos)
+      << e.warnings[0];
 }
 
 }  // namespace

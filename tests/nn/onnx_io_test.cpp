@@ -425,7 +425,36 @@ TEST(OnnxRoundTripShared, SoftmaxLayer) {
 // Bad input: one line naming the file (and the node and op where there is one).
 
 TEST(OnnxBadInput, MissingFile) {
-  expectReadError("/nonexistent/none.onnx", ErrorKind::kIo, {"cannot open"});
+  expectReadError("/nonexistent/none.onnx", ErrorKind::kIo, {"no such file"});
+}
+
+// Issue 21: a directory or a device is refused before it is read (no read until bad_alloc).
+TEST(OnnxBadInput, NotARegularFile) {
+  TempDir dir;
+  expectReadError(dir.file(""), ErrorKind::kInvalidInput, {"is a directory, not a regular file"});
+  expectReadError("/dev/zero", ErrorKind::kInvalidInput, {"a character device"});
+}
+
+// Issue 21: weight dims 2^32 x 2^32 multiply to 2^64, which wrapped to 0 = the number of values
+// stored, and the reader then asked Eigen for a 2^32 x 2^32 matrix (std::bad_alloc).
+TEST(Regression, Issue21_WeightDimsProductOverflow) {
+  const std::string bytes(
+      "\x08\x07\x3a\x64\x0a\x1c\x0a\x05\x69\x6e\x70\x75\x74\x0a\x01\x57\x12\x03\x6f\x75\x74\x22\x04"
+      "\x47\x65\x6d\x6d\x1a\x05\x67\x65\x6d\x6d\x30\x12\x01\x67\x2a\x11\x08\x80\x80\x80\x80\x10\x08"
+      "\x80\x80\x80\x80\x10\x10\x01\x42\x01\x57\x5a\x17\x0a\x05\x69\x6e\x70\x75\x74\x12\x0e\x0a\x0c"
+      "\x08\x01\x12\x08\x0a\x02\x08\x01\x0a\x02\x08\x05\x62\x15\x0a\x03\x6f\x75\x74\x12\x0e\x0a\x0c"
+      "\x08\x01\x12\x08\x0a\x02\x08\x01\x0a\x02\x08\x05\x42\x04\x0a\x00\x10\x0d",
+      110);
+  try {
+    parseOnnx(bytes, "overflow.onnx");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
+    EXPECT_NE(std::string(e.what()).find("overflow.onnx: node 'gemm0' (Gemm): tensor 'W': shape "
+                                         "[4294967296,4294967296] has more than 2147483648"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(OnnxBadInput, TruncatedFile) {
