@@ -90,27 +90,41 @@ def test_maxdiff_probabilities_bound_above_grid(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_mineps_equals_enum(seed):
+def test_mineps_equals_enum_and_grid(seed):
     la, lb, a, b = pair(seed)
-    x0 = np.zeros(2)
-    dom = nnmip.Domain(x0 - 1.0, x0 + 1.0)
-    r = nnmip.compare(a, b, "mineps", dom, x0=x0, method="symbolic", margin=1e-3)
-    e = nnmip.compare(a, b, "mineps", dom, x0=x0, method="symbolic", margin=1e-3,
-                      backend="enum", attack=False)
-    print("mineps seed %d: %s value %.6f bound %.6f enum %.6f" %
-          (seed, r["status"], r["value"], r["bound"], e["bound"]))
-    assert r["proven"] and e["proven"]
+    # x0: the point of [0, 1]^2 where both networks pick the same class by the largest margin
+    # (the eps_max ball is clipped to [0, 1], as `nnmip compare`); seed 19's pair agrees
+    # nowhere there (eps 0 at x0 = 0).
+    X = grid(201, 0.0, 1.0)
+    za, zb = numpy_forward(la, X), numpy_forward(lb, X)
+    ca, cb = np.argmax(za, axis=1), np.argmax(zb, axis=1)
+    margin = lambda z: np.sort(z, axis=1)[:, -1] - np.sort(z, axis=1)[:, -2]
+    score = np.where(ca == cb, np.minimum(margin(za), margin(zb)), -np.inf)
+    x0 = X[np.argmax(score)]
     c0 = int(np.argmax(numpy_forward(la, x0)))
-    assert r["class0"] == c0
+    r = nnmip.compare(a, b, "mineps", x0=x0, method="symbolic", margin=1e-3)
+    e = nnmip.compare(a, b, "mineps", x0=x0, method="symbolic", margin=1e-3,
+                      backend="enum", attack=False)
+    # Grid points where N1 picks c0 and N2 another class by 1e-3: each one's eps >= the minimum.
+    sep = (ca == c0) & (za[:, c0] >= np.delete(za, c0, axis=1).max(axis=1) + 1e-3) & \
+        (np.delete(zb, c0, axis=1).max(axis=1) >= zb[:, c0] + 1e-3)
+    grid_min = np.abs(X[sep] - x0).max(axis=1).min() if sep.any() else np.inf
+    print("mineps seed %d: x0 %s class %d %s value %.6f bound %.6f enum %.6f grid %.6f" %
+          (seed, x0, c0, r["status"], r["value"], r["bound"], e["bound"], grid_min))
+    assert r["proven"] and e["proven"] and r["class0"] == c0
+    assert r["bound"] <= grid_min + 1e-9
     if r["status"] == "infeasible":
-        assert e["status"] == "infeasible" and r["bound"] == np.inf
+        assert e["status"] == "infeasible" and r["bound"] == np.inf and grid_min == np.inf
         return
     x = r["x"]
+    if np.isfinite(score.max()):  # the networks agree at x0: separating them takes eps > 0
+        assert r["value"] > 0.0
     assert abs(r["value"] - np.abs(x - x0).max()) <= 1e-12
     assert int(np.argmax(numpy_forward(la, x))) == c0
     assert int(np.argmax(numpy_forward(lb, x))) != c0
     assert r["bound"] <= e["bound"] + 1e-6 and e["bound"] <= r["value"] + 1e-6
     assert abs(r["value"] - r["bound"]) <= 1e-5
+    assert r["value"] <= grid_min + 1e-9
 
 
 def test_maxout_all_pairs_match_numpy_and_grid():
