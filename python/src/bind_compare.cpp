@@ -55,10 +55,10 @@ void bindCompare(py::module_& m) {
       [](const nn::Network& net_a, const nn::Network& net_b, std::optional<encode::Domain> domain,
          std::optional<Vec> x0, const std::string& comparator, py::object classes,
          const std::string& method, const std::string& bounds_domain,
-         std::optional<double> time_limit, std::optional<double> bounds_time_limit,
-         double eps_max, double margin, int class0, const std::string& p2_side, int threads,
-         uint64_t seed, bool swap, bool attack, bool diff_bounds, const std::string& backend,
-         py::object log, py::object progress) {
+         std::optional<double> time_limit, std::optional<double> bounds_time_limit, double eps_max,
+         double margin, int class0, const std::string& p2_side, int threads, uint64_t seed,
+         bool swap, bool attack, bool diff_bounds, const std::string& backend, py::object log,
+         py::object progress) {
         // The checks of `nnmip compare` (cmd_compare.cpp validate).
         if (!std::isfinite(margin) || margin < 0.0) {
           fail(ErrorKind::kInvalidInput, "margin {} (need >= 0)", margin);
@@ -105,8 +105,7 @@ void bindCompare(py::module_& m) {
         }
         if (mineps && ref.size() == 0) fail(ErrorKind::kInvalidInput, "mineps needs x0");
         if (ref.size() != 0 && ref.size() != n) {
-          fail(ErrorKind::kInvalidInput, "x0 has {} values, the networks {} inputs", ref.size(),
-               n);
+          fail(ErrorKind::kInvalidInput, "x0 has {} values, the networks {} inputs", ref.size(), n);
         }
         encode::Domain dom = domain ? *domain : encode::Domain();
         if (mineps) {
@@ -206,11 +205,11 @@ void bindCompare(py::module_& m) {
       py::arg("x0") = py::none(), py::arg("comparator") = "maxdiff-logit",
       py::arg("classes") = py::none(), py::arg("method") = "alpha",
       py::arg("bounds_domain") = "query", py::arg("time_limit") = 60.0,
-      py::arg("bounds_time_limit") = py::none(), py::arg("eps_max") = 1.0,
-      py::arg("margin") = 1e-4, py::arg("class0") = -1, py::arg("p2_side") = "upper",
-      py::arg("threads") = 1, py::arg("seed") = 1, py::arg("swap") = false,
-      py::arg("attack") = true, py::arg("diff_bounds") = true, py::arg("backend") = "cbc",
-      py::arg("log") = py::none(), py::arg("progress") = py::none(),
+      py::arg("bounds_time_limit") = py::none(), py::arg("eps_max") = 1.0, py::arg("margin") = 1e-4,
+      py::arg("class0") = -1, py::arg("p2_side") = "upper", py::arg("threads") = 1,
+      py::arg("seed") = 1, py::arg("swap") = false, py::arg("attack") = true,
+      py::arg("diff_bounds") = true, py::arg("backend") = "cbc", py::arg("log") = py::none(),
+      py::arg("progress") = py::none(),
       "Two networks over one domain (`nnmip compare`): {'value' (exact, at 'x'), 'bound' "
       "(valid), 'gap', 'proven', 'status', 'found_by', 'n1'/'n2' (class, logits, "
       "probabilities, float32 ones), 'milps', ...} with the JSON report's names; maxout with "
@@ -221,8 +220,8 @@ void bindCompare(py::module_& m) {
       [](const nn::Network& net, const Mat& images, const std::vector<int>& labels,
          std::vector<double> levels, double radius, std::optional<double> max_diff,
          std::optional<Mat> test_X, std::optional<std::vector<int>> test_y,
-         const std::string& method, std::optional<double> time_limit, int threads,
-         py::object log, py::object progress) {
+         const std::string& method, std::optional<double> time_limit, int threads, py::object log,
+         py::object progress) {
         if (!std::isfinite(radius) || radius <= 0.0 || radius > 1.0) {
           fail(ErrorKind::kInvalidInput, "radius {} (need 0 < r <= 1)", radius);
         }
@@ -257,7 +256,8 @@ void bindCompare(py::module_& m) {
           d["total"] = lv.total;
           d["all"] = lv.all;
           d["accuracy"] = lv.accuracy;
-          d["worst_bound"] = std::isfinite(lv.worst) ? py::object(py::float_(lv.worst)) : py::none();
+          d["worst_bound"] =
+              std::isfinite(lv.worst) ? py::object(py::float_(lv.worst)) : py::none();
           d["statuses"] = lv.statuses;
           rows.append(d);
           if (lv.all && lv.percent > best_p) {
@@ -274,9 +274,8 @@ void bindCompare(py::module_& m) {
       },
       py::arg("net"), py::arg("images"), py::arg("labels"), py::arg("levels"),
       py::arg("radius") = 0.01, py::arg("max_diff") = py::none(), py::arg("test_X") = py::none(),
-      py::arg("test_y") = py::none(), py::arg("method") = "alpha",
-      py::arg("time_limit") = 60.0, py::arg("threads") = 1, py::arg("log") = py::none(),
-      py::arg("progress") = py::none(),
+      py::arg("test_y") = py::none(), py::arg("method") = "alpha", py::arg("time_limit") = 60.0,
+      py::arg("threads") = 1, py::arg("log") = py::none(), py::arg("progress") = py::none(),
       "`nnmip certify-prune`: for each global pruning level (percent), certifies on every "
       "reference (one per row of `images`, label in `labels`) that the pruned network keeps the "
       "original's class on the L-inf ball of `radius` (weak mineps infeasible: a proof), or "

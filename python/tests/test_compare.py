@@ -203,7 +203,8 @@ def test_swap_and_refusals():
 
 
 def test_stack_forward_is_both_outputs():
-    for sa, sb in (([2, 3, 3, 3], [2, 4, 2, 3]), ([2, 3, 3, 3], [2, 4, 3]), ([5, 7, 2], [5, 3, 4, 6, 4])):
+    shapes = (([2, 3, 3, 3], [2, 4, 2, 3]), ([2, 3, 3, 3], [2, 4, 3]), ([5, 7, 2], [5, 3, 4, 6, 4]))
+    for sa, sb in shapes:
         la, lb = random_layers(sa, 11), random_layers(sb, 12)
         s, info = nnmip.stack(nnmip.Network.from_layers(la), nnmip.Network.from_layers(lb))
         X = np.random.default_rng(1).uniform(-1, 1, (50, sa[0]))
