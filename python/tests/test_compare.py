@@ -238,3 +238,30 @@ def test_certify_prune_levels_hold_on_a_grid():
             certified += st == "infeasible"
     assert certified >= 3
     assert out["largest_certified"] is not None
+
+
+def test_ctrl_c_ends_a_long_compare_with_its_partial_result():
+    # maxdiff-logit of two 20-40-40-10 networks over a wide box, a 600 s limit: SIGINT after 6 s
+    # returns within seconds; the partial result keeps an exact value at x and a valid bound.
+    import os
+    import signal
+    import threading
+    import time
+    la, lb = random_layers([20, 40, 40, 10], 5), random_layers([20, 40, 40, 10], 6)
+    a, b = nnmip.Network.from_layers(la), nnmip.Network.from_layers(lb)
+    d = nnmip.linf(np.full(20, 0.5), 0.3)
+    timer = threading.Timer(6.0, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.monotonic()
+    timer.start()
+    with pytest.raises(nnmip.Interrupted) as e:
+        nnmip.compare(a, b, "maxdiff-logit", d, method="interval", time_limit=600)
+    returned = time.monotonic() - t0 - 6.0
+    timer.join()
+    print("compare: returned %.2f s after SIGINT" % returned)
+    assert returned < 5.0
+    assert isinstance(e.value, KeyboardInterrupt)
+    r = e.value.result
+    assert not r["proven"] and "interrupted" in r["milps"][-1]["termination"]
+    at_x = np.abs(numpy_forward(la, r["x"]) - numpy_forward(lb, r["x"])).sum()
+    assert abs(r["value"] - at_x) <= 1e-9 * (1 + at_x)
+    assert r["value"] <= r["bound"]
