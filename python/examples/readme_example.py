@@ -19,3 +19,6 @@ print("PV image 0: value %.6g bound %.6g, class %d -> %d" % (r["value"], r["boun
 Xtr, ytr, Xte, yte = nnmip.split(*nnmip.load_dataset("bcw", split="all"), train_fraction=0.8, seed=1)
 step, rep = nnmip.bdnn.train(Xtr, ytr, hidden=25, method="heuristic", seed=1)
 print("BDNN heur. d1=25: test %.1f%%, %d training errors" % (100 * np.mean(nnmip.bdnn.predict(step, Xte) == yte), rep["errors"]))
+pruned, _ = nnmip.prune(net, percent=90, scope="global")  # compare against a 90%-pruned copy
+r = nnmip.compare(net, pruned, "maxdiff-logit", nnmip.linf(X[0], 0.01), x0=X[0], time_limit=30)
+print("max ||z1 - z2||_1 vs 90%%-pruned, linf 0.01 of image 0: value %.6g bound %.6g (%s), class %d vs %d" % (r["value"], r["bound"], r["status"], r["n1"]["class"], r["n2"]["class"]))

@@ -15,6 +15,7 @@ namespace nnmip::python {
 void bindNn(py::module_& m);
 void bindSolve(py::module_& m);
 void bindBdnn(py::module_& m);
+void bindCompare(py::module_& m);
 
 py::object& interruptedType() {
   static py::object type;  // owned for the life of the interpreter (never destroyed)
@@ -136,4 +137,5 @@ PYBIND11_MODULE(_nnmip, m) {
   nnmip::python::bindNn(m);
   nnmip::python::bindSolve(m);
   nnmip::python::bindBdnn(m);
+  nnmip::python::bindCompare(m);
 }
