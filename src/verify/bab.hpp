@@ -62,6 +62,10 @@ struct BabOptions {
   bool recompute_intermediate = true;  // re-bound the layers after the split (else keep them)
   int interm_iterations = 0;           // alpha steps per re-bounded layer (0: adaptive slopes)
   int spec_iterations = 20;            // alpha (and beta) steps for the open atoms per child
+  // The projected-Adam steps of that ascent (bounds::SlopeOptimiser).
+  double spec_lr_alpha = 0.1;
+  double spec_lr_beta = 0.05;
+  double spec_lr_decay = 0.98;  // both steps multiplied by this after every step
   // Split constraints in the spec bound through beta multipliers (beta-CROWN, intermediate
   // bounds fixed); false: the alpha tier's spec bound, where splits only clamp their neuron.
   bool beta = true;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bounds/alpha.hpp"
+#include "bounds/backsub.hpp"
 #include "bounds/propagation.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -29,54 +30,19 @@ using Mat = Eigen::MatrixXd;
 using Vec = Eigen::VectorXd;
 
 // ---------------------------------------------------------------------------------------------
-// Linear lower bounds of C y over a sub-box, as functions of x.
-//
-// For every layer k, h_k = sigma(a_k) is relaxed by s_lo a + t_lo <= h <= s_hi a + t_hi using
-// the pre-activation bounds [l, u] of the symbolic tier: stable neurons exactly, an unstable
-// ReLU by the upper chord u/(u-l) (a - l) and the adaptive lower line h >= a (u >= -l) or
-// h >= 0 (the relaxation of bounds/propagation.cpp). Going backwards from Lambda = C on
-// y = h_last, a positive coefficient of h_k takes the lower line and a negative one the upper
-// line, then a_k = W_k h_{k-1} + b_k; at the input C y >= A x + c for every x of the sub-box.
-// This is the symbolic tier's back-substitution; it is written out here because the branching
-// rule and the candidate corners need A itself, not only min over the box of A x + c.
-struct LinearForm {
-  Mat A;  // rows x inputs
-  Vec c;
-};
-
-LinearForm backSubstitute(const nn::Network& net, const bounds::NetworkBounds& nb, const Mat& C) {
-  Mat lam = C;
-  Vec c = Vec::Zero(C.rows());
-  for (int k = net.numLayers() - 1; k >= 0; --k) {
-    const nn::DenseLayer& layer = net.layer(k);
-    if (encode::isReluLayer(layer)) {
-      const encode::LayerBounds& b = nb.layers[static_cast<size_t>(k)];
-      for (Eigen::Index j = 0; j < b.lo.size(); ++j) {
-        const double lo = b.lo[j];
-        const double hi = b.hi[j];
-        if (hi <= 0.0) {
-          lam.col(j).setZero();
-        } else if (lo >= 0.0) {
-          // h = a
-        } else {
-          const double slope = hi / (hi - lo);
-          const double lower_slope = hi >= -lo ? 1.0 : 0.0;
-          for (Eigen::Index r = 0; r < lam.rows(); ++r) {
-            double& v = lam(r, j);
-            if (v >= 0.0) {
-              v *= lower_slope;  // h >= lower_slope a
-            } else {
-              c[r] += v * (-slope * lo);  // h <= slope (a - l)
-              v *= slope;
-            }
-          }
-        }
-      }
-    }
-    c += lam * layer.bias;
-    lam = (lam * layer.weight).eval();
-  }
-  return {std::move(lam), std::move(c)};
+// Linear lower bounds of C y over a sub-box, as functions of x: the symbolic tier's
+// back-substitution (bounds/backsub.hpp) with the sub-box's symbolic bounds gives
+// C y >= A x + c on the sub-box, and the vertex minimising each row (lo where A >= 0, else hi);
+// the branching rule and the candidate corners need A itself.
+bounds::BackSubResult linearForm(const nn::Network& net, const bounds::NetworkBounds& nb,
+                                 const Mat& C) {
+  bounds::SlopeOptimiser opt;
+  opt.zero_coef = bounds::ZeroCoefInput::kLower;
+  bounds::BackSubRequest req;
+  req.want_input_form = true;
+  return bounds::backSubstitute(
+      bounds::relaxLayers(net, nb.input, nb.layers, bounds::outputRelaxDepth(net)),
+      bounds::rowsOnOutputs(net, C, Vec::Zero(C.rows())), opt, req);
 }
 
 // Interval bounds on the gradient d(c . y)/dx over a sub-box (ReluVal's "smear"): backwards from
@@ -166,7 +132,7 @@ Evaluation evaluate(const Engine& e, int box_index, const SubBox& sb, const Vec&
   Mat C(static_cast<Eigen::Index>(rows.size()), e.net.outputSize());
   for (size_t k = 0; k < rows.size(); ++k)
     C.row(static_cast<Eigen::Index>(k)) = e.spec.C.row(rows[k]);
-  const LinearForm lf = backSubstitute(e.net, nb, C);
+  const bounds::BackSubResult lf = linearForm(e.net, nb, C);
   const encode::LayerBounds yb =
       encode::postActivationBounds(e.net.layers().back(), nb.layers.back());
   const Vec mag = sb.lo.cwiseAbs().cwiseMax(sb.hi.cwiseAbs());
@@ -180,7 +146,7 @@ Evaluation evaluate(const Engine& e, int box_index, const SubBox& sb, const Vec&
     double min_lin = lf.c[r];
     double size = std::abs(lf.c[r]) + std::abs(e.spec.rhs[atom]);
     for (int i = 0; i < n; ++i) {
-      const double a = lf.A(r, i);
+      const double a = lf.a(r, i);
       min_lin += a >= 0 ? a * sb.lo[i] : a * sb.hi[i];
       size += std::abs(a) * mag[i];
     }
@@ -243,12 +209,8 @@ Evaluation evaluate(const Engine& e, int box_index, const SubBox& sb, const Vec&
     if (!ev.open[d] || atoms.empty()) continue;
     ev.worst_ub = std::max(ev.worst_ub, ub[best]);
     const Eigen::Index r = static_cast<Eigen::Index>(best);
-    Vec corner(n);
-    for (int i = 0; i < n; ++i) {
-      corner[i] = lf.A(r, i) >= 0 ? sb.lo[i] : sb.hi[i];
-      ev.score[i] += std::abs(lf.A(r, i)) * (sb.hi[i] - sb.lo[i]);
-    }
-    candidates.push_back(std::move(corner));
+    for (int i = 0; i < n; ++i) ev.score[i] += std::abs(lf.a(r, i)) * (sb.hi[i] - sb.lo[i]);
+    candidates.push_back(lf.vertex.row(r).transpose());
     if (e.split.rule == SplitRule::kSmear) {
       score_rows.push_back(rows[best]);
     }
