@@ -146,13 +146,13 @@ NetworkBounds computeAlpha(const nn::Network& net, const encode::Domain& domain,
       if (!cand.empty()) {
         const Relaxation rx = relaxLayers(net, box, nb.layers, k);
         const auto n = static_cast<Eigen::Index>(cand.size());
-        LinearRows rows{Mat(2 * n, layer.inputSize()), Vec(2 * n)};
+        LinearRows rows{Mat(2 * n, static_cast<Eigen::Index>(rx.top.size())), Vec(2 * n)};
         std::vector<int> groups;
         for (Eigen::Index q = 0; q < n; ++q) {
           const int j = cand[static_cast<size_t>(q)];
           // Row 2q: lower bound of a_j; row 2q+1: lower bound of -a_j (= -upper bound).
-          rows.coef.row(2 * q) = layer.weight.row(j);
-          rows.coef.row(2 * q + 1) = -layer.weight.row(j);
+          rows.coef.row(2 * q) = layer.weight(j, rx.top);
+          rows.coef.row(2 * q + 1) = -layer.weight(j, rx.top);
           rows.constant[2 * q] = layer.bias[j];
           rows.constant[2 * q + 1] = -layer.bias[j];
           groups.push_back(static_cast<int>(q));
@@ -229,8 +229,8 @@ Vec alphaLowerBounds(const nn::Network& net, const encode::Domain& domain,
   if (!splitBounds(domain, bounds, layer, split)) {
     return Vec::Constant(c.rows(), kInfinity);  // empty domain: every bound holds
   }
-  return lowerBoundsOver(relaxLayers(net, domain.box, split, layer), rowsOnLayer(net, layer, c, c0),
-                         options);
+  const Relaxation rx = relaxLayers(net, domain.box, split, layer);
+  return lowerBoundsOver(rx, rowsOnLayer(net, rx, c, c0), options);
 }
 
 Vec alphaSpecLowerBounds(const nn::Network& net, const encode::Domain& domain,
@@ -243,8 +243,8 @@ Vec alphaSpecLowerBounds(const nn::Network& net, const encode::Domain& domain,
   checkObjective(net, domain, bounds, c, c0, net.outputSize(), "the outputs");
   std::vector<LayerBounds> split;
   if (!splitBounds(domain, bounds, last + 1, split)) return Vec::Constant(c.rows(), kInfinity);
-  return lowerBoundsOver(relaxLayers(net, domain.box, split, last + 1), rowsOnOutputs(net, c, c0),
-                         options);  // y = h of the final ReLU
+  const Relaxation rx = relaxLayers(net, domain.box, split, last + 1);
+  return lowerBoundsOver(rx, rowsOnOutputs(net, rx, c, c0), options);  // y = h of a final ReLU
 }
 
 }  // namespace nnmip::bounds

@@ -69,7 +69,8 @@ SlopeState saveSlopes(const Relaxation& rx, const std::vector<int>& row_ids,
       }
     }
     w.alpha = alpha[k](Eigen::all, ca).cast<float>();
-    w.beta = beta[k](Eigen::all, cb).cast<float>();
+    w.beta = beta[k].size() > 0 ? Eigen::MatrixXf(beta[k](Eigen::all, cb).cast<float>())
+                                : Eigen::MatrixXf(alpha[k].rows(), 0);
   }
   return st;
 }
@@ -138,7 +139,7 @@ Relaxation relaxLayers(const nn::Network& net, const encode::Box& box,
             it->second == encode::Phase::kInactive ? 1.0 : -1.0;
       }
     }
-    std::vector<double> s, t, alpha0, sigma;
+    std::vector<double> s, t, alpha0, sigma, s_h;
     for (int j = 0; j < lb.size(); ++j) {
       const double lo = lb.lo[j];
       const double hi = lb.hi[j];
@@ -160,7 +161,11 @@ Relaxation relaxLayers(const nn::Network& net, const encode::Box& box,
       const double sl = unstable ? hi / (hi - lo) : 0.0;
       s.push_back(sl);
       t.push_back(unstable ? -sl * lo : 0.0);
-      alpha0.push_back(unstable && hi >= -lo ? 1.0 : 0.0);  // adaptive (area-minimising)
+      // Adaptive (area-minimising) when unstable; 1 for h = a, so that the passes can treat
+      // every h column as m+ alpha + m- s (s = 1, t = 0 there).
+      alpha0.push_back(unstable ? (hi >= -lo ? 1.0 : 0.0)
+                                : (st == NeuronState::kLinear ? 1.0 : 0.0));
+      if (st != NeuronState::kZero) s_h.push_back(unstable ? sl : 1.0);
       sigma.push_back(sg);
       r.num_unstable += unstable;
       r.num_split += sg != 0.0;
@@ -170,6 +175,15 @@ Relaxation relaxLayers(const nn::Network& net, const encode::Box& box,
     r.t = Eigen::Map<Vec>(t.data(), n);
     r.alpha0 = Eigen::Map<Vec>(alpha0.data(), n);
     r.sigma = Eigen::Map<Vec>(sigma.data(), n);
+    r.a_is_h = r.a_idx.size() == r.h_idx.size();
+    r.s_h = Eigen::Map<Vec>(s_h.data(), static_cast<Eigen::Index>(s_h.size()));
+    r.t_h = r.t(r.h_in_a);
+    r.unstable_h = Vec::Zero(static_cast<Eigen::Index>(r.h_idx.size()));
+    for (size_t p = 0; p < r.h_idx.size(); ++p) {
+      if (r.state[static_cast<size_t>(r.h_in_a[p])] == NeuronState::kUnstable) {
+        r.unstable_h[static_cast<Eigen::Index>(p)] = 1.0;
+      }
+    }
     r.w = layer.weight(r.a_idx, prev_h);
     r.bias = layer.bias(r.a_idx);
     rx.num_unstable += r.num_unstable;
@@ -180,13 +194,20 @@ Relaxation relaxLayers(const nn::Network& net, const encode::Box& box,
   return rx;
 }
 
-LinearRows rowsOnLayer(const nn::Network& net, int layer, const Mat& c, const Vec& c0) {
-  NNMIP_CHECK(layer >= 0 && layer < net.numLayers() && c.cols() == net.layer(layer).outputSize() &&
-                  c0.size() == c.rows(),
-              "backsub: rows of shape {}x{} (constant {}) on layer {}", c.rows(), c.cols(),
-              c0.size(), layer);
+LinearRows rowsOverTop(const Relaxation& rx, const Mat& coef, const Vec& constant) {
+  NNMIP_CHECK(constant.size() == coef.rows(), "backsub: {} rows, {} constants", coef.rows(),
+              constant.size());
+  return {coef(Eigen::all, rx.top), constant};
+}
+
+LinearRows rowsOnLayer(const nn::Network& net, const Relaxation& rx, const Mat& c, const Vec& c0) {
+  const int layer = static_cast<int>(rx.layers.size());
+  NNMIP_CHECK(
+      layer < net.numLayers() && c.cols() == net.layer(layer).outputSize() && c0.size() == c.rows(),
+      "backsub: rows of shape {}x{} (constant {}) on layer {}", c.rows(), c.cols(), c0.size(),
+      layer);
   const nn::DenseLayer& target = net.layer(layer);
-  return {c * target.weight, c * target.bias + c0};
+  return {c * target.weight(Eigen::all, rx.top), c * target.bias + c0};
 }
 
 int outputRelaxDepth(const nn::Network& net) {
@@ -194,14 +215,15 @@ int outputRelaxDepth(const nn::Network& net) {
   return last >= 0 && encode::isReluLayer(net.layer(last)) ? last + 1 : last;
 }
 
-LinearRows rowsOnOutputs(const nn::Network& net, const Mat& c, const Vec& c0) {
-  if (outputRelaxDepth(net) == net.numLayers()) {  // y = h of a final ReLU
+LinearRows rowsOnOutputs(const nn::Network& net, const Relaxation& rx, const Mat& c,
+                         const Vec& c0) {
+  if (static_cast<int>(rx.layers.size()) == net.numLayers()) {  // y = h of a final ReLU
     NNMIP_CHECK(c.cols() == net.outputSize() && c0.size() == c.rows(),
                 "backsub: rows of shape {}x{} (constant {}) on {} outputs", c.rows(), c.cols(),
                 c0.size(), net.outputSize());
-    return {c, c0};
+    return {c(Eigen::all, rx.top), c0};
   }
-  return rowsOnLayer(net, net.numLayers() - 1, c, c0);
+  return rowsOnLayer(net, rx, c, c0);
 }
 
 BackSubResult backSubstitute(const Relaxation& rx, const LinearRows& rows,
@@ -209,10 +231,10 @@ BackSubResult backSubstitute(const Relaxation& rx, const LinearRows& rows,
   const int num = static_cast<int>(rx.layers.size());
   const auto R = rows.coef.rows();
   const auto n_in = rx.in_lo.size();
-  const Eigen::Index top_width = num == 0 ? n_in : rx.layers.back().width;
-  NNMIP_CHECK(rows.coef.cols() == top_width && rows.constant.size() == R,
-              "backsub: rows of shape {}x{} (constant {}) over a layer of width {}", R,
-              rows.coef.cols(), rows.constant.size(), top_width);
+  NNMIP_CHECK(
+      rows.coef.cols() == static_cast<Eigen::Index>(rx.top.size()) && rows.constant.size() == R,
+      "backsub: rows of shape {}x{} (constant {}) over {} top columns", R, rows.coef.cols(),
+      rows.constant.size(), rx.top.size());
   NNMIP_CHECK(!(req.keep_slopes || req.warm != nullptr) ||
                   static_cast<Eigen::Index>(req.row_ids.size()) == R,
               "backsub: {} row ids for {} rows", req.row_ids.size(), R);
@@ -220,7 +242,7 @@ BackSubResult backSubstitute(const Relaxation& rx, const LinearRows& rows,
               "backsub: {} groups for {} rows", req.groups.size(), R);
 
   Ascent as;
-  as.m_top = rows.coef(Eigen::all, rx.top);
+  as.m_top = rows.coef;
   as.bias_top = rows.constant;
   as.active.resize(static_cast<size_t>(R));
   std::iota(as.active.begin(), as.active.end(), 0);
@@ -233,9 +255,9 @@ BackSubResult backSubstitute(const Relaxation& rx, const LinearRows& rows,
     const LayerRelaxation& r = rx.layers[i];
     const auto w = static_cast<Eigen::Index>(r.a_idx.size());
     as.alpha[i] = r.alpha0.transpose().replicate(R, 1);
-    as.beta[i] = Mat::Zero(R, w);
-    if (r.num_unstable > 0) as.ma1[i] = as.ma2[i] = Mat::Zero(R, w);
-    if (r.num_split > 0) as.mb1[i] = as.mb2[i] = Mat::Zero(R, w);
+    if (r.num_split > 0) as.beta[i] = Mat::Zero(R, w);
+    if (opt.iterations > 0 && r.num_unstable > 0) as.ma1[i] = as.ma2[i] = Mat::Zero(R, w);
+    if (opt.iterations > 0 && r.num_split > 0) as.mb1[i] = as.mb2[i] = Mat::Zero(R, w);
   }
   if (req.warm != nullptr && !req.warm->empty()) {
     warmStart(rx, req.row_ids, *req.warm, as.alpha, as.beta);
@@ -267,23 +289,18 @@ BackSubResult backSubstitute(const Relaxation& rx, const LinearRows& rows,
     for (int i = num - 1; i >= 0; --i) {
       const auto k = static_cast<size_t>(i);
       const LayerRelaxation& r = rx.layers[k];
-      Mat lambda = Mat::Zero(B, static_cast<Eigen::Index>(r.a_idx.size()));
-      for (size_t p = 0; p < r.h_idx.size(); ++p) {
-        const int q = r.h_in_a[p];
-        const auto pp = static_cast<Eigen::Index>(p);
-        if (r.state[static_cast<size_t>(q)] == NeuronState::kLinear) {
-          lambda.col(q) = m.col(pp);
-          continue;
-        }
-        for (Eigen::Index row = 0; row < B; ++row) {  // unstable
-          const double v = m(row, pp);
-          if (v >= 0.0) {
-            lambda(row, q) = v * as.alpha[k](row, q);  // lower line alpha a
-          } else {
-            lambda(row, q) = v * r.s[q];  // upper line s a + t
-            bias[row] += v * r.t[q];
-          }
-        }
+      // Over the h columns: m+ alpha + m- s (h = a columns have alpha = s = 1, t = 0).
+      const Mat neg = m.cwiseMin(0.0);
+      Mat lambda_h = m.cwiseMax(0.0).cwiseProduct(
+                         r.a_is_h ? as.alpha[k] : as.alpha[k](Eigen::all, r.h_in_a).eval()) +
+                     neg * r.s_h.asDiagonal();
+      bias += neg * r.t_h;
+      Mat lambda;
+      if (r.a_is_h) {
+        lambda = std::move(lambda_h);
+      } else {
+        lambda = Mat::Zero(B, static_cast<Eigen::Index>(r.a_idx.size()));
+        lambda(Eigen::all, r.h_in_a) = lambda_h;
       }
       if (r.num_split > 0) {
         for (Eigen::Index q = 0; q < lambda.cols(); ++q) {
@@ -311,7 +328,7 @@ BackSubResult backSubstitute(const Relaxation& rx, const LinearRows& rows,
       if (req.keep_slopes && value[row] > out.lower[o]) {
         for (size_t k = 0; k < L; ++k) {
           as.best_alpha[k].row(o) = as.alpha[k].row(row);
-          as.best_beta[k].row(o) = as.beta[k].row(row);
+          if (as.beta[k].size() > 0) as.best_beta[k].row(o) = as.beta[k].row(row);
         }
       }
       out.lower[o] = std::max(out.lower[o], value[row]);
@@ -366,27 +383,24 @@ BackSubResult backSubstitute(const Relaxation& rx, const LinearRows& rows,
       Mat ahat = g * r.w.transpose();
       ahat.rowwise() += r.bias.transpose();
       const Mat& mi = as.m_at[k];
-      Mat gnext(Bk, static_cast<Eigen::Index>(r.h_idx.size()));
-      Mat ga = Mat::Zero(Bk, ahat.cols());
+      const Mat gl = r.a_is_h ? ahat : ahat(Eigen::all, r.h_in_a).eval();
+      const Mat alpha_h = r.a_is_h ? as.alpha[k] : as.alpha[k](Eigen::all, r.h_in_a).eval();
+      // The relaxed h(i): the lower line where the coefficient is >= 0, else the upper line.
+      Mat gs = gl * r.s_h.asDiagonal();
+      gs.rowwise() += r.t_h.transpose();
+      Mat gnext = (mi.array() >= 0.0).select(gl.cwiseProduct(alpha_h), gs);
+      // d value / d alpha = m+ ahat on unstable entries.
+      const Mat ga_h = gl.cwiseProduct(mi.cwiseMax(0.0)) * r.unstable_h.asDiagonal();
       bool any_a = false;
-      for (size_t p = 0; p < r.h_idx.size(); ++p) {
-        const int q = r.h_in_a[p];
-        const auto pp = static_cast<Eigen::Index>(p);
-        if (r.state[static_cast<size_t>(q)] == NeuronState::kLinear) {
-          gnext.col(pp) = ahat.col(q);
-          continue;
-        }
-        for (Eigen::Index row = 0; row < Bk; ++row) {
-          const double v = mi(row, pp);
-          const double a = ahat(row, q);
-          if (v >= 0.0) {
-            gnext(row, pp) = as.alpha[k](row, q) * a;
-            ga(row, q) = v * a;
-            any_a = true;
-          } else {
-            gnext(row, pp) = r.s[q] * a + r.t[q];
-          }
-        }
+      for (Eigen::Index p = 0; p < r.unstable_h.size() && !any_a; ++p) {
+        any_a = r.unstable_h[p] != 0.0 && (mi.col(p).array() >= 0.0).any();
+      }
+      Mat ga;
+      if (r.a_is_h) {
+        ga = ga_h;
+      } else {
+        ga = Mat::Zero(Bk, ahat.cols());
+        ga(Eigen::all, r.h_in_a) = ga_h;
       }
       if (r.num_unstable > 0 && (any_a || opt.idle_momentum)) {
         adamStep(as.alpha[k], as.ma1[k], as.ma2[k], ga, lr_a, c1, c2);

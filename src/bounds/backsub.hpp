@@ -60,7 +60,10 @@ struct LayerRelaxation {
   Eigen::VectorXd bias;
   Eigen::VectorXd s, t;    // upper line s a + t of unstable entries (t = -s l), else 0
   Eigen::VectorXd sigma;   // +1 split inactive, -1 split active, 0 not split (or no betas)
-  Eigen::VectorXd alpha0;  // adaptive lower slope of unstable entries, else 0
+  Eigen::VectorXd alpha0;  // adaptive lower slope of unstable entries, 1 for h = a, 0 for h = 0
+  // The same over h_idx (s, t, and 1 where unstable, else 0): the passes work on these columns.
+  Eigen::VectorXd s_h, t_h, unstable_h;
+  bool a_is_h = true;  // a_idx == h_idx (no split-inactive entry)
   int num_unstable = 0;
   int num_split = 0;
 };
@@ -83,19 +86,23 @@ Relaxation relaxLayers(const nn::Network& net, const encode::Box& box,
                        const std::vector<encode::LayerBounds>& bounds, int num_layers,
                        const SplitMap* beta_splits = nullptr);
 
-// Rows M h(P-1) + m0: M over the full width of h(P-1) (the inputs when P = 0).
+// Rows M h(P-1) + m0 over a relaxation: M has one column per entry of relaxation.top (the
+// columns of h(P-1) that may be non-zero; the inputs when P = 0).
 struct LinearRows {
   Eigen::MatrixXd coef;
   Eigen::VectorXd constant;
 };
-// C a(layer) + c0 with a(layer) = W h(layer-1) + b: relax layers 0 .. layer-1.
-LinearRows rowsOnLayer(const nn::Network& net, int layer, const Eigen::MatrixXd& c,
-                       const Eigen::VectorXd& c0);
-// C y + c0 over the network's outputs y: relax outputRelaxDepth(net) layers (a final ReLU is
-// relaxed too; otherwise y = a(last)).
+// Rows given over the full width of h(P-1): their top columns.
+LinearRows rowsOverTop(const Relaxation& relaxation, const Eigen::MatrixXd& coef,
+                       const Eigen::VectorXd& constant);
+// C a(P) + c0 with a(P) = W h(P-1) + b, P = the relaxation's depth.
+LinearRows rowsOnLayer(const nn::Network& net, const Relaxation& relaxation,
+                       const Eigen::MatrixXd& c, const Eigen::VectorXd& c0);
+// C y + c0 over the network's outputs y, for a relaxation of outputRelaxDepth(net) layers (a
+// final ReLU is relaxed too; otherwise y = a(last)).
 int outputRelaxDepth(const nn::Network& net);
-LinearRows rowsOnOutputs(const nn::Network& net, const Eigen::MatrixXd& c,
-                         const Eigen::VectorXd& c0);
+LinearRows rowsOnOutputs(const nn::Network& net, const Relaxation& relaxation,
+                         const Eigen::MatrixXd& c, const Eigen::VectorXd& c0);
 
 // Optimised relaxation parameters per row (the best iterate's), keyed by neuron and by the
 // caller's row ids, so that a later call over other bounds (a BaB child) can start from them

@@ -108,12 +108,13 @@ NetworkBounds computeSymbolic(const nn::Network& net, const encode::Domain& doma
     if (l > 0) {
       // Rows a and -a of the layer, back-substituted through the relaxed layers before it.
       const int n = layer.outputSize();
+      const Relaxation rx = relaxLayers(net, box, nb.layers, l);
       LinearRows rows;
-      rows.coef.resize(2 * n, layer.inputSize());
-      rows.coef << layer.weight, -layer.weight;
+      rows.coef.resize(2 * n, static_cast<Eigen::Index>(rx.top.size()));
+      rows.coef << layer.weight(Eigen::all, rx.top), -layer.weight(Eigen::all, rx.top);
       rows.constant.resize(2 * n);
       rows.constant << layer.bias, -layer.bias;
-      const Vec lower = backSubstitute(relaxLayers(net, box, nb.layers, l), rows).lower;
+      const Vec lower = backSubstitute(rx, rows).lower;
       b.lo = b.lo.cwiseMax(lower.head(n));
       b.hi = b.hi.cwiseMin(-lower.tail(n));
       // Round-off can cross a degenerate interval: keep it valid.
@@ -139,9 +140,8 @@ Vec symbolicLowerBounds(const nn::Network& net, const NetworkBounds& bounds, int
     fail(ErrorKind::kInvalidInput, "symbolic bound: objective of shape {}x{} does not fit layer {}",
          coef.rows(), coef.cols(), layer);
   }
-  return backSubstitute(relaxLayers(net, bounds.input, bounds.layers, layer),
-                        rowsOnLayer(net, layer, coef, constant))
-      .lower;
+  const Relaxation rx = relaxLayers(net, bounds.input, bounds.layers, layer);
+  return backSubstitute(rx, rowsOnLayer(net, rx, coef, constant)).lower;
 }
 
 }  // namespace nnmip::bounds

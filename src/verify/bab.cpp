@@ -104,9 +104,9 @@ Crown crownPass(const Context& c, const std::vector<LayerBounds>& b, const Mat& 
                 bool want_coefs) {
   bounds::BackSubRequest req;
   req.want_layer_coefs = want_coefs;
+  const bounds::Relaxation rx = bounds::relaxLayers(c.net, c.box, b, c.last_relaxed + 1);
   bounds::BackSubResult r =
-      bounds::backSubstitute(bounds::relaxLayers(c.net, c.box, b, c.last_relaxed + 1),
-                             bounds::rowsOnOutputs(c.net, C, c0), {}, req);
+      bounds::backSubstitute(rx, bounds::rowsOnOutputs(c.net, rx, C, c0), {}, req);
   return {std::move(r.lower), std::move(r.layer_coefs)};
 }
 
@@ -141,9 +141,9 @@ BetaOutcome betaCrown(const Context& c, const std::vector<LayerBounds>& b,
   req.keep_slopes = keep_slopes;
   req.row_ids = rows;
   req.warm = &warm;
+  const bounds::Relaxation rx = bounds::relaxLayers(c.net, c.box, b, c.last_relaxed + 1, &splits);
   bounds::BackSubResult r =
-      bounds::backSubstitute(bounds::relaxLayers(c.net, c.box, b, c.last_relaxed + 1, &splits),
-                             bounds::rowsOnOutputs(c.net, C, c0), opt, req);
+      bounds::backSubstitute(rx, bounds::rowsOnOutputs(c.net, rx, C, c0), opt, req);
   return {std::move(r.lower), std::move(r.vertex), r.steps, std::move(r.slopes)};
 }
 

@@ -40,9 +40,10 @@ bounds::BackSubResult linearForm(const nn::Network& net, const bounds::NetworkBo
   opt.zero_coef = bounds::ZeroCoefInput::kLower;
   bounds::BackSubRequest req;
   req.want_input_form = true;
-  return bounds::backSubstitute(
-      bounds::relaxLayers(net, nb.input, nb.layers, bounds::outputRelaxDepth(net)),
-      bounds::rowsOnOutputs(net, C, Vec::Zero(C.rows())), opt, req);
+  const bounds::Relaxation rx =
+      bounds::relaxLayers(net, nb.input, nb.layers, bounds::outputRelaxDepth(net));
+  return bounds::backSubstitute(rx, bounds::rowsOnOutputs(net, rx, C, Vec::Zero(C.rows())), opt,
+                                req);
 }
 
 // Interval bounds on the gradient d(c . y)/dx over a sub-box (ReluVal's "smear"): backwards from

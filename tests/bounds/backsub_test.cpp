@@ -82,7 +82,7 @@ BackSubResult run(const Case& k, bool betas, int iterations, const BackSubReques
   const bounds::Relaxation rx =
       bounds::relaxLayers(k.net, k.domain.box, k.nb.layers, bounds::outputRelaxDepth(k.net),
                           betas ? &k.domain.splits : nullptr);
-  return bounds::backSubstitute(rx, bounds::rowsOnOutputs(k.net, k.c, k.c0), opt, req);
+  return bounds::backSubstitute(rx, bounds::rowsOnOutputs(k.net, rx, k.c, k.c0), opt, req);
 }
 
 void expectBelowTruth(const Case& k, const Vec& lower, const char* what) {
