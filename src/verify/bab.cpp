@@ -22,6 +22,7 @@
 #include "mip/solver.hpp"
 #include "nn/forward.hpp"
 #include "verify/spec.hpp"
+#include "verify/witness.hpp"
 
 namespace nnmip::verify {
 
@@ -71,13 +72,13 @@ struct Context {
   const encode::Box& box;
   const std::vector<Atoms>& disjuncts;
   const BabOptions& opt;
-  SpecMatrix spec;       // the disjuncts' atoms as rows
+  Spec spec;             // the disjuncts
   int last_relaxed = 0;  // last layer whose bounds the relaxations use
   encode::Domain base;   // the box without splits
 
   Context(const nn::Network& n, const encode::Box& b, const std::vector<Atoms>& d,
           const BabOptions& o)
-      : net(n), box(b), disjuncts(d), opt(o), spec(specMatrix(d, n.outputSize())), base(b) {
+      : net(n), box(b), disjuncts(d), opt(o), spec(d, n.outputSize()), base(b) {
     const int last = n.numLayers() - 1;
     last_relaxed = encode::isReluLayer(n.layer(last)) ? last : last - 1;
   }
@@ -145,21 +146,6 @@ BetaOutcome betaCrown(const Context& c, const std::vector<LayerBounds>& b,
   bounds::BackSubResult r =
       bounds::backSubstitute(rx, bounds::rowsOnOutputs(c.net, rx, C, c0), opt, req);
   return {std::move(r.lower), std::move(r.vertex), r.steps, std::move(r.slopes)};
-}
-
-// Per open disjunct: min over its atoms of -lower (atom rows laid out as SpecMatrix::rowsOf).
-std::vector<double> disjunctBounds(const Context& c, const std::vector<int>& open,
-                                   const Vec& lower) {
-  std::vector<double> ub;
-  Eigen::Index r = 0;
-  for (int d : open) {
-    double u = kInf;
-    for (size_t k = 0; k < c.spec.atoms_of[static_cast<size_t>(d)].size(); ++k, ++r) {
-      u = std::min(u, -lower[r]);
-    }
-    ub.push_back(u);
-  }
-  return ub;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,7 +239,7 @@ nn::NeuronId chooseBranch(const Context& c, const Node& node, const Crown& cr,
       }
       const BetaOutcome child =
           betaCrown(c, b, node.splits, C, c0, 0, kInf, rows, node.slopes, false);
-      std::vector<double> ub = disjunctBounds(c, node.open, child.best);
+      std::vector<double> ub = c.spec.marginUpper(node.open, child.best);
       for (size_t q = 0; q < ub.size(); ++q) ub[q] = std::min(ub[q], node.ub[q]);
       v[side] = openness(ub, c.opt.close_margin);
       lb.lo[cand.id.index] = lo;
@@ -299,35 +285,13 @@ LpOutcome nodeLp(const Context& c, const encode::Domain& dom, const encode::Netw
   if (enc.empty) return out;  // cannot happen after the clamps; no claim
   const LayerBounds y =
       encode::postActivationBounds(c.net.layer(c.net.numLayers() - 1), nb.layers.back());
+  const std::vector<encode::AffineExpr> outputs = outputExprs(enc.outputs);
   std::vector<mip::Var> ts;
   for (int d : open) {
-    // t <= rhs_a - coef_a . y for every atom; t's lower bound is below the margin at every
-    // point of the box (interval arithmetic), so the rows never cut a feasible point.
-    double t_lo = kInf;
-    double t_hi = -kInf;
-    for (const data::LinearAtom& a : c.disjuncts[static_cast<size_t>(d)]) {
-      double max_cy = 0.0;
-      double min_cy = 0.0;
-      for (size_t j = 0; j < a.coef.size(); ++j) {
-        const double k = a.coef[j];
-        const auto jj = static_cast<Eigen::Index>(j);
-        max_cy += k * (k > 0 ? y.hi[jj] : y.lo[jj]);
-        min_cy += k * (k > 0 ? y.lo[jj] : y.hi[jj]);
-      }
-      t_lo = std::min(t_lo, a.rhs - max_cy);
-      t_hi = std::max(t_hi, a.rhs - min_cy);
-    }
-    const mip::Var t = model.addContinuous(t_lo - 1.0, t_hi + 1.0);
-    std::vector<mip::Term> terms;
-    for (const data::LinearAtom& a : c.disjuncts[static_cast<size_t>(d)]) {
-      terms.clear();
-      terms.push_back({t, 1.0});
-      for (size_t j = 0; j < a.coef.size(); ++j) {
-        if (a.coef[j] != 0.0) terms.push_back({enc.outputs[j], a.coef[j]});
-      }
-      model.addLe(terms, a.rhs);  // t + coef . y <= rhs
-    }
-    ts.push_back(t);
+    // t's lower bound is below the margin at every point of the box (interval arithmetic), so
+    // the rows never cut a feasible point.
+    const MarginRange m = c.spec.marginRange(d, y);
+    ts.push_back(c.spec.addMarginVar(model, d, outputs, m.lo - 1.0, m.hi + 1.0));
   }
   auto session = mip::makeLpSession(model);
   for (size_t q = 0; q < ts.size(); ++q) {
@@ -455,7 +419,7 @@ ChildResult boundChild(const Context& c, const Node& parent, nn::NeuronId id, Ph
   } else {
     lower = bounds::alphaSpecLowerBounds(c.net, dom, nb, C, c0, as);
   }
-  std::vector<double> ub = disjunctBounds(c, parent.open, lower);
+  std::vector<double> ub = c.spec.marginUpper(parent.open, lower);
   for (size_t q = 0; q < ub.size(); ++q) ub[q] = std::min(ub[q], parent.ub[q]);
   bool any_open = false;
   for (double u : ub) any_open |= !(u < -c.opt.close_margin);
@@ -663,14 +627,7 @@ class Search {
       const Vec y = ys.row(static_cast<Eigen::Index>(k)).transpose();
       bool promising = false;
       for (int d : open) {
-        double m = kInf;
-        for (const data::LinearAtom& a : c_.disjuncts[static_cast<size_t>(d)]) {
-          double cy = 0.0;
-          for (size_t j = 0; j < a.coef.size(); ++j)
-            cy += a.coef[j] * y[static_cast<Eigen::Index>(j)];
-          m = std::min(m, a.rhs - cy);
-        }
-        promising |= m >= -1e-9;
+        promising |= disjunctMargin(c_.disjuncts[static_cast<size_t>(d)], y) >= -kDoubleMarginTol;
       }
       if (!promising) continue;
       std::lock_guard<std::mutex> lock(check_mu_);

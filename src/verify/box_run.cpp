@@ -96,7 +96,7 @@ std::string attackPhase(EngineState& e, BoxRun& run) {
   Callbacks acb;
   acb.should_stop = [&e] { return e.cb.stopRequested(); };
   const nn::AttackResult r =
-      nn::attackBox(e.net, run.box.lo, run.box.hi, specObjective(e.spec, active), a, acb);
+      nn::attackBox(e.net, run.box.lo, run.box.hi, e.spec.objective(active), a, acb);
   tryCandidate(e, run, r.x, "attack");
   return fmt::format("best margin {:.6g}, {} rounds, {} points", r.value, r.rounds, r.evaluations);
 }
