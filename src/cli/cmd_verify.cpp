@@ -9,7 +9,7 @@
 #include "core/error.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/onnx_io.hpp"
-#include "verify/input_split.hpp"
+#include "verify/engine.hpp"
 #include "verify/outputs.hpp"
 #include "verify/verifier.hpp"
 #include "verify/vnncomp.hpp"

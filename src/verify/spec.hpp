@@ -3,24 +3,16 @@
 // unsafe disjuncts (Spec: margins, margin ranges, margin variables, the attack's objective).
 #include <Eigen/Dense>
 
-#include <atomic>
-#include <functional>
 #include <limits>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "core/callbacks.hpp"
-#include "core/timer.hpp"
 #include "data/vnnlib.hpp"
 #include "encode/compact.hpp"
 #include "encode/ranges.hpp"
 #include "mip/model.hpp"
 #include "nn/attack.hpp"
 #include "nn/network.hpp"
-#include "verify/result.hpp"
-#include "verify/verifier.hpp"
-#include "verify/witness.hpp"
 
 namespace nnmip::verify {
 
@@ -31,24 +23,6 @@ using Atoms = std::vector<data::LinearAtom>;
 // engines cannot encode (step activations, a softmax output: VNN-LIB outputs then mean
 // probabilities).
 void checkProperty(const nn::Network& net, const data::VnnlibProperty& property);
-// Error{kInvalidInput} for threads < 1 or a time limit that is not positive.
-void checkOptions(const VerifyOptions& options);
-
-// What every engine does with the input boxes: each verified separately, in order, stopping at
-// the first `sat` (its counterexample becomes the result's) or when time is out; then `timeout`
-// if any box timed out, `unknown` if any stayed open, else `unsat`. The texts name what stayed
-// open, or what closed everything, in the engine's own words. A property without unsafe
-// disjuncts is `unsat` at once.
-struct BoxVerdictTexts {
-  const char* timeout;
-  const char* unknown;
-  const char* unsat;
-};
-using VerifyBox = std::function<BoxReport(int box, std::optional<Counterexample>& ce)>;
-Result verifyBoxes(const data::VnnlibProperty& property, const Timer& timer,
-                   const std::function<bool()>& out_of_time, const VerifyBox& verify_box,
-                   const BoxVerdictTexts& texts);
-
 // One owner of a VNN-LIB unsafe region: OR over the disjuncts d of (AND over the atoms a of d of
 // coef_a . y <= rhs_a). The margin of d at y is t_d(y) = min_a (rhs_a - coef_a . y); y violates
 // d exactly when t_d(y) >= 0 (at a point: disjunctMargin, verify/witness.hpp, with
@@ -92,30 +66,5 @@ struct Spec {
 
 // Output variables y_j as the AffineExprs Spec::addMarginVar takes.
 std::vector<encode::AffineExpr> outputExprs(const std::vector<mip::Var>& outputs);
-
-// What a verification engine holds for one property: the network (double and float32), the
-// property and its atom matrix, the options, and the clock and stop state every phase checks.
-struct EngineState {
-  const nn::Network& net;
-  const data::VnnlibProperty& prop;
-  const VerifyOptions& opt;
-  const Callbacks& cb;
-  FloatNetwork net32;
-  Spec spec;
-  Timer timer;
-  std::atomic<bool> stop{false};  // a verdict was reached (sat), or should_stop
-
-  EngineState(const nn::Network& n, const data::VnnlibProperty& p, const VerifyOptions& o,
-              const Callbacks& c)
-      : net(n), prop(p), opt(o), cb(c), net32(n), spec(p.unsafe_disjuncts, p.num_outputs) {}
-
-  double remaining() const {
-    return opt.time_limit_s ? *opt.time_limit_s - timer.seconds()
-                            : std::numeric_limits<double>::infinity();
-  }
-  bool outOfTime() const { return remaining() <= 0.0 || cb.stopRequested(); }
-  bool halted() const { return stop.load() || outOfTime(); }
-  void log(const std::string& line) const { cb.log(Level::kInfo, line); }
-};
 
 }  // namespace nnmip::verify
