@@ -34,6 +34,29 @@ const char* branchingName(Branching branching) {
   return "babsr";
 }
 
+void BabOptions::validate() const {
+  auto bad = [](const char* field, double v, const char* range) {
+    fail(ErrorKind::kInvalidInput, "bab options: {} = {} (must be {})", field, v, range);
+  };
+  auto positive = [&](const char* field, double v) {
+    if (!(v > 0.0) || !std::isfinite(v)) bad(field, v, "> 0 and finite");
+  };
+  if (threads < 1) bad("threads", threads, ">= 1");
+  if (time_limit_s && !(*time_limit_s >= 0.0)) bad("time_limit_s", *time_limit_s, ">= 0");
+  if (max_nodes < 0) bad("max_nodes", static_cast<double>(max_nodes), ">= 0");
+  if (max_queue < 1) bad("max_queue", static_cast<double>(max_queue), ">= 1");
+  positive("close_margin", close_margin);
+  if (interm_iterations < 0) bad("interm_iterations", interm_iterations, ">= 0");
+  if (spec_iterations < 0) bad("spec_iterations", spec_iterations, ">= 0");
+  positive("spec_lr_alpha", spec_lr_alpha);
+  positive("spec_lr_beta", spec_lr_beta);
+  if (!(spec_lr_decay > 0.0 && spec_lr_decay <= 1.0)) {
+    bad("spec_lr_decay", spec_lr_decay, "in (0, 1]");
+  }
+  if (lp_max_unstable < 0) bad("lp_max_unstable", lp_max_unstable, ">= 0");
+  if (fsb_candidates < 1) bad("fsb_candidates", fsb_candidates, ">= 1");
+}
+
 const char* babOutcomeName(BabOutcome outcome) {
   switch (outcome) {
     case BabOutcome::kClosed: return "closed";
@@ -729,6 +752,7 @@ BabResult runBab(const nn::Network& net, const encode::Box& box, const encode::N
                  const std::vector<std::vector<data::LinearAtom>>& disjuncts,
                  const std::vector<double>& root_upper, const BabOptions& options,
                  const CandidateCheck& candidate, const Callbacks& callbacks) {
+  options.validate();
   encode::checkSupported(net);
   encode::checkBoundsFor(net, root);
   NNMIP_CHECK(!root.empty, "bab: the root bounds are marked empty");

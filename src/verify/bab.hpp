@@ -80,6 +80,12 @@ struct BabOptions {
   Branching branching = Branching::kFsb;
   int fsb_candidates = 3;  // kFsb: candidates taken by each of the two scores
   bool depth_first = false;
+
+  // Throws Error{kInvalidInput} naming the first field out of its range: threads,
+  // fsb_candidates, max_queue >= 1; max_nodes, interm_iterations, spec_iterations,
+  // lp_max_unstable, time_limit_s >= 0; close_margin, spec_lr_alpha, spec_lr_beta > 0 and
+  // finite; spec_lr_decay in (0, 1].
+  void validate() const;
 };
 
 enum class BabOutcome { kClosed, kCounterexample, kLimit, kStopped, kFailed };

@@ -122,20 +122,7 @@ BoxReport finishBox(const EngineState& e, BoxRun& run, double wall_s,
   return std::move(run.report);
 }
 
-void checkOptions(const VerifyOptions& options) {
-  if (options.threads < 1) fail(ErrorKind::kInvalidInput, "verify: threads must be >= 1");
-  if (options.time_limit_s && !(*options.time_limit_s > 0)) {
-    fail(ErrorKind::kInvalidInput, "verify: the time limit must be positive");
-  }
-  if (!(options.refine_share >= 0 && options.refine_share <= 1) ||
-      !(options.refine_min_per_solve_s > 0) ||
-      !(options.refine_per_solve_s >= options.refine_min_per_solve_s) ||
-      !(options.refine_max_per_solve_s >= options.refine_per_solve_s)) {
-    fail(ErrorKind::kInvalidInput,
-         "verify: refine share must be in [0, 1] and 0 < min per-solve time <= per-solve time <= "
-         "max per-solve time");
-  }
-}
+void checkOptions(const VerifyOptions& options) { options.validate(); }
 
 Result verifyBoxes(const data::VnnlibProperty& property, const Timer& timer,
                    const std::function<bool()>& out_of_time, const VerifyBox& verify_box,

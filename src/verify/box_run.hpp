@@ -25,7 +25,7 @@
 
 namespace nnmip::verify {
 
-// Error{kInvalidInput} for threads < 1 or a time limit that is not positive.
+// options.validate(): Error{kInvalidInput} naming the first field out of its range.
 void checkOptions(const VerifyOptions& options);
 
 // What every engine does with the input boxes: each verified separately, in order, stopping at

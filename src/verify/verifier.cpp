@@ -623,6 +623,46 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
 
 }  // namespace
 
+void VerifyOptions::validate() const {
+  auto bad = [](const char* field, double v, const char* range) {
+    fail(ErrorKind::kInvalidInput, "verify options: {} = {} (must be {})", field, v, range);
+  };
+  auto share = [&](const char* field, double v) {
+    if (!(v >= 0.0 && v <= 1.0)) bad(field, v, "in [0, 1]");
+  };
+  auto positive = [&](const char* field, double v) {
+    if (!(v > 0.0) || !std::isfinite(v)) bad(field, v, "> 0 and finite");
+  };
+  if (threads < 1) bad("threads", threads, ">= 1");
+  if (time_limit_s && !(*time_limit_s > 0.0)) bad("time_limit_s", *time_limit_s, "> 0");
+  if (!(attack_time_s >= 0.0)) bad("attack_time_s", attack_time_s, ">= 0");
+  share("alpha_share", alpha_share);
+  share("lp_bounds_share", lp_bounds_share);
+  share("lp_phase_share", lp_phase_share);
+  share("bab_early_share", bab_early_share);
+  share("bab_share", bab_share);
+  share("bab_share_refined", bab_share_refined);
+  share("refine_share", refine_share);
+  positive("refine_min_per_solve_s", refine_min_per_solve_s);
+  if (!(refine_per_solve_s >= refine_min_per_solve_s)) {
+    bad("refine_per_solve_s", refine_per_solve_s, ">= refine_min_per_solve_s");
+  }
+  if (!(refine_max_per_solve_s >= refine_per_solve_s)) {
+    bad("refine_max_per_solve_s", refine_max_per_solve_s, ">= refine_per_solve_s");
+  }
+  if (bab_before_milp_unstable < 0) {
+    bad("bab_before_milp_unstable", bab_before_milp_unstable, ">= 0");
+  }
+  if (refine_min_unstable < 0) bad("refine_min_unstable", refine_min_unstable, ">= 0");
+  positive("lp_close_margin", lp_close_margin);
+  positive("milp_delta", milp_delta);
+  if (mip_backend.empty() || lp_backend.empty()) {
+    fail(ErrorKind::kInvalidInput, "verify options: empty backend name");
+  }
+  attack.validate();
+  bab.validate();
+}
+
 Result verifyProperty(const nn::Network& net, const data::VnnlibProperty& property,
                       const VerifyOptions& options, const Callbacks& callbacks) {
   checkProperty(net, property);
