@@ -45,6 +45,45 @@ void mergePrior(LayerBounds& b, const NetworkBounds* prior, int l) {
   b = intersectLayer(b, prior->layers[static_cast<size_t>(l)]);
 }
 
+// Interval propagation layer by layer, with `symbolic` each layer after the first intersected
+// with the back-substitution (bounds/backsub.hpp) of its rows a and -a through the relaxed
+// layers before it; then the prior and the splits.
+NetworkBounds propagateLayers(const nn::Network& net, const encode::Domain& domain,
+                              const NetworkBounds* prior, bool symbolic) {
+  const Box& box = domain.box;
+  checkInputs(net, domain, prior);
+  NetworkBounds nb = start(box, symbolic ? "symbolic" : "interval");
+  Vec h_lo = box.lo;
+  Vec h_hi = box.hi;
+  for (int l = 0; l < net.numLayers(); ++l) {
+    const nn::DenseLayer& layer = net.layer(l);
+    LayerBounds b = propagateInterval(layer, h_lo, h_hi);
+    if (symbolic && l > 0) {
+      const int n = layer.outputSize();
+      const Relaxation rx = relaxLayers(net, box, nb.layers, l);
+      LinearRows rows;
+      rows.coef.resize(2 * n, static_cast<Eigen::Index>(rx.top.size()));
+      rows.coef << layer.weight(Eigen::all, rx.top), -layer.weight(Eigen::all, rx.top);
+      rows.constant.resize(2 * n);
+      rows.constant << layer.bias, -layer.bias;
+      const Vec lower = backSubstitute(rx, rows).lower;
+      b.lo = b.lo.cwiseMax(lower.head(n));
+      b.hi = b.hi.cwiseMin(-lower.tail(n));
+      // Round-off can cross a degenerate interval: keep it valid.
+      for (int j = 0; j < b.size(); ++j) {
+        if (b.lo[j] > b.hi[j]) std::swap(b.lo[j], b.hi[j]);
+      }
+    }
+    mergePrior(b, prior, l);
+    if (!encode::applySplits(domain, l, b)) nb.empty = true;
+    const LayerBounds post = encode::postActivationBounds(layer, b);
+    h_lo = post.lo;
+    h_hi = post.hi;
+    nb.layers.push_back(std::move(b));
+  }
+  return nb;
+}
+
 }  // namespace
 
 NetworkBounds computeNaive(const nn::Network& net, const Box& box) {
@@ -73,22 +112,7 @@ NetworkBounds computeInterval(const nn::Network& net, const Box& box, const Netw
 
 NetworkBounds computeInterval(const nn::Network& net, const encode::Domain& domain,
                               const NetworkBounds* prior) {
-  const Box& box = domain.box;
-  checkInputs(net, domain, prior);
-  NetworkBounds nb = start(box, "interval");
-  Vec h_lo = box.lo;
-  Vec h_hi = box.hi;
-  for (int l = 0; l < net.numLayers(); ++l) {
-    const nn::DenseLayer& layer = net.layer(l);
-    LayerBounds b = propagateInterval(layer, h_lo, h_hi);
-    mergePrior(b, prior, l);
-    if (!encode::applySplits(domain, l, b)) nb.empty = true;
-    const LayerBounds post = encode::postActivationBounds(layer, b);
-    h_lo = post.lo;
-    h_hi = post.hi;
-    nb.layers.push_back(std::move(b));
-  }
-  return nb;
+  return propagateLayers(net, domain, prior, false);
 }
 
 NetworkBounds computeSymbolic(const nn::Network& net, const Box& box, const NetworkBounds* prior) {
@@ -97,39 +121,7 @@ NetworkBounds computeSymbolic(const nn::Network& net, const Box& box, const Netw
 
 NetworkBounds computeSymbolic(const nn::Network& net, const encode::Domain& domain,
                               const NetworkBounds* prior) {
-  const Box& box = domain.box;
-  checkInputs(net, domain, prior);
-  NetworkBounds nb = start(box, "symbolic");
-  Vec h_lo = box.lo;
-  Vec h_hi = box.hi;
-  for (int l = 0; l < net.numLayers(); ++l) {
-    const nn::DenseLayer& layer = net.layer(l);
-    LayerBounds b = propagateInterval(layer, h_lo, h_hi);
-    if (l > 0) {
-      // Rows a and -a of the layer, back-substituted through the relaxed layers before it.
-      const int n = layer.outputSize();
-      const Relaxation rx = relaxLayers(net, box, nb.layers, l);
-      LinearRows rows;
-      rows.coef.resize(2 * n, static_cast<Eigen::Index>(rx.top.size()));
-      rows.coef << layer.weight(Eigen::all, rx.top), -layer.weight(Eigen::all, rx.top);
-      rows.constant.resize(2 * n);
-      rows.constant << layer.bias, -layer.bias;
-      const Vec lower = backSubstitute(rx, rows).lower;
-      b.lo = b.lo.cwiseMax(lower.head(n));
-      b.hi = b.hi.cwiseMin(-lower.tail(n));
-      // Round-off can cross a degenerate interval: keep it valid.
-      for (int j = 0; j < b.size(); ++j) {
-        if (b.lo[j] > b.hi[j]) std::swap(b.lo[j], b.hi[j]);
-      }
-    }
-    mergePrior(b, prior, l);
-    if (!encode::applySplits(domain, l, b)) nb.empty = true;
-    const LayerBounds post = encode::postActivationBounds(layer, b);
-    h_lo = post.lo;
-    h_hi = post.hi;
-    nb.layers.push_back(std::move(b));
-  }
-  return nb;
+  return propagateLayers(net, domain, prior, true);
 }
 
 Vec symbolicLowerBounds(const nn::Network& net, const NetworkBounds& bounds, int layer,

@@ -53,7 +53,7 @@ void BabOptions::validate() const {
   if (!(spec_lr_decay > 0.0 && spec_lr_decay <= 1.0)) {
     bad("spec_lr_decay", spec_lr_decay, "in (0, 1]");
   }
-  if (lp_max_unstable < 0) bad("lp_max_unstable", lp_max_unstable, ">= 0");
+  // lp_max_unstable is a threshold ("at most this many unstable"): a negative one means never.
   if (fsb_candidates < 1) bad("fsb_candidates", fsb_candidates, ">= 1");
 }
 

@@ -83,7 +83,7 @@ struct BabOptions {
 
   // Throws Error{kInvalidInput} naming the first field out of its range: threads,
   // fsb_candidates, max_queue >= 1; max_nodes, interm_iterations, spec_iterations,
-  // lp_max_unstable, time_limit_s >= 0; close_margin, spec_lr_alpha, spec_lr_beta > 0 and
+  // time_limit_s >= 0; close_margin, spec_lr_alpha, spec_lr_beta > 0 and
   // finite; spec_lr_decay in (0, 1].
   void validate() const;
 };

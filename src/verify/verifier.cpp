@@ -650,10 +650,8 @@ void VerifyOptions::validate() const {
   if (!(refine_max_per_solve_s >= refine_per_solve_s)) {
     bad("refine_max_per_solve_s", refine_max_per_solve_s, ">= refine_per_solve_s");
   }
-  if (bab_before_milp_unstable < 0) {
-    bad("bab_before_milp_unstable", bab_before_milp_unstable, ">= 0");
-  }
-  if (refine_min_unstable < 0) bad("refine_min_unstable", refine_min_unstable, ">= 0");
+  // bab_before_milp_unstable and refine_min_unstable are thresholds "more unstable ReLUs than
+  // this": every integer is meaningful (a negative one: always).
   positive("lp_close_margin", lp_close_margin);
   positive("milp_delta", milp_delta);
   if (mip_backend.empty() || lp_backend.empty()) {

@@ -21,6 +21,10 @@ TEST(Options, DefaultsAreValid) {
   EXPECT_NO_THROW(verify::BabOptions{}.validate());
   EXPECT_NO_THROW(nn::AttackOptions{}.validate());
   EXPECT_NO_THROW(verify::VerifyOptions::defaultAttack().validate());
+  verify::VerifyOptions always;  // thresholds: a negative one means "always"
+  always.refine_min_unstable = -1;
+  always.bab_before_milp_unstable = -1;
+  EXPECT_NO_THROW(always.validate());
 }
 
 TEST(Options, EachVerifyFieldOutOfRangeThrows) {
@@ -38,8 +42,6 @@ TEST(Options, EachVerifyFieldOutOfRangeThrows) {
       [](auto& o) { o.refine_min_per_solve_s = 0.0; },
       [](auto& o) { o.refine_per_solve_s = 0.5; },  // below the floor of 1 s
       [](auto& o) { o.refine_max_per_solve_s = 2.0; },
-      [](auto& o) { o.bab_before_milp_unstable = -1; },
-      [](auto& o) { o.refine_min_unstable = -1; },
       [](auto& o) { o.lp_close_margin = 0.0; },
       [](auto& o) { o.milp_delta = -1e-4; },
       [](auto& o) { o.mip_backend.clear(); },
@@ -61,7 +63,7 @@ TEST(Options, EachBabAndAttackFieldOutOfRangeThrows) {
       [](auto& o) { o.close_margin = 0.0; },   [](auto& o) { o.interm_iterations = -1; },
       [](auto& o) { o.spec_iterations = -1; }, [](auto& o) { o.spec_lr_alpha = 0.0; },
       [](auto& o) { o.spec_lr_beta = kNan; },  [](auto& o) { o.spec_lr_decay = 0.0; },
-      [](auto& o) { o.lp_max_unstable = -1; }, [](auto& o) { o.fsb_candidates = 0; },
+      [](auto& o) { o.fsb_candidates = 0; },
   };
   for (size_t k = 0; k < bab.size(); ++k) {
     SCOPED_TRACE(k);
