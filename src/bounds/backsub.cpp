@@ -122,14 +122,25 @@ Relaxation relaxLayers(const nn::Network& net, const encode::Box& box,
   Relaxation rx;
   rx.in_lo = box.lo;
   rx.in_hi = box.hi;
-  rx.layers.resize(static_cast<size_t>(num_layers));
-  std::vector<int> prev_h(static_cast<size_t>(net.inputSize()));
-  std::iota(prev_h.begin(), prev_h.end(), 0);
+  rx.top.resize(static_cast<size_t>(net.inputSize()));
+  std::iota(rx.top.begin(), rx.top.end(), 0);
   for (int i = 0; i < num_layers; ++i) {
+    appendLayer(rx, net, bounds[static_cast<size_t>(i)], beta_splits);
+  }
+  return rx;
+}
+
+void appendLayer(Relaxation& rx, const nn::Network& net, const encode::LayerBounds& lb,
+                 const SplitMap* beta_splits) {
+  const int i = static_cast<int>(rx.layers.size());
+  NNMIP_CHECK(i < net.numLayers() && lb.size() == net.layer(i).outputSize(),
+              "backsub: bounds of size {} for layer {}", lb.size(), i);
+  {
+    const std::vector<int>& prev_h = rx.top;
     const nn::DenseLayer& layer = net.layer(i);
-    const encode::LayerBounds& lb = bounds[static_cast<size_t>(i)];
     const bool relu = encode::isReluLayer(layer);
-    LayerRelaxation& r = rx.layers[static_cast<size_t>(i)];
+    rx.layers.emplace_back();
+    LayerRelaxation& r = rx.layers.back();
     r.width = lb.size();
     std::vector<double> sig(static_cast<size_t>(lb.size()), 0.0);
     if (beta_splits != nullptr) {
@@ -188,10 +199,8 @@ Relaxation relaxLayers(const nn::Network& net, const encode::Box& box,
     r.bias = layer.bias(r.a_idx);
     rx.num_unstable += r.num_unstable;
     rx.num_split += r.num_split;
-    prev_h = r.h_idx;
+    rx.top = r.h_idx;
   }
-  rx.top = std::move(prev_h);
-  return rx;
 }
 
 LinearRows rowsOverTop(const Relaxation& rx, const Mat& coef, const Vec& constant) {

@@ -85,6 +85,10 @@ using SplitMap = std::map<nn::NeuronId, encode::Phase>;
 Relaxation relaxLayers(const nn::Network& net, const encode::Box& box,
                        const std::vector<encode::LayerBounds>& bounds, int num_layers,
                        const SplitMap* beta_splits = nullptr);
+// Relaxes the next layer (index relaxation.layers.size()) with its bounds `b` (layer-by-layer
+// tiers grow one relaxation instead of rebuilding it).
+void appendLayer(Relaxation& relaxation, const nn::Network& net, const encode::LayerBounds& b,
+                 const SplitMap* beta_splits = nullptr);
 
 // Rows M h(P-1) + m0 over a relaxation: M has one column per entry of relaxation.top (the
 // columns of h(P-1) that may be non-zero; the inputs when P = 0).

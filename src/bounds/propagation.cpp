@@ -55,12 +55,13 @@ NetworkBounds propagateLayers(const nn::Network& net, const encode::Domain& doma
   NetworkBounds nb = start(box, symbolic ? "symbolic" : "interval");
   Vec h_lo = box.lo;
   Vec h_hi = box.hi;
+  Relaxation rx;  // symbolic: of the layers bounded so far
+  if (symbolic) rx = relaxLayers(net, box, {}, 0);
   for (int l = 0; l < net.numLayers(); ++l) {
     const nn::DenseLayer& layer = net.layer(l);
     LayerBounds b = propagateInterval(layer, h_lo, h_hi);
     if (symbolic && l > 0) {
       const int n = layer.outputSize();
-      const Relaxation rx = relaxLayers(net, box, nb.layers, l);
       LinearRows rows;
       rows.coef.resize(2 * n, static_cast<Eigen::Index>(rx.top.size()));
       rows.coef << layer.weight(Eigen::all, rx.top), -layer.weight(Eigen::all, rx.top);
@@ -79,6 +80,7 @@ NetworkBounds propagateLayers(const nn::Network& net, const encode::Domain& doma
     const LayerBounds post = encode::postActivationBounds(layer, b);
     h_lo = post.lo;
     h_hi = post.hi;
+    if (symbolic && l + 1 < net.numLayers()) appendLayer(rx, net, b);
     nb.layers.push_back(std::move(b));
   }
   return nb;
