@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "bounds/backsub.hpp"
 #include "core/error.hpp"
 
 namespace nnmip::bounds {
@@ -44,6 +45,47 @@ void mergePrior(LayerBounds& b, const NetworkBounds* prior, int l) {
   b = intersectLayer(b, prior->layers[static_cast<size_t>(l)]);
 }
 
+// Interval propagation layer by layer, with `symbolic` each layer after the first intersected
+// with the back-substitution (bounds/backsub.hpp) of its rows a and -a through the relaxed
+// layers before it; then the prior and the splits.
+NetworkBounds propagateLayers(const nn::Network& net, const encode::Domain& domain,
+                              const NetworkBounds* prior, bool symbolic) {
+  const Box& box = domain.box;
+  checkInputs(net, domain, prior);
+  NetworkBounds nb = start(box, symbolic ? "symbolic" : "interval");
+  Vec h_lo = box.lo;
+  Vec h_hi = box.hi;
+  Relaxation rx;  // symbolic: of the layers bounded so far
+  if (symbolic) rx = relaxLayers(net, box, {}, 0);
+  for (int l = 0; l < net.numLayers(); ++l) {
+    const nn::DenseLayer& layer = net.layer(l);
+    LayerBounds b = propagateInterval(layer, h_lo, h_hi);
+    if (symbolic && l > 0) {
+      const int n = layer.outputSize();
+      LinearRows rows;
+      rows.coef.resize(2 * n, static_cast<Eigen::Index>(rx.top.size()));
+      rows.coef << layer.weight(Eigen::all, rx.top), -layer.weight(Eigen::all, rx.top);
+      rows.constant.resize(2 * n);
+      rows.constant << layer.bias, -layer.bias;
+      const Vec lower = backSubstitute(rx, rows).lower;
+      b.lo = b.lo.cwiseMax(lower.head(n));
+      b.hi = b.hi.cwiseMin(-lower.tail(n));
+      // Round-off can cross a degenerate interval: keep it valid.
+      for (int j = 0; j < b.size(); ++j) {
+        if (b.lo[j] > b.hi[j]) std::swap(b.lo[j], b.hi[j]);
+      }
+    }
+    mergePrior(b, prior, l);
+    if (!encode::applySplits(domain, l, b)) nb.empty = true;
+    const LayerBounds post = encode::postActivationBounds(layer, b);
+    h_lo = post.lo;
+    h_hi = post.hi;
+    if (symbolic && l + 1 < net.numLayers()) appendLayer(rx, net, b);
+    nb.layers.push_back(std::move(b));
+  }
+  return nb;
+}
+
 }  // namespace
 
 NetworkBounds computeNaive(const nn::Network& net, const Box& box) {
@@ -72,72 +114,8 @@ NetworkBounds computeInterval(const nn::Network& net, const Box& box, const Netw
 
 NetworkBounds computeInterval(const nn::Network& net, const encode::Domain& domain,
                               const NetworkBounds* prior) {
-  const Box& box = domain.box;
-  checkInputs(net, domain, prior);
-  NetworkBounds nb = start(box, "interval");
-  Vec h_lo = box.lo;
-  Vec h_hi = box.hi;
-  for (int l = 0; l < net.numLayers(); ++l) {
-    const nn::DenseLayer& layer = net.layer(l);
-    LayerBounds b = propagateInterval(layer, h_lo, h_hi);
-    mergePrior(b, prior, l);
-    if (!encode::applySplits(domain, l, b)) nb.empty = true;
-    const LayerBounds post = encode::postActivationBounds(layer, b);
-    h_lo = post.lo;
-    h_hi = post.hi;
-    nb.layers.push_back(std::move(b));
-  }
-  return nb;
+  return propagateLayers(net, domain, prior, false);
 }
-
-namespace {
-
-// Linear relaxation of h = sigma(a) for one layer: s_l a + t_l <= h <= s_u a + t_u.
-struct Relaxation {
-  Vec s_lo, t_lo, s_hi, t_hi;
-};
-
-Relaxation relaxLayer(const nn::DenseLayer& layer, const LayerBounds& b) {
-  const int n = b.size();
-  Relaxation r{Vec::Ones(n), Vec::Zero(n), Vec::Ones(n), Vec::Zero(n)};
-  if (!encode::isReluLayer(layer)) return r;
-  for (int j = 0; j < n; ++j) {
-    const double lo = b.lo[j];
-    const double hi = b.hi[j];
-    if (hi <= 0.0) {
-      r.s_lo[j] = r.s_hi[j] = 0.0;
-    } else if (lo >= 0.0) {
-      // h = a
-    } else {
-      const double slope = hi / (hi - lo);
-      r.s_hi[j] = slope;
-      r.t_hi[j] = -slope * lo;
-      r.s_lo[j] = hi >= -lo ? 1.0 : 0.0;  // adaptive lower line (area-minimising)
-      r.t_lo[j] = 0.0;
-    }
-  }
-  return r;
-}
-
-// Lower bound over the box of A h(l-1) + c, for each row of A, by back-substitution through the
-// relaxations of layers l-1 .. 0: a positive coefficient of h(k) takes its lower line, a negative
-// one its upper line (an upper bound is minus the lower bound of -A, -c).
-Vec lowerBoundOverBox(const nn::Network& net, const std::vector<Relaxation>& relax, const Box& box,
-                      int l, Mat a, Vec c) {
-  for (int k = l - 1; k >= 0; --k) {
-    const Relaxation& r = relax[static_cast<size_t>(k)];
-    const nn::DenseLayer& lk = net.layer(k);
-    const Mat pos = a.cwiseMax(0.0);
-    const Mat neg = a.cwiseMin(0.0);
-    c += pos * r.t_lo + neg * r.t_hi;
-    const Mat coef = (pos * r.s_lo.asDiagonal()) + (neg * r.s_hi.asDiagonal());
-    c += coef * lk.bias;
-    a = coef * lk.weight;
-  }
-  return (a.cwiseMax(0.0) * box.lo + a.cwiseMin(0.0) * box.hi + c).eval();
-}
-
-}  // namespace
 
 NetworkBounds computeSymbolic(const nn::Network& net, const Box& box, const NetworkBounds* prior) {
   return computeSymbolic(net, encode::Domain(box), prior);
@@ -145,34 +123,7 @@ NetworkBounds computeSymbolic(const nn::Network& net, const Box& box, const Netw
 
 NetworkBounds computeSymbolic(const nn::Network& net, const encode::Domain& domain,
                               const NetworkBounds* prior) {
-  const Box& box = domain.box;
-  checkInputs(net, domain, prior);
-  NetworkBounds nb = start(box, "symbolic");
-  std::vector<Relaxation> relax;
-  Vec h_lo = box.lo;
-  Vec h_hi = box.hi;
-  for (int l = 0; l < net.numLayers(); ++l) {
-    const nn::DenseLayer& layer = net.layer(l);
-    LayerBounds b = propagateInterval(layer, h_lo, h_hi);
-    if (l > 0) {
-      const Vec dn = lowerBoundOverBox(net, relax, box, l, layer.weight, layer.bias);
-      const Vec up = -lowerBoundOverBox(net, relax, box, l, -layer.weight, -layer.bias);
-      b.lo = b.lo.cwiseMax(dn);
-      b.hi = b.hi.cwiseMin(up);
-      // Round-off can cross a degenerate interval: keep it valid.
-      for (int j = 0; j < b.size(); ++j) {
-        if (b.lo[j] > b.hi[j]) std::swap(b.lo[j], b.hi[j]);
-      }
-    }
-    mergePrior(b, prior, l);
-    if (!encode::applySplits(domain, l, b)) nb.empty = true;
-    relax.push_back(relaxLayer(layer, b));
-    const LayerBounds post = encode::postActivationBounds(layer, b);
-    h_lo = post.lo;
-    h_hi = post.hi;
-    nb.layers.push_back(std::move(b));
-  }
-  return nb;
+  return propagateLayers(net, domain, prior, true);
 }
 
 Vec symbolicLowerBounds(const nn::Network& net, const NetworkBounds& bounds, int layer,
@@ -183,13 +134,8 @@ Vec symbolicLowerBounds(const nn::Network& net, const NetworkBounds& bounds, int
     fail(ErrorKind::kInvalidInput, "symbolic bound: objective of shape {}x{} does not fit layer {}",
          coef.rows(), coef.cols(), layer);
   }
-  std::vector<Relaxation> relax;
-  for (int k = 0; k < layer; ++k) {
-    relax.push_back(relaxLayer(net.layer(k), bounds.layers[static_cast<size_t>(k)]));
-  }
-  const nn::DenseLayer& target = net.layer(layer);
-  return lowerBoundOverBox(net, relax, bounds.input, layer, coef * target.weight,
-                           coef * target.bias + constant);
+  const Relaxation rx = relaxLayers(net, bounds.input, bounds.layers, layer);
+  return backSubstitute(rx, rowsOnLayer(net, rx, coef, constant)).lower;
 }
 
 }  // namespace nnmip::bounds

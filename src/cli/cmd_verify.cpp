@@ -11,7 +11,7 @@
 #include "core/file_io.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/onnx_io.hpp"
-#include "verify/input_split.hpp"
+#include "verify/engine.hpp"
 #include "verify/outputs.hpp"
 #include "verify/verifier.hpp"
 #include "verify/vnncomp.hpp"

@@ -101,6 +101,23 @@ OutputObjective maxLinearObjective(const Mat& C, const Vec& c0) {
   };
 }
 
+void AttackOptions::validate() const {
+  auto bad = [](const char* field, double v, const char* range) {
+    fail(ErrorKind::kInvalidInput, "attack options: {} = {} (must be {})", field, v, range);
+  };
+  if (restarts < 1) bad("restarts", restarts, ">= 1");
+  if (rounds < 1) bad("rounds", rounds, ">= 1");
+  if (steps < 0) bad("steps", steps, ">= 0");
+  if (!(step_size > 0.0) || !std::isfinite(step_size)) bad("step_size", step_size, "> 0");
+  if (!(decay > 0.0 && decay <= 1.0)) bad("decay", decay, "in (0, 1]");
+  if (diversify_steps < 0) bad("diversify_steps", diversify_steps, ">= 0");
+  if (!(diversified_share >= 0.0 && diversified_share <= 1.0)) {
+    bad("diversified_share", diversified_share, "in [0, 1]");
+  }
+  if (std::isnan(target)) bad("target", target, "a number");
+  if (time_limit_s && !(*time_limit_s >= 0.0)) bad("time_limit_s", *time_limit_s, ">= 0");
+}
+
 AttackResult attackBox(const Network& net, const Vec& lo, const Vec& hi,
                        const OutputObjective& objective, const AttackOptions& options,
                        const Callbacks& callbacks) {

@@ -53,6 +53,11 @@ struct AttackOptions {
   // Caller's start points (k x n_inputs, clipped to the box): the first rows of round 0 after
   // the centre, e.g. solver incumbents to polish. Extra rows beyond `restarts` are ignored.
   Mat starts;
+
+  // Throws Error{kInvalidInput} naming the first field out of its range: restarts, rounds >= 1;
+  // steps, diversify_steps >= 0; step_size > 0; decay in (0, 1]; diversified_share in [0, 1];
+  // target not NaN; time_limit_s >= 0. (targets / starts are checked against the network.)
+  void validate() const;
 };
 
 struct AttackResult {

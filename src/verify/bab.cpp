@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "bounds/alpha.hpp"
+#include "bounds/backsub.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/timer.hpp"
@@ -21,6 +22,7 @@
 #include "mip/solver.hpp"
 #include "nn/forward.hpp"
 #include "verify/spec.hpp"
+#include "verify/witness.hpp"
 
 namespace nnmip::verify {
 
@@ -30,6 +32,29 @@ const char* branchingName(Branching branching) {
     case Branching::kFsb: return "fsb";
   }
   return "babsr";
+}
+
+void BabOptions::validate() const {
+  auto bad = [](const char* field, double v, const char* range) {
+    fail(ErrorKind::kInvalidInput, "bab options: {} = {} (must be {})", field, v, range);
+  };
+  auto positive = [&](const char* field, double v) {
+    if (!(v > 0.0) || !std::isfinite(v)) bad(field, v, "> 0 and finite");
+  };
+  if (threads < 1) bad("threads", threads, ">= 1");
+  if (time_limit_s && !(*time_limit_s >= 0.0)) bad("time_limit_s", *time_limit_s, ">= 0");
+  if (max_nodes < 0) bad("max_nodes", static_cast<double>(max_nodes), ">= 0");
+  if (max_queue < 1) bad("max_queue", static_cast<double>(max_queue), ">= 1");
+  positive("close_margin", close_margin);
+  if (interm_iterations < 0) bad("interm_iterations", interm_iterations, ">= 0");
+  if (spec_iterations < 0) bad("spec_iterations", spec_iterations, ">= 0");
+  positive("spec_lr_alpha", spec_lr_alpha);
+  positive("spec_lr_beta", spec_lr_beta);
+  if (!(spec_lr_decay > 0.0 && spec_lr_decay <= 1.0)) {
+    bad("spec_lr_decay", spec_lr_decay, "in (0, 1]");
+  }
+  // lp_max_unstable is a threshold ("at most this many unstable"): a negative one means never.
+  if (fsb_candidates < 1) bad("fsb_candidates", fsb_candidates, ">= 1");
 }
 
 const char* babOutcomeName(BabOutcome outcome) {
@@ -51,22 +76,6 @@ using encode::LayerBounds;
 using encode::Phase;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// The optimised relaxation parameters of a node's spec bound (the best iterate per row), which
-// its children's beta-CROWN ascent starts from (warm start, as alpha-beta-CROWN inherits them).
-// Any alpha in [0, 1] and beta >= 0 gives a valid bound, so inheriting them never costs soundness;
-// neurons the parent did not have (newly unstable: none; new split: beta 0) start cold. Floats:
-// a queue of 10^5 nodes holds one each.
-struct SlopeState {
-  struct Layer {
-    std::vector<int> alpha_idx;  // unstable neurons (sorted), columns of alpha
-    std::vector<int> beta_idx;   // split neurons (sorted), columns of beta
-    Eigen::MatrixXf alpha, beta;
-  };
-  std::vector<int> rows;  // spec rows (SpecMatrix::rowsOf), one per matrix row
-  std::vector<Layer> layers;
-  bool empty() const { return layers.empty(); }
-};
-
 struct Node {
   std::map<nn::NeuronId, Phase> splits;
   std::vector<LayerBounds> bounds;  // pre-activation bounds valid over the node's domain
@@ -74,8 +83,8 @@ struct Node {
   std::vector<double> ub;           // their margin bounds (aligned with `open`)
   int depth = 0;
   long seq = 0;
-  bool lp_done = false;  // the node LP ran on this node's bounds
-  SlopeState slopes;     // of the spec bound at this node (empty at the root)
+  bool lp_done = false;       // the node LP ran on this node's bounds
+  bounds::SlopeState slopes;  // of the spec bound at this node (empty at the root)
   double key() const { return ub.empty() ? -kInf : *std::max_element(ub.begin(), ub.end()); }
 };
 using NodePtr = std::unique_ptr<Node>;
@@ -86,13 +95,13 @@ struct Context {
   const encode::Box& box;
   const std::vector<Atoms>& disjuncts;
   const BabOptions& opt;
-  SpecMatrix spec;       // the disjuncts' atoms as rows
+  Spec spec;             // the disjuncts
   int last_relaxed = 0;  // last layer whose bounds the relaxations use
   encode::Domain base;   // the box without splits
 
   Context(const nn::Network& n, const encode::Box& b, const std::vector<Atoms>& d,
           const BabOptions& o)
-      : net(n), box(b), disjuncts(d), opt(o), spec(specMatrix(d, n.outputSize())), base(b) {
+      : net(n), box(b), disjuncts(d), opt(o), spec(d, n.outputSize()), base(b) {
     const int last = n.numLayers() - 1;
     last_relaxed = encode::isReluLayer(n.layer(last)) ? last : last - 1;
   }
@@ -105,374 +114,61 @@ struct Context {
 };
 
 // ---------------------------------------------------------------------------------------------
-// CROWN back-substitution with the adaptive slopes (lower line alpha = 1 if u >= -l else 0,
-// upper line s (a - l), s = u / (u - l)) of rows C y + c0 over the box: a valid lower bound per
-// row, the coefficients of every row on each relaxed layer's h (for the branching scores), and
-// the box vertex minimising each row's final linear function (a counterexample candidate).
+// The spec rows' bounds, all from the one kernel (bounds/backsub.hpp).
+
+// CROWN (adaptive slopes, no betas) of rows C y + c0 over the box with the bounds `b`: a valid
+// lower bound per row and the coefficients of every row on each relaxed layer's h (for the
+// branching scores).
 struct Crown {
   Vec lower;
   std::vector<Mat> coef_h;  // coef_h[i]: rows x width of layer i (i <= last_relaxed)
-  Mat xstar;                // rows x inputs
 };
 
 Crown crownPass(const Context& c, const std::vector<LayerBounds>& b, const Mat& C, const Vec& c0,
                 bool want_coefs) {
-  const nn::Network& net = c.net;
-  const nn::DenseLayer& last = net.layer(net.numLayers() - 1);
-  Mat m;
-  Vec bias = c0;
-  if (c.last_relaxed == net.numLayers() - 1) {
-    m = C;
-  } else {
-    m = C * last.weight;
-    bias += C * last.bias;
-  }
-  Crown out;
-  if (want_coefs) out.coef_h.resize(static_cast<size_t>(std::max(0, c.last_relaxed + 1)));
-  for (int i = c.last_relaxed; i >= 0; --i) {
-    const nn::DenseLayer& layer = net.layer(i);
-    const LayerBounds& lb = b[static_cast<size_t>(i)];
-    Mat lambda = m;
-    if (encode::isReluLayer(layer)) {
-      for (Eigen::Index j = 0; j < lambda.cols(); ++j) {
-        const double lo = lb.lo[j];
-        const double hi = lb.hi[j];
-        if (hi <= 0.0) {
-          lambda.col(j).setZero();
-        } else if (lo < 0.0) {
-          const double s = hi / (hi - lo);
-          const double alpha = hi >= -lo ? 1.0 : 0.0;
-          for (Eigen::Index r = 0; r < lambda.rows(); ++r) {
-            const double v = m(r, j);
-            if (v >= 0.0) {
-              lambda(r, j) = v * alpha;
-            } else {
-              lambda(r, j) = v * s;
-              bias[r] += v * s * (-lo);  // the upper line's intercept
-            }
-          }
-        }
-      }
-    }
-    if (want_coefs) out.coef_h[static_cast<size_t>(i)] = std::move(m);
-    bias += lambda * layer.bias;
-    m = lambda * layer.weight;
-  }
-  out.lower = bias + m.cwiseMax(0.0) * c.box.lo + m.cwiseMin(0.0) * c.box.hi;
-  out.xstar.resize(m.rows(), m.cols());
-  for (Eigen::Index r = 0; r < m.rows(); ++r) {
-    for (Eigen::Index k = 0; k < m.cols(); ++k) {
-      const double v = m(r, k);
-      out.xstar(r, k) =
-          v > 0.0 ? c.box.lo[k] : (v < 0.0 ? c.box.hi[k] : 0.5 * (c.box.lo[k] + c.box.hi[k]));
-    }
-  }
-  return out;
-}
-
-// beta-CROWN for the spec rows C y + c0 with the node's bounds fixed: the split constraints
-// (inactive a_n <= 0, active a_n >= 0) enter through multipliers beta_n >= 0 (Wang et al. 2021):
-// for every beta >= 0, f(x) >= f(x) + sigma_n beta_n a_n(x) on the node's domain (sigma = +1 for
-// inactive, -1 for active), so the back-substituted bound of the right-hand side is valid for
-// every alpha in [0, 1] and beta >= 0. Projected Adam ascent on both (one alpha and one beta per
-// row and neuron); every iterate is a valid bound, the best per row is kept. Started cold,
-// iteration 0 (adaptive alpha, beta = 0) equals crownPass; warm, it starts from a parent's best
-// iterate.
-// Per relaxed layer, restricted to the neurons that matter: A = neurons whose pre-activation
-// enters the bound (h not fixed at 0, or a split: its beta term), H = neurons whose h may be
-// non-zero (the columns the next layer reads).
-struct LayerRelax {
-  std::vector<int> a_idx, h_idx;
-  std::vector<int> h_in_a;  // position in a_idx of each h_idx entry
-  Mat w;                    // weight rows a_idx, columns the H of the layer before (inputs: all)
-  Vec bias;                 // bias of a_idx
-  std::vector<int> type;    // per A entry: 0 h = 0 (split inactive), 1 h = a, 2 unstable
-  Vec s, t;                 // upper line s (a - l) of unstable entries: slope, intercept -s l
-  Vec sigma;                // +1 split inactive, -1 split active, 0 not split
-  Vec alpha0;               // adaptive lower slope of unstable entries
-};
-
-// Column of `j` in sorted `idx`, or -1.
-int columnOf(const std::vector<int>& idx, int j) {
-  const auto it = std::lower_bound(idx.begin(), idx.end(), j);
-  return it != idx.end() && *it == j ? static_cast<int>(it - idx.begin()) : -1;
-}
-
-// Copies the parameters `warm` holds for C's rows into alpha / beta (laid out as rx: columns are
-// a_idx positions); entries it lacks keep their cold start.
-void warmStart(const std::vector<LayerRelax>& rx, const std::vector<int>& rows,
-               const SlopeState& warm, std::vector<Mat>& alpha, std::vector<Mat>& beta) {
-  std::vector<Eigen::Index> from(rows.size(), -1);
-  for (size_t r = 0; r < rows.size(); ++r) {
-    const auto it = std::find(warm.rows.begin(), warm.rows.end(), rows[r]);
-    if (it != warm.rows.end()) from[r] = it - warm.rows.begin();
-  }
-  const size_t layers = std::min(rx.size(), warm.layers.size());
-  for (size_t k = 0; k < layers; ++k) {
-    const LayerRelax& r = rx[k];
-    const SlopeState::Layer& w = warm.layers[k];
-    for (size_t q = 0; q < r.a_idx.size(); ++q) {
-      const auto qq = static_cast<Eigen::Index>(q);
-      const int ca = r.type[q] == 2 ? columnOf(w.alpha_idx, r.a_idx[q]) : -1;
-      const int cb = r.sigma[qq] != 0.0 ? columnOf(w.beta_idx, r.a_idx[q]) : -1;
-      if (ca < 0 && cb < 0) continue;
-      for (size_t row = 0; row < rows.size(); ++row) {
-        const Eigen::Index pr = from[row];
-        if (pr < 0) continue;
-        const auto rr = static_cast<Eigen::Index>(row);
-        if (ca >= 0) alpha[k](rr, qq) = static_cast<double>(w.alpha(pr, ca));
-        if (cb >= 0) beta[k](rr, qq) = static_cast<double>(w.beta(pr, cb));
-      }
-    }
-  }
-}
-
-SlopeState saveSlopes(const std::vector<LayerRelax>& rx, const std::vector<int>& rows,
-                      const std::vector<Mat>& alpha, const std::vector<Mat>& beta) {
-  SlopeState st;
-  st.rows = rows;
-  st.layers.resize(rx.size());
-  for (size_t k = 0; k < rx.size(); ++k) {
-    const LayerRelax& r = rx[k];
-    SlopeState::Layer& w = st.layers[k];
-    std::vector<Eigen::Index> ca, cb;
-    for (size_t q = 0; q < r.a_idx.size(); ++q) {
-      if (r.type[q] == 2) {
-        w.alpha_idx.push_back(r.a_idx[q]);
-        ca.push_back(static_cast<Eigen::Index>(q));
-      }
-      if (r.sigma[static_cast<Eigen::Index>(q)] != 0.0) {
-        w.beta_idx.push_back(r.a_idx[q]);
-        cb.push_back(static_cast<Eigen::Index>(q));
-      }
-    }
-    w.alpha = alpha[k](Eigen::all, ca).cast<float>();
-    w.beta = beta[k](Eigen::all, cb).cast<float>();
-  }
-  return st;
+  bounds::BackSubRequest req;
+  req.want_layer_coefs = want_coefs;
+  const bounds::Relaxation rx = bounds::relaxLayers(c.net, c.box, b, c.last_relaxed + 1);
+  bounds::BackSubResult r =
+      bounds::backSubstitute(rx, bounds::rowsOnOutputs(c.net, rx, C, c0), {}, req);
+  return {std::move(r.lower), std::move(r.layer_coefs)};
 }
 
 struct BetaOutcome {
   Vec best;
   Mat xstar;  // the relaxed minimiser of the last iterate, per row
   int steps = 0;
-  SlopeState slopes;  // the best iterate's parameters per row (when asked for)
+  bounds::SlopeState slopes;  // the best iterate's parameters per row (when asked for)
 };
 
-// `rows` names C's rows (SpecMatrix row ids) for `warm`, the parameters to start from (may be
-// empty or hold other rows: those start cold).
+// beta-CROWN for the spec rows C y + c0 with the node's bounds fixed: the split constraints
+// enter through multipliers beta >= 0, alpha and beta ascend together (BabOptions' steps), the
+// best iterate per row is kept. Started cold, iteration 0 (adaptive alpha, beta = 0) equals
+// crownPass; warm, it starts from a parent's best iterate. `rows` names C's rows (Spec row
+// ids) for `warm`, the parameters to start from (may be empty or hold other rows: those start
+// cold).
 BetaOutcome betaCrown(const Context& c, const std::vector<LayerBounds>& b,
                       const std::map<nn::NeuronId, Phase>& splits, const Mat& C, const Vec& c0,
                       int iterations, double stop_at, const std::vector<int>& rows,
-                      const SlopeState& warm, bool keep_slopes) {
-  constexpr double kB1 = 0.9, kB2 = 0.999, kEps = 1e-8;
-  const nn::Network& net = c.net;
-  const int top = c.last_relaxed;
-  const auto R = C.rows();
-  std::vector<LayerRelax> rx(static_cast<size_t>(top + 1));
-  std::vector<int> prev_h(static_cast<size_t>(net.inputSize()));
-  for (int k = 0; k < net.inputSize(); ++k) prev_h[static_cast<size_t>(k)] = k;
-  for (int i = 0; i <= top; ++i) {
-    const nn::DenseLayer& layer = net.layer(i);
-    const LayerBounds& lb = b[static_cast<size_t>(i)];
-    const bool relu = encode::isReluLayer(layer);
-    LayerRelax& r = rx[static_cast<size_t>(i)];
-    std::vector<double> sig(static_cast<size_t>(lb.size()), 0.0);
-    for (auto it = splits.lower_bound(nn::NeuronId{i, -1});
-         it != splits.end() && it->first.layer == i; ++it) {
-      sig[static_cast<size_t>(it->first.index)] = it->second == Phase::kInactive ? 1.0 : -1.0;
-    }
-    std::vector<double> s, t, alpha0, sigma;
-    for (int j = 0; j < lb.size(); ++j) {
-      const double lo = lb.lo[j];
-      const double hi = lb.hi[j];
-      int ty = 1;
-      if (relu && hi <= 0.0) {
-        ty = 0;
-      } else if (relu && lo < 0.0) {
-        ty = 2;
-      }
-      if (ty == 0 && sig[static_cast<size_t>(j)] == 0.0) continue;
-      if (ty != 0) {
-        r.h_in_a.push_back(static_cast<int>(r.a_idx.size()));
-        r.h_idx.push_back(j);
-      }
-      r.a_idx.push_back(j);
-      r.type.push_back(ty);
-      const double sl = ty == 2 ? hi / (hi - lo) : 0.0;
-      s.push_back(sl);
-      t.push_back(ty == 2 ? -sl * lo : 0.0);
-      alpha0.push_back(ty == 2 && hi >= -lo ? 1.0 : 0.0);
-      sigma.push_back(sig[static_cast<size_t>(j)]);
-    }
-    const auto n = static_cast<Eigen::Index>(r.a_idx.size());
-    r.s = Eigen::Map<Vec>(s.data(), n);
-    r.t = Eigen::Map<Vec>(t.data(), n);
-    r.alpha0 = Eigen::Map<Vec>(alpha0.data(), n);
-    r.sigma = Eigen::Map<Vec>(sigma.data(), n);
-    r.w = layer.weight(r.a_idx, prev_h);
-    r.bias = layer.bias(r.a_idx);
-    prev_h = r.h_idx;
-  }
-  const nn::DenseLayer& last = net.layer(net.numLayers() - 1);
-  Mat m_top;
-  Vec bias_top = c0;
-  if (top < 0) {
-    m_top = C * last.weight;
-    bias_top += C * last.bias;
-  } else if (top == net.numLayers() - 1) {
-    m_top = C(Eigen::all, prev_h);
-  } else {
-    m_top = C * last.weight(Eigen::all, prev_h);
-    bias_top += C * last.bias;
-  }
-  std::vector<Mat> alpha(rx.size()), beta(rx.size()), ma1(rx.size()), ma2(rx.size()),
-      mb1(rx.size()), mb2(rx.size()), m_at(rx.size());
-  for (size_t i = 0; i < rx.size(); ++i) {
-    const auto w = static_cast<Eigen::Index>(rx[i].a_idx.size());
-    alpha[i] = rx[i].alpha0.transpose().replicate(R, 1);
-    beta[i] = Mat::Zero(R, w);
-    ma1[i] = ma2[i] = mb1[i] = mb2[i] = Mat::Zero(R, w);
-  }
-  if (!warm.empty()) warmStart(rx, rows, warm, alpha, beta);
-  std::vector<Mat> best_alpha, best_beta;
-  if (keep_slopes) {
-    best_alpha = alpha;
-    best_beta = beta;
-  }
-  BetaOutcome out;
-  out.best = Vec::Constant(R, -kInf);
-  const Vec& lo_in = c.box.lo;
-  const Vec& hi_in = c.box.hi;
-  double lr_a = 0.1;
-  double lr_b = 0.05;
-  for (int it = 0;; ++it) {
-    // Forward: m over h(i) -> lambda over a(i) (relaxation + beta terms) -> m over h(i-1).
-    Mat m = m_top;
-    Vec bias = bias_top;
-    for (int i = top; i >= 0; --i) {
-      const auto k = static_cast<size_t>(i);
-      const LayerRelax& r = rx[k];
-      Mat lambda = Mat::Zero(R, static_cast<Eigen::Index>(r.a_idx.size()));
-      for (size_t p = 0; p < r.h_idx.size(); ++p) {
-        const int q = r.h_in_a[p];
-        const auto pp = static_cast<Eigen::Index>(p);
-        if (r.type[static_cast<size_t>(q)] == 1) {
-          lambda.col(q) = m.col(pp);
-          continue;
-        }
-        for (Eigen::Index row = 0; row < R; ++row) {  // unstable
-          const double v = m(row, pp);
-          if (v >= 0.0) {
-            lambda(row, q) = v * alpha[k](row, q);
-          } else {
-            lambda(row, q) = v * r.s[q];
-            bias[row] += v * r.t[q];
-          }
-        }
-      }
-      for (Eigen::Index q = 0; q < lambda.cols(); ++q) {
-        if (r.sigma[q] != 0.0) lambda.col(q) += r.sigma[q] * beta[k].col(q);
-      }
-      bias += lambda * r.bias;
-      m_at[k] = std::move(m);
-      m = lambda * r.w;
-    }
-    Mat x(R, m.cols());
-    for (Eigen::Index row = 0; row < R; ++row) {
-      for (Eigen::Index j = 0; j < m.cols(); ++j) {
-        const double v = m(row, j);
-        x(row, j) = v > 0.0 ? lo_in[j] : (v < 0.0 ? hi_in[j] : 0.5 * (lo_in[j] + hi_in[j]));
-      }
-    }
-    const Vec value = bias + m.cwiseProduct(x).rowwise().sum();
-    bool all_done = true;
-    for (Eigen::Index row = 0; row < R; ++row) {
-      if (value[row] > out.best[row] && keep_slopes) {
-        for (size_t k = 0; k < rx.size(); ++k) {
-          best_alpha[k].row(row) = alpha[k].row(row);
-          best_beta[k].row(row) = beta[k].row(row);
-        }
-      }
-      out.best[row] = std::max(out.best[row], value[row]);
-      all_done &= out.best[row] >= stop_at;
-    }
-    out.xstar = x;
-    if (it >= iterations || all_done || rx.empty()) break;
-    // Reverse: g = relaxed primal of h(i-1); ahat = W g + b = d value / d lambda(i).
-    ++out.steps;
-    const double c1 = 1.0 - std::pow(kB1, out.steps);
-    const double c2 = 1.0 - std::pow(kB2, out.steps);
-    Mat g = std::move(x);
-    for (int i = 0; i <= top; ++i) {
-      const auto k = static_cast<size_t>(i);
-      const LayerRelax& r = rx[k];
-      Mat ahat = g * r.w.transpose();
-      ahat.rowwise() += r.bias.transpose();
-      const Mat& mi = m_at[k];
-      Mat gnext(R, static_cast<Eigen::Index>(r.h_idx.size()));
-      Mat ga = Mat::Zero(R, ahat.cols());
-      bool any_a = false;
-      for (size_t p = 0; p < r.h_idx.size(); ++p) {
-        const int q = r.h_in_a[p];
-        const auto pp = static_cast<Eigen::Index>(p);
-        if (r.type[static_cast<size_t>(q)] == 1) {
-          gnext.col(pp) = ahat.col(q);
-          continue;
-        }
-        for (Eigen::Index row = 0; row < R; ++row) {
-          const double v = mi(row, pp);
-          const double a = ahat(row, q);
-          if (v >= 0.0) {
-            gnext(row, pp) = alpha[k](row, q) * a;
-            ga(row, q) = v * a;
-            any_a = true;
-          } else {
-            gnext(row, pp) = r.s[q] * a + r.t[q];
-          }
-        }
-      }
-      if (any_a) {
-        ma1[k] = kB1 * ma1[k] + (1.0 - kB1) * ga;
-        ma2[k] = kB2 * ma2[k] + (1.0 - kB2) * ga.cwiseAbs2();
-        alpha[k] = (alpha[k].array() +
-                    lr_a * (ma1[k].array() / c1) / ((ma2[k].array() / c2).sqrt() + kEps))
-                       .cwiseMax(0.0)
-                       .cwiseMin(1.0)
-                       .matrix();
-      }
-      if (r.sigma.cwiseAbs().sum() > 0.0) {
-        const Mat gb = ahat * r.sigma.asDiagonal();  // d value / d beta = sigma ahat
-        mb1[k] = kB1 * mb1[k] + (1.0 - kB1) * gb;
-        mb2[k] = kB2 * mb2[k] + (1.0 - kB2) * gb.cwiseAbs2();
-        beta[k] =
-            (beta[k].array() + lr_b * (mb1[k].array() / c1) / ((mb2[k].array() / c2).sqrt() + kEps))
-                .cwiseMax(0.0)
-                .matrix();
-        beta[k] = beta[k] * r.sigma.cwiseAbs().asDiagonal();  // non-split entries stay 0
-      }
-      g = std::move(gnext);
-    }
-    lr_a *= 0.98;
-    lr_b *= 0.98;
-  }
-  if (keep_slopes) out.slopes = saveSlopes(rx, rows, best_alpha, best_beta);
-  return out;
-}
-
-// Per open disjunct: min over its atoms of -lower (atom rows laid out as SpecMatrix::rowsOf).
-std::vector<double> disjunctBounds(const Context& c, const std::vector<int>& open,
-                                   const Vec& lower) {
-  std::vector<double> ub;
-  Eigen::Index r = 0;
-  for (int d : open) {
-    double u = kInf;
-    for (size_t k = 0; k < c.spec.atoms_of[static_cast<size_t>(d)].size(); ++k, ++r) {
-      u = std::min(u, -lower[r]);
-    }
-    ub.push_back(u);
-  }
-  return ub;
+                      const bounds::SlopeState& warm, bool keep_slopes) {
+  bounds::SlopeOptimiser opt;
+  opt.iterations = iterations;
+  opt.lr_alpha = c.opt.spec_lr_alpha;
+  opt.lr_beta = c.opt.spec_lr_beta;
+  opt.decay = c.opt.spec_lr_decay;
+  opt.stop_at = stop_at;
+  opt.stop_rule = bounds::StopRule::kAllRows;
+  opt.zero_coef = bounds::ZeroCoefInput::kCentre;
+  opt.idle_momentum = false;
+  bounds::BackSubRequest req;
+  req.want_input_form = true;
+  req.keep_slopes = keep_slopes;
+  req.row_ids = rows;
+  req.warm = &warm;
+  const bounds::Relaxation rx = bounds::relaxLayers(c.net, c.box, b, c.last_relaxed + 1, &splits);
+  bounds::BackSubResult r =
+      bounds::backSubstitute(rx, bounds::rowsOnOutputs(c.net, rx, C, c0), opt, req);
+  return {std::move(r.lower), std::move(r.vertex), r.steps, std::move(r.slopes)};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -566,7 +262,7 @@ nn::NeuronId chooseBranch(const Context& c, const Node& node, const Crown& cr,
       }
       const BetaOutcome child =
           betaCrown(c, b, node.splits, C, c0, 0, kInf, rows, node.slopes, false);
-      std::vector<double> ub = disjunctBounds(c, node.open, child.best);
+      std::vector<double> ub = c.spec.marginUpper(node.open, child.best);
       for (size_t q = 0; q < ub.size(); ++q) ub[q] = std::min(ub[q], node.ub[q]);
       v[side] = openness(ub, c.opt.close_margin);
       lb.lo[cand.id.index] = lo;
@@ -612,35 +308,13 @@ LpOutcome nodeLp(const Context& c, const encode::Domain& dom, const encode::Netw
   if (enc.empty) return out;  // cannot happen after the clamps; no claim
   const LayerBounds y =
       encode::postActivationBounds(c.net.layer(c.net.numLayers() - 1), nb.layers.back());
+  const std::vector<encode::AffineExpr> outputs = outputExprs(enc.outputs);
   std::vector<mip::Var> ts;
   for (int d : open) {
-    // t <= rhs_a - coef_a . y for every atom; t's lower bound is below the margin at every
-    // point of the box (interval arithmetic), so the rows never cut a feasible point.
-    double t_lo = kInf;
-    double t_hi = -kInf;
-    for (const data::LinearAtom& a : c.disjuncts[static_cast<size_t>(d)]) {
-      double max_cy = 0.0;
-      double min_cy = 0.0;
-      for (size_t j = 0; j < a.coef.size(); ++j) {
-        const double k = a.coef[j];
-        const auto jj = static_cast<Eigen::Index>(j);
-        max_cy += k * (k > 0 ? y.hi[jj] : y.lo[jj]);
-        min_cy += k * (k > 0 ? y.lo[jj] : y.hi[jj]);
-      }
-      t_lo = std::min(t_lo, a.rhs - max_cy);
-      t_hi = std::max(t_hi, a.rhs - min_cy);
-    }
-    const mip::Var t = model.addContinuous(t_lo - 1.0, t_hi + 1.0);
-    std::vector<mip::Term> terms;
-    for (const data::LinearAtom& a : c.disjuncts[static_cast<size_t>(d)]) {
-      terms.clear();
-      terms.push_back({t, 1.0});
-      for (size_t j = 0; j < a.coef.size(); ++j) {
-        if (a.coef[j] != 0.0) terms.push_back({enc.outputs[j], a.coef[j]});
-      }
-      model.addLe(terms, a.rhs);  // t + coef . y <= rhs
-    }
-    ts.push_back(t);
+    // t's lower bound is below the margin at every point of the box (interval arithmetic), so
+    // the rows never cut a feasible point.
+    const MarginRange m = c.spec.marginRange(d, y);
+    ts.push_back(c.spec.addMarginVar(model, d, outputs, m.lo - 1.0, m.hi + 1.0));
   }
   auto session = mip::makeLpSession(model);
   for (size_t q = 0; q < ts.size(); ++q) {
@@ -768,7 +442,7 @@ ChildResult boundChild(const Context& c, const Node& parent, nn::NeuronId id, Ph
   } else {
     lower = bounds::alphaSpecLowerBounds(c.net, dom, nb, C, c0, as);
   }
-  std::vector<double> ub = disjunctBounds(c, parent.open, lower);
+  std::vector<double> ub = c.spec.marginUpper(parent.open, lower);
   for (size_t q = 0; q < ub.size(); ++q) ub[q] = std::min(ub[q], parent.ub[q]);
   bool any_open = false;
   for (double u : ub) any_open |= !(u < -c.opt.close_margin);
@@ -976,14 +650,7 @@ class Search {
       const Vec y = ys.row(static_cast<Eigen::Index>(k)).transpose();
       bool promising = false;
       for (int d : open) {
-        double m = kInf;
-        for (const data::LinearAtom& a : c_.disjuncts[static_cast<size_t>(d)]) {
-          double cy = 0.0;
-          for (size_t j = 0; j < a.coef.size(); ++j)
-            cy += a.coef[j] * y[static_cast<Eigen::Index>(j)];
-          m = std::min(m, a.rhs - cy);
-        }
-        promising |= m >= -1e-9;
+        promising |= disjunctMargin(c_.disjuncts[static_cast<size_t>(d)], y) >= -kDoubleMarginTol;
       }
       if (!promising) continue;
       std::lock_guard<std::mutex> lock(check_mu_);
@@ -1085,6 +752,7 @@ BabResult runBab(const nn::Network& net, const encode::Box& box, const encode::N
                  const std::vector<std::vector<data::LinearAtom>>& disjuncts,
                  const std::vector<double>& root_upper, const BabOptions& options,
                  const CandidateCheck& candidate, const Callbacks& callbacks) {
+  options.validate();
   encode::checkSupported(net);
   encode::checkBoundsFor(net, root);
   NNMIP_CHECK(!root.empty, "bab: the root bounds are marked empty");

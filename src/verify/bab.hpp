@@ -62,6 +62,10 @@ struct BabOptions {
   bool recompute_intermediate = true;  // re-bound the layers after the split (else keep them)
   int interm_iterations = 0;           // alpha steps per re-bounded layer (0: adaptive slopes)
   int spec_iterations = 20;            // alpha (and beta) steps for the open atoms per child
+  // The projected-Adam steps of that ascent (bounds::SlopeOptimiser).
+  double spec_lr_alpha = 0.1;
+  double spec_lr_beta = 0.05;
+  double spec_lr_decay = 0.98;  // both steps multiplied by this after every step
   // Split constraints in the spec bound through beta multipliers (beta-CROWN, intermediate
   // bounds fixed); false: the alpha tier's spec bound, where splits only clamp their neuron.
   bool beta = true;
@@ -76,6 +80,12 @@ struct BabOptions {
   Branching branching = Branching::kFsb;
   int fsb_candidates = 3;  // kFsb: candidates taken by each of the two scores
   bool depth_first = false;
+
+  // Throws Error{kInvalidInput} naming the first field out of its range: threads,
+  // fsb_candidates, max_queue >= 1; max_nodes, interm_iterations, spec_iterations,
+  // time_limit_s >= 0; close_margin, spec_lr_alpha, spec_lr_beta > 0 and
+  // finite; spec_lr_decay in (0, 1].
+  void validate() const;
 };
 
 enum class BabOutcome { kClosed, kCounterexample, kLimit, kStopped, kFailed };

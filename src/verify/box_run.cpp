@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/error.hpp"
 #include "core/timer.hpp"
 #include "nn/attack.hpp"
 #include "nn/forward.hpp"
@@ -96,7 +97,7 @@ std::string attackPhase(EngineState& e, BoxRun& run) {
   Callbacks acb;
   acb.should_stop = [&e] { return e.cb.stopRequested(); };
   const nn::AttackResult r =
-      nn::attackBox(e.net, run.box.lo, run.box.hi, specObjective(e.spec, active), a, acb);
+      nn::attackBox(e.net, run.box.lo, run.box.hi, e.spec.objective(active), a, acb);
   tryCandidate(e, run, r.x, "attack");
   return fmt::format("best margin {:.6g}, {} rounds, {} points", r.value, r.rounds, r.evaluations);
 }
@@ -119,6 +120,55 @@ BoxReport finishBox(const EngineState& e, BoxRun& run, double wall_s,
   }
   run.report.wall_s = wall_s;
   return std::move(run.report);
+}
+
+void checkOptions(const VerifyOptions& options) { options.validate(); }
+
+Result verifyBoxes(const data::VnnlibProperty& property, const Timer& timer,
+                   const std::function<bool()>& out_of_time, const VerifyBox& verify_box,
+                   const BoxVerdictTexts& texts) {
+  Result result;
+  if (property.unsafe_disjuncts.empty()) {
+    result.status = Status::kUnsat;
+    result.reason = "the output constraints are unsatisfiable: nothing is unsafe";
+    result.wall_s = timer.seconds();
+    return result;
+  }
+  bool any_timeout = false;
+  bool any_unknown = false;
+  for (int b = 0; b < static_cast<int>(property.input_boxes.size()); ++b) {
+    if (out_of_time()) {
+      any_timeout = true;
+      break;
+    }
+    std::optional<Counterexample> ce;
+    result.boxes.push_back(verify_box(b, ce));
+    const BoxReport& rep = result.boxes.back();
+    if (rep.status == Status::kSat) {
+      result.status = Status::kSat;
+      result.counterexample = std::move(ce);
+      result.reason = fmt::format(
+          "counterexample in box {} for disjunct {} (found by {}, float32 margin {:.3g})", b,
+          result.counterexample->disjunct, result.counterexample->found_by,
+          result.counterexample->margin_float);
+      result.wall_s = timer.seconds();
+      return result;
+    }
+    any_timeout |= rep.status == Status::kTimeout;
+    any_unknown |= rep.status == Status::kUnknown;
+  }
+  if (any_timeout) {
+    result.status = Status::kTimeout;
+    result.reason = texts.timeout;
+  } else if (any_unknown) {
+    result.status = Status::kUnknown;
+    result.reason = texts.unknown;
+  } else {
+    result.status = Status::kUnsat;
+    result.reason = texts.unsat;
+  }
+  result.wall_s = timer.seconds();
+  return result;
 }
 
 }  // namespace nnmip::verify

@@ -1,19 +1,72 @@
 #pragma once
-// One input box under verification, as every engine runs it: its report, its counterexample and
-// its doubt flag, the candidate check, the phase runner, the attack phase and the box verdict.
+// What every engine runs: the option check, the loop over the input boxes (verifyBoxes), the
+// engine's shared state (EngineState), and one input box under verification: its report, its
+// counterexample and its doubt flag, the candidate check, the phase runner, the attack phase and
+// the box verdict.
 #include <Eigen/Dense>
 
+#include <atomic>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/callbacks.hpp"
+#include "core/timer.hpp"
+#include "data/vnnlib.hpp"
 #include "encode/ranges.hpp"
+#include "nn/network.hpp"
 #include "verify/result.hpp"
 #include "verify/spec.hpp"
+#include "verify/verifier.hpp"
+#include "verify/witness.hpp"
 
 namespace nnmip::verify {
+
+// options.validate(): Error{kInvalidInput} naming the first field out of its range.
+void checkOptions(const VerifyOptions& options);
+
+// What every engine does with the input boxes: each verified separately, in order, stopping at
+// the first `sat` (its counterexample becomes the result's) or when time is out; then `timeout`
+// if any box timed out, `unknown` if any stayed open, else `unsat`. The texts name what stayed
+// open, or what closed everything, in the engine's own words. A property without unsafe
+// disjuncts is `unsat` at once.
+struct BoxVerdictTexts {
+  const char* timeout;
+  const char* unknown;
+  const char* unsat;
+};
+using VerifyBox = std::function<BoxReport(int box, std::optional<Counterexample>& ce)>;
+Result verifyBoxes(const data::VnnlibProperty& property, const Timer& timer,
+                   const std::function<bool()>& out_of_time, const VerifyBox& verify_box,
+                   const BoxVerdictTexts& texts);
+
+// What a verification engine holds for one property: the network (double and float32), the
+// property and its atom matrix, the options, and the clock and stop state every phase checks.
+struct EngineState {
+  const nn::Network& net;
+  const data::VnnlibProperty& prop;
+  const VerifyOptions& opt;
+  const Callbacks& cb;
+  FloatNetwork net32;
+  Spec spec;
+  Timer timer;
+  std::atomic<bool> stop{false};  // a verdict was reached (sat), or should_stop
+
+  EngineState(const nn::Network& n, const data::VnnlibProperty& p, const VerifyOptions& o,
+              const Callbacks& c)
+      : net(n), prop(p), opt(o), cb(c), net32(n), spec(p.unsafe_disjuncts, p.num_outputs) {}
+
+  double remaining() const {
+    return opt.time_limit_s ? *opt.time_limit_s - timer.seconds()
+                            : std::numeric_limits<double>::infinity();
+  }
+  bool outOfTime() const { return remaining() <= 0.0 || cb.stopRequested(); }
+  bool halted() const { return stop.load() || outOfTime(); }
+  void log(const std::string& line) const { cb.log(Level::kInfo, line); }
+};
 
 struct BoxRun {
   int index = 0;

@@ -50,7 +50,7 @@ void checkProperty(const nn::Network& net, const data::VnnlibProperty& p) {
   }
 }
 
-std::vector<int> SpecMatrix::rowsOf(const std::vector<int>& disjuncts) const {
+std::vector<int> Spec::rowsOf(const std::vector<int>& disjuncts) const {
   std::vector<int> rows;
   for (int d : disjuncts) {
     for (int r : atoms_of[static_cast<size_t>(d)]) rows.push_back(r);
@@ -58,29 +58,82 @@ std::vector<int> SpecMatrix::rowsOf(const std::vector<int>& disjuncts) const {
   return rows;
 }
 
-SpecMatrix specMatrix(const std::vector<Atoms>& disjuncts, int num_outputs) {
-  SpecMatrix s;
+Spec::Spec(const std::vector<Atoms>& disjuncts, int num_outputs) {
   int n_atoms = 0;
   for (const Atoms& d : disjuncts) n_atoms += static_cast<int>(d.size());
-  s.C.resize(n_atoms, num_outputs);
-  s.rhs.resize(n_atoms);
-  s.atoms_of.resize(disjuncts.size());
+  C.resize(n_atoms, num_outputs);
+  rhs.resize(n_atoms);
+  atoms_of.resize(disjuncts.size());
   int r = 0;
   for (size_t d = 0; d < disjuncts.size(); ++d) {
     for (const data::LinearAtom& a : disjuncts[d]) {
-      for (int j = 0; j < num_outputs; ++j) s.C(r, j) = a.coef[static_cast<size_t>(j)];
-      s.rhs[r] = a.rhs;
-      s.disjunct_of.push_back(static_cast<int>(d));
-      s.atoms_of[d].push_back(r);
+      for (int j = 0; j < num_outputs; ++j) C(r, j) = a.coef[static_cast<size_t>(j)];
+      rhs[r] = a.rhs;
+      disjunct_of.push_back(static_cast<int>(d));
+      atoms_of[d].push_back(r);
       ++r;
     }
   }
-  return s;
 }
 
-nn::OutputObjective specObjective(const SpecMatrix& s, std::vector<int> active) {
-  return [&s, active = std::move(active)](const nn::Mat& Y, nn::Vec& value, nn::Mat* grad) {
-    const nn::Mat slack = (-(Y * s.C.transpose())).rowwise() + s.rhs.transpose();  // n x atoms
+std::vector<double> Spec::marginUpper(const std::vector<int>& open,
+                                      const Eigen::VectorXd& atom_lower) const {
+  std::vector<double> ub;
+  Eigen::Index r = 0;
+  for (int d : open) {
+    double u = kInf;
+    for (size_t k = 0; k < atoms_of[static_cast<size_t>(d)].size(); ++k, ++r) {
+      u = std::min(u, -atom_lower[r]);
+    }
+    ub.push_back(u);
+  }
+  return ub;
+}
+
+MarginRange Spec::marginRange(int d, const encode::LayerBounds& y) const {
+  MarginRange m{kInf, kInf};
+  for (int a : atoms_of[static_cast<size_t>(d)]) {
+    double min_cy = 0.0;  // min over the output box of coef . y
+    double max_cy = 0.0;
+    for (Eigen::Index j = 0; j < C.cols(); ++j) {
+      const double c = C(a, j);
+      min_cy += c * (c > 0 ? y.lo[j] : y.hi[j]);
+      max_cy += c * (c > 0 ? y.hi[j] : y.lo[j]);
+    }
+    m.lo = std::min(m.lo, rhs[a] - max_cy);
+    m.hi = std::min(m.hi, rhs[a] - min_cy);
+  }
+  return m;
+}
+
+mip::Var Spec::addMarginVar(mip::Model& model, int d,
+                            const std::vector<encode::AffineExpr>& outputs, double t_lo,
+                            double t_hi, const std::string& name) const {
+  const mip::Var t = model.addContinuous(t_lo, t_hi, name);
+  std::vector<mip::Term> terms;
+  int k = 0;
+  for (int a : atoms_of[static_cast<size_t>(d)]) {
+    // t + coef . y <= rhs, y_j = outputs[j].terms + outputs[j].constant
+    terms.clear();
+    terms.push_back({t, 1.0});
+    double constant = 0.0;
+    for (Eigen::Index j = 0; j < C.cols(); ++j) {
+      const double c = C(a, j);
+      if (c == 0.0) continue;
+      for (const mip::Term& term : outputs[static_cast<size_t>(j)].terms) {
+        terms.push_back({term.var, c * term.coef});
+      }
+      constant += c * outputs[static_cast<size_t>(j)].constant;
+    }
+    model.addLe(terms, rhs[a] - constant, name.empty() ? "" : fmt::format("{}_atom{}", name, k));
+    ++k;
+  }
+  return t;
+}
+
+nn::OutputObjective Spec::objective(std::vector<int> active) const {
+  return [this, active = std::move(active)](const nn::Mat& Y, nn::Vec& value, nn::Mat* grad) {
+    const nn::Mat slack = (-(Y * C.transpose())).rowwise() + rhs.transpose();  // n x atoms
     value.resize(Y.rows());
     if (grad != nullptr) grad->setZero(Y.rows(), Y.cols());
     for (Eigen::Index i = 0; i < Y.rows(); ++i) {
@@ -89,7 +142,7 @@ nn::OutputObjective specObjective(const SpecMatrix& s, std::vector<int> active) 
       for (int d : active) {
         double m = kInf;
         int arg = -1;
-        for (int a : s.atoms_of[static_cast<size_t>(d)]) {
+        for (int a : atoms_of[static_cast<size_t>(d)]) {
           if (slack(i, a) < m) {
             m = slack(i, a);
             arg = a;
@@ -101,77 +154,21 @@ nn::OutputObjective specObjective(const SpecMatrix& s, std::vector<int> active) 
         }
       }
       value[i] = best;
-      if (grad != nullptr && best_atom >= 0) grad->row(i) = -s.C.row(best_atom);
+      if (grad != nullptr && best_atom >= 0) grad->row(i) = -C.row(best_atom);
     }
   };
 }
 
-nn::OutputObjective specObjective(const SpecMatrix& s) {
-  std::vector<int> all(s.atoms_of.size());
+nn::OutputObjective Spec::objective() const {
+  std::vector<int> all(atoms_of.size());
   for (size_t d = 0; d < all.size(); ++d) all[d] = static_cast<int>(d);
-  return specObjective(s, std::move(all));
+  return objective(std::move(all));
 }
 
-void checkOptions(const VerifyOptions& options) {
-  if (options.threads < 1) fail(ErrorKind::kInvalidInput, "verify: threads must be >= 1");
-  if (options.time_limit_s && !(*options.time_limit_s > 0)) {
-    fail(ErrorKind::kInvalidInput, "verify: the time limit must be positive");
-  }
-  if (!(options.refine_share >= 0 && options.refine_share <= 1) ||
-      !(options.refine_min_per_solve_s > 0) ||
-      !(options.refine_per_solve_s >= options.refine_min_per_solve_s) ||
-      !(options.refine_max_per_solve_s >= options.refine_per_solve_s)) {
-    fail(ErrorKind::kInvalidInput,
-         "verify: refine share must be in [0, 1] and 0 < min per-solve time <= per-solve time <= "
-         "max per-solve time");
-  }
-}
-
-Result verifyBoxes(const data::VnnlibProperty& property, const Timer& timer,
-                   const std::function<bool()>& out_of_time, const VerifyBox& verify_box,
-                   const BoxVerdictTexts& texts) {
-  Result result;
-  if (property.unsafe_disjuncts.empty()) {
-    result.status = Status::kUnsat;
-    result.reason = "the output constraints are unsatisfiable: nothing is unsafe";
-    result.wall_s = timer.seconds();
-    return result;
-  }
-  bool any_timeout = false;
-  bool any_unknown = false;
-  for (int b = 0; b < static_cast<int>(property.input_boxes.size()); ++b) {
-    if (out_of_time()) {
-      any_timeout = true;
-      break;
-    }
-    std::optional<Counterexample> ce;
-    result.boxes.push_back(verify_box(b, ce));
-    const BoxReport& rep = result.boxes.back();
-    if (rep.status == Status::kSat) {
-      result.status = Status::kSat;
-      result.counterexample = std::move(ce);
-      result.reason = fmt::format(
-          "counterexample in box {} for disjunct {} (found by {}, float32 margin {:.3g})", b,
-          result.counterexample->disjunct, result.counterexample->found_by,
-          result.counterexample->margin_float);
-      result.wall_s = timer.seconds();
-      return result;
-    }
-    any_timeout |= rep.status == Status::kTimeout;
-    any_unknown |= rep.status == Status::kUnknown;
-  }
-  if (any_timeout) {
-    result.status = Status::kTimeout;
-    result.reason = texts.timeout;
-  } else if (any_unknown) {
-    result.status = Status::kUnknown;
-    result.reason = texts.unknown;
-  } else {
-    result.status = Status::kUnsat;
-    result.reason = texts.unsat;
-  }
-  result.wall_s = timer.seconds();
-  return result;
+std::vector<encode::AffineExpr> outputExprs(const std::vector<mip::Var>& outputs) {
+  std::vector<encode::AffineExpr> out;
+  for (const mip::Var& y : outputs) out.push_back(encode::AffineExpr{{{y, 1.0}}, 0.0});
+  return out;
 }
 
 }  // namespace nnmip::verify

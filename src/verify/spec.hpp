@@ -1,23 +1,18 @@
 #pragma once
-// A VNN-LIB property as the engines use it: the input checks every engine makes first, the unsafe
-// disjuncts as one matrix (one row per atom coef . y <= rhs), and the attack's objective.
+// A VNN-LIB property as the engines use it: the input checks every engine makes first, and the
+// unsafe disjuncts (Spec: margins, margin ranges, margin variables, the attack's objective).
 #include <Eigen/Dense>
 
-#include <atomic>
-#include <functional>
 #include <limits>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "core/callbacks.hpp"
-#include "core/timer.hpp"
 #include "data/vnnlib.hpp"
+#include "encode/compact.hpp"
+#include "encode/ranges.hpp"
+#include "mip/model.hpp"
 #include "nn/attack.hpp"
 #include "nn/network.hpp"
-#include "verify/result.hpp"
-#include "verify/verifier.hpp"
-#include "verify/witness.hpp"
 
 namespace nnmip::verify {
 
@@ -28,69 +23,48 @@ using Atoms = std::vector<data::LinearAtom>;
 // engines cannot encode (step activations, a softmax output: VNN-LIB outputs then mean
 // probabilities).
 void checkProperty(const nn::Network& net, const data::VnnlibProperty& property);
-// Error{kInvalidInput} for threads < 1 or a time limit that is not positive.
-void checkOptions(const VerifyOptions& options);
-
-// What every engine does with the input boxes: each verified separately, in order, stopping at
-// the first `sat` (its counterexample becomes the result's) or when time is out; then `timeout`
-// if any box timed out, `unknown` if any stayed open, else `unsat`. The texts name what stayed
-// open, or what closed everything, in the engine's own words. A property without unsafe
-// disjuncts is `unsat` at once.
-struct BoxVerdictTexts {
-  const char* timeout;
-  const char* unknown;
-  const char* unsat;
+// One owner of a VNN-LIB unsafe region: OR over the disjuncts d of (AND over the atoms a of d of
+// coef_a . y <= rhs_a). The margin of d at y is t_d(y) = min_a (rhs_a - coef_a . y); y violates
+// d exactly when t_d(y) >= 0 (at a point: disjunctMargin, verify/witness.hpp, with
+// kDoubleMarginTol). The atoms are the rows of one matrix (C, rhs), in disjunct order.
+struct MarginRange {
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
 };
-using VerifyBox = std::function<BoxReport(int box, std::optional<Counterexample>& ce)>;
-Result verifyBoxes(const data::VnnlibProperty& property, const Timer& timer,
-                   const std::function<bool()>& out_of_time, const VerifyBox& verify_box,
-                   const BoxVerdictTexts& texts);
 
-struct SpecMatrix {
+struct Spec {
   Eigen::MatrixXd C;                       // one row per atom: coef
   Eigen::VectorXd rhs;                     // one per atom
   std::vector<int> disjunct_of;            // atom -> disjunct
   std::vector<std::vector<int>> atoms_of;  // disjunct -> atom rows
+
+  Spec() = default;
+  Spec(const std::vector<Atoms>& disjuncts, int num_outputs);
+
+  int numDisjuncts() const { return static_cast<int>(atoms_of.size()); }
   // The atom rows of the given disjuncts, in order.
   std::vector<int> rowsOf(const std::vector<int>& disjuncts) const;
+  // Rows C y + c0 = coef_a . y - rhs_a of those atoms: a lower bound on each is minus an upper
+  // bound on rhs_a - coef_a . y.
+  Eigen::MatrixXd rowsMatrix(const std::vector<int>& rows) const { return C(rows, Eigen::all); }
+  Eigen::VectorXd rowsConstant(const std::vector<int>& rows) const { return -rhs(rows); }
+  // Per disjunct of `open`: min over its atoms of -atom_lower (atom_lower laid out as
+  // rowsOf(open)), an upper bound on its margin.
+  std::vector<double> marginUpper(const std::vector<int>& open,
+                                  const Eigen::VectorXd& atom_lower) const;
+  // Range of t_d over the output box y (interval arithmetic, per atom, then min over atoms).
+  MarginRange marginRange(int d, const encode::LayerBounds& y) const;
+  // The margin variable t of d in [t_lo, t_hi] with rows t + coef_a . y <= rhs_a (t <= every
+  // slack; maximising t gives the largest margin), y_j = outputs[j].
+  mip::Var addMarginVar(mip::Model& model, int d, const std::vector<encode::AffineExpr>& outputs,
+                        double t_lo, double t_hi, const std::string& name = {}) const;
+  // f(y) = max over the `active` disjuncts of t_d(y) (> 0 where y violates the property), with
+  // its gradient; `*this` must outlive the objective.
+  nn::OutputObjective objective(std::vector<int> active) const;
+  nn::OutputObjective objective() const;  // over every disjunct
 };
 
-SpecMatrix specMatrix(const std::vector<Atoms>& disjuncts, int num_outputs);
-
-// f(y) = max over the `active` disjuncts d of min over the atoms a of d of (rhs_a - coef_a . y):
-// > 0 where y violates the property. `s` must outlive the objective.
-nn::OutputObjective specObjective(const SpecMatrix& s, std::vector<int> active);
-// The same over every disjunct.
-nn::OutputObjective specObjective(const SpecMatrix& s);
-
-// What a verification engine holds for one property: the network (double and float32), the
-// property and its atom matrix, the options, and the clock and stop state every phase checks.
-struct EngineState {
-  const nn::Network& net;
-  const data::VnnlibProperty& prop;
-  const VerifyOptions& opt;
-  const Callbacks& cb;
-  FloatNetwork net32;
-  SpecMatrix spec;
-  Timer timer;
-  std::atomic<bool> stop{false};  // a verdict was reached (sat), or should_stop
-
-  EngineState(const nn::Network& n, const data::VnnlibProperty& p, const VerifyOptions& o,
-              const Callbacks& c)
-      : net(n),
-        prop(p),
-        opt(o),
-        cb(c),
-        net32(n),
-        spec(specMatrix(p.unsafe_disjuncts, p.num_outputs)) {}
-
-  double remaining() const {
-    return opt.time_limit_s ? *opt.time_limit_s - timer.seconds()
-                            : std::numeric_limits<double>::infinity();
-  }
-  bool outOfTime() const { return remaining() <= 0.0 || cb.stopRequested(); }
-  bool halted() const { return stop.load() || outOfTime(); }
-  void log(const std::string& line) const { cb.log(Level::kInfo, line); }
-};
+// Output variables y_j as the AffineExprs Spec::addMarginVar takes.
+std::vector<encode::AffineExpr> outputExprs(const std::vector<mip::Var>& outputs);
 
 }  // namespace nnmip::verify

@@ -50,54 +50,8 @@ void closeDisjunct(BoxRun& run, int d, const std::string& by, double bound) {
   }
 }
 
-// Upper bound on the margin of each disjunct from output bounds (interval arithmetic).
-double marginUpperFromBounds(const Atoms& atoms, const encode::LayerBounds& y) {
-  double m = kInf;
-  for (const data::LinearAtom& a : atoms) {
-    double min_cy = 0.0;  // min over the output box of coef . y
-    for (size_t j = 0; j < a.coef.size(); ++j) {
-      const double c = a.coef[j];
-      min_cy +=
-          c * (c > 0 ? y.lo[static_cast<Eigen::Index>(j)] : y.hi[static_cast<Eigen::Index>(j)]);
-    }
-    m = std::min(m, a.rhs - min_cy);
-  }
-  return m;
-}
-double marginLowerFromBounds(const Atoms& atoms, const encode::LayerBounds& y) {
-  double m = kInf;
-  for (const data::LinearAtom& a : atoms) {
-    double max_cy = 0.0;
-    for (size_t j = 0; j < a.coef.size(); ++j) {
-      const double c = a.coef[j];
-      max_cy +=
-          c * (c > 0 ? y.hi[static_cast<Eigen::Index>(j)] : y.lo[static_cast<Eigen::Index>(j)]);
-    }
-    m = std::min(m, a.rhs - max_cy);
-  }
-  return m;
-}
-
 encode::LayerBounds outputBounds(const nn::Network& net, const bounds::NetworkBounds& b) {
   return encode::postActivationBounds(net.layers().back(), b.layers.back());
-}
-
-// The margin variable t of disjunct d with rows t + coef_a . y <= rhs_a (t <= every slack).
-mip::Var addMarginVar(mip::Model& model, const encode::EncodedNetwork& enc, const Atoms& atoms,
-                      double t_lo, double t_hi, const std::string& name) {
-  const mip::Var t = model.addContinuous(t_lo, t_hi, name);
-  std::vector<mip::Term> terms;
-  int k = 0;
-  for (const data::LinearAtom& a : atoms) {
-    terms.clear();
-    terms.push_back({t, 1.0});
-    for (size_t j = 0; j < a.coef.size(); ++j) {
-      // t + coef . y <= rhs
-      if (a.coef[j] != 0.0) terms.push_back({enc.outputs[j], a.coef[j]});
-    }
-    model.addLe(terms, a.rhs, fmt::format("{}_atom{}", name, k++));
-  }
-  return t;
 }
 
 Eigen::VectorXd inputOf(const encode::EncodedNetwork& enc, const std::vector<double>& values) {
@@ -114,7 +68,7 @@ Eigen::VectorXd inputOf(const encode::EncodedNetwork& enc, const std::vector<dou
 void closeByBounds(Engine& e, ReluRun& run, const std::string& by) {
   const encode::LayerBounds yb = outputBounds(e.net, run.bounds);
   for (int d : run.open()) {
-    const double ub = marginUpperFromBounds(e.prop.unsafe_disjuncts[static_cast<size_t>(d)], yb);
+    const double ub = e.spec.marginRange(d, yb).hi;
     DisjunctReport& r = run.report.disjuncts[static_cast<size_t>(d)];
     r.upper_bound = std::min(r.upper_bound, ub);
     if (ub < -e.opt.lp_close_margin) closeDisjunct(run, d, by, ub);
@@ -318,13 +272,13 @@ std::string phaseLp(Engine& e, ReluRun& run) {
   eo.relax = true;
   const encode::EncodedNetwork enc = encode::encodeNetwork(model, e.net, in, run.bounds, eo);
   const encode::LayerBounds yb = outputBounds(e.net, run.bounds);
+  const std::vector<encode::AffineExpr> outputs = outputExprs(enc.outputs);
   std::vector<std::pair<int, mip::Var>> ts;
   for (int d : run.open()) {
-    const Atoms& atoms = e.prop.unsafe_disjuncts[static_cast<size_t>(d)];
-    if (atoms.empty()) continue;
-    const double lo = marginLowerFromBounds(atoms, yb);
-    const double hi = marginUpperFromBounds(atoms, yb);
-    ts.emplace_back(d, addMarginVar(model, enc, atoms, lo - 1.0, hi + 1.0, fmt::format("t{}", d)));
+    if (e.spec.atoms_of[static_cast<size_t>(d)].empty()) continue;
+    const MarginRange m = e.spec.marginRange(d, yb);
+    ts.emplace_back(
+        d, e.spec.addMarginVar(model, d, outputs, m.lo - 1.0, m.hi + 1.0, fmt::format("t{}", d)));
   }
   if (ts.empty()) return "";
   auto session = mip::makeLpSession(model, e.opt.lp_backend);
@@ -391,7 +345,7 @@ std::string phaseLp(Engine& e, ReluRun& run) {
     Callbacks acb;
     acb.should_stop = [&e] { return e.cb.stopRequested(); };
     const nn::AttackResult ar =
-        nn::attackBox(e.net, run.box.lo, run.box.hi, specObjective(e.spec, run.open()), a, acb);
+        nn::attackBox(e.net, run.box.lo, run.box.hi, e.spec.objective(run.open()), a, acb);
     tryCandidate(e, run, ar.x, "lp+attack");
     detail += fmt::format(", attack from the LP points: best margin {:.4g}", ar.value);
   }
@@ -521,26 +475,13 @@ MilpOutcome solveDisjunctMilp(Engine& e, ReluRun& run, int d, std::mutex& mu) {
   } else {
     const encode::InputVars in = encode::addInputs(model, run.box);
     fenc = encode::encodeNetwork(model, e.net, in, tight.bounds);
-    for (const mip::Var& y : fenc.outputs) outputs.push_back(encode::AffineExpr{{{y, 1.0}}, 0.0});
+    outputs = outputExprs(fenc.outputs);
     input_of = [&fenc](const std::vector<double>& v) { return inputOf(fenc, v); };
   }
   const encode::LayerBounds yb = outputBounds(e.net, tight.bounds);
-  const double hi = marginUpperFromBounds(atoms, yb);
-  const mip::Var t = model.addContinuous(-e.opt.milp_delta, std::max(hi, 0.0) + 1.0, "t");
-  std::vector<mip::Term> terms;
-  for (const data::LinearAtom& a : atoms) {
-    // t + coef . y <= rhs, y_j = outputs[j].terms + outputs[j].constant
-    terms.clear();
-    terms.push_back({t, 1.0});
-    double constant = 0.0;
-    for (size_t j = 0; j < a.coef.size(); ++j) {
-      if (a.coef[j] == 0.0) continue;
-      for (const mip::Term& term : outputs[j].terms)
-        terms.push_back({term.var, a.coef[j] * term.coef});
-      constant += a.coef[j] * outputs[j].constant;
-    }
-    model.addLe(terms, a.rhs - constant);
-  }
+  const double hi = e.spec.marginRange(d, yb).hi;
+  const mip::Var t =
+      e.spec.addMarginVar(model, d, outputs, -e.opt.milp_delta, std::max(hi, 0.0) + 1.0, "t");
   const mip::Term obj{t, 1.0};
   model.setObjective(mip::Sense::kMaximize, std::span<const mip::Term>(&obj, 1));
   auto solver = mip::makeMipSolver(e.opt.mip_backend);
@@ -681,6 +622,44 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
 }
 
 }  // namespace
+
+void VerifyOptions::validate() const {
+  auto bad = [](const char* field, double v, const char* range) {
+    fail(ErrorKind::kInvalidInput, "verify options: {} = {} (must be {})", field, v, range);
+  };
+  auto share = [&](const char* field, double v) {
+    if (!(v >= 0.0 && v <= 1.0)) bad(field, v, "in [0, 1]");
+  };
+  auto positive = [&](const char* field, double v) {
+    if (!(v > 0.0) || !std::isfinite(v)) bad(field, v, "> 0 and finite");
+  };
+  if (threads < 1) bad("threads", threads, ">= 1");
+  if (time_limit_s && !(*time_limit_s > 0.0)) bad("time_limit_s", *time_limit_s, "> 0");
+  if (!(attack_time_s >= 0.0)) bad("attack_time_s", attack_time_s, ">= 0");
+  share("alpha_share", alpha_share);
+  share("lp_bounds_share", lp_bounds_share);
+  share("lp_phase_share", lp_phase_share);
+  share("bab_early_share", bab_early_share);
+  share("bab_share", bab_share);
+  share("bab_share_refined", bab_share_refined);
+  share("refine_share", refine_share);
+  positive("refine_min_per_solve_s", refine_min_per_solve_s);
+  if (!(refine_per_solve_s >= refine_min_per_solve_s)) {
+    bad("refine_per_solve_s", refine_per_solve_s, ">= refine_min_per_solve_s");
+  }
+  if (!(refine_max_per_solve_s >= refine_per_solve_s)) {
+    bad("refine_max_per_solve_s", refine_max_per_solve_s, ">= refine_per_solve_s");
+  }
+  // bab_before_milp_unstable and refine_min_unstable are thresholds "more unstable ReLUs than
+  // this": every integer is meaningful (a negative one: always).
+  positive("lp_close_margin", lp_close_margin);
+  positive("milp_delta", milp_delta);
+  if (mip_backend.empty() || lp_backend.empty()) {
+    fail(ErrorKind::kInvalidInput, "verify options: empty backend name");
+  }
+  attack.validate();
+  bab.validate();
+}
 
 Result verifyProperty(const nn::Network& net, const data::VnnlibProperty& property,
                       const VerifyOptions& options, const Callbacks& callbacks) {

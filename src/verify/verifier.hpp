@@ -101,6 +101,13 @@ struct VerifyOptions {
   std::string mip_backend = "cbc";
   std::string lp_backend = "clp";
 
+  // Throws Error{kInvalidInput} naming the first field out of its range: threads >= 1;
+  // time_limit_s > 0; attack_time_s >= 0; every *_share in [0, 1]; 0 < refine_min_per_solve_s
+  // <= refine_per_solve_s <= refine_max_per_solve_s; lp_close_margin, milp_delta > 0 and finite;
+  // backend names not empty; then attack.validate() and bab.validate() (bab's threads, time limit
+  // and close margin are overwritten from the fields above when a run starts).
+  void validate() const;
+
   static nn::AttackOptions defaultAttack() {
     nn::AttackOptions a;
     a.restarts = 64;

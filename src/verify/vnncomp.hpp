@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "verify/input_split.hpp"
+#include "verify/engine.hpp"
 #include "verify/verifier.hpp"
 
 namespace nnmip::verify {

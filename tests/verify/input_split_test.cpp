@@ -2,6 +2,7 @@
 // activation-pattern enumeration, exact) and a dense grid (a lower bound of the largest margin),
 // its soundness rules, the engine choice, and one real ACAS Xu instance of each answer.
 #include "verify/input_split.hpp"
+#include "verify/engine.hpp"
 
 #include <gtest/gtest.h>
 
