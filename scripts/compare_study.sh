@@ -5,6 +5,11 @@
 #
 #   scripts/compare_study.sh tables|maxout|mineps|flips|summary [FILTER_REGEX]
 #
+# The same studies run as campaigns on one JobStore each: `nnmip experiment compare|mineps
+# --scale small|paper -o DIR` (src/experiments/campaign_compare.cpp, campaign_mineps.cpp), printed
+# by `nnmip compare table --kind thesis|maxout|mineps|flips|certify -o DIR`. This script stays for
+# single studies against networks of scripts/train_thesis_nets.sh.
+#
 #   tables   Tables 4.2-4.7: the pairs 800x2/200x5, 800x2/100x10, 200x5/100x10 (L1 2e-4 networks,
 #            each pruned to 90% of its weights, global), maxdiff in probabilities, domains box
 #            [0,1]^784, linf 0.05 and neighbours eps=0.05 around the first test image of each

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every campaign of `nnmip experiment` in dependency order, niced, resumable (rerun to continue):
 #   scripts/experiments.sh [small|paper] [CAMPAIGN...]
-# Default: small, all of nets pruning bounds bdnn verify pv. Results and reports under
+# Default: small, all of nets pruning bounds bdnn verify pv compare mineps. Results and reports under
 # $OUT (default results/experiments), one folder per campaign with report.md, CSV and plots.
 # THREADS jobs run at once (default 1); under MPI run the binary through mpirun instead, e.g.
 #   mpirun -np 64 build/src/cli/nnmip experiment bounds --scale paper -o results/experiments
@@ -15,7 +15,7 @@ shift || true
 OUT=${OUT:-results/experiments}
 THREADS=${THREADS:-1}
 CAMPAIGNS=("$@")
-[ ${#CAMPAIGNS[@]} -gt 0 ] || CAMPAIGNS=(nets pruning bounds bdnn verify pv)
+[ ${#CAMPAIGNS[@]} -gt 0 ] || CAMPAIGNS=(nets pruning bounds bdnn verify pv compare mineps)
 for c in "${CAMPAIGNS[@]}"; do
   echo "== $c ($SCALE) $(date -u +%H:%M:%S)"
   start=$(date +%s)

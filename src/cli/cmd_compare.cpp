@@ -17,6 +17,8 @@
 #include "compare/compare.hpp"
 #include "core/error.hpp"
 #include "data/vnnlib.hpp"
+#include "experiments/campaign.hpp"
+#include "experiments/compare_campaign.hpp"
 #include "nn/onnx_io.hpp"
 #include "nn/prune.hpp"
 #include "verify/outputs.hpp"
@@ -68,6 +70,9 @@ void validate(const CompareArgs& a) {
 }
 
 void runCompare(CompareArgs args, GlobalOptions& g) {
+  if (args.net_a.empty() || args.net_b.empty()) {
+    fail(ErrorKind::kUsage, "compare: network_a and network_b are required (or `compare table`)");
+  }
   validate(args);
   const Timer clock;
   if (args.swap) std::swap(args.net_a, args.net_b);
@@ -403,6 +408,24 @@ void runCertify(const CertifyArgs& a, GlobalOptions& g) {
   }
 }
 
+// nnmip compare table: the tables of the `compare` and `mineps` campaigns from their job stores.
+void runCompareTable(const std::string& kind, const std::string& root) {
+  experiments::CampaignContext ctx;
+  ctx.root = root;
+  const std::string campaign = experiments::campaignOfCompareKind(kind);
+  const std::vector<nlohmann::json> rows = experiments::storedCampaignRows(campaign, ctx);
+  std::printf("%zu stored jobs in %s\n", rows.size(),
+              (ctx.dir(campaign) / "jobs.jsonl").string().c_str());
+  for (const experiments::NamedTable& nt : experiments::compareTables(kind, rows)) {
+    std::printf("\n%s\n", nt.heading.c_str());
+    std::vector<std::string> cols = nt.table.header;
+    if (!cols.empty()) cols[0] = "<" + cols[0];
+    Table t(cols);
+    for (const auto& r : nt.table.rows) t.addRow(r);
+    t.print();
+  }
+}
+
 }  // namespace
 
 void addCompareCommands(CLI::App& app, GlobalOptions& g) {
@@ -412,8 +435,8 @@ void addCompareCommands(CLI::App& app, GlobalOptions& g) {
       "two networks over one input domain (thesis chapter 4): the largest difference of their "
       "outputs (maxdiff, maxdiff-logit), disagreement (maxout), neuron flips (maxflip), the "
       "smallest perturbation that separates them (mineps); exact value, valid bound, gap");
-  c->add_option("network_a", ca->net_a, "N1 (.onnx)")->required();
-  c->add_option("network_b", ca->net_b, "N2 (.onnx)")->required();
+  c->add_option("network_a", ca->net_a, "N1 (.onnx)");
+  c->add_option("network_b", ca->net_b, "N2 (.onnx)");
   c->add_option("--comparator", ca->comparator,
                 "maxdiff: ||p1 - p2||_1 of the probabilities (sound PWL softmax) | maxdiff-logit: "
                 "||z1 - z2||_1 (exact) | maxout: N1 picks C1, N2 picks C2 (--classes) | maxflip: "
@@ -457,7 +480,23 @@ void addCompareCommands(CLI::App& app, GlobalOptions& g) {
   c->add_option("--json", ca->json, "JSON report");
   c->add_option("--png-dir", ca->png_dir,
                 "reference.png, found.png and difference.png (square image inputs)");
-  c->callback([ca, &g] { runCompare(*ca, g); });
+  auto kind = std::make_shared<std::string>("thesis");
+  auto root = std::make_shared<std::string>("results/experiments");
+  CLI::App* tbl = c->add_subcommand(
+      "table",
+      "print the tables of the `compare` campaign (kinds thesis: Tables 4.2-4.7, maxout: the "
+      "10x10 table) or the `mineps` campaign (mineps: Figures 4.8-4.10, flips, certify) from its "
+      "job store (nnmip experiment compare|mineps -o DIR)");
+  tbl->add_option("--kind", *kind, "thesis | maxout | mineps | flips | certify")
+      ->check(CLI::IsMember({"thesis", "maxout", "mineps", "flips", "certify"}))
+      ->capture_default_str();
+  tbl->add_option("-o,--out", *root, "root folder of the experiments (DIR of nnmip experiment)")
+      ->capture_default_str();
+  tbl->callback([kind, root] { runCompareTable(*kind, *root); });
+  c->callback([ca, tbl, &g] {
+    if (tbl->parsed()) return;
+    runCompare(*ca, g);
+  });
 
   auto cp = std::make_shared<CertifyArgs>();
   CLI::App* p = app.add_subcommand(

@@ -28,6 +28,7 @@ struct ExperimentArgs {
   std::string small_dir;
   int threads = 1;
   bool dry_run = false;
+  std::string only;
 };
 
 void runExperimentCommand(const ExperimentArgs& a, GlobalOptions& g, const std::string& command) {
@@ -40,6 +41,7 @@ void runExperimentCommand(const ExperimentArgs& a, GlobalOptions& g, const std::
   ctx.threads = a.threads;
   ctx.data_dir = resolveDataDir(g.data_dir);
   ctx.command = command;
+  ctx.job_filter = a.only;
   if (a.dry_run) {
     const auto runs =
         experiments::dryRun(a.name, ctx, a.small_dir.empty() ? ctx.root : fs::path(a.small_dir));
@@ -98,7 +100,7 @@ void addExperimentCommands(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand(
       "experiment",
       "Reproduce a study of the documents as one resumable campaign: nets, pruning, bounds, bdnn, "
-      "verify, pv (compare, mineps: after the comparator lands); writes jobs.jsonl, CSV, plots "
+      "verify, pv, compare, mineps; writes jobs.jsonl, CSV, plots "
       "and report.md under -o DIR/<name>");
   cmd->add_option("name", a->name, "campaign name")->required();
   cmd->add_option("--scale", a->scale, "small (minutes here) | paper (the documents' size)")
@@ -108,11 +110,15 @@ void addExperimentCommands(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--threads", a->threads, "jobs run at once (local pool)")->capture_default_str();
   cmd->add_flag("--dry-run", a->dry_run,
                 "print the job count and, from a finished small run, a CPU-hour estimate");
+  cmd->add_option("--only", a->only,
+                  "run (and report) only the jobs whose id matches this regex; dependencies run "
+                  "whole");
   cmd->add_option("--small-dir", a->small_dir,
                   "--dry-run: root of the finished small run (default: -o DIR)");
   cmd->callback([a, &g] {
     std::string command = "nnmip experiment " + a->name + " --scale " + a->scale + " -o " + a->out +
-                          " --threads " + std::to_string(a->threads);
+                          " --threads " + std::to_string(a->threads) +
+                          (a->only.empty() ? "" : " --only '" + a->only + "'");
     runExperimentCommand(*a, g, command);
   });
 }

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -171,14 +172,10 @@ std::unique_ptr<Campaign> makeCampaign(std::string_view name) {
   if (name == "verify") return makeVerifyCampaign();
   if (name == "pv") return makePvCampaign();
   if (name == "selftest") return makeSelftestCampaign();
-  if (name == "compare" || name == "mineps") {
-    // STUB(issue 22): the comparator (src/compare/) has not landed; its tables 4.2-4.7 and
-    // Figures 4.8-4.10 become campaigns here once it does.
-    fail(ErrorKind::kUnsupported,
-         "campaign '{}' waits for the comparator (issue 22, src/compare/), which has not landed",
-         name);
-  }
-  fail(ErrorKind::kUsage, "unknown campaign '{}' (one of nets, pruning, bounds, bdnn, verify, pv)",
+  if (name == "compare") return makeCompareCampaign();
+  if (name == "mineps") return makeMinepsCampaign();
+  fail(ErrorKind::kUsage,
+       "unknown campaign '{}' (one of nets, pruning, bounds, bdnn, verify, pv, compare, mineps)",
        name);
 }
 
@@ -214,7 +211,11 @@ CampaignSummary runCampaign(Campaign& campaign, const CampaignContext& ctx) {
   Timer clock;
   CampaignSummary s;
   s.name = campaign.name();
-  const std::vector<Job> jobs = campaign.jobs(ctx);
+  std::vector<Job> jobs = campaign.jobs(ctx);
+  if (!ctx.job_filter.empty()) {
+    const std::regex keep(ctx.job_filter);
+    std::erase_if(jobs, [&keep](const Job& j) { return !std::regex_search(j.id, keep); });
+  }
   s.jobs = static_cast<int>(jobs.size());
   {
     std::set<std::string> seen;
@@ -331,12 +332,33 @@ std::vector<CampaignSummary> runExperiment(const std::string& name, const Campai
   std::vector<CampaignSummary> out;
   for (const std::string& n : order) {
     auto c = makeCampaign(n);
-    out.push_back(runCampaign(*c, ctx));
+    CampaignContext at = ctx;
+    if (n != name) at.job_filter.clear();  // dependencies run whole
+    out.push_back(runCampaign(*c, at));
     if (!out.back().complete && mpiRank() == 0 && n != name) {
       fail(ErrorKind::kSolver, "campaign {} (needed by {}) did not finish every job", n, name);
     }
   }
   return out;
+}
+
+std::vector<json> storedCampaignRows(const std::string& name, const CampaignContext& ctx) {
+  const fs::path path = ctx.dir(name) / "jobs.jsonl";
+  if (!fs::exists(path)) {
+    fail(ErrorKind::kInvalidInput, "no job store {} (run `nnmip experiment {}` first)",
+         path.string(), name);
+  }
+  const JobStore store(path);
+  auto c = makeCampaign(name);
+  // The scale the store was run at: the first stored spec's "scale", else ctx.scale.
+  CampaignContext at = ctx;
+  for (const json& r : store.rows()) {
+    if (r.contains("spec") && r["spec"].contains("scale")) {
+      if (auto s = parseScale(r["spec"]["scale"].get<std::string>())) at.scale = *s;
+      break;
+    }
+  }
+  return storedRows(store, c->jobs(at));
 }
 
 std::vector<DryRun> dryRun(const std::string& name, const CampaignContext& ctx,

@@ -35,6 +35,9 @@ struct CampaignContext {
   int threads = 1;                                     // jobs run at once (local pool)
   std::string command;                                 // as typed, for the report
   Callbacks callbacks;                                 // progress lines (never printed here)
+  // When set, only the jobs whose id matches this ECMAScript regex (std::regex_search) run and
+  // enter the report; dependencies run whole.
+  std::string job_filter;
 
   std::filesystem::path dir(const std::string& campaign) const { return root / campaign; }
   const std::filesystem::path& dataDir() const;  // Error{kInvalidInput} when absent
@@ -71,8 +74,8 @@ class Campaign {
                       Report& report) const = 0;
 };
 
-// "nets", "pruning", "bounds", "bdnn", "verify", "pv" (and "compare", "mineps" once the
-// comparator lands: they throw Error{kUnsupported} today). Error{kUsage} for an unknown name.
+// "nets", "pruning", "bounds", "bdnn", "verify", "pv", "compare", "mineps" (and "selftest").
+// Error{kUsage} for an unknown name.
 std::unique_ptr<Campaign> makeCampaign(std::string_view name);
 std::vector<std::string> campaignNames();
 
@@ -93,6 +96,11 @@ CampaignSummary runCampaign(Campaign& campaign, const CampaignContext& ctx);
 
 // The campaign's dependencies (recursively, each once), then the campaign.
 std::vector<CampaignSummary> runExperiment(const std::string& name, const CampaignContext& ctx);
+
+// The stored rows of campaign `name` under ctx.root, in job order at the scale the store was run
+// at (its rows' spec "scale", else ctx.scale): what its report is built from. Error{kInvalidInput}
+// when the store does not exist.
+std::vector<nlohmann::json> storedCampaignRows(const std::string& name, const CampaignContext& ctx);
 
 // --dry-run: the job count at ctx.scale and, when a finished small run exists under ctx.root
 // (or `small_root`), an estimate of CPU hours: the small run's CPU seconds per unit of

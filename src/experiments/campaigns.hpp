@@ -18,6 +18,8 @@ std::unique_ptr<Campaign> makeBoundsCampaign();
 std::unique_ptr<Campaign> makeBdnnCampaign();
 std::unique_ptr<Campaign> makeVerifyCampaign();
 std::unique_ptr<Campaign> makePvCampaign();
+std::unique_ptr<Campaign> makeCompareCampaign();
+std::unique_ptr<Campaign> makeMinepsCampaign();
 std::unique_ptr<Campaign> makeSelftestCampaign();  // tests: made-up data, seconds
 
 // One network of the thesis's grid (Table 2.1) or its small stand-in.

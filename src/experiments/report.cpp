@@ -56,7 +56,18 @@ std::string gnuplotScript(const Plot& p) {
                          with, quoted(p.series[i].title));
     }
   }
-  if (p.series.empty()) cmd = "set label 1 'no data' at graph 0.5,0.5 center\nplot NaN notitle";
+  // No points (no series, or every y undefined): gnuplot refuses "all points undefined", so an
+  // empty frame with a label.
+  bool any_point = false;
+  for (const PlotSeries& ser : p.series) {
+    for (size_t k = 0; k < ser.x.size() && k < ser.y.size(); ++k)
+      any_point = any_point || (std::isfinite(ser.x[k]) && std::isfinite(ser.y[k]));
+  }
+  if (!any_point) {
+    cmd =
+        "set label 1 'no data' at graph 0.5,0.5 center\nset xrange [0:1]\nset yrange [0:1]\n"
+        "plot -1 notitle";
+  }
   s += "set terminal pngcairo size 900,560 noenhanced\nset output '" + p.name + ".png'\n" + cmd +
        "\n";
   s += "set terminal svg size 900,560 noenhanced\nset output '" + p.name + ".svg'\n" + cmd +

@@ -153,8 +153,8 @@ TEST(Campaign, NamesAndScales) {
   EXPECT_EQ(parseScale("paper"), Scale::kPaper);
   EXPECT_FALSE(parseScale("huge").has_value());
   EXPECT_THROW(makeCampaign("nope"), Error);
-  EXPECT_THROW(makeCampaign("compare"), Error);  // waits for the comparator (issue 22)
-  for (const char* name : {"nets", "pruning", "bounds", "bdnn", "verify", "pv", "selftest"})
+  for (const char* name :
+       {"nets", "pruning", "bounds", "bdnn", "verify", "pv", "compare", "mineps", "selftest"})
     EXPECT_EQ(makeCampaign(name)->name(), name);
   // Paper-scale job counts are fixed by the documents' grids.
   CampaignContext ctx;
