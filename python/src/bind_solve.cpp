@@ -25,7 +25,7 @@
 #include "mip/model.hpp"
 #include "mip/solver.hpp"
 #include "nn/attack.hpp"
-#include "verify/input_split.hpp"
+#include "verify/engine.hpp"
 #include "verify/pv.hpp"
 #include "verify/result.hpp"
 #include "verify/verifier.hpp"

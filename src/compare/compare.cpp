@@ -1060,6 +1060,12 @@ CompareResult compareNetworks(const nn::Network& a_in, const nn::Network& b_in,
   if (c == Comparator::kMaxFlip && std::isfinite(bound)) bound = std::floor(bound + 1e-6);
   res.bound = bound;
   res.proven = ctx.all_proved;
+  // A found input whose exact value meets the valid bound is optimal whatever the MILP's own
+  // termination (e.g. maxdiff at its cap of 2, reached by the attack).
+  if (has_x && std::isfinite(bound) &&
+      std::abs(bound - ctx.best) <= 1e-6 * (1.0 + std::abs(bound))) {
+    res.proven = true;
+  }
   if (has_x) {
     res.x = ctx.best_x;
     res.found_by = ctx.found_by;

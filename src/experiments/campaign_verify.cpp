@@ -12,7 +12,7 @@
 #include "data/vnnlib.hpp"
 #include "experiments/campaigns.hpp"
 #include "nn/onnx_io.hpp"
-#include "verify/input_split.hpp"
+#include "verify/engine.hpp"
 #include "verify/result.hpp"
 #include "verify/vnncomp.hpp"
 
