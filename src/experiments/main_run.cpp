@@ -23,6 +23,7 @@
 #include "nn/onnx_io.hpp"
 #include "train/mlp.hpp"
 #include "train/trainer.hpp"
+#include "verify/engine.hpp"
 #include "verify/input_split.hpp"
 #include "verify/outputs.hpp"
 #include "verify/pv.hpp"
