@@ -260,15 +260,26 @@ BackSubResult backSubstitute(const Relaxation& rx, const LinearRows& rows,
   for (std::vector<Mat>* v : {&as.alpha, &as.beta, &as.ma1, &as.ma2, &as.mb1, &as.mb2, &as.m_at}) {
     v->resize(L);
   }
+  const bool warm = req.warm != nullptr && !req.warm->empty();
+  // One pass at the start point with no slopes kept: every row's alpha is alpha0, so the pass
+  // reads alpha0 itself instead of one copy per row (the same products, no per-call matrices).
+  const bool row_alpha = opt.iterations > 0 || warm || req.keep_slopes;
+  // The coefficients over each h are read back by the reverse pass and want_layer_coefs only.
+  const bool keep_m = opt.iterations > 0 || req.want_layer_coefs;
+  std::vector<Vec> alpha0_h(row_alpha ? 0 : L);
   for (size_t i = 0; i < L; ++i) {
     const LayerRelaxation& r = rx.layers[i];
     const auto w = static_cast<Eigen::Index>(r.a_idx.size());
-    as.alpha[i] = r.alpha0.transpose().replicate(R, 1);
+    if (row_alpha) {
+      as.alpha[i] = r.alpha0.transpose().replicate(R, 1);
+    } else {
+      alpha0_h[i] = r.a_is_h ? r.alpha0 : Vec(r.alpha0(r.h_in_a));
+    }
     if (r.num_split > 0) as.beta[i] = Mat::Zero(R, w);
     if (opt.iterations > 0 && r.num_unstable > 0) as.ma1[i] = as.ma2[i] = Mat::Zero(R, w);
     if (opt.iterations > 0 && r.num_split > 0) as.mb1[i] = as.mb2[i] = Mat::Zero(R, w);
   }
-  if (req.warm != nullptr && !req.warm->empty()) {
+  if (warm) {
     warmStart(rx, req.row_ids, *req.warm, as.alpha, as.beta);
   }
   if (req.keep_slopes) {
@@ -300,9 +311,15 @@ BackSubResult backSubstitute(const Relaxation& rx, const LinearRows& rows,
       const LayerRelaxation& r = rx.layers[k];
       // Over the h columns: m+ alpha + m- s (h = a columns have alpha = s = 1, t = 0).
       const Mat neg = m.cwiseMin(0.0);
-      Mat lambda_h = m.cwiseMax(0.0).cwiseProduct(
-                         r.a_is_h ? as.alpha[k] : as.alpha[k](Eigen::all, r.h_in_a).eval()) +
-                     neg * r.s_h.asDiagonal();
+      Mat lambda_h;
+      if (!row_alpha) {
+        lambda_h = m.cwiseMax(0.0) * alpha0_h[k].asDiagonal() + neg * r.s_h.asDiagonal();
+      } else if (r.a_is_h) {
+        lambda_h = m.cwiseMax(0.0).cwiseProduct(as.alpha[k]) + neg * r.s_h.asDiagonal();
+      } else {
+        lambda_h = m.cwiseMax(0.0).cwiseProduct(as.alpha[k](Eigen::all, r.h_in_a)) +
+                   neg * r.s_h.asDiagonal();
+      }
       bias += neg * r.t_h;
       Mat lambda;
       if (r.a_is_h) {
@@ -317,7 +334,7 @@ BackSubResult backSubstitute(const Relaxation& rx, const LinearRows& rows,
         }
       }
       bias += lambda * r.bias;
-      as.m_at[k] = std::move(m);
+      if (keep_m) as.m_at[k] = std::move(m);
       m = lambda * r.w;
     }
     // The vertex minimising each row's A x + c over the box.
@@ -392,21 +409,23 @@ BackSubResult backSubstitute(const Relaxation& rx, const LinearRows& rows,
       Mat ahat = g * r.w.transpose();
       ahat.rowwise() += r.bias.transpose();
       const Mat& mi = as.m_at[k];
-      const Mat gl = r.a_is_h ? ahat : ahat(Eigen::all, r.h_in_a).eval();
-      const Mat alpha_h = r.a_is_h ? as.alpha[k] : as.alpha[k](Eigen::all, r.h_in_a).eval();
+      // Over the h columns (views where a_idx == h_idx, else gathered copies).
+      Mat gl_sel, alpha_sel;
+      const Mat& gl = r.a_is_h ? ahat : (gl_sel = ahat(Eigen::all, r.h_in_a));
+      const Mat& alpha_h = r.a_is_h ? as.alpha[k] : (alpha_sel = as.alpha[k](Eigen::all, r.h_in_a));
       // The relaxed h(i): the lower line where the coefficient is >= 0, else the upper line.
       Mat gs = gl * r.s_h.asDiagonal();
       gs.rowwise() += r.t_h.transpose();
       Mat gnext = (mi.array() >= 0.0).select(gl.cwiseProduct(alpha_h), gs);
       // d value / d alpha = m+ ahat on unstable entries.
-      const Mat ga_h = gl.cwiseProduct(mi.cwiseMax(0.0)) * r.unstable_h.asDiagonal();
+      Mat ga_h = gl.cwiseProduct(mi.cwiseMax(0.0)) * r.unstable_h.asDiagonal();
       bool any_a = false;
       for (Eigen::Index p = 0; p < r.unstable_h.size() && !any_a; ++p) {
         any_a = r.unstable_h[p] != 0.0 && (mi.col(p).array() >= 0.0).any();
       }
       Mat ga;
       if (r.a_is_h) {
-        ga = ga_h;
+        ga = std::move(ga_h);
       } else {
         ga = Mat::Zero(Bk, ahat.cols());
         ga(Eigen::all, r.h_in_a) = ga_h;
