@@ -52,12 +52,6 @@ double marginOf(const Vec& z, int c) {
   return m;
 }
 
-std::string terminationText(const mip::MipResult& r) {
-  std::string s = mip::terminationName(r.termination);
-  if (r.limit != mip::Limit::kNone) s += fmt::format(" ({})", mip::limitName(r.limit));
-  return s;
-}
-
 // Flips of hidden neurons with margin delta (within the solvers' feasibility tolerance, 1e-6)
 // between two traces of networks of one architecture.
 int flipsOf(const nn::ForwardTrace& ta, const nn::ForwardTrace& tb, double delta_in) {
@@ -219,17 +213,7 @@ mip::MipResult solveMilp(Context& ctx, Milp& m, const std::string& label, std::v
   params.start = ctx.o.mip_backend == "enum" ? std::vector<double>{} : std::move(start);
   params.exact_dual_bound = true;
   const mip::MipResult r = ctx.solver->solve(m.model, params, ctx.cb);
-  verify::PvMilpReport rep;
-  rep.label = label;
-  rep.termination = terminationText(r);
-  rep.objective = r.objective.value_or(NAN);
-  rep.best_bound = r.best_bound;
-  rep.rows = m.model.numRows();
-  rep.columns = m.model.numVars();
-  rep.binaries = m.model.numIntegerVars();
-  rep.nodes = r.stats.nodes;
-  rep.wall_s = r.stats.wall_s;
-  ctx.res.milps.push_back(rep);
+  ctx.res.milps.push_back(verify::milpReport(label, m.model, r));
   if (r.termination != mip::Termination::kOptimal &&
       r.termination != mip::Termination::kInfeasible) {
     ctx.all_proved = false;

@@ -123,6 +123,21 @@ std::string terminationText(const mip::MipResult& r) {
 
 }  // namespace
 
+PvMilpReport milpReport(const std::string& label, const mip::Model& model,
+                        const mip::MipResult& r) {
+  PvMilpReport rep;
+  rep.label = label;
+  rep.termination = terminationText(r);
+  rep.objective = r.objective.value_or(NAN);
+  rep.best_bound = r.best_bound;
+  rep.rows = model.numRows();
+  rep.columns = model.numVars();
+  rep.binaries = model.numIntegerVars();
+  rep.nodes = r.stats.nodes;
+  rep.wall_s = r.stats.wall_s;
+  return rep;
+}
+
 namespace {
 nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
 nlohmann::json vec(const Vec& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
@@ -331,17 +346,7 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
     params.start = std::move(start);
     params.exact_dual_bound = true;
     const mip::MipResult r = solver->solve(m.model, params, callbacks);
-    PvMilpReport rep;
-    rep.label = label;
-    rep.termination = terminationText(r);
-    rep.objective = r.objective.value_or(NAN);
-    rep.best_bound = r.best_bound;
-    rep.rows = m.model.numRows();
-    rep.columns = m.model.numVars();
-    rep.binaries = m.model.numIntegerVars();
-    rep.nodes = r.stats.nodes;
-    rep.wall_s = r.stats.wall_s;
-    res.milps.push_back(rep);
+    res.milps.push_back(milpReport(label, m.model, r));
     if (r.termination != mip::Termination::kOptimal) all_optimal = false;
     if (r.hasSolution()) consider(inputOf(m, r.values), "milp");
     double b;

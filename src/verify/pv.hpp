@@ -56,6 +56,8 @@
 #include "core/callbacks.hpp"
 #include "encode/domain.hpp"
 #include "encode/softmax_pwl.hpp"
+#include "mip/model.hpp"
+#include "mip/result.hpp"
 #include "nn/attack.hpp"
 #include "nn/network.hpp"
 
@@ -100,6 +102,10 @@ struct PvMilpReport {
   long nodes = 0;
   double wall_s = 0.0;
 };
+
+// The report of one solved MILP (PV's and the comparators').
+PvMilpReport milpReport(const std::string& label, const mip::Model& model,
+                        const mip::MipResult& result);
 
 struct PvResult {
   PvObjective objective = PvObjective::kSoftmaxL1;
