@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# One run of one binary over the VNN-COMP benchmarks the verification issue scores: mnist_fc (90
+# instances, official timeouts 120/300/300 s) and ERAN mnist_relu_9_200 (36 instances, 300 s),
+# one instance at a time with both cores, resumable across sittings.
+#
+#   scripts/verify_campaign.sh DIR [--threads N] [--only mnist_fc|eran]
+#
+# The first call freezes build/src/cli/nnmip and the independent re-checker into DIR/bin and
+# records the commit they were built from (DIR/commit); every later call runs that frozen binary,
+# so every row of DIR/*.csv comes from the same commit even when the tree has moved on. Delete
+# DIR to start a new campaign. After the runs every sat result file is re-checked by
+# verify_check_result (not the engine's own witness check) and the per-network summary is
+# printed and written to DIR/summary.md.
+set -euo pipefail
+
+usage() { echo "usage: $0 DIR [--threads N] [--only mnist_fc|eran]" >&2; exit 2; }
+[[ $# -ge 1 ]] || usage
+dir=$1; shift
+threads=2
+only=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --threads) threads=${2:?}; shift 2 ;;
+    --only) only=${2:?}; shift 2 ;;
+    *) usage ;;
+  esac
+done
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+data=${NNMIP_DATA_DIR:-$here/../shared/data}
+[[ -d $data/vnncomp ]] || { echo "$0: $data/vnncomp: not found (set NNMIP_DATA_DIR)" >&2; exit 1; }
+
+mkdir -p "$dir/bin"
+if [[ ! -x $dir/bin/nnmip ]]; then
+  for f in build/src/cli/nnmip build/tests/verify/verify_check_result; do
+    [[ -x $here/$f ]] || { echo "$0: $here/$f: not built (scripts/build.sh first)" >&2; exit 1; }
+  done
+  commit=$(git -C "$here" rev-parse HEAD)
+  [[ -z $(git -C "$here" status --porcelain --untracked-files=no) ]] || commit+=" (+local changes)"
+  cp "$here/build/src/cli/nnmip" "$here/build/tests/verify/verify_check_result" "$dir/bin/"
+  echo "$commit" > "$dir/commit"
+  (cd "$dir/bin" && sha256sum nnmip verify_check_result) > "$dir/bin.sha256"
+  { echo "started $(date -u '+%F %T UTC') on $(uname -n), $(nproc) cores"; } > "$dir/machine"
+fi
+(cd "$dir/bin" && sha256sum -c --quiet ../bin.sha256) ||
+  { echo "$0: $dir/bin changed since the campaign began" >&2; exit 1; }
+echo "campaign $dir: binary of $(cat "$dir/commit")" >&2
+
+run_set() {  # name instances.csv
+  local name=$1 csv=$2
+  [[ -z $only || $only == "$name" ]] || return 0
+  "$dir/bin/nnmip" -v vnncomp "$csv" -o "$dir/$name.csv" --result-dir "$dir/$name" \
+    --threads "$threads"
+}
+run_set mnist_fc "$data/vnncomp/mnist_fc/instances.csv"
+run_set eran "$data/vnncomp/eran_mnist_relu_9_200/instances.csv"
+
+# Independent re-check of every sat, then the summary.
+recheck=$dir/recheck.txt
+: > "$recheck"
+for name in mnist_fc eran; do
+  [[ -f $dir/$name.csv ]] || continue
+  bench=$data/vnncomp/$([[ $name == eran ]] && echo eran_mnist_relu_9_200 || echo mnist_fc)
+  tail -n +2 "$dir/$name.csv" | while IFS=, read -r onnx vnnlib _ result _; do
+    [[ $result == sat ]] || continue
+    stem="$(basename "$onnx" .onnx)__$(basename "$vnnlib" .vnnlib)"
+    if "$dir/bin/verify_check_result" "$bench/$onnx" "$bench/$vnnlib" "$dir/$name/$stem.txt" \
+        > /dev/null 2>&1; then
+      echo "valid $name $stem" >> "$recheck"
+    else
+      echo "INVALID $name $stem" >> "$recheck"
+    fi
+  done
+done
+
+python3 - "$dir" "$data" <<'EOF' | tee "$dir/summary.md"
+import csv, os, sys, collections
+d, data = sys.argv[1], sys.argv[2]
+expected = {}
+exp = os.path.join(data, 'mnist_fc_vnncomp2022_results_256x2', 'expected.csv')
+if os.path.exists(exp):
+    for r in csv.reader(open(exp)):
+        if r and r[0] != 'onnx':
+            expected[(r[0], r[1])] = r[3].strip()
+recheck = {}
+if os.path.exists(os.path.join(d, 'recheck.txt')):
+    for line in open(os.path.join(d, 'recheck.txt')):
+        ok, _, stem = line.split()
+        recheck[stem] = ok == 'valid'
+print(f"binary of {open(os.path.join(d, 'commit')).read().strip()}\n")
+print('| network | instances | run | sat | unsat | timeout/unknown | solved | wrong vs expected | sat re-checked |')
+print('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+for name, bench in (('mnist_fc', 'mnist_fc'), ('eran', 'eran_mnist_relu_9_200')):
+    inst = os.path.join(data, 'vnncomp', bench, 'instances.csv')
+    res = os.path.join(d, name + '.csv')
+    total = collections.Counter(os.path.basename(r[0]) for r in csv.reader(open(inst)) if r)
+    rows = list(csv.DictReader(open(res))) if os.path.exists(res) else []
+    per = collections.defaultdict(collections.Counter)
+    for r in rows:
+        net = os.path.basename(r['onnx'])
+        c = per[net]
+        c['run'] += 1
+        c[r['result'] if r['result'] in ('sat', 'unsat') else 'open'] += 1
+        e = expected.get((r['onnx'], r['vnnlib']))
+        if e and r['result'] in ('sat', 'unsat') and r['result'] != e:
+            c['wrong'] += 1
+        if r['result'] == 'sat':
+            stem = net[:-5] + '__' + os.path.basename(r['vnnlib'])[:-7]
+            c['rechecked'] += recheck.get(stem, False)
+    for net in sorted(total):
+        c = per[net]
+        print(f"| {net[:-5]} | {total[net]} | {c['run']} | {c['sat']} | {c['unsat']} | {c['open']} "
+              f"| {c['sat'] + c['unsat']} | {c['wrong']} | {c['rechecked']} of {c['sat']} |")
+EOF
