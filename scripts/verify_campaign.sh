@@ -111,4 +111,34 @@ for name, bench in (('mnist_fc', 'mnist_fc'), ('eran', 'eran_mnist_relu_9_200'))
         c = per[net]
         print(f"| {net[:-5]} | {total[net]} | {c['run']} | {c['sat']} | {c['unsat']} | {c['open']} "
               f"| {c['sat'] + c['unsat']} | {c['wrong']} | {c['rechecked']} of {c['sat']} |")
+
+# What stopped each instance left open: its unstable ReLUs per hidden layer after the alpha tier and
+# at the end (after refinement), the largest upper bound of an open disjunct's margin (it must fall
+# below 0 to prove unsat) and the branch-and-bound nodes searched.
+import json, re
+print('\n| instance | result | unstable after alpha | unstable at the end | largest open margin bound | bab nodes |')
+print('|---|---|---|---|---:|---:|')
+for name in ('mnist_fc', 'eran'):
+    res = os.path.join(d, name + '.csv')
+    for r in (csv.DictReader(open(res)) if os.path.exists(res) else []):
+        if r['result'] in ('sat', 'unsat'):
+            continue
+        stem = os.path.basename(r['onnx'])[:-5] + '__' + os.path.basename(r['vnnlib'])[:-7]
+        try:
+            rep = json.load(open(os.path.join(d, name, stem + '.json')))
+        except (OSError, ValueError):
+            print(f"| {stem} | {r['result']} | | | | |")
+            continue
+        alpha, final, bound, nodes = [], [], float('-inf'), 0
+        for b in rep.get('boxes', []):
+            final.append('/'.join(map(str, b.get('unstable_per_layer', []))))
+            for ph in b.get('phases', []):
+                m = re.match(r'unstable ([0-9/]+)', ph.get('detail', ''))
+                if ph['phase'] == 'alpha' and m:
+                    alpha.append(m.group(1))
+                nodes += ph.get('nodes', 0)
+            for dj in b.get('disjuncts', []):
+                if dj.get('state') == 'open':
+                    bound = max(bound, dj.get('margin_upper_bound', float('-inf')))
+        print(f"| {stem} | {r['result']} | {' '.join(alpha)} | {' '.join(final)} | {bound:.3g} | {nodes} |")
 EOF

@@ -13,7 +13,7 @@
 int main(int argc, char** argv) {
   using namespace nnmip;
   CLI::App app{"nnmip: mixed-integer optimization over neural networks (CBC/CLP inside)"};
-  app.set_version_flag("--version", std::string("nnmip ") + kVersion);
+  app.set_version_flag("--version", fmt::format("nnmip {} (commit {})", kVersion, buildCommit()));
   cli::GlobalOptions g;
   app.add_option("--data-dir", g.data_dir,
                  "data directory (default: $NNMIP_DATA_DIR, else ../shared/data)");

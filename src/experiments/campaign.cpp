@@ -44,8 +44,24 @@ double childCpuSeconds() {
          1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
-// Runs one job and adds what every row carries: the spec, wall and CPU seconds (this thread's
-// CPU plus the forked children waited for meanwhile: MILPs under a hard limit).
+// "all 36 rows: 1a2b3c4d5e6f" or "2 commits: 1a2b.. (30 rows), 9f8e.. (6 rows)": a result is
+// one run of one binary only when every row names the same commit (rows written before rows
+// carried one count as "unrecorded").
+std::string rowsByCommit(const std::vector<json>& rows) {
+  std::map<std::string, int> count;
+  for (const json& r : rows) ++count[r.value("commit", std::string("unrecorded"))];
+  if (count.size() == 1) {
+    return fmt::format("all {} rows: {}", rows.size(), count.begin()->first);
+  }
+  std::string out = fmt::format("{} commits:", count.size());
+  for (const auto& [commit, n] : count) out += fmt::format(" {} ({} rows),", commit, n);
+  out.pop_back();
+  return out;
+}
+
+// Runs one job and adds what every row carries: the spec, the binary's commit, wall and CPU
+// seconds (this thread's CPU plus the forked children waited for meanwhile: MILPs under a hard
+// limit).
 json runOne(Campaign& campaign, const Job& job, const CampaignContext& ctx) {
   Timer wall;
   const double cpu0 = threadCpuSeconds(), child0 = childCpuSeconds();
@@ -53,6 +69,7 @@ json runOne(Campaign& campaign, const Job& job, const CampaignContext& ctx) {
   NNMIP_CHECK(result.is_object(), "campaign {}: job {} gave no JSON object", campaign.name(),
               job.id);
   result["spec"] = job.spec;
+  result["commit"] = buildCommit();
   result["wall_s"] = wall.seconds();
   result["cpu_s"] = threadCpuSeconds() - cpu0 + (childCpuSeconds() - child0);
   return result;
@@ -184,13 +201,7 @@ json runInfo(const CampaignContext& ctx, const std::string& campaign) {
   info["command"] = ctx.command.empty() ? "nnmip experiment " + campaign : ctx.command;
   info["scale"] = scaleName(ctx.scale);
   info["binary"] = std::string("nnmip ") + kVersion;
-#ifdef NNMIP_SOURCE_DIR
-  const std::string src = NNMIP_SOURCE_DIR;
-  const std::string commit = shellLine("git -C '" + src + "' rev-parse --short HEAD 2>/dev/null");
-  const std::string dirty =
-      shellLine("git -C '" + src + "' status --porcelain --untracked-files=no 2>/dev/null | wc -l");
-  info["commit"] = commit.empty() ? "unknown" : commit + (dirty == "0" ? "" : " (+local changes)");
-#endif
+  info["commit"] = buildCommit();  // of the binary writing the report
   info["machine"] = fmt::format("{} ({} hardware threads)", shellLine("uname -nm"),
                                 std::thread::hardware_concurrency());
   std::ifstream load("/proc/loadavg");
@@ -304,7 +315,9 @@ CampaignSummary runCampaign(Campaign& campaign, const CampaignContext& ctx) {
   for (const json& r : rows) s.job_cpu_s += r.value("cpu_s", 0.0);
   s.complete = rows.size() == jobs.size();
   Report report(dir, campaign.title());
-  report.addHeader(runInfo(ctx, s.name));
+  json info = runInfo(ctx, s.name);
+  info["rows_by_commit"] = rowsByCommit(rows);
+  report.addHeader(info);
   report.addText(fmt::format("{} of {} jobs stored in `jobs.jsonl` (job CPU time {:.0f} s{}).",
                              rows.size(), jobs.size(), s.job_cpu_s,
                              s.complete ? "" : "; the report covers the stored jobs only"));

@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/file_io.hpp"
 #include "core/timer.hpp"
+#include "core/version.hpp"
 #include "data/instances_csv.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/onnx_io.hpp"
@@ -154,7 +155,10 @@ std::vector<CampaignRow> runCampaign(
     }
     row.wall_s = timer.seconds();
     row.cpu_s = processCpuSeconds() - cpu0;
-    if (!report.is_null()) report["cpu_s"] = row.cpu_s;
+    if (!report.is_null()) {
+      report["cpu_s"] = row.cpu_s;
+      report["tool"] = toolInfo();  // names the binary's commit: one campaign, one binary
+    }
     if (!options.result_dir.empty()) {
       const std::string stem = std::filesystem::path(inst.onnx).stem().string() + "__" +
                                std::filesystem::path(inst.vnnlib).stem().string();
