@@ -14,6 +14,7 @@
 #include "bounds/refine.hpp"
 #include "bounds/solver_bounds.hpp"
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "core/parallel.hpp"
 #include "core/timer.hpp"
 #include "encode/bigm.hpp"
@@ -398,13 +399,14 @@ std::string phaseBab(Engine& e, ReluRun& run, double share, BabStats& stats) {
   if (r.outcome == BabOutcome::kFailed) run.doubt = true;
   const BabStats& st = r.stats;
   return fmt::format(
-      "{}{}{}: {} of {} closed, {} nodes ({} closed, {} empty), depth {}, peak queue {}, "
+      "{}{}{}: {} of {} closed, {} nodes ({} closed, {} empty), depth {}, peak queue {} ({}), "
       "{} candidates, largest open bound {:.4g}; worker-seconds: interm {:.1f} spec {:.1f} branch "
       "{:.1f} "
       "primal {:.1f}",
       babOutcomeName(r.outcome), r.detail.empty() ? "" : " - ", r.detail, closed, open.size(),
-      st.nodes, st.closed_at, st.empty, st.max_depth, st.peak_queue, st.candidates, worst,
-      st.interm_s, st.spec_s, st.branch_s, st.primal_s);
+      st.nodes, st.closed_at, st.empty, st.max_depth, st.peak_queue,
+      formatBytes(static_cast<double>(st.peak_queue_bytes)), st.candidates, worst, st.interm_s,
+      st.spec_s, st.branch_s, st.primal_s);
 }
 
 struct MilpOutcome {
