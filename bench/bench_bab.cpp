@@ -78,11 +78,13 @@ int main(int argc, char** argv) {
                       "\"warm\":{},\"spec_iterations\":{},\"outcome\":\"{}\","
                       "\"nodes\":{},\"wall_s\":{:.2f},\"cpu_s\":{:.2f},\"closed\":{},"
                       "\"disjuncts\":{},\"largest_open_bound\":{:.5g},\"closed_leaves\":{},"
+                      "\"peak_queue\":{},\"peak_queue_mb\":{:.2f},"
                       "\"spec_s\":{:.2f},\"interm_s\":{:.2f},\"branch_s\":{:.2f},"
                       "\"trace\":{}]}}",
                       net_name, prop_name, threads, o.warm_start, o.spec_iterations,
                       verify::babOutcomeName(r.outcome), r.stats.nodes, r.stats.wall_s,
                       processCpuSeconds() - cpu0, closed, r.closed.size(), worst, r.stats.closed_at,
+                      r.stats.peak_queue, static_cast<double>(r.stats.peak_queue_bytes) / 1048576.0,
                       r.stats.spec_s, r.stats.interm_s, r.stats.branch_s, tr)
               .c_str());
       std::fflush(stdout);

@@ -422,7 +422,8 @@ a = W h + b of layer l, the output layer included) with per-layer statistics.)")
       },
       py::arg("net"), py::arg("prop"), py::arg("time_limit") = 60.0, py::arg("engine") = "auto",
       py::arg("threads") = 2, py::arg("seed") = 1, py::arg("presplit") = 1,
-      py::arg("attack_time") = 2.0, py::arg("log") = py::none(), py::arg("progress") = py::none(),
+      py::arg("attack_time") = verify::VerifyOptions{}.attack_time_s, py::arg("log") = py::none(),
+      py::arg("progress") = py::none(),
       "Verifies a VNN-LIB property (`nnmip verify`): {'status': sat|unsat|unknown|timeout, 'x', "
       "'y' (double forward pass of the checked counterexample, else None), 'phases', 'reason', "
       "'boxes', 'counterexample'}.");

@@ -13,6 +13,7 @@
 #include "nn/onnx_io.hpp"
 #include "verify/engine.hpp"
 #include "verify/outputs.hpp"
+#include "verify/phase_budget.hpp"
 #include "verify/verifier.hpp"
 #include "verify/vnncomp.hpp"
 
@@ -28,7 +29,7 @@ struct EngineArgs {
   bool no_alpha = false;
   bool no_refine = false;
   bool interval_root = false;
-  double attack_time = 3.0;
+  double attack_time = verify::VerifyOptions{}.attack_time_s;
   std::string engine = "auto";
   std::string split_rule = "smear";
   std::string split_bound = "alpha";
@@ -41,7 +42,8 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
       ->check(intRange(1, kMaxThreads));
   c->add_option("--seed", a.seed, "attack seed (default 1)")->check(seedValue());
   c->add_option("--attack-time", a.attack_time,
-                "seconds for the attack (default 3, at most 10% of the limit)")
+                fmt::format("seconds for the attack (default {:g}, at most {:g}% of the limit)",
+                            a.attack_time, 100.0 * verify::kAttackTimeShare))
       ->check(nonNegativeReal(kMaxSeconds));
   c->add_flag("--no-lp", a.no_lp, "skip the LP bound tier (symbolic bounds only)");
   c->add_flag("--no-milp", a.no_milp,

@@ -18,23 +18,27 @@
 //      never gets a larger bound than at the parent. With `beta` the bound is beta-CROWN's
 //      (split constraints through multipliers), its ascent started from the parent's best slopes
 //      and multipliers (`warm_start`).
+// Files: bab_node.hpp (the node, the search's context), bab_bounding.hpp (steps 1-3),
+// bab_branching.hpp (the rules below), bab.cpp (the search).
 // Branching (per node, over the neurons unstable under the node's bounds): BaBSR scores from a
 // CROWN back-substitution of the open atoms with the node's bounds (adaptive slopes), either
 // the best score (kBabsr) or filtered smart branching (kFsb: the top candidates by BaBSR and by
 // intercept score, each child bounded by one CROWN pass with that neuron clamped; the candidate
-// whose better child has the smallest worst-disjunct bound wins).
+// whose worse child is least open wins: bab_branching.hpp).
 // Counterexamples: the minimisers over the box of each atom's back-substituted linear bound are
 // run forward; a point whose double margin is >= 0 for an open disjunct goes to the caller's
 // check (the witness check in the verifier), the only route to `sat`.
 // Search: best-first on the largest open-disjunct bound (or depth-first), `threads` workers
 // sharing one queue, until every disjunct is closed in every leaf, a counterexample passes the
-// caller's check, the node / queue budget or the time limit runs out, or should_stop; progress
-// (nodes, queue, largest open bound) goes to the callbacks every 10 s.
+// caller's check, the node budget, the queue's memory budget (max_queue_mb) or the time limit
+// runs out, or should_stop; progress (nodes, queue, largest open bound) goes to the callbacks
+// every 10 s.
 // Soundness: a disjunct is reported closed only when no unfinished node (queued, or being bounded
 // when an exception stopped the search) holds it open; bounds are plain double arithmetic, so
 // decisions use the close_margin (VERIFY.md section 4).
 #include <Eigen/Dense>
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -54,10 +58,10 @@ struct BabOptions {
   int threads = 2;                     // workers (each bounds one node at a time)
   std::optional<double> time_limit_s;  // wall clock of the search
   long max_nodes = 1000000;            // children bounded at most
-  // Open nodes held at once. Each keeps one bound set (~17-25 kB on 256x4/6) and, with
-  // warm_start, its slopes (atoms x unstable ReLUs floats: ~5 kB on 256x4 with 9 atoms and 150
-  // unstable, up to ~36 kB on 256x6 at 1000 unstable).
-  long max_queue = 100000;
+  // Memory the open nodes may hold, in MiB (each node's vectors counted: one bound set, and with
+  // warm_start its slopes, atoms x unstable ReLUs floats), and never more than half the memory
+  // (core/memory.hpp: NNMIP_MEMORY_LIMIT_MB, else the machine's).
+  double max_queue_mb = 4096.0;
   double close_margin = 1e-4;          // a bound must be below -this to close a disjunct
   bool recompute_intermediate = true;  // re-bound the layers after the split (else keep them)
   int interm_iterations = 0;           // alpha steps per re-bounded layer (0: adaptive slopes)
@@ -82,9 +86,9 @@ struct BabOptions {
   bool depth_first = false;
 
   // Throws Error{kInvalidInput} naming the first field out of its range: threads,
-  // fsb_candidates, max_queue >= 1; max_nodes, interm_iterations, spec_iterations,
-  // time_limit_s >= 0; close_margin, spec_lr_alpha, spec_lr_beta > 0 and
-  // finite; spec_lr_decay in (0, 1].
+  // fsb_candidates >= 1; max_nodes, interm_iterations, spec_iterations, time_limit_s >= 0;
+  // max_queue_mb, close_margin, spec_lr_alpha, spec_lr_beta > 0 and finite; spec_lr_decay in
+  // (0, 1].
   void validate() const;
 };
 
@@ -99,6 +103,7 @@ struct BabStats {
   long candidates = 0;  // points sent to the caller's check
   int max_depth = 0;
   long peak_queue = 0;
+  std::size_t peak_queue_bytes = 0;  // the nodes' memory at peak_queue's measure (Node::bytes)
   // Seconds summed over the workers (the CPU time of each part, up to waiting).
   double interm_s = 0.0;  // re-bounding the layers after the split
   double spec_s = 0.0;    // alpha bounds of the open atoms

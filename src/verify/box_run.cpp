@@ -8,6 +8,7 @@
 #include "core/timer.hpp"
 #include "nn/attack.hpp"
 #include "nn/forward.hpp"
+#include "verify/phase_budget.hpp"
 #include "verify/witness.hpp"
 
 namespace nnmip::verify {
@@ -80,9 +81,9 @@ std::string centrePhase(EngineState& e, BoxRun& run) {
 std::string attackPhase(EngineState& e, BoxRun& run) {
   const std::vector<int> active = run.open();
   nn::AttackOptions a = e.opt.attack;
-  a.seed = e.opt.seed + static_cast<uint64_t>(run.index) * 7919;
+  a.seed = e.opt.seed + static_cast<uint64_t>(run.index) * kBoxSeedStride;
   double budget = e.opt.attack_time_s;
-  if (e.opt.time_limit_s) budget = std::min(budget, 0.1 * *e.opt.time_limit_s);
+  if (e.opt.time_limit_s) budget = std::min(budget, kAttackTimeShare * *e.opt.time_limit_s);
   a.time_limit_s = std::max(0.0, std::min(budget, e.remaining()));
   if (*a.time_limit_s <= 0.0) return "skipped (no time)";
   // Output-targeted starts: per disjunct, the direction that lowers its atoms' left sides.

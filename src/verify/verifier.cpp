@@ -14,6 +14,7 @@
 #include "bounds/refine.hpp"
 #include "bounds/solver_bounds.hpp"
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "core/parallel.hpp"
 #include "core/timer.hpp"
 #include "encode/bigm.hpp"
@@ -22,6 +23,7 @@
 #include "mip/solver.hpp"
 #include "nn/forward.hpp"
 #include "verify/box_run.hpp"
+#include "verify/phase_budget.hpp"
 #include "verify/spec.hpp"
 #include "verify/witness.hpp"
 
@@ -159,13 +161,13 @@ std::string phaseAlpha(Engine& e, ReluRun& run) {
   bounds::AlphaOptions ao;
   ao.threads = std::max(1, e.opt.threads);
   double budget = e.opt.alpha_share * e.remaining();
-  if (!std::isfinite(budget)) budget = 60.0;
-  ao.time_limit_s = std::max(0.2, 0.7 * budget);
+  if (!std::isfinite(budget)) budget = kNoLimitAlphaS;
+  ao.time_limit_s = std::max(kMinBoundTierS, kAlphaRootsShare * budget);
   const Timer t;
   if (!tightenByAlpha(e, run, ao, "alpha")) return "alpha tier reported an empty box (ignored)";
   run.bounds.method = "alpha";
   const double roots = t.seconds();
-  ao.time_limit_s = std::max(0.2, std::max(0.0, budget - roots));
+  ao.time_limit_s = std::max(kMinBoundTierS, std::max(0.0, budget - roots));
   closeBySpecBounds(e, run, ao, "alpha-spec");
   return describeUnstable(e, run) + fmt::format(" (roots {:.2f} s)", roots);
 }
@@ -176,7 +178,9 @@ std::string phaseLpBounds(Engine& e, ReluRun& run) {
   bounds::SolverBoundsOptions so;
   so.threads = std::max(1, e.opt.threads);
   so.lp_backend = e.opt.lp_backend;
-  if (e.opt.time_limit_s) so.time_limit_s = std::max(0.5, e.opt.lp_bounds_share * e.remaining());
+  if (e.opt.time_limit_s) {
+    so.time_limit_s = std::max(kMinLpBoundsS, e.opt.lp_bounds_share * e.remaining());
+  }
   Callbacks bcb;
   bcb.should_stop = [&e] { return e.halted(); };
   // Seeded with the best bounds so far (symbolic, alpha): valid over the box.
@@ -201,7 +205,7 @@ std::string phaseLpBounds(Engine& e, ReluRun& run) {
 // at the raised per-solve limit (give_up_after).
 std::string phaseRefine(Engine& e, ReluRun& run) {
   const Timer t;
-  const double budget = e.opt.time_limit_s ? e.opt.refine_share * e.remaining() : 600.0;
+  const double budget = e.opt.time_limit_s ? e.opt.refine_share * e.remaining() : kNoLimitRefineS;
   const encode::Domain dom(run.box);
   const int last_hidden = e.net.numLayers() - 2;  // the output layer is not refined
   std::vector<std::string> parts;
@@ -209,21 +213,21 @@ std::string phaseRefine(Engine& e, ReluRun& run) {
     if (e.halted() || run.openCount() == 0) break;
     if (!encode::isReluLayer(e.net.layer(k))) continue;
     const double left = budget - t.seconds();
-    if (left < 1.0) break;
+    if (left < kRefineMinLayerS) break;
     const std::vector<int> neurons = bounds::refineOrder(e.net, run.bounds, k);
     if (neurons.empty()) continue;
     // Every later layer gets an equal share of what is left; alpha after it takes its own cut.
     const double share = left / static_cast<double>(last_hidden - k + 1);
     bounds::RefineOptions ro;
     ro.threads = std::max(1, e.opt.threads);
-    ro.time_limit_s = 0.85 * share;
+    ro.time_limit_s = kRefineMilpShare * share;
     // About one solve per neuron (the first side often ends early, by the cutoff); important
     // neurons come first, so a limit too short for the whole layer still spends it well.
     ro.per_solve_s =
         std::clamp(ro.time_limit_s.value() * ro.threads / static_cast<double>(neurons.size()),
                    e.opt.refine_min_per_solve_s, e.opt.refine_per_solve_s);
-    ro.max_per_solve_s =
-        std::clamp(ro.time_limit_s.value() / 4.0, ro.per_solve_s, e.opt.refine_max_per_solve_s);
+    ro.max_per_solve_s = std::clamp(kRefineMaxSolveShare * ro.time_limit_s.value(), ro.per_solve_s,
+                                    e.opt.refine_max_per_solve_s);
     ro.mip_backend = e.opt.mip_backend;
     ro.mip_backend_options = e.opt.refine_backend_options;
     ro.reference = run.box.center();
@@ -240,7 +244,7 @@ std::string phaseRefine(Engine& e, ReluRun& run) {
     // Re-propagate: the alpha tier over the refined bounds (intersected), then the disjuncts.
     bounds::AlphaOptions ao;
     ao.threads = std::max(1, e.opt.threads);
-    ao.time_limit_s = std::max(0.2, 0.15 * share);
+    ao.time_limit_s = std::max(kMinBoundTierS, kRefineAlphaShare * share);
     const Timer ta;
     run.bounds.method = "refine";
     if (!tightenByAlpha(e, run, ao, "refine")) {
@@ -260,7 +264,7 @@ std::string phaseRefine(Engine& e, ReluRun& run) {
     // (256x4 prop_6_0.03: layer 2 stabilises none but tightens 68 of 72). A layer of a handful
     // of unstable neurons says little about the next one.
     const bool moved = rs.stabilized > 0 || 2 * rs.tightened >= rs.neurons;
-    if (rs.gave_up || (!moved && neurons.size() >= 8)) break;
+    if (rs.gave_up || (!moved && neurons.size() >= kRefineMinNeuronsToStop)) break;
   }
   return fmt::format("{}", fmt::join(parts, "; "));
 }
@@ -294,7 +298,9 @@ std::string phaseLp(Engine& e, ReluRun& run) {
     const mip::Term term{t, 1.0};
     session->setObjective(mip::Sense::kMaximize, std::span<const mip::Term>(&term, 1));
     mip::LpParams lp;
-    if (e.opt.time_limit_s) lp.time_limit_s = std::max(0.1, budget - phase_timer.seconds());
+    if (e.opt.time_limit_s) {
+      lp.time_limit_s = std::max(kMinLpSolveS, budget - phase_timer.seconds());
+    }
     const mip::LpResult r = session->solve(lp);
     if (!r.optimal() || !r.objective) continue;
     ++solved;
@@ -330,18 +336,18 @@ std::string phaseLp(Engine& e, ReluRun& run) {
   // attack (VeriNet-style LP points as counterexample candidates).
   if (!run.ce && !lp_points.empty() && !e.halted() && e.opt.attack_time_s > 0) {
     nn::AttackOptions a = e.opt.attack;
-    a.seed = e.opt.seed + 17 + static_cast<uint64_t>(run.index) * 7919;
+    a.seed = e.opt.seed + kLpAttackSeedOffset + static_cast<uint64_t>(run.index) * kBoxSeedStride;
     a.starts.resize(static_cast<Eigen::Index>(lp_points.size()), e.net.inputSize());
     for (size_t k = 0; k < lp_points.size(); ++k)
       a.starts.row(static_cast<Eigen::Index>(k)) = lp_points[k].transpose();
     a.restarts = std::max<int>(a.restarts, static_cast<int>(lp_points.size()) + 1);
     a.include_center = false;
     a.diversify_steps = 0;
-    a.step_size = 0.1;
-    a.decay = 0.985;
-    a.steps = 300;
+    a.step_size = kLpAttackStepSize;
+    a.decay = kLpAttackDecay;
+    a.steps = kLpAttackSteps;
     a.rounds = 1;
-    a.time_limit_s = std::max(0.0, std::min(0.5 * e.opt.attack_time_s, e.remaining()));
+    a.time_limit_s = std::max(0.0, std::min(kLpAttackShare * e.opt.attack_time_s, e.remaining()));
     Callbacks acb;
     acb.should_stop = [&e] { return e.cb.stopRequested(); };
     const nn::AttackResult ar =
@@ -393,13 +399,14 @@ std::string phaseBab(Engine& e, ReluRun& run, double share, BabStats& stats) {
   if (r.outcome == BabOutcome::kFailed) run.doubt = true;
   const BabStats& st = r.stats;
   return fmt::format(
-      "{}{}{}: {} of {} closed, {} nodes ({} closed, {} empty), depth {}, peak queue {}, "
+      "{}{}{}: {} of {} closed, {} nodes ({} closed, {} empty), depth {}, peak queue {} ({}), "
       "{} candidates, largest open bound {:.4g}; worker-seconds: interm {:.1f} spec {:.1f} branch "
       "{:.1f} "
       "primal {:.1f}",
       babOutcomeName(r.outcome), r.detail.empty() ? "" : " - ", r.detail, closed, open.size(),
-      st.nodes, st.closed_at, st.empty, st.max_depth, st.peak_queue, st.candidates, worst,
-      st.interm_s, st.spec_s, st.branch_s, st.primal_s);
+      st.nodes, st.closed_at, st.empty, st.max_depth, st.peak_queue,
+      formatBytes(static_cast<double>(st.peak_queue_bytes)), st.candidates, worst, st.interm_s,
+      st.spec_s, st.branch_s, st.primal_s);
 }
 
 struct MilpOutcome {
@@ -430,7 +437,7 @@ Tightened tightenForDisjunct(Engine& e, ReluRun& run, const Atoms& atoms, double
   bounds::SolverBoundsOptions so;
   so.threads = 1;
   so.lp_backend = e.opt.lp_backend;
-  so.time_limit_s = std::max(0.2, time_s);
+  so.time_limit_s = std::max(kMinBoundTierS, time_s);
   Callbacks cb;
   cb.should_stop = [&e] { return e.halted(); };
   const Timer t;
@@ -455,7 +462,8 @@ MilpOutcome solveDisjunctMilp(Engine& e, ReluRun& run, int d, std::mutex& mu) {
   const Atoms& atoms = e.prop.unsafe_disjuncts[static_cast<size_t>(d)];
   Tightened tight;
   if (e.opt.milp_tighten) {
-    tight = tightenForDisjunct(e, run, atoms, e.opt.time_limit_s ? 0.25 * e.remaining() : 60.0);
+    tight = tightenForDisjunct(
+        e, run, atoms, e.opt.time_limit_s ? kTightenShare * e.remaining() : kNoLimitTightenS);
     if (tight.empty) return {true, tight.detail};
   } else {
     tight.bounds = run.bounds;
@@ -487,17 +495,18 @@ MilpOutcome solveDisjunctMilp(Engine& e, ReluRun& run, int d, std::mutex& mu) {
   auto solver = mip::makeMipSolver(e.opt.mip_backend);
   bool early = true;  // stop at the first incumbent with a positive margin, to check it
   std::string prefix = tight.detail.empty() ? "" : tight.detail + "; ";
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int attempt = 0; attempt < kMilpAttempts; ++attempt) {
     if (e.halted()) return {false, prefix + "stopped"};
     mip::MipParams params;
     params.threads = 1;
-    // CBC checks the clock between nodes only (a root cut loop overran the limit by 7-45 s), so
-    // the limit is enforced from outside (hard_time_limit: a child process killed at the limit);
-    // a tenth of the remaining time (at most 10 s) is still held back, because a killed solve
-    // loses its incumbent, and CBC that stops itself keeps it for the witness check.
+    // CBC checks the clock between nodes only, so the limit is enforced from outside
+    // (hard_time_limit: a child process killed at the limit); part of the time left is still
+    // held back for CBC to stop itself (phase_budget.hpp).
     if (e.opt.time_limit_s) {
       const double rem = e.remaining();
-      params.time_limit_s = std::max(0.05, rem - std::clamp(0.1 * rem, 1.0, 10.0));
+      const double hold_back =
+          std::clamp(kMilpHoldBackShare * rem, kMilpHoldBackMinS, kMilpHoldBackMaxS);
+      params.time_limit_s = std::max(kMinMilpS, rem - hold_back);
       params.hard_time_limit = true;
     }
     params.backend_options = e.opt.mip_backend_options;
@@ -609,7 +618,7 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
   if (!done() && run.have_bounds) runPhase(e, run, "lp", [&] { return phaseLp(e, run); });
   if (!done() && run.have_bounds && e.opt.use_bab) {
     if (!e.opt.use_milp) {
-      bab("bab", 1.0);
+      bab("bab", kBabShareWithoutMilp);
     } else if (totalUnstable(run) > e.opt.bab_before_milp_unstable || refined) {
       bab("bab", refined ? e.opt.bab_share_refined : e.opt.bab_share);
     }

@@ -52,9 +52,11 @@ struct VerifyOptions {
   uint64_t seed = 1;
   // Attack: these options, with `rounds` repeated within attack_time_s.
   nn::AttackOptions attack = defaultAttack();
-  double attack_time_s = 2.0;  // at most this long, and at most 10 % of the time limit
-  bool use_alpha = true;       // alpha tier (root bounds and spec bounds of the atoms)
-  double alpha_share = 0.15;   // share of the remaining time the alpha phase may take
+  // At most this long, and at most kAttackTimeShare (phase_budget.hpp) of the time limit. The one
+  // default: the CLI and the Python binding read it from here.
+  double attack_time_s = 3.0;
+  bool use_alpha = true;      // alpha tier (root bounds and spec bounds of the atoms)
+  double alpha_share = 0.15;  // share of the remaining time the alpha phase may take
   // Root bounds by interval arithmetic only (else interval, then symbolic back-substitution):
   // with use_alpha, use_bab and use_refine off, nothing the input-split engine bounds with
   // (symbolic, alpha) decides a disjunct, so its unsat is an independent second opinion.

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "bounds/bounder.hpp"
 #include "core/rng.hpp"
@@ -236,6 +238,42 @@ TEST(Bab, StopRequestLeavesDisjunctsOpen) {
       net, box, root.bounds, disjuncts, {kInf}, {}, [](const Vec&) { return false; }, cb);
   EXPECT_EQ(r.outcome, verify::BabOutcome::kStopped);
   EXPECT_FALSE(r.closed[0]);
+}
+
+// A queue over its memory budget ends the search as a limit, as the node budget does: nothing
+// closes, the detail names the budget. The budget is max_queue_mb, or half of
+// NNMIP_MEMORY_LIMIT_MB when that is smaller.
+TEST(Bab, QueueMemoryBudgetEndsTheSearchAsALimit) {
+  const nn::Network net = testnets::randomNet({5, 20, 20, 2}, 5);
+  const encode::Box box(Vec::Constant(5, -1.0), Vec::Constant(5, 1.0));
+  bounds::BoundsOptions bo;
+  bo.method = bounds::Method::kSymbolic;
+  const bounds::BoundsResult root = bounds::computeBounds(net, box, bo);
+  // y_0 - y_1 >= -1e6: true everywhere, so nothing can close it and the queue only grows.
+  const std::vector<std::vector<data::LinearAtom>> disjuncts = {
+      {data::LinearAtom{{-1.0, 1.0}, 1e6}}};
+  auto search = [&](double max_queue_mb) {
+    verify::BabOptions o;
+    o.threads = 1;
+    o.max_nodes = 20000;
+    o.max_queue_mb = max_queue_mb;
+    return verify::runBab(net, box, root.bounds, disjuncts, {kInf}, o,
+                          [](const Vec&) { return false; });
+  };
+  const verify::BabResult small = search(0.004);  // 4 KiB: a few nodes
+  EXPECT_EQ(small.outcome, verify::BabOutcome::kLimit);
+  EXPECT_NE(small.detail.find("queue budget"), std::string::npos) << small.detail;
+  EXPECT_FALSE(small.closed[0]);
+  EXPECT_GT(small.stats.peak_queue_bytes, 4096u);
+  EXPECT_LT(small.stats.nodes, 40);
+
+  ::setenv("NNMIP_MEMORY_LIMIT_MB", "1", 1);  // the queue may take 512 KiB of it
+  const verify::BabResult by_memory = search(4096.0);
+  ::unsetenv("NNMIP_MEMORY_LIMIT_MB");
+  EXPECT_EQ(by_memory.outcome, verify::BabOutcome::kLimit);
+  EXPECT_NE(by_memory.detail.find("queue budget"), std::string::npos) << by_memory.detail;
+  EXPECT_GT(by_memory.stats.peak_queue_bytes, 512u * 1024u);
+  EXPECT_LT(by_memory.stats.nodes, 20000);
 }
 
 }  // namespace

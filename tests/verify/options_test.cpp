@@ -59,7 +59,7 @@ TEST(Options, EachVerifyFieldOutOfRangeThrows) {
 TEST(Options, EachBabAndAttackFieldOutOfRangeThrows) {
   const std::vector<std::function<void(verify::BabOptions&)>> bab = {
       [](auto& o) { o.threads = 0; },          [](auto& o) { o.time_limit_s = -1.0; },
-      [](auto& o) { o.max_nodes = -1; },       [](auto& o) { o.max_queue = 0; },
+      [](auto& o) { o.max_nodes = -1; },       [](auto& o) { o.max_queue_mb = 0.0; },
       [](auto& o) { o.close_margin = 0.0; },   [](auto& o) { o.interm_iterations = -1; },
       [](auto& o) { o.spec_iterations = -1; }, [](auto& o) { o.spec_lr_alpha = 0.0; },
       [](auto& o) { o.spec_lr_beta = kNan; },  [](auto& o) { o.spec_lr_decay = 0.0; },
