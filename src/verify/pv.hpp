@@ -107,6 +107,22 @@ struct PvMilpReport {
 PvMilpReport milpReport(const std::string& label, const mip::Model& model,
                         const mip::MipResult& result);
 
+// The bounds PV and the comparators encode with: over `bounds_box` when given (it must contain the
+// query's box), else over the query domain; the tiers get bounds_time_limit_s, else half of
+// time_limit_s (the solver's own limit in `options` when smaller). `who` ("PV", "compare") starts
+// the error messages.
+struct QueryBounds {
+  bounds::BoundsResult result;
+  bounds::BoundsOptions options;  // as run: with the time limits above
+  std::string method;             // bounds::methodName of the tier
+  std::string over;               // "box" or "query"
+};
+QueryBounds queryBounds(const nn::Network& net, const encode::Domain& domain,
+                        const std::optional<encode::Box>& bounds_box, bounds::BoundsOptions options,
+                        std::optional<double> bounds_time_limit_s,
+                        std::optional<double> time_limit_s, const std::string& who,
+                        const Callbacks& callbacks);
+
 struct PvResult {
   PvObjective objective = PvObjective::kSoftmaxL1;
   Eigen::VectorXd x0, z0, p0;  // reference input, its logits and softmax(logits)
