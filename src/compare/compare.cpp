@@ -28,13 +28,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 bool isMinimum(Comparator c) { return c == Comparator::kMinEps; }
 
-nn::Network logitNetwork(const nn::Network& net) {
-  nn::Network copy = net;
-  if (copy.layers().back().activation == nn::Activation::kSoftmax) {
-    copy.mutableLayers().back().activation = nn::Activation::kIdentity;
-  }
-  return copy;
-}
+using verify::logitNetwork;
+using verify::softmaxRows;
 
 int argmaxOf(const Vec& v) {
   int c = 0;
@@ -737,15 +732,6 @@ void runMinEps(Context& ctx) {
 Mat softmaxBackward(const Mat& P, const Mat& G) {
   const Vec pg = (P.cwiseProduct(G)).rowwise().sum();
   return P.cwiseProduct(G.colwise() - pg);
-}
-
-Mat softmaxRows(const Mat& Z) {
-  Mat P(Z.rows(), Z.cols());
-  for (Eigen::Index r = 0; r < Z.rows(); ++r) {
-    const Eigen::RowVectorXd e = (Z.row(r).array() - Z.row(r).maxCoeff()).exp().matrix();
-    P.row(r) = e / e.sum();
-  }
-  return P;
 }
 
 // min over the two margins: z[c] - max_{j != c} z[j] of each block (sub-gradient of the min);

@@ -21,6 +21,23 @@ namespace nnmip::verify {
 using Vec = Eigen::VectorXd;
 using Mat = Eigen::MatrixXd;
 
+Mat softmaxRows(const Mat& Z) {
+  Mat P(Z.rows(), Z.cols());
+  for (Eigen::Index r = 0; r < Z.rows(); ++r) {
+    const Eigen::RowVectorXd e = (Z.row(r).array() - Z.row(r).maxCoeff()).exp().matrix();
+    P.row(r) = e / e.sum();
+  }
+  return P;
+}
+
+nn::Network logitNetwork(const nn::Network& net) {
+  nn::Network copy = net;
+  if (copy.layers().back().activation == nn::Activation::kSoftmax) {
+    copy.mutableLayers().back().activation = nn::Activation::kIdentity;
+  }
+  return copy;
+}
+
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -37,16 +54,6 @@ int classOf(const nn::Network& net, const Vec& z) {
 
 double relGap(double value, double bound) {
   return (bound - value) / std::max(std::abs(value), 1e-10);
-}
-
-// Softmax rows of a batch of logits (stable).
-Mat softmaxRows(const Mat& Z) {
-  Mat P(Z.rows(), Z.cols());
-  for (Eigen::Index r = 0; r < Z.rows(); ++r) {
-    const Eigen::RowVectorXd e = (Z.row(r).array() - Z.row(r).maxCoeff()).exp().matrix();
-    P.row(r) = e / e.sum();
-  }
-  return P;
 }
 
 // The exact objective as an attack objective over the network's outputs Y.
@@ -92,14 +99,6 @@ nn::OutputObjective attackObjective(const nn::Network& net, PvObjective objectiv
       };
   }
   fail(ErrorKind::kInternal, "unknown PV objective");
-}
-
-// The logit-l1 and margin attacks need logits as outputs: a softmax net is attacked through a
-// copy whose last layer is the identity (same logits).
-nn::Network logitNetwork(const nn::Network& net) {
-  nn::Network copy = net;
-  if (lastIsSoftmax(copy)) copy.mutableLayers().back().activation = nn::Activation::kIdentity;
-  return copy;
 }
 
 struct Candidate {

@@ -149,6 +149,11 @@ void to_json(nlohmann::json& j, const PvResult& r);  // vectors as arrays; +-inf
 // The logits of `net` at x (double forward pass).
 Eigen::VectorXd logitsAt(const nn::Network& net, const Eigen::VectorXd& x);
 Eigen::VectorXd softmaxOf(const Eigen::VectorXd& z);
+// softmaxOf of each row of a batch of logits (stable: the row's largest logit subtracted first).
+Eigen::MatrixXd softmaxRows(const Eigen::MatrixXd& Z);
+// A copy of `net` whose final softmax, if any, is the identity: its outputs are the logits (the
+// logit objectives and their attacks work on these).
+nn::Network logitNetwork(const nn::Network& net);
 // The exact objective at x relative to the reference's logits z0 (margin: class0 = c).
 double pvObjectiveValue(const nn::Network& net, PvObjective objective, const Eigen::VectorXd& x,
                         const Eigen::VectorXd& z0, int class0);
