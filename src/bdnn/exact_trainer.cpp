@@ -78,6 +78,26 @@ void checkOptions(const data::Dataset& train, const BdnnOptions& o) {
   }
 }
 
+// The pre-activation of unit c of point i in layer k >= 1 through the products with the previous
+// layer's step units: sum_j (sum_t (values[t+1] - values[t]) prod_cjt + values[0] w_cj).
+std::vector<Term> productTerms(const TrainingMilp& m, const HiddenActivation& act, int k, int i,
+                               int c) {
+  const int in = m.dims[static_cast<size_t>(k)], q = act.units();
+  const auto& pi = m.prod[static_cast<size_t>(k)][static_cast<size_t>(i)];
+  std::vector<Term> pre;
+  for (int j = 0; j < in; ++j) {
+    for (int t = 0; t < q; ++t) {
+      const double delta =
+          act.values[static_cast<size_t>(t) + 1] - act.values[static_cast<size_t>(t)];
+      pre.push_back({pi[static_cast<size_t>((c * in + j) * q + t)], delta});
+    }
+    if (act.values[0] != 0.0) {
+      pre.push_back({m.w[static_cast<size_t>(k)][static_cast<size_t>(c * in + j)], act.values[0]});
+    }
+  }
+  return pre;
+}
+
 int numClasses(const data::Dataset& train) {
   const int max_label = *std::max_element(train.y.begin(), train.y.end());
   return std::max({2, train.num_classes, max_label + 1});
@@ -266,18 +286,7 @@ TrainingMilp buildTrainingMilp(const data::Dataset& train, const BdnnOptions& op
             if (x != 0.0) pre.push_back({m.w[0][static_cast<size_t>(c * in + l)], x});
           }
         } else {
-          const auto& pi = prod_k[static_cast<size_t>(i)];
-          for (int j = 0; j < in; ++j) {
-            for (int t = 0; t < q; ++t) {
-              const double delta =
-                  act.values[static_cast<size_t>(t) + 1] - act.values[static_cast<size_t>(t)];
-              pre.push_back({pi[static_cast<size_t>((c * in + j) * q + t)], delta});
-            }
-            if (act.values[0] != 0.0) {
-              pre.push_back(
-                  {m.w[static_cast<size_t>(k)][static_cast<size_t>(c * in + j)], act.values[0]});
-            }
-          }
+          pre = productTerms(m, act, k, i, c);
         }
         const auto& lam = m.lambda[static_cast<size_t>(k)];
         if (!lam.empty()) {
@@ -334,23 +343,7 @@ TrainingMilp buildTrainingMilp(const data::Dataset& train, const BdnnOptions& op
     }
   } else {
     // Output pre-activations through the products.
-    const int in = m.dims[static_cast<size_t>(last)];
-    auto outTerms = [&](int i, int c) {
-      std::vector<Term> pre;
-      const auto& pi = m.prod[static_cast<size_t>(last)][static_cast<size_t>(i)];
-      for (int j = 0; j < in; ++j) {
-        for (int t = 0; t < q; ++t) {
-          const double delta =
-              act.values[static_cast<size_t>(t) + 1] - act.values[static_cast<size_t>(t)];
-          pre.push_back({pi[static_cast<size_t>((c * in + j) * q + t)], delta});
-        }
-        if (act.values[0] != 0.0) {
-          pre.push_back(
-              {m.w[static_cast<size_t>(last)][static_cast<size_t>(c * in + j)], act.values[0]});
-        }
-      }
-      return pre;
-    };
+    auto outTerms = [&](int i, int c) { return productTerms(m, act, last, i, c); };
     if (o.output == OutputMode::kArgmax) {
       for (int i = 0; i < n; ++i) {
         const Var e = model.addBinary(fmt::format("e{}", i));

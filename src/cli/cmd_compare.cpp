@@ -16,6 +16,7 @@
 #include "cli/report.hpp"
 #include "compare/compare.hpp"
 #include "core/error.hpp"
+#include "core/json_number.hpp"
 #include "data/vnnlib.hpp"
 #include "experiments/campaign.hpp"
 #include "experiments/compare_campaign.hpp"
@@ -371,14 +372,13 @@ void runCertify(const CertifyArgs& a, GlobalOptions& g) {
               fmt::format("{}/{}", lv.certified, lv.total), fmt::format("{:.4f}", lv.accuracy),
               st});
     if (lv.all && (!best || lv.percent > best->percent)) best = &lv;
-    rows.push_back(
-        {{"percent", lv.percent},
-         {"certified", lv.certified},
-         {"total", lv.total},
-         {"all", lv.all},
-         {"accuracy", lv.accuracy},
-         {"worst_bound", std::isfinite(lv.worst) ? nlohmann::json(lv.worst) : nlohmann::json()},
-         {"statuses", lv.statuses}});
+    rows.push_back({{"percent", lv.percent},
+                    {"certified", lv.certified},
+                    {"total", lv.total},
+                    {"all", lv.all},
+                    {"accuracy", lv.accuracy},
+                    {"worst_bound", jsonNumber(lv.worst)},
+                    {"statuses", lv.statuses}});
   }
   t.print();
   if (best) {

@@ -32,15 +32,6 @@ extern "C" void onInterrupt(int) { g_interrupted = 1; }
 // Thresholds at which the share of near-zero weights is reported (the thesis's eps grid).
 constexpr double kSparsityEps[] = {1e-4, 1e-3, 1e-2, 1e-1};
 
-double shareAtMost(const nn::Network& net, double eps) {
-  long n = 0, small = 0;
-  for (const nn::DenseLayer& l : net.layers()) {
-    n += l.weight.size();
-    small += (l.weight.array().abs() <= eps).count();
-  }
-  return n ? static_cast<double>(small) / static_cast<double>(n) : 0.0;
-}
-
 std::string pct(double fraction) { return fmt::format("{:.2f}", 100.0 * fraction); }
 
 struct TrainArgs {
@@ -230,7 +221,7 @@ void runTrain(const TrainArgs& a, const GlobalOptions& g) {
   Table sp({"|w|<=eps", "%weights"});
   nlohmann::json sparsity = nlohmann::json::object();
   for (const double eps : kSparsityEps) {
-    const double share = shareAtMost(saved, eps);
+    const double share = nn::shareOfWeightsAtMost(saved, eps);
     sp.addRow({fmt::format("{:g}", eps), pct(share)});
     sparsity[fmt::format("{:g}", eps)] = share;
   }

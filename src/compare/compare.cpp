@@ -9,6 +9,7 @@
 
 #include "bounds/linear_bound.hpp"
 #include "core/error.hpp"
+#include "core/json_number.hpp"
 #include "core/timer.hpp"
 #include "encode/bigm.hpp"
 #include "mip/solver.hpp"
@@ -27,13 +28,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 bool isMinimum(Comparator c) { return c == Comparator::kMinEps; }
 
-nn::Network logitNetwork(const nn::Network& net) {
-  nn::Network copy = net;
-  if (copy.layers().back().activation == nn::Activation::kSoftmax) {
-    copy.mutableLayers().back().activation = nn::Activation::kIdentity;
-  }
-  return copy;
-}
+using verify::logitNetwork;
+using verify::softmaxRows;
 
 int argmaxOf(const Vec& v) {
   int c = 0;
@@ -738,15 +734,6 @@ Mat softmaxBackward(const Mat& P, const Mat& G) {
   return P.cwiseProduct(G.colwise() - pg);
 }
 
-Mat softmaxRows(const Mat& Z) {
-  Mat P(Z.rows(), Z.cols());
-  for (Eigen::Index r = 0; r < Z.rows(); ++r) {
-    const Eigen::RowVectorXd e = (Z.row(r).array() - Z.row(r).maxCoeff()).exp().matrix();
-    P.row(r) = e / e.sum();
-  }
-  return P;
-}
-
 // min over the two margins: z[c] - max_{j != c} z[j] of each block (sub-gradient of the min);
 // `wrong2`: the second block's margin is max_{j != c} z[j] - z[c] instead.
 nn::OutputObjective marginObjective(int k1, int k2, int c1, int c2, bool wrong2) {
@@ -949,30 +936,12 @@ CompareResult compareNetworks(const nn::Network& a_in, const nn::Network& b_in,
 
   // ---- bounds of the stack -------------------------------------------------------------------
   Timer phase;
-  bounds::BoundsOptions bo = o.bounds;
-  std::optional<double> share = o.bounds_time_limit_s;
-  if (!share && o.time_limit_s) share = 0.5 * *o.time_limit_s;
-  if (share) {
-    bo.solver.time_limit_s =
-        bo.solver.time_limit_s ? std::min(*bo.solver.time_limit_s, *share) : *share;
-    bo.alpha.time_limit_s = bo.solver.time_limit_s;
-  }
-  bounds::BoundsResult br;
-  if (o.bounds_box) {
-    const encode::Box& bb = *o.bounds_box;
-    bb.validate("compare bounds box", n);
-    if ((domain.box.lo.array() < bb.lo.array()).any() ||
-        (domain.box.hi.array() > bb.hi.array()).any()) {
-      fail(ErrorKind::kInvalidInput, "compare: the bounds box does not contain the query box");
-    }
-    br = bounds::computeBounds(ctx.stack.net, encode::Domain(bb), bo, callbacks);
-    res.bounds_over = "box";
-  } else {
-    br = bounds::computeBounds(ctx.stack.net, domain, bo, callbacks);
-    res.bounds_over = "query";
-  }
-  res.bounds_method = bounds::methodName(bo.method);
-  ctx.sb = br.bounds;
+  const verify::QueryBounds qb =
+      verify::queryBounds(ctx.stack.net, domain, o.bounds_box, o.bounds, o.bounds_time_limit_s,
+                          o.time_limit_s, "compare", callbacks);
+  res.bounds_over = qb.over;
+  res.bounds_method = qb.method;
+  ctx.sb = qb.result.bounds;
   res.bounds_s = phase.seconds();
   const double none_value = ctx.minimise ? kInf : -kInf;
   if (ctx.sb.empty) {
@@ -1098,37 +1067,32 @@ CompareResult compareNetworks(const nn::Network& a_in, const nn::Network& b_in,
   return res;
 }
 
-namespace {
-nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
-nlohmann::json vec(const Vec& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
-}  // namespace
-
 void to_json(nlohmann::json& j, const NetEval& e) {
   j = {{"class", e.cls},
-       {"logits", vec(e.logits)},
-       {"probabilities", vec(e.probs)},
+       {"logits", jsonVector(e.logits)},
+       {"probabilities", jsonVector(e.probs)},
        {"class_f32", e.cls32},
-       {"logits_f32", vec(e.logits32)},
-       {"probabilities_f32", vec(e.probs32)}};
+       {"logits_f32", jsonVector(e.logits32)},
+       {"probabilities_f32", jsonVector(e.probs32)}};
 }
 
 void to_json(nlohmann::json& j, const CompareResult& r) {
   j = {{"comparator", comparatorName(r.comparator)},
        {"status", r.status},
-       {"value", num(r.value)},
-       {"bound", num(r.bound)},
-       {"gap", num(r.gap)},
+       {"value", jsonNumber(r.value)},
+       {"bound", jsonNumber(r.bound)},
+       {"gap", jsonNumber(r.gap)},
        {"gap_formula", "|bound - value| / max(|value|, 1e-10)"},
        {"proven", r.proven},
        {"found_by", r.found_by},
-       {"value_f32", num(r.value32)},
-       {"attack_value", num(r.attack_value)},
-       {"trivial_bound", num(r.trivial_bound)},
+       {"value_f32", jsonNumber(r.value32)},
+       {"attack_value", jsonNumber(r.attack_value)},
+       {"trivial_bound", jsonNumber(r.trivial_bound)},
        {"upper_error", r.upper_error},
        {"lower_error", r.lower_error},
        {"diff_bounds", r.diff_bounds},
-       {"x", vec(r.x)},
-       {"x0", vec(r.x0)},
+       {"x", jsonVector(r.x)},
+       {"x0", jsonVector(r.x0)},
        {"n1", r.n1},
        {"n2", r.n2},
        {"bounds_method", r.bounds_method},

@@ -13,6 +13,7 @@
 #include "bdnn/step_net.hpp"
 #include "core/error.hpp"
 #include "core/file_io.hpp"
+#include "core/json_number.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
 #include "experiments/job_store.hpp"
@@ -53,6 +54,20 @@ const char* thresholdText(bdnn::ThresholdMode mode) {
 std::string statusText(mip::Termination t, mip::Limit l) {
   return fmt::format("{}{}", mip::terminationName(t),
                      l != mip::Limit::kNone ? fmt::format("/{}", mip::limitName(l)) : "");
+}
+
+// What every MILP row reports of the solve: status, objective (NaN without a solution), bound,
+// gap, nodes and time; with a solution also its MILP errors and the forward-pass check.
+void setMilpAnswer(BdnnJobResult& row, const bdnn::ExactResult& r) {
+  row.status = statusText(r.termination, r.limit);
+  row.objective = r.has_solution ? r.objective : NAN;
+  row.bound = r.best_bound;
+  row.gap = r.gap;
+  row.nodes = r.nodes;
+  row.milp_s = r.wall_s;
+  if (!r.has_solution) return;
+  row.milp_errors = r.milp_errors;
+  row.forward_check_ok = r.forward_check_ok;
 }
 
 bool isEngine(BdnnMethod m) {
@@ -96,18 +111,11 @@ void runEngineJob(const BdnnJob& job, const data::Split& split, const BdnnSettin
       row.bound = er.bound;
       return;
     }
-    row.status = statusText(r.termination, r.limit);
-    row.objective = r.has_solution ? r.objective : NAN;
-    row.bound = r.best_bound;
-    row.gap = r.gap;
+    setMilpAnswer(row, r);
     row.gap_formula = bdnn::kGapFormula;
-    row.nodes = r.nodes;
-    row.milp_s = r.wall_s;
     if (!r.has_solution) return;
     net = r.net;  // the network the MILP returns, whatever its forward pass does
-    row.milp_errors = r.milp_errors;
     row.train_errors = r.train_eval.errors;
-    row.forward_check_ok = r.forward_check_ok;
     return;
   }
   eo.start = job.method == BdnnMethod::kEngineHeur ? bdnn::EngineStart::kHeuristic
@@ -223,7 +231,7 @@ nlohmann::json to_json(const BdnnJobResult& r) {
     if (!v) return;
     using T = std::decay_t<decltype(*v)>;
     if constexpr (std::is_same_v<T, double>) {
-      row[key] = std::isfinite(*v) ? json(*v) : json(nullptr);
+      row[key] = jsonNumber(*v);
     } else {
       row[key] = *v;
     }
@@ -353,20 +361,13 @@ BdnnJobResult runBdnnJob(const BdnnJob& job, const data::Split& split, const Bdn
     row.start = start ? "heuristic" : "constant";
     const bdnn::ExactResult r = bdnn::trainExact(split.train, o, ex, cb);
     row.time_limit_s = s.time_limit_s;
-    row.status = statusText(r.termination, r.limit);
-    row.objective = r.has_solution ? r.objective : NAN;
-    row.bound = r.best_bound;
-    row.gap = r.gap;
+    setMilpAnswer(row, r);
     row.milp_vars = r.vars;
     row.milp_binaries = r.binaries;
     row.milp_rows = r.rows;
-    row.nodes = r.nodes;
-    row.milp_s = r.wall_s;
     if (!r.has_solution) return finish();
     net = r.net;
-    row.milp_errors = r.milp_errors;
     setTrainEvaluation(row, r.train_eval);
-    row.forward_check_ok = r.forward_check_ok;
   } else if (job.method == BdnnMethod::kIterative) {
     bdnn::IterativeOptions it;
     it.time_limit_s = s.time_limit_s;

@@ -334,7 +334,11 @@ CampaignSummary runCampaign(Campaign& campaign, const CampaignContext& ctx) {
   return s;
 }
 
-std::vector<CampaignSummary> runExperiment(const std::string& name, const CampaignContext& ctx) {
+namespace {
+
+// The campaign's dependencies (recursively, each once, each before what needs it), then the
+// campaign.
+std::vector<std::string> dependencyOrder(const std::string& name) {
   std::vector<std::string> order;
   std::function<void(const std::string&)> visit = [&](const std::string& n) {
     if (std::find(order.begin(), order.end(), n) != order.end()) return;
@@ -342,6 +346,13 @@ std::vector<CampaignSummary> runExperiment(const std::string& name, const Campai
     order.push_back(n);
   };
   visit(name);
+  return order;
+}
+
+}  // namespace
+
+std::vector<CampaignSummary> runExperiment(const std::string& name, const CampaignContext& ctx) {
+  const std::vector<std::string> order = dependencyOrder(name);
   std::vector<CampaignSummary> out;
   for (const std::string& n : order) {
     auto c = makeCampaign(n);
@@ -377,13 +388,7 @@ std::vector<json> storedCampaignRows(const std::string& name, const CampaignCont
 std::vector<DryRun> dryRun(const std::string& name, const CampaignContext& ctx,
                            const fs::path& small_root) {
   std::vector<DryRun> out;
-  std::vector<std::string> order;
-  std::function<void(const std::string&)> visit = [&](const std::string& n) {
-    if (std::find(order.begin(), order.end(), n) != order.end()) return;
-    for (const std::string& d : makeCampaign(n)->dependencies()) visit(d);
-    order.push_back(n);
-  };
-  visit(name);
+  const std::vector<std::string> order = dependencyOrder(name);
   for (const std::string& n : order) {
     auto c = makeCampaign(n);
     DryRun d;

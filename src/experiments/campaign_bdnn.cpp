@@ -34,10 +34,6 @@ BdnnSettings settingsFor(Scale scale) {
   return s;
 }
 
-double numField(const json& r, const char* k) {
-  return r.contains(k) && r[k].is_number() ? r[k].get<double>() : NAN;
-}
-
 class BdnnCampaignImpl : public Campaign {
  public:
   std::string name() const override { return "bdnn"; }
@@ -129,11 +125,11 @@ class BdnnCampaignImpl : public Campaign {
       t.header = {"method", "d1", "test acc %", "train acc %", "gap %", "status", "time s"};
       for (const json& r : rows) {
         if (r.at("spec").at("kind") != kind || r.at("spec").at("dataset") != dataset) continue;
-        t.add({r.value("label", ""), std::to_string(r.value("d1", 0)), pct(numField(r, "test_acc")),
-               pct(numField(r, "train_acc")),
-               r.value("method", "") == "relu" ? "-" : pct(numField(r, "gap")),
+        t.add({r.value("label", ""), std::to_string(r.value("d1", 0)),
+               pct(numberOr(r, "test_acc", NAN)), pct(numberOr(r, "train_acc", NAN)),
+               r.value("method", "") == "relu" ? "-" : pct(numberOr(r, "gap", NAN)),
                r.value("status", r.value("method", "")),
-               fmt::format("{:.1f}", numField(r, "wall_s"))});
+               fmt::format("{:.1f}", numberOr(r, "wall_s", NAN))});
       }
       return t;
     };
@@ -142,7 +138,7 @@ class BdnnCampaignImpl : public Campaign {
     std::map<std::string, std::vector<double>> acc;
     for (const json& r : rows) {
       if (r.at("spec").at("kind") == "shuffles")
-        acc[r.value("label", "")].push_back(numField(r, "test_acc"));
+        acc[r.value("label", "")].push_back(numberOr(r, "test_acc", NAN));
     }
     Table tb;
     tb.header = {"method", "shuffles", "avg %", "max %", "min %"};
@@ -161,7 +157,7 @@ class BdnnCampaignImpl : public Campaign {
     for (const json& r : rows) {
       if (r.at("spec").at("kind") != "robust" || !r.contains("perturb")) continue;
       for (const auto& [rad, p] : r.at("perturb").items()) {
-        tr.add({r.value("label", ""), num(numField(r, "radius")), rad,
+        tr.add({r.value("label", ""), num(numberOr(r, "radius", NAN)), rad,
                 pct(numberOr(p, "clean", NAN)), pct(numberOr(p, "random", NAN)),
                 pct(numberOr(p, "certified", NAN)), pct(numberOr(p, "attacked", NAN))});
       }
@@ -175,10 +171,10 @@ class BdnnCampaignImpl : public Campaign {
         const json& sp = r.at("spec");
         if (sp.at("kind") == "main" && sp.at("dataset") == "bcw" && r.value("label", "") == label &&
             r.value("d1", 0) == d1) {
-          return pct(numField(r, "test_acc")) +
+          return pct(numberOr(r, "test_acc", NAN)) +
                  (r.value("method", "") == "relu" || r.value("method", "") == "heuristic"
                       ? std::string()
-                      : " / gap " + pct(numField(r, "gap")));
+                      : " / gap " + pct(numberOr(r, "gap", NAN)));
         }
       }
       return std::string("not run");
@@ -210,7 +206,7 @@ class BdnnCampaignImpl : public Campaign {
       for (const json& r : rows) {
         if (r.at("spec").at("kind") == "shuffles" && r.value("label", "") == label) {
           ser.x.push_back(r.at("spec").at("seed").get<double>());
-          ser.y.push_back(100.0 * numField(r, "test_acc"));
+          ser.y.push_back(100.0 * numberOr(r, "test_acc", NAN));
         }
       }
       p.series.push_back(ser);

@@ -13,6 +13,7 @@
 
 #include "bounds/bounder.hpp"
 #include "bounds/layer_bounds.hpp"
+#include "core/json_number.hpp"
 #include "core/timer.hpp"
 #include "experiments/campaigns.hpp"
 #include "nn/onnx_io.hpp"
@@ -47,8 +48,7 @@ std::vector<double> studyLimits(Scale s) {
 json layerBoundsJson(const bounds::NetworkBounds& b) {
   json out = json::array();
   for (const auto& l : b.layers) {
-    out.push_back({{"lo", std::vector<double>(l.lo.data(), l.lo.data() + l.lo.size())},
-                   {"hi", std::vector<double>(l.hi.data(), l.hi.data() + l.hi.size())}});
+    out.push_back({{"lo", jsonVector(l.lo)}, {"hi", jsonVector(l.hi)}});
   }
   return out;
 }
@@ -269,10 +269,9 @@ void BoundsCampaign::report(const CampaignContext& ctx, const std::vector<json>&
   // Gap per layer (lower bound, lp vs milp), mean over the nets of an architecture (Fig. 2.7).
   std::map<std::string, std::map<int, std::pair<double, int>>> by_arch_layer;
   std::map<std::string, std::map<int, std::pair<double, int>>> by_arch_layer_hi;
-  std::vector<std::string> archs;
+  const std::vector<std::string> archs = specValuesInOrder(sweep, "arch");
   for (const json& r : sweep) {
     const std::string a = r.at("spec").at("arch");
-    if (std::find(archs.begin(), archs.end(), a) == archs.end()) archs.push_back(a);
     for (const json& g : r.at("gaps").at("lp_vs_milp")) {
       auto& e = by_arch_layer[a][g.at("layer").get<int>()];
       e.first += g.at("mean_lo").get<double>();
@@ -304,15 +303,15 @@ void BoundsCampaign::report(const CampaignContext& ctx, const std::vector<json>&
               "Figure 2.7: mean lower-bound gap of the LP against the MILP per layer (the "
               "last layer is the logits)");
 
-  // Gap vs eps by regularisation (2.4) and by architecture (2.5) / regularised by arch (2.6).
-  auto gapSeries = [&](const std::string& title, auto keep, const char* side) {
+  // Per eps, the mean of value(row) over the sweep rows whose spec `keep` selects.
+  auto meanByEps = [&](const std::string& title, auto keep, auto value) {
     PlotSeries ser;
     ser.title = title;
     std::map<double, std::pair<double, int>> acc;
     for (const json& r : sweep) {
       if (!keep(r.at("spec"))) continue;
       auto& e = acc[r.at("spec").at("eps").get<double>()];
-      e.first += meanOver(r.at("gaps").at("lp_vs_milp"), side);
+      e.first += value(r);
       ++e.second;
     }
     for (const auto& [eps, e] : acc) {
@@ -320,6 +319,12 @@ void BoundsCampaign::report(const CampaignContext& ctx, const std::vector<json>&
       ser.y.push_back(e.first / e.second);
     }
     return ser;
+  };
+  // Gap vs eps by regularisation (2.4) and by architecture (2.5) / regularised by arch (2.6).
+  auto gapSeries = [&](const std::string& title, auto keep, const char* side) {
+    return meanByEps(title, keep, [side](const json& r) {
+      return meanOver(r.at("gaps").at("lp_vs_milp"), side);
+    });
   };
   for (const char* side : {"mean_lo", "mean_hi"}) {
     const std::string sn = std::string(side) == "mean_lo" ? "lower" : "upper";
@@ -349,20 +354,9 @@ void BoundsCampaign::report(const CampaignContext& ctx, const std::vector<json>&
 
   // Times (2.8-2.12): wall time of lp and milp against eps, by reg and by arch.
   auto timeSeries = [&](const std::string& title, auto keep, const char* tier) {
-    PlotSeries ser;
-    ser.title = title;
-    std::map<double, std::pair<double, int>> acc;
-    for (const json& r : sweep) {
-      if (!keep(r.at("spec"))) continue;
-      auto& e = acc[r.at("spec").at("eps").get<double>()];
-      e.first += r.at("tiers").at(tier).at("wall_s").get<double>();
-      ++e.second;
-    }
-    for (const auto& [eps, e] : acc) {
-      ser.x.push_back(eps);
-      ser.y.push_back(e.first / e.second);
-    }
-    return ser;
+    return meanByEps(title, keep, [tier](const json& r) {
+      return r.at("tiers").at(tier).at("wall_s").get<double>();
+    });
   };
   Plot p8{"fig2_8_times", "Fig. 2.8: LP and MILP wall time by regularisation", "eps",
           "wall seconds (mean per network)"};

@@ -16,13 +16,11 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <mutex>
 #include <set>
 
 #include "bounds/box.hpp"
 #include "compare/compare.hpp"
 #include "core/error.hpp"
-#include "data/mnist.hpp"
 #include "encode/domain.hpp"
 #include "experiments/campaigns.hpp"
 #include "experiments/compare_campaign.hpp"
@@ -106,10 +104,7 @@ const std::vector<std::pair<std::string, std::string>> kPairs = {
 encode::Box domainBox(const std::string& type, const Eigen::VectorXd& img, double delta) {
   const int n = static_cast<int>(img.size());
   if (type == "box") return encode::Box(Eigen::VectorXd::Zero(n), Eigen::VectorXd::Ones(n));
-  if (type == "linf") {
-    return encode::Box((img.array() - delta).max(0.0).matrix(),
-                       (img.array() + delta).min(1.0).matrix());
-  }
+  if (type == "linf") return bounds::linfBall(img, delta);
   bounds::NeighboursParams np;
   np.eps = delta;
   const bounds::Box b = bounds::neighboursBox(img, 28, 28, np);
@@ -207,11 +202,7 @@ class CompareCampaign : public Campaign {
     return out;
   }
 
-  void prepare(const CampaignContext& ctx) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!loaded_) test_ = data::readMnist(ctx.dataDir(), false);
-    loaded_ = true;
-  }
+  void prepare(const CampaignContext& ctx) override { test_.load(ctx); }
 
   json run(const Job& job, const CampaignContext&) override {
     const json& s = job.spec;
@@ -224,7 +215,7 @@ class CompareCampaign : public Campaign {
     nn::pruneByPercent(b, pct, nn::PruneScope::kGlobal);
     const int ref = s.at("ref");
     const std::string type = s.at("domain");
-    const Eigen::VectorXd img = ref >= 0 ? Eigen::VectorXd(test_.X.row(ref).transpose())
+    const Eigen::VectorXd img = ref >= 0 ? Eigen::VectorXd(test_.get().X.row(ref).transpose())
                                          : Eigen::VectorXd::Constant(a.inputSize(), 0.5);
     const encode::Box box = domainBox(type, img, s.at("delta").get<double>());
     compare::CompareOptions o;
@@ -240,7 +231,7 @@ class CompareCampaign : public Campaign {
     const compare::CompareResult r =
         compare::compareNetworks(a, b, encode::Domain(box), ref >= 0 ? img : box.center(), o);
     json out = compareSummary(json(r));
-    out["true_label"] = ref >= 0 ? test_.y[static_cast<size_t>(ref)] : -1;
+    out["true_label"] = ref >= 0 ? test_.get().y[static_cast<size_t>(ref)] : -1;
     return out;
   }
 
@@ -248,9 +239,7 @@ class CompareCampaign : public Campaign {
               Report& rep) const override;
 
  private:
-  std::mutex mutex_;
-  bool loaded_ = false;
-  data::Dataset test_;
+  MnistTestSet test_;
 };
 
 std::string cls(const json& r, const char* key) {

@@ -19,9 +19,9 @@
 #include <map>
 #include <mutex>
 
+#include "bounds/box.hpp"
 #include "compare/compare.hpp"
 #include "core/error.hpp"
-#include "data/mnist.hpp"
 #include "encode/domain.hpp"
 #include "experiments/campaigns.hpp"
 #include "experiments/compare_campaign.hpp"
@@ -139,21 +139,17 @@ class MinepsCampaign : public Campaign {
     return out;
   }
 
-  void prepare(const CampaignContext& ctx) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!loaded_) test_ = data::readMnist(ctx.dataDir(), false);
-    loaded_ = true;
-  }
+  void prepare(const CampaignContext& ctx) override { test_.load(ctx); }
 
   // The digit's reference: the first test image the original network classifies correctly.
   int reference(const std::string& file, const nn::Network& net, int digit) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(refs_mutex_);
     auto& refs = refs_[file];
     if (refs.empty()) {
-      const std::vector<int> pred = nn::predictClasses(net, test_.X);
+      const std::vector<int> pred = nn::predictClasses(net, test_.get().X);
       refs.assign(10, -1);
       for (size_t i = 0; i < pred.size(); ++i) {
-        const int y = test_.y[i];
+        const int y = test_.get().y[i];
         if (y >= 0 && y < 10 && refs[static_cast<size_t>(y)] < 0 && pred[i] == y)
           refs[static_cast<size_t>(y)] = static_cast<int>(i);
       }
@@ -171,7 +167,7 @@ class MinepsCampaign : public Campaign {
     const double level = s.at("level");
     nn::pruneByPercent(pruned, level, nn::PruneScope::kGlobal);
     json out;
-    out["pruned_accuracy"] = train::evaluateAccuracy(pruned, test_);
+    out["pruned_accuracy"] = train::evaluateAccuracy(pruned, test_.get());
     const std::string kind = s.at("kind");
     compare::CompareOptions o;
     o.bounds.method = bounds::parseMethod("alpha");
@@ -182,9 +178,9 @@ class MinepsCampaign : public Campaign {
         idx.push_back(reference(file, net, d.get<int>()));
         labels.push_back(d.get<int>());
       }
-      Eigen::MatrixXd images(static_cast<Eigen::Index>(idx.size()), test_.X.cols());
+      Eigen::MatrixXd images(static_cast<Eigen::Index>(idx.size()), test_.get().X.cols());
       for (size_t i = 0; i < idx.size(); ++i)
-        images.row(static_cast<Eigen::Index>(i)) = test_.X.row(idx[i]);
+        images.row(static_cast<Eigen::Index>(i)) = test_.get().X.row(idx[i]);
       compare::CertifyPruneOptions c;
       c.levels = {level};
       c.radius = s.at("radius");
@@ -203,12 +199,11 @@ class MinepsCampaign : public Campaign {
     }
     const int digit = s.at("digit");
     const int ref = reference(file, net, digit);
-    const Eigen::VectorXd x0 = test_.X.row(ref).transpose();
+    const Eigen::VectorXd x0 = test_.get().X.row(ref).transpose();
     encode::Box box;
     if (kind == "flips") {
       const double delta = s.at("delta");
-      box = encode::Box((x0.array() - delta).max(0.0).matrix(),
-                        (x0.array() + delta).min(1.0).matrix());
+      box = bounds::linfBall(x0, delta);
       o.comparator = compare::Comparator::kMaxFlip;
       o.time_limit_s = s.at("time_limit_s").get<double>();
       const compare::CompareResult r =
@@ -219,8 +214,7 @@ class MinepsCampaign : public Campaign {
       return sum;
     }
     const double eps_max = s.at("eps_max");
-    box = encode::Box((x0.array() - eps_max).max(0.0).matrix(),
-                      (x0.array() + eps_max).min(1.0).matrix());
+    box = bounds::linfBall(x0, eps_max);
     o.comparator = compare::Comparator::kMinEps;
     o.class0 = digit;
     o.eps_max = eps_max;
@@ -240,9 +234,8 @@ class MinepsCampaign : public Campaign {
               Report& rep) const override;
 
  private:
-  std::mutex mutex_;
-  bool loaded_ = false;
-  data::Dataset test_;
+  MnistTestSet test_;
+  std::mutex refs_mutex_;  // guards refs_
   std::map<std::string, std::vector<int>> refs_;
 };
 

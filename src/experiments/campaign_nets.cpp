@@ -12,6 +12,7 @@
 #include "data/mnist.hpp"
 #include "experiments/campaigns.hpp"
 #include "nn/onnx_io.hpp"
+#include "nn/prune.hpp"
 #include "train/mlp.hpp"
 #include "train/trainer.hpp"
 
@@ -19,17 +20,6 @@ namespace nnmip::experiments {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string pct(double fraction, int digits) {
-  return std::isfinite(fraction) ? fmt::format("{:.{}f}", 100.0 * fraction, digits) : "-";
-}
-std::string num(double v, int digits) {
-  return std::isfinite(v) ? fmt::format("{:.{}g}", v, digits) : "-";
-}
-
-double numberOr(const json& j, const char* key, double fallback) {
-  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
-}
 
 std::string NetSpec::name() const {
   std::string s = "mnist_" + arch + "_" + reg;
@@ -116,15 +106,6 @@ json specJson(const NetSpec& n) {
           {"side", n.side}};
 }
 
-double shareAtMost(const nn::Network& net, double eps) {
-  long n = 0, small = 0;
-  for (const nn::DenseLayer& l : net.layers()) {
-    n += l.weight.size();
-    small += (l.weight.array().abs() <= eps).count();
-  }
-  return n ? static_cast<double>(small) / static_cast<double>(n) : 0.0;
-}
-
 class NetsCampaign : public Campaign {
  public:
   std::string name() const override { return "nets"; }
@@ -199,7 +180,7 @@ class NetsCampaign : public Campaign {
     if (!r.epochs.empty()) out["final_loss"] = r.epochs.back().loss;
     json share;
     for (double eps : {1e-4, 1e-3, 1e-2, 1e-1})
-      share[fmt::format("{:g}", eps)] = shareAtMost(saved, eps);
+      share[fmt::format("{:g}", eps)] = nn::shareOfWeightsAtMost(saved, eps);
     out["share_abs_at_most"] = share;
     out["parameters"] = saved.parameterCount();
     fs::remove(ck.path);

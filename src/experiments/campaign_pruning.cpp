@@ -6,9 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <mutex>
 
-#include "data/mnist.hpp"
 #include "experiments/campaigns.hpp"
 #include "nn/onnx_io.hpp"
 #include "nn/prune.hpp"
@@ -50,27 +48,8 @@ std::vector<NetRow> gridRows(const std::vector<json>& rows) {
   return out;
 }
 
-// Mean over the rows that `keep` selects of field(row, eps index), per eps.
-template <typename Keep, typename Field>
-PlotSeries meanSeries(const std::string& title, const std::vector<NetRow>& rows, Keep keep,
-                      Field field) {
-  PlotSeries s;
-  s.title = title;
-  for (size_t k = 0; k < kPruneEps.size(); ++k) {
-    double sum = 0;
-    int n = 0;
-    for (const NetRow& r : rows) {
-      if (!keep(r) || k >= r.acc.size()) continue;
-      sum += field(r, k);
-      ++n;
-    }
-    if (n == 0) continue;
-    s.x.push_back(kPruneEps[k]);
-    s.y.push_back(sum / n);
-  }
-  return s;
-}
-
+// Mean over the rows that `keep` selects (and that reach eps index k) of field(row, k); NaN
+// when there are none.
 template <typename Keep, typename Field>
 double meanAt(const std::vector<NetRow>& rows, size_t k, Keep keep, Field field) {
   double sum = 0;
@@ -82,6 +61,21 @@ double meanAt(const std::vector<NetRow>& rows, size_t k, Keep keep, Field field)
     }
   }
   return n ? sum / n : NAN;
+}
+
+// meanAt per eps, leaving out the eps that no selected row reaches.
+template <typename Keep, typename Field>
+PlotSeries meanSeries(const std::string& title, const std::vector<NetRow>& rows, Keep keep,
+                      Field field) {
+  PlotSeries s;
+  s.title = title;
+  for (size_t k = 0; k < kPruneEps.size(); ++k) {
+    const double mean = meanAt(rows, k, keep, field);
+    if (std::isnan(mean)) continue;
+    s.x.push_back(kPruneEps[k]);
+    s.y.push_back(mean);
+  }
+  return s;
 }
 
 std::string regLabel(const std::string& reg) {
@@ -110,16 +104,12 @@ class PruningCampaign : public Campaign {
     return out;
   }
 
-  void prepare(const CampaignContext& ctx) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!loaded_) test_ = data::readMnist(ctx.dataDir(), false);
-    loaded_ = true;
-  }
+  void prepare(const CampaignContext& ctx) override { test_.load(ctx); }
 
   json run(const Job& job, const CampaignContext&) override {
     const nn::Network net = nn::readOnnx(job.spec.at("file").get<std::string>());
     json out;
-    out["acc0"] = train::evaluateAccuracy(net, test_);
+    out["acc0"] = train::evaluateAccuracy(net, test_.get());
     json eps_rows = json::array();
     for (double eps : kPruneEps) {
       nn::Network rounded = net;
@@ -127,7 +117,7 @@ class PruningCampaign : public Campaign {
       json layers = json::array();
       for (const nn::LayerPruneStats& l : rep.layers) layers.push_back(l.zeroFraction());
       eps_rows.push_back({{"eps", eps},
-                          {"accuracy", train::evaluateAccuracy(rounded, test_)},
+                          {"accuracy", train::evaluateAccuracy(rounded, test_.get())},
                           {"zero_fraction", rep.zeroFraction()},
                           {"zeroed", rep.zeroed()},
                           {"total", rep.total()},
@@ -277,9 +267,7 @@ class PruningCampaign : public Campaign {
   }
 
  private:
-  std::mutex mutex_;
-  bool loaded_ = false;
-  data::Dataset test_;
+  MnistTestSet test_;
 };
 
 }  // namespace

@@ -11,10 +11,8 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <mutex>
 
 #include "bounds/box.hpp"
-#include "data/mnist.hpp"
 #include "encode/domain.hpp"
 #include "experiments/campaigns.hpp"
 #include "nn/onnx_io.hpp"
@@ -27,7 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::vector<int> kFirstOfClass = {3, 2, 1, 18, 4, 8, 11, 0, 61, 7};
 const std::vector<std::string> kTiers = {"naive", "lp", "milp", "milp-img", "symbolic", "alpha"};
 
 struct PvLimits {
@@ -59,7 +56,7 @@ class PvCampaign : public Campaign {
       if (n.side || n.reg != "l1" || n.lambda != "2e-4") continue;
       if (small && n.paper_arch != "200x5" && n.paper_arch != "800x2") continue;
       const std::vector<int> refs =
-          small ? std::vector<int>{3, 2} : kFirstOfClass;  // small: classes 0 and 1
+          small ? std::vector<int>{3, 2} : kFirstOfClassRefs;  // small: classes 0 and 1
       for (const std::string& objective : objectives) {
         for (const bool attack : {false, true}) {
           // margin runs: with the attack only (the study's 50 margin runs).
@@ -132,11 +129,7 @@ class PvCampaign : public Campaign {
     return r;
   }
 
-  void prepare(const CampaignContext& ctx) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!loaded_) test_ = data::readMnist(ctx.dataDir(), false);
-    loaded_ = true;
-  }
+  void prepare(const CampaignContext& ctx) override { test_.load(ctx); }
 
   static json summary(const json& d) {
     return {
@@ -152,7 +145,7 @@ class PvCampaign : public Campaign {
     nn::Network net = nn::readOnnx(s.at("file").get<std::string>());
     nn::roundWeights(net, 0.04);  // the thesis verifies its networks rounded at eps = 0.04
     const int ref = s.at("ref");
-    const Eigen::VectorXd img = test_.X.row(ref).transpose();
+    const Eigen::VectorXd img = test_.get().X.row(ref).transpose();
     bounds::NeighboursParams np;
     np.eps = 0.18;
     const bounds::Box box = bounds::neighboursBox(img, 28, 28, np);
@@ -179,9 +172,7 @@ class PvCampaign : public Campaign {
               Report& rep) const override;
 
  private:
-  std::mutex mutex_;
-  bool loaded_ = false;
-  data::Dataset test_;
+  MnistTestSet test_;
 };
 
 void PvCampaign::report(const CampaignContext& ctx, const std::vector<json>& rows,
@@ -216,12 +207,7 @@ void PvCampaign::report(const CampaignContext& ctx, const std::vector<json>& row
            std::string("Fig. 3.3: share of instances within a gap, per tier (") +
                (attack ? "with" : "without") + " attack)",
            "gap threshold (%)", "instances within (%)"};
-    std::vector<std::string> archs;
-    for (const json& r : rows) {
-      const std::string a = r.at("spec").at("arch");
-      if (std::find(archs.begin(), archs.end(), a) == archs.end()) archs.push_back(a);
-    }
-    for (const std::string& a : archs) {
+    for (const std::string& a : specValuesInOrder(rows, "arch")) {
       for (const std::string& tier : kTiers) {
         std::vector<double> gaps;
         for (const json& r : rows) {

@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "data/dataset.hpp"
 #include "experiments/campaign.hpp"
 
 namespace nnmip::experiments {
@@ -48,6 +50,21 @@ std::vector<NetSpec> thesisNets(Scale scale);
 // <root>/nets/<name>.onnx
 std::filesystem::path netPath(const CampaignContext& ctx, const NetSpec& net);
 
+// The thesis's references: the first MNIST test image of each class (index k holds class k).
+inline const std::vector<int> kFirstOfClassRefs = {3, 2, 1, 18, 4, 8, 11, 0, 61, 7};
+
+// The MNIST test set that the jobs of one campaign share: read by the first load() (a campaign's
+// prepare(); a failed read is tried again by the next), read-only afterwards.
+class MnistTestSet {
+ public:
+  void load(const CampaignContext& ctx);
+  const data::Dataset& get() const { return test_; }
+
+ private:
+  std::once_flag once_;
+  data::Dataset test_;
+};
+
 // The Rounder's eps grid (thesis §2.3.1).
 inline const std::vector<double> kPruneEps = {1e-4, 1e-3, 1e-2, 4e-2, 1e-1};
 
@@ -56,5 +73,9 @@ std::string pct(double fraction, int digits = 1);
 std::string num(double v, int digits = 4);  // {:.4g}, "-" for NaN
 // j[key] when it is a number, else `fallback` (missing, null for +-inf, or not a number).
 double numberOr(const nlohmann::json& j, const char* key, double fallback);
+// The distinct values of spec[key] over the rows, in the order they first appear (table and plot
+// order follows job order).
+std::vector<std::string> specValuesInOrder(const std::vector<nlohmann::json>& rows,
+                                           const char* key);
 
 }  // namespace nnmip::experiments

@@ -26,9 +26,6 @@ std::string campaignOfCompareKind(const std::string& kind);
 std::vector<NamedTable> compareTables(const std::string& kind,
                                       const std::vector<nlohmann::json>& rows);
 
-// The thesis's references: the first MNIST test image of each class (index k holds class k).
-inline const std::vector<int> kFirstOfClassRefs = {3, 2, 1, 18, 4, 8, 11, 0, 61, 7};
-
 // One comparator answer as a job row: status, value, bound, gap, proven, found_by, classes and
 // probabilities of both networks at the found input, MILP summary, times (json of
 // compare::CompareResult, trimmed).

@@ -11,6 +11,7 @@
 #include "bounds/bounder.hpp"
 #include "core/error.hpp"
 #include "core/file_io.hpp"
+#include "core/json_number.hpp"
 #include "core/rng.hpp"
 #include "core/version.hpp"
 #include "data/csv_io.hpp"
@@ -34,11 +35,6 @@ namespace {
 const char* const kMnistFcNets[] = {"mnist-net_256x2", "mnist-net_256x4", "mnist-net_256x6"};
 // Test accuracies VNN-COMP states for the mnist_fc networks.
 const double kStatedAccuracy[] = {0.9808, 0.9764, 0.9689};
-
-// A number, or null when it is not known (NaN).
-nlohmann::json orNull(double v) {
-  return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
-}
 
 ModelRow describe(const nn::Network& net, const std::string& name) {
   ModelRow row;
@@ -107,21 +103,26 @@ void to_json(nlohmann::json& j, const VerifyPhase& p) {
   j = {{"network", p.network}, {"rows", p.rows}};
 }
 void to_json(nlohmann::json& j, const PvPhase& p) {
-  j = {{"network", p.network},     {"domain", p.domain},
-       {"tier", p.tier},           {"objective", p.objective},
-       {"value", orNull(p.value)}, {"bound", orNull(p.bound)},
-       {"gap", orNull(p.gap)},     {"seconds", p.seconds},
-       {"found_by", p.found_by},   {"pngs", p.pngs}};
+  j = {{"network", p.network},
+       {"domain", p.domain},
+       {"tier", p.tier},
+       {"objective", p.objective},
+       {"value", jsonNumber(p.value)},
+       {"bound", jsonNumber(p.bound)},
+       {"gap", jsonNumber(p.gap)},
+       {"seconds", p.seconds},
+       {"found_by", p.found_by},
+       {"pngs", p.pngs}};
 }
 
 void to_json(nlohmann::json& j, const ModelRow& r) {
   j = {{"name", r.name}, {"sizes", r.sizes}, {"parameters", r.parameters}, {"relus", r.relus}};
   if (!std::isnan(r.train_accuracy)) {
     j["train_accuracy"] = r.train_accuracy;
-    j["test_accuracy"] = orNull(r.accuracy);
+    j["test_accuracy"] = jsonNumber(r.accuracy);
   } else {
-    j["accuracy"] = orNull(r.accuracy);
-    j["stated_accuracy"] = orNull(r.stated_accuracy);
+    j["accuracy"] = jsonNumber(r.accuracy);
+    j["stated_accuracy"] = jsonNumber(r.stated_accuracy);
   }
 }
 
@@ -150,10 +151,10 @@ void to_json(nlohmann::json& j, const BdnnRow& r) {
   j = {{"method", r.method},
        {"d1", r.d1},
        {"train_points", r.train_points},
-       {"train_acc", orNull(r.train_accuracy)},
-       {"test_acc", orNull(r.test_accuracy)},
+       {"train_acc", jsonNumber(r.train_accuracy)},
+       {"test_acc", jsonNumber(r.test_accuracy)},
        {"status", r.status},
-       {"gap", orNull(r.gap)},
+       {"gap", jsonNumber(r.gap)},
        {"time_s", r.seconds}};
 }
 

@@ -48,6 +48,15 @@ std::vector<double> magnitudes(const Mat& w) {
 
 }  // namespace
 
+double shareOfWeightsAtMost(const Network& net, double eps) {
+  long n = 0, small = 0;
+  for (const DenseLayer& l : net.layers()) {
+    n += l.weight.size();
+    small += (l.weight.array().abs() <= eps).count();
+  }
+  return n ? static_cast<double>(small) / static_cast<double>(n) : 0.0;
+}
+
 PruneReport roundWeights(Network& net, double eps) {
   if (!(eps >= 0.0) || std::isinf(eps)) {
     fail(ErrorKind::kInvalidInput, "rounding radius eps must be finite and >= 0, got {}", eps);

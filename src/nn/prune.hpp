@@ -28,6 +28,10 @@ struct PruneReport {
   double zeroFraction() const;  // share of all weights that are zero after rounding
 };
 
+// The share of all weights (biases not counted) with |w| <= eps: what roundWeights(eps) leaves at
+// zero, without changing the network. 0 for a network without weights.
+double shareOfWeightsAtMost(const Network& net, double eps);
+
 // Zeroes every weight with |w| <= eps (eps >= 0; Error{kInvalidInput} otherwise).
 PruneReport roundWeights(Network& net, double eps);
 

@@ -9,6 +9,7 @@
 
 #include "bounds/linear_bound.hpp"
 #include "core/error.hpp"
+#include "core/json_number.hpp"
 #include "core/timer.hpp"
 #include "encode/bigm.hpp"
 #include "encode/softmax_pwl.hpp"
@@ -19,6 +20,23 @@ namespace nnmip::verify {
 
 using Vec = Eigen::VectorXd;
 using Mat = Eigen::MatrixXd;
+
+Mat softmaxRows(const Mat& Z) {
+  Mat P(Z.rows(), Z.cols());
+  for (Eigen::Index r = 0; r < Z.rows(); ++r) {
+    const Eigen::RowVectorXd e = (Z.row(r).array() - Z.row(r).maxCoeff()).exp().matrix();
+    P.row(r) = e / e.sum();
+  }
+  return P;
+}
+
+nn::Network logitNetwork(const nn::Network& net) {
+  nn::Network copy = net;
+  if (copy.layers().back().activation == nn::Activation::kSoftmax) {
+    copy.mutableLayers().back().activation = nn::Activation::kIdentity;
+  }
+  return copy;
+}
 
 namespace {
 
@@ -36,16 +54,6 @@ int classOf(const nn::Network& net, const Vec& z) {
 
 double relGap(double value, double bound) {
   return (bound - value) / std::max(std::abs(value), 1e-10);
-}
-
-// Softmax rows of a batch of logits (stable).
-Mat softmaxRows(const Mat& Z) {
-  Mat P(Z.rows(), Z.cols());
-  for (Eigen::Index r = 0; r < Z.rows(); ++r) {
-    const Eigen::RowVectorXd e = (Z.row(r).array() - Z.row(r).maxCoeff()).exp().matrix();
-    P.row(r) = e / e.sum();
-  }
-  return P;
 }
 
 // The exact objective as an attack objective over the network's outputs Y.
@@ -93,14 +101,6 @@ nn::OutputObjective attackObjective(const nn::Network& net, PvObjective objectiv
   fail(ErrorKind::kInternal, "unknown PV objective");
 }
 
-// The logit-l1 and margin attacks need logits as outputs: a softmax net is attacked through a
-// copy whose last layer is the identity (same logits).
-nn::Network logitNetwork(const nn::Network& net) {
-  nn::Network copy = net;
-  if (lastIsSoftmax(copy)) copy.mutableLayers().back().activation = nn::Activation::kIdentity;
-  return copy;
-}
-
 struct Candidate {
   Vec x;
   double value = -kInf;
@@ -138,16 +138,11 @@ PvMilpReport milpReport(const std::string& label, const mip::Model& model,
   return rep;
 }
 
-namespace {
-nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
-nlohmann::json vec(const Vec& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
-}  // namespace
-
 void to_json(nlohmann::json& j, const PvMilpReport& r) {
   j = {{"label", r.label},
        {"termination", r.termination},
-       {"objective", num(r.objective)},
-       {"best_bound", num(r.best_bound)},
+       {"objective", jsonNumber(r.objective)},
+       {"best_bound", jsonNumber(r.best_bound)},
        {"rows", r.rows},
        {"columns", r.columns},
        {"binaries", r.binaries},
@@ -157,21 +152,22 @@ void to_json(nlohmann::json& j, const PvMilpReport& r) {
 
 void to_json(nlohmann::json& j, const PvResult& r) {
   j = {{"objective", pvObjectiveName(r.objective)},
-       {"value", num(r.value)},
-       {"bound", num(r.bound)},
-       {"gap", num(r.gap)},
+       {"value", jsonNumber(r.value)},
+       {"bound", jsonNumber(r.bound)},
+       {"gap", jsonNumber(r.gap)},
        {"gap_formula", "(bound - value) / max(|value|, 1e-10)"},
        {"proven", r.proven},
        {"found_by", r.found_by},
-       {"attack_value", num(r.attack_value)},
+       {"attack_value", jsonNumber(r.attack_value)},
        {"approx_error", r.approx_error},
        {"observed_error", r.observed_error},
-       {"reference", {{"class", r.class0}, {"logits", vec(r.z0)}, {"probabilities", vec(r.p0)}}},
+       {"reference",
+        {{"class", r.class0}, {"logits", jsonVector(r.z0)}, {"probabilities", jsonVector(r.p0)}}},
        {"found",
         {{"class", r.found_class},
-         {"logits", vec(r.z)},
-         {"probabilities", vec(r.p)},
-         {"x", vec(r.x)}}},
+         {"logits", jsonVector(r.z)},
+         {"probabilities", jsonVector(r.p)},
+         {"x", jsonVector(r.x)}}},
        {"bounds_method", r.bounds_method},
        {"bounds_over", r.bounds_over},
        {"bounds_s", r.bounds_s},
@@ -222,6 +218,37 @@ double pvObjectiveValue(const nn::Network& net, PvObjective objective, const Vec
   return NAN;
 }
 
+QueryBounds queryBounds(const nn::Network& net, const encode::Domain& domain,
+                        const std::optional<encode::Box>& bounds_box, bounds::BoundsOptions options,
+                        std::optional<double> bounds_time_limit_s,
+                        std::optional<double> time_limit_s, const std::string& who,
+                        const Callbacks& callbacks) {
+  std::optional<double> share = bounds_time_limit_s;
+  if (!share && time_limit_s) share = 0.5 * *time_limit_s;
+  if (share) {
+    options.solver.time_limit_s =
+        options.solver.time_limit_s ? std::min(*options.solver.time_limit_s, *share) : *share;
+    options.alpha.time_limit_s = options.solver.time_limit_s;
+  }
+  QueryBounds out;
+  out.options = options;
+  out.method = bounds::methodName(options.method);
+  if (bounds_box) {
+    const encode::Box& bb = *bounds_box;
+    bb.validate(who + " bounds box", net.inputSize());
+    if ((domain.box.lo.array() < bb.lo.array()).any() ||
+        (domain.box.hi.array() > bb.hi.array()).any()) {
+      fail(ErrorKind::kInvalidInput, "{}: the bounds box does not contain the query box", who);
+    }
+    out.result = bounds::computeBounds(net, encode::Domain(bb), options, callbacks);
+    out.over = "box";
+  } else {
+    out.result = bounds::computeBounds(net, domain, options, callbacks);
+    out.over = "query";
+  }
+  return out;
+}
+
 PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec& x0,
                  const PvOptions& options, const Callbacks& callbacks) {
   const Timer total;
@@ -255,30 +282,12 @@ PvResult solvePv(const nn::Network& net, const encode::Domain& domain, const Vec
 
   // ---- bounds ------------------------------------------------------------------------------
   Timer phase;
-  bounds::BoundsOptions bo = options.bounds;
-  std::optional<double> bounds_share = options.bounds_time_limit_s;
-  if (!bounds_share && options.time_limit_s) bounds_share = 0.5 * *options.time_limit_s;
-  if (bounds_share) {
-    const double share = *bounds_share;
-    bo.solver.time_limit_s =
-        bo.solver.time_limit_s ? std::min(*bo.solver.time_limit_s, share) : share;
-    bo.alpha.time_limit_s = bo.solver.time_limit_s;
-  }
-  bounds::BoundsResult br;
-  if (options.bounds_box) {
-    const encode::Box& bb = *options.bounds_box;
-    bb.validate("PV bounds box", n);
-    if ((domain.box.lo.array() < bb.lo.array()).any() ||
-        (domain.box.hi.array() > bb.hi.array()).any()) {
-      fail(ErrorKind::kInvalidInput, "PV: the bounds box does not contain the query box");
-    }
-    br = bounds::computeBounds(net, encode::Domain(bb), bo, callbacks);
-    res.bounds_over = "box";
-  } else {
-    br = bounds::computeBounds(net, domain, bo, callbacks);
-    res.bounds_over = "query";
-  }
-  res.bounds_method = bounds::methodName(bo.method);
+  QueryBounds qb = queryBounds(net, domain, options.bounds_box, options.bounds,
+                               options.bounds_time_limit_s, options.time_limit_s, "PV", callbacks);
+  const bounds::BoundsResult& br = qb.result;
+  const bounds::BoundsOptions& bo = qb.options;
+  res.bounds_over = qb.over;
+  res.bounds_method = qb.method;
   res.bounds_s = phase.seconds();
   if (options.bounds_time_limit_s) budget_start = total.seconds();
   if (br.bounds.empty) {

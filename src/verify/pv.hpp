@@ -107,6 +107,22 @@ struct PvMilpReport {
 PvMilpReport milpReport(const std::string& label, const mip::Model& model,
                         const mip::MipResult& result);
 
+// The bounds PV and the comparators encode with: over `bounds_box` when given (it must contain the
+// query's box), else over the query domain; the tiers get bounds_time_limit_s, else half of
+// time_limit_s (the solver's own limit in `options` when smaller). `who` ("PV", "compare") starts
+// the error messages.
+struct QueryBounds {
+  bounds::BoundsResult result;
+  bounds::BoundsOptions options;  // as run: with the time limits above
+  std::string method;             // bounds::methodName of the tier
+  std::string over;               // "box" or "query"
+};
+QueryBounds queryBounds(const nn::Network& net, const encode::Domain& domain,
+                        const std::optional<encode::Box>& bounds_box, bounds::BoundsOptions options,
+                        std::optional<double> bounds_time_limit_s,
+                        std::optional<double> time_limit_s, const std::string& who,
+                        const Callbacks& callbacks);
+
 struct PvResult {
   PvObjective objective = PvObjective::kSoftmaxL1;
   Eigen::VectorXd x0, z0, p0;  // reference input, its logits and softmax(logits)
@@ -133,6 +149,11 @@ void to_json(nlohmann::json& j, const PvResult& r);  // vectors as arrays; +-inf
 // The logits of `net` at x (double forward pass).
 Eigen::VectorXd logitsAt(const nn::Network& net, const Eigen::VectorXd& x);
 Eigen::VectorXd softmaxOf(const Eigen::VectorXd& z);
+// softmaxOf of each row of a batch of logits (stable: the row's largest logit subtracted first).
+Eigen::MatrixXd softmaxRows(const Eigen::MatrixXd& Z);
+// A copy of `net` whose final softmax, if any, is the identity: its outputs are the logits (the
+// logit objectives and their attacks work on these).
+nn::Network logitNetwork(const nn::Network& net);
 // The exact objective at x relative to the reference's logits z0 (margin: class0 = c).
 double pvObjectiveValue(const nn::Network& net, PvObjective objective, const Eigen::VectorXd& x,
                         const Eigen::VectorXd& z0, int class0);

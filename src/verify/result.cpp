@@ -2,13 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cmath>
+#include "core/json_number.hpp"
 
 namespace nnmip::verify {
-namespace {
-// JSON has no infinity: unbounded values are written as null.
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
-}  // namespace
 
 const char* statusName(Status status) {
   switch (status) {
@@ -34,7 +30,7 @@ void to_json(nlohmann::json& j, const Counterexample& c) {
                      {"disjunct", c.disjunct},
                      {"found_by", c.found_by},
                      {"margin_float32", c.margin_float},
-                     {"margin_double", number(c.margin_double)},
+                     {"margin_double", jsonNumber(c.margin_double)},
                      {"x", c.x},
                      {"y_float32", c.y},
                      {"y_double", c.y_double}};
@@ -43,8 +39,8 @@ void to_json(nlohmann::json& j, const Counterexample& c) {
 void to_json(nlohmann::json& j, const DisjunctReport& d) {
   j = nlohmann::json{{"state", disjunctStateName(d.state)},
                      {"closed_by", d.closed_by},
-                     {"margin_upper_bound", number(d.upper_bound)},
-                     {"best_margin_seen", number(d.best_margin)},
+                     {"margin_upper_bound", jsonNumber(d.upper_bound)},
+                     {"best_margin_seen", jsonNumber(d.best_margin)},
                      {"milp", d.milp},
                      {"milp_s", d.milp_s}};
 }

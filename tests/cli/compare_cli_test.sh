@@ -9,16 +9,8 @@ NET=../shared/data/vnncomp/mnist_fc/onnx/mnist-net_256x2.onnx
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-expect_rc() {  # CODE command...
-  local code=$1
-  shift
-  "$@" >"$TMP/out" 2>"$TMP/err"
-  local rc=$?
-  if [ "$rc" -ne "$code" ]; then fail "$* -> rc=$rc (want $code): $(cat "$TMP/err")"; else echo "ok:   $* -> $rc"; fi
-  if [ "$code" -ne 0 ] && [ "$(wc -l <"$TMP/err")" -gt 1 ]; then fail "$*: more than one line on stderr"; fi
-}
+# shellcheck source=expect.sh
+source "$(dirname "$0")/expect.sh"
 
 expect_rc 2 "$NNMIP" compare "$NET" "$NET" --domain box:0,1 --time-limit 0
 expect_rc 2 "$NNMIP" compare "$NET" "$NET" --domain box:0,1 --comparator nosuch

@@ -1,5 +1,28 @@
 # Helpers sourced by the CLI test scripts; they need TMP (a scratch folder) and failures (a count).
 
+# fail MESSAGE: report a failed check and count it.
+fail() {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+
+# expect_rc CODE command...: exit code CODE; a failing command (CODE != 0) says why on one line
+# of stderr.
+expect_rc() {
+  local code=$1
+  shift
+  "$@" >"$TMP/out" 2>"$TMP/err"
+  local rc=$?
+  if [ "$rc" -ne "$code" ]; then
+    fail "$* -> rc=$rc (want $code): $(cat "$TMP/err")"
+  else
+    echo "ok:   $* -> $rc"
+  fi
+  if [ "$code" -ne 0 ] && [ "$(wc -l <"$TMP/err")" -gt 1 ]; then
+    fail "$*: more than one line on stderr"
+  fi
+}
+
 # expect CODE PATTERN -- command...: exit code CODE and stderr matching PATTERN on one line.
 expect() {
   local code=$1 pattern=$2

@@ -50,6 +50,18 @@ TEST(Rounder, ZeroesExactlyTheWeightsWithinEps) {
   EXPECT_EQ(net.layer(1).bias, handNet().layer(1).bias);
 }
 
+TEST(Rounder, ShareAtMostCountsWhatRoundingWouldZeroWithoutRounding) {
+  // |w| <= 0.01: layer 0 has 0.001, 0, 0.01; layer 1 has 0.0001, 0.01, 0 (6 of 12 weights).
+  const Network net = handNet();
+  EXPECT_DOUBLE_EQ(shareOfWeightsAtMost(net, 0.01), 0.5);
+  EXPECT_DOUBLE_EQ(shareOfWeightsAtMost(net, 0.0), 2.0 / 12.0);  // the two exact zeros
+  EXPECT_DOUBLE_EQ(shareOfWeightsAtMost(net, 2.0), 1.0);
+  EXPECT_EQ(net.layer(0).weight, handNet().layer(0).weight);  // nothing rounded
+  Network rounded = net;
+  EXPECT_DOUBLE_EQ(shareOfWeightsAtMost(net, 0.02), roundWeights(rounded, 0.02).zeroFraction());
+  EXPECT_DOUBLE_EQ(shareOfWeightsAtMost(Network(), 0.1), 0.0);
+}
+
 TEST(Rounder, EpsZeroKeepsEverythingAndBadEpsThrows) {
   Network net = handNet();
   const PruneReport r = roundWeights(net, 0.0);
