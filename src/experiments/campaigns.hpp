@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,12 @@ struct NetSpec {
 std::vector<NetSpec> thesisNets(Scale scale);
 // <root>/nets/<name>.onnx
 std::filesystem::path netPath(const CampaignContext& ctx, const NetSpec& net);
+// "nets|<name>": the `nets` job that trains `net`.
+std::string netsJobId(const NetSpec& net);
+// The `nets` jobs whose networks `jobs` read: the values of the spec fields `file_keys` that are
+// the netPath of a network of ctx.scale's grid (Campaign::neededJobs of a campaign over `nets`).
+std::set<std::string> netsJobsReadBy(const std::vector<Job>& jobs, const CampaignContext& ctx,
+                                     const std::vector<std::string>& file_keys);
 
 // The Rounder's eps grid (thesis §2.3.1).
 inline const std::vector<double> kPruneEps = {1e-4, 1e-3, 1e-2, 4e-2, 1e-1};
