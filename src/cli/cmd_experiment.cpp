@@ -112,7 +112,7 @@ void addExperimentCommands(CLI::App& app, GlobalOptions& g) {
                 "print the job count and, from a finished small run, a CPU-hour estimate");
   cmd->add_option("--only", a->only,
                   "run (and report) only the jobs whose id matches this regex; dependencies run "
-                  "whole");
+                  "the jobs that these need");
   cmd->add_option("--small-dir", a->small_dir,
                   "--dry-run: root of the finished small run (default: -o DIR)");
   cmd->callback([a, &g] {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -92,6 +93,18 @@ std::vector<json> storedRows(const JobStore& store, const std::vector<Job>& jobs
     if (const json* r = store.find(j.id)) rows.push_back(*r);
   }
   return rows;
+}
+
+// Campaign `name` after its dependencies (recursively, each once).
+std::vector<std::string> dependencyOrder(const std::string& name) {
+  std::vector<std::string> order;
+  std::function<void(const std::string&)> visit = [&](const std::string& n) {
+    if (std::find(order.begin(), order.end(), n) != order.end()) return;
+    for (const std::string& d : makeCampaign(n)->dependencies()) visit(d);
+    order.push_back(n);
+  };
+  visit(name);
+  return order;
 }
 
 #ifdef NNMIP_WITH_MPI
@@ -218,21 +231,35 @@ json runInfo(const CampaignContext& ctx, const std::string& campaign) {
   return info;
 }
 
-CampaignSummary runCampaign(Campaign& campaign, const CampaignContext& ctx) {
-  Timer clock;
-  CampaignSummary s;
-  s.name = campaign.name();
+std::vector<Job> filteredJobs(const Campaign& campaign, const CampaignContext& ctx) {
   std::vector<Job> jobs = campaign.jobs(ctx);
   if (!ctx.job_filter.empty()) {
     const std::regex keep(ctx.job_filter);
     std::erase_if(jobs, [&keep](const Job& j) { return !std::regex_search(j.id, keep); });
   }
-  s.jobs = static_cast<int>(jobs.size());
+  return jobs;
+}
+
+CampaignSummary runCampaign(Campaign& campaign, const CampaignContext& ctx) {
+  Timer clock;
+  CampaignSummary s;
+  s.name = campaign.name();
+  const std::vector<Job> jobs = filteredJobs(campaign, ctx);
   {
     std::set<std::string> seen;
     for (const Job& j : jobs)
       NNMIP_CHECK(seen.insert(j.id).second, "campaign {}: duplicate job id {}", s.name, j.id);
+    if (ctx.needed_jobs) {
+      for (const std::string& id : *ctx.needed_jobs)
+        NNMIP_CHECK(seen.count(id) > 0, "campaign {}: needed job {} is not one of its jobs", s.name,
+                    id);
+    }
   }
+  // The jobs this run is asked for: all, or what the dependent campaigns need.
+  const auto asked = [&ctx](const Job& j) {
+    return !ctx.needed_jobs || ctx.needed_jobs->count(j.id) > 0;
+  };
+  s.jobs = static_cast<int>(std::count_if(jobs.begin(), jobs.end(), asked));
   const fs::path dir = ctx.dir(s.name);
   const bool coordinator = mpiRank() == 0;
   std::unique_ptr<JobStore> store;
@@ -241,7 +268,7 @@ CampaignSummary runCampaign(Campaign& campaign, const CampaignContext& ctx) {
     store = std::make_unique<JobStore>(dir / "jobs.jsonl");
     int imported = 0;
     for (size_t i = 0; i < jobs.size(); ++i) {
-      if (store->done(jobs[i].id)) continue;
+      if (!asked(jobs[i]) || store->done(jobs[i].id)) continue;
       if (std::optional<json> r = campaign.imported(jobs[i], ctx)) {
         (*r)["spec"] = jobs[i].spec;
         store->append(jobs[i].id, std::move(*r));
@@ -257,9 +284,13 @@ CampaignSummary runCampaign(Campaign& campaign, const CampaignContext& ctx) {
     }
     s.skipped = s.jobs - static_cast<int>(pending.size());
     ctx.callbacks.log(Level::kInfo,
-                      fmt::format("[{}] {} jobs at scale {}: {} finished earlier, {} to run ({})",
-                                  s.name, s.jobs, scaleName(ctx.scale), s.skipped, pending.size(),
-                                  (dir / "jobs.jsonl").string()));
+                      fmt::format("[{}] {} jobs at scale {}{}: {} finished earlier, {} to run ({})",
+                                  s.name, s.jobs, scaleName(ctx.scale),
+                                  ctx.needed_jobs ? fmt::format(" (the {} of {} that the campaigns "
+                                                                "depending on it need)",
+                                                                s.jobs, jobs.size())
+                                                  : std::string(),
+                                  s.skipped, pending.size(), (dir / "jobs.jsonl").string()));
   }
   if (mpiSize() > 1) {
 #ifdef NNMIP_WITH_MPI
@@ -313,7 +344,8 @@ CampaignSummary runCampaign(Campaign& campaign, const CampaignContext& ctx) {
   if (!coordinator) return s;
   const std::vector<json> rows = storedRows(*store, jobs);
   for (const json& r : rows) s.job_cpu_s += r.value("cpu_s", 0.0);
-  s.complete = rows.size() == jobs.size();
+  s.complete = std::all_of(jobs.begin(), jobs.end(),
+                           [&](const Job& j) { return !asked(j) || store->done(j.id); });
   Report report(dir, campaign.title());
   json info = runInfo(ctx, s.name);
   info["rows_by_commit"] = rowsByCommit(rows);
@@ -334,33 +366,49 @@ CampaignSummary runCampaign(Campaign& campaign, const CampaignContext& ctx) {
   return s;
 }
 
-namespace {
-
-// The campaign's dependencies (recursively, each once, each before what needs it), then the
-// campaign.
-std::vector<std::string> dependencyOrder(const std::string& name) {
-  std::vector<std::string> order;
-  std::function<void(const std::string&)> visit = [&](const std::string& n) {
-    if (std::find(order.begin(), order.end(), n) != order.end()) return;
-    for (const std::string& d : makeCampaign(n)->dependencies()) visit(d);
-    order.push_back(n);
-  };
-  visit(name);
-  return order;
+std::vector<PlannedCampaign> experimentPlan(const std::string& name, const CampaignContext& ctx) {
+  const std::vector<std::string> order = dependencyOrder(name);
+  std::set<std::string> needs_all;
+  std::map<std::string, std::set<std::string>> needed;
+  // Dependents before their dependencies, so that a campaign's own job list is settled before
+  // it says what it needs of the campaigns below it.
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const auto c = makeCampaign(*it);
+    CampaignContext at = ctx;
+    if (*it != name) at.job_filter.clear();  // --only selects the named campaign's jobs
+    std::vector<Job> jobs = filteredJobs(*c, at);
+    if (*it != name && !needs_all.count(*it)) {
+      const std::set<std::string>& keep = needed[*it];
+      std::erase_if(jobs, [&keep](const Job& j) { return !keep.count(j.id); });
+    }
+    for (const std::string& d : c->dependencies()) {
+      if (const auto want = c->neededJobs(d, jobs, at)) {
+        needed[d].insert(want->begin(), want->end());
+      } else {
+        needs_all.insert(d);
+      }
+    }
+  }
+  std::vector<PlannedCampaign> out;
+  for (const std::string& n : order) {
+    PlannedCampaign p{n, std::nullopt};
+    if (n != name && !needs_all.count(n)) p.needed = needed[n];
+    out.push_back(p);
+  }
+  return out;
 }
 
-}  // namespace
-
 std::vector<CampaignSummary> runExperiment(const std::string& name, const CampaignContext& ctx) {
-  const std::vector<std::string> order = dependencyOrder(name);
   std::vector<CampaignSummary> out;
-  for (const std::string& n : order) {
-    auto c = makeCampaign(n);
+  for (const PlannedCampaign& p : experimentPlan(name, ctx)) {
+    auto c = makeCampaign(p.name);
     CampaignContext at = ctx;
-    if (n != name) at.job_filter.clear();  // dependencies run whole
+    if (p.name != name) at.job_filter.clear();
+    at.needed_jobs = p.needed;
     out.push_back(runCampaign(*c, at));
-    if (!out.back().complete && mpiRank() == 0 && n != name) {
-      fail(ErrorKind::kSolver, "campaign {} (needed by {}) did not finish every job", n, name);
+    if (!out.back().complete && mpiRank() == 0 && p.name != name) {
+      fail(ErrorKind::kSolver, "campaign {} (needed by {}) did not finish the jobs it needs",
+           p.name, name);
     }
   }
   return out;
@@ -388,12 +436,17 @@ std::vector<json> storedCampaignRows(const std::string& name, const CampaignCont
 std::vector<DryRun> dryRun(const std::string& name, const CampaignContext& ctx,
                            const fs::path& small_root) {
   std::vector<DryRun> out;
-  const std::vector<std::string> order = dependencyOrder(name);
-  for (const std::string& n : order) {
+  for (const PlannedCampaign& p : experimentPlan(name, ctx)) {
+    const std::string& n = p.name;
     auto c = makeCampaign(n);
     DryRun d;
     d.name = n;
-    const std::vector<Job> jobs = c->jobs(ctx);
+    CampaignContext at = ctx;
+    if (n != name) at.job_filter.clear();
+    std::vector<Job> jobs = filteredJobs(*c, at);
+    if (p.needed) {
+      std::erase_if(jobs, [&p](const Job& j) { return !p.needed->count(j.id); });
+    }
     d.jobs = static_cast<int>(jobs.size());
     for (const Job& j : jobs) d.total_weight += j.cost_weight;
     // The small run: its stored rows give CPU seconds per unit of weight.

@@ -10,11 +10,13 @@
 // ends with the same tables as an uninterrupted one.
 //
 // Campaigns may depend on others (pruning, bounds and pv read the networks of `nets`):
-// runExperiment runs the dependencies first (each resumes, so a finished one costs nothing).
+// runExperiment runs the dependencies first (each resumes, so a finished one costs nothing), and
+// of each dependency only the jobs its dependents need (mineps: one network of the grid).
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,8 +38,11 @@ struct CampaignContext {
   std::string command;                                 // as typed, for the report
   Callbacks callbacks;                                 // progress lines (never printed here)
   // When set, only the jobs whose id matches this ECMAScript regex (std::regex_search) run and
-  // enter the report; dependencies run whole.
+  // enter the report; of the dependencies run the jobs that these need (runExperiment).
   std::string job_filter;
+  // When set, only these jobs (ids) run: what the campaigns that depend on this one need of it
+  // (Campaign::neededJobs). The report still covers every stored job.
+  std::optional<std::set<std::string>> needed_jobs;
 
   std::filesystem::path dir(const std::string& campaign) const { return root / campaign; }
   const std::filesystem::path& dataDir() const;  // Error{kInvalidInput} when absent
@@ -57,6 +62,16 @@ class Campaign {
   virtual std::vector<std::string> dependencies() const { return {}; }
   // Every job at ctx.scale, in report order.
   virtual std::vector<Job> jobs(const CampaignContext& ctx) const = 0;
+  // The ids of `dependency`'s jobs that `jobs` (this campaign's jobs that will run) read;
+  // nullopt: all of them.
+  virtual std::optional<std::set<std::string>> neededJobs(const std::string& dependency,
+                                                          const std::vector<Job>& jobs,
+                                                          const CampaignContext& ctx) const {
+    (void)dependency;
+    (void)jobs;
+    (void)ctx;
+    return std::nullopt;
+  }
   // Called once before the first job runs (loads data sets shared by the jobs).
   virtual void prepare(const CampaignContext& ctx) { (void)ctx; }
   // A result that exists outside the store (an earlier tool's files), stored as finished
@@ -86,15 +101,28 @@ struct CampaignSummary {
   double job_cpu_s = 0.0;  // CPU seconds of every stored job (this run's and earlier ones)
   std::filesystem::path report;
   int plots_drawn = 0, plots_written = 0;
-  bool complete = false;  // every job stored (false after a stop request)
+  bool complete = false;  // every job this run was asked for stored (false after a stop request)
 };
 
-// Runs the missing jobs of one campaign and writes its report. Under MPI (when built with
-// NNMIP_WITH_MPI and started by mpirun with more than one rank) every rank must call it; only
-// rank 0 writes files and returns a complete summary.
+// The campaign's jobs at ctx.scale that match ctx.job_filter (all when it is empty).
+std::vector<Job> filteredJobs(const Campaign& campaign, const CampaignContext& ctx);
+
+// Runs the missing jobs of one campaign (of ctx.needed_jobs only, when set) and writes its
+// report. Under MPI (when built with NNMIP_WITH_MPI and started by mpirun with more than one
+// rank) every rank must call it; only rank 0 writes files and returns a complete summary.
 CampaignSummary runCampaign(Campaign& campaign, const CampaignContext& ctx);
 
-// The campaign's dependencies (recursively, each once), then the campaign.
+// What runExperiment runs for campaign `name`: its dependencies (recursively, each once) first,
+// each with the jobs its dependents need (the union of their neededJobs over the jobs they will
+// run; nullopt: all), then the campaign itself (its jobs matching ctx.job_filter; needed nullopt).
+struct PlannedCampaign {
+  std::string name;
+  std::optional<std::set<std::string>> needed;
+};
+std::vector<PlannedCampaign> experimentPlan(const std::string& name, const CampaignContext& ctx);
+
+// Runs experimentPlan(name, ctx) in order; a dependency that does not finish its needed jobs
+// stops the run (Error{kSolver}).
 std::vector<CampaignSummary> runExperiment(const std::string& name, const CampaignContext& ctx);
 
 // The stored rows of campaign `name` under ctx.root, in job order at the scale the store was run
@@ -102,9 +130,10 @@ std::vector<CampaignSummary> runExperiment(const std::string& name, const Campai
 // when the store does not exist.
 std::vector<nlohmann::json> storedCampaignRows(const std::string& name, const CampaignContext& ctx);
 
-// --dry-run: the job count at ctx.scale and, when a finished small run exists under ctx.root
-// (or `small_root`), an estimate of CPU hours: the small run's CPU seconds per unit of
-// cost_weight times the scale's total weight.
+// --dry-run, per campaign of experimentPlan: the job count at ctx.scale (a dependency's needed
+// jobs only) and, when a finished small run exists under ctx.root (or `small_root`), an
+// estimate of CPU hours: the small run's CPU seconds per unit of cost_weight times the total
+// weight of those jobs.
 struct DryRun {
   std::string name;
   int jobs = 0;

@@ -95,6 +95,10 @@ class BoundsCampaign : public Campaign {
     return "bounds: LP against MILP activation bounds (thesis §2.3.2-2.3.4, Figures 2.4-2.15)";
   }
   std::vector<std::string> dependencies() const override { return {"nets"}; }
+  std::optional<std::set<std::string>> neededJobs(const std::string&, const std::vector<Job>& jobs,
+                                                  const CampaignContext& ctx) const override {
+    return netsJobsReadBy(jobs, ctx, {"file"});
+  }
 
   std::vector<Job> jobs(const CampaignContext& ctx) const override {
     std::vector<Job> out;

@@ -122,6 +122,10 @@ class CompareCampaign : public Campaign {
     return "compare: two networks in one MILP (thesis §4.3.1, Tables 4.2-4.7; maxout)";
   }
   std::vector<std::string> dependencies() const override { return {"nets"}; }
+  std::optional<std::set<std::string>> neededJobs(const std::string&, const std::vector<Job>& jobs,
+                                                  const CampaignContext& ctx) const override {
+    return netsJobsReadBy(jobs, ctx, {"file_a", "file_b"});
+  }
 
   std::vector<Job> jobs(const CampaignContext& ctx) const override {
     const bool small = ctx.scale == Scale::kSmall;

@@ -78,6 +78,10 @@ class MinepsCampaign : public Campaign {
            "(thesis §4.3.2, Figures 4.8-4.10), maxflip, certify-prune";
   }
   std::vector<std::string> dependencies() const override { return {"nets"}; }
+  std::optional<std::set<std::string>> neededJobs(const std::string&, const std::vector<Job>& jobs,
+                                                  const CampaignContext& ctx) const override {
+    return netsJobsReadBy(jobs, ctx, {"file"});
+  }
 
   std::vector<Job> jobs(const CampaignContext& ctx) const override {
     const MinepsLimits lim = minepsLimits(ctx.scale);

@@ -91,6 +91,26 @@ fs::path netPath(const CampaignContext& ctx, const NetSpec& net) {
   return ctx.dir("nets") / (net.name() + ".onnx");
 }
 
+std::string netsJobId(const NetSpec& net) { return "nets|" + net.name(); }
+
+std::set<std::string> netsJobsReadBy(const std::vector<Job>& jobs, const CampaignContext& ctx,
+                                     const std::vector<std::string>& file_keys) {
+  std::map<std::string, std::string> job_of_file;
+  for (const NetSpec& n : thesisNets(ctx.scale))
+    job_of_file[netPath(ctx, n).string()] = netsJobId(n);
+  std::set<std::string> out;
+  for (const Job& j : jobs) {
+    for (const std::string& key : file_keys) {
+      if (!j.spec.contains(key)) continue;
+      const auto it = job_of_file.find(j.spec.at(key).get<std::string>());
+      NNMIP_CHECK(it != job_of_file.end(), "job {}: {} is no network of the nets campaign", j.id,
+                  key);
+      out.insert(it->second);
+    }
+  }
+  return out;
+}
+
 namespace {
 
 json specJson(const NetSpec& n) {
@@ -117,7 +137,7 @@ class NetsCampaign : public Campaign {
     std::vector<Job> out;
     for (const NetSpec& n : thesisNets(ctx.scale)) {
       Job j;
-      j.id = "nets|" + n.name();
+      j.id = netsJobId(n);
       j.spec = specJson(n);
       // Training cost ~ parameters x epochs x images.
       j.cost_weight =

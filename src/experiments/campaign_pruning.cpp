@@ -89,6 +89,10 @@ class PruningCampaign : public Campaign {
     return "pruning: the Rounder on the thesis's networks (thesis §2.3.1, Figures 2.1-2.3)";
   }
   std::vector<std::string> dependencies() const override { return {"nets"}; }
+  std::optional<std::set<std::string>> neededJobs(const std::string&, const std::vector<Job>& jobs,
+                                                  const CampaignContext& ctx) const override {
+    return netsJobsReadBy(jobs, ctx, {"file"});
+  }
 
   std::vector<Job> jobs(const CampaignContext& ctx) const override {
     std::vector<Job> out;

@@ -45,6 +45,10 @@ class PvCampaign : public Campaign {
     return "pv: largest output change per bound tier (thesis chapter 3, Figures 3.3-3.5)";
   }
   std::vector<std::string> dependencies() const override { return {"nets"}; }
+  std::optional<std::set<std::string>> neededJobs(const std::string&, const std::vector<Job>& jobs,
+                                                  const CampaignContext& ctx) const override {
+    return netsJobsReadBy(jobs, ctx, {"file"});
+  }
 
   std::vector<Job> jobs(const CampaignContext& ctx) const override {
     const bool small = ctx.scale == Scale::kSmall;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,12 @@ struct NetSpec {
 std::vector<NetSpec> thesisNets(Scale scale);
 // <root>/nets/<name>.onnx
 std::filesystem::path netPath(const CampaignContext& ctx, const NetSpec& net);
+// "nets|<name>": the `nets` job that trains `net`.
+std::string netsJobId(const NetSpec& net);
+// The `nets` jobs whose networks `jobs` read: the values of the spec fields `file_keys` that are
+// the netPath of a network of ctx.scale's grid (Campaign::neededJobs of a campaign over `nets`).
+std::set<std::string> netsJobsReadBy(const std::vector<Job>& jobs, const CampaignContext& ctx,
+                                     const std::vector<std::string>& file_keys);
 
 // The thesis's references: the first MNIST test image of each class (index k holds class k).
 inline const std::vector<int> kFirstOfClassRefs = {3, 2, 1, 18, 4, 8, 11, 0, 61, 7};

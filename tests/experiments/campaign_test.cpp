@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -146,6 +147,66 @@ TEST(JobStoreAppend, TornTailIsCutBeforeTheNextAppend) {
   JobStore again(dir / "t.jsonl");
   EXPECT_EQ(again.rows().size(), 2u);
   EXPECT_EQ(again.find("b")->at("v"), 2);
+  fs::remove_all(dir);
+}
+
+// A campaign over `nets` runs only the networks it reads: mineps one (15x2), compare the three
+// of its pairs, pv the four L1 2e-4 networks; pruning reads the whole grid, bounds the 28 grid
+// networks without the side rows. --only narrows the named campaign's jobs and so its needs.
+TEST(Campaign, DependenciesRunOnlyTheJobsTheirDependentsNeed) {
+  CampaignContext paper;
+  paper.scale = Scale::kPaper;
+  const std::vector<PlannedCampaign> mineps = experimentPlan("mineps", paper);
+  ASSERT_EQ(mineps.size(), 2u);
+  EXPECT_EQ(mineps[0].name, "nets");
+  EXPECT_EQ(mineps[0].needed, (std::set<std::string>{"nets|mnist_15x2_l1_2e-4_sum_e50_s1"}));
+  EXPECT_EQ(mineps[1].name, "mineps");
+  EXPECT_FALSE(mineps[1].needed.has_value());
+  EXPECT_EQ(experimentPlan("compare", paper)[0].needed,
+            (std::set<std::string>{"nets|mnist_800x2_l1_2e-4_sum_e50_s1",
+                                   "nets|mnist_200x5_l1_2e-4_sum_e50_s1",
+                                   "nets|mnist_100x10_l1_2e-4_sum_e50_s1"}));
+  EXPECT_EQ(experimentPlan("pv", paper)[0].needed,
+            (std::set<std::string>{
+                "nets|mnist_3000x1_l1_2e-4_sum_e50_s1", "nets|mnist_800x2_l1_2e-4_sum_e50_s1",
+                "nets|mnist_200x5_l1_2e-4_sum_e50_s1", "nets|mnist_100x10_l1_2e-4_sum_e50_s1"}));
+  EXPECT_EQ(experimentPlan("pruning", paper)[0].needed->size(), 33u);
+  EXPECT_EQ(experimentPlan("bounds", paper)[0].needed->size(), 28u);
+  ASSERT_EQ(experimentPlan("selftest", paper).size(), 1u);
+  CampaignContext one_pair = paper;
+  one_pair.job_filter = R"(^compare\|thesis\|800x2_100x10\|)";
+  EXPECT_EQ(experimentPlan("compare", one_pair)[0].needed,
+            (std::set<std::string>{"nets|mnist_800x2_l1_2e-4_sum_e50_s1",
+                                   "nets|mnist_100x10_l1_2e-4_sum_e50_s1"}));
+  // --dry-run counts the needed jobs only.
+  const std::vector<DryRun> d = dryRun("mineps", paper, "/nonexistent");
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].jobs, 1);
+  EXPECT_EQ(d[1].jobs, 920);
+}
+
+// needed_jobs: only those jobs run and count for `complete`; a later run with other needs runs
+// only what is missing; the report covers every stored job.
+TEST(Campaign, NeededJobsRunAloneAndTheRestLater) {
+  const fs::path dir = freshDir("campaign_needed");
+  CampaignContext ctx = selftestContext(dir);
+  ctx.needed_jobs = std::set<std::string>{"selftest|seed2|epochs20", "selftest|seed7|epochs20"};
+  auto c = makeCampaign("selftest");
+  const CampaignSummary first = runCampaign(*c, ctx);
+  EXPECT_EQ(first.jobs, 2);
+  EXPECT_EQ(first.ran, 2);
+  EXPECT_TRUE(first.complete);
+  ctx.needed_jobs = std::set<std::string>{"selftest|seed7|epochs20", "selftest|seed9|epochs20"};
+  const CampaignSummary second = runCampaign(*c, ctx);
+  EXPECT_EQ(second.jobs, 2);
+  EXPECT_EQ(second.skipped, 1);
+  EXPECT_EQ(second.ran, 1);
+  EXPECT_TRUE(second.complete);
+  EXPECT_EQ(storedCampaignRows("selftest", ctx).size(), 3u);
+  EXPECT_NE(readText(dir / "selftest" / "report.md").find("3 of 24 jobs stored"),
+            std::string::npos);
+  ctx.needed_jobs = std::set<std::string>{"selftest|seed99|epochs20"};  // not one of its jobs
+  EXPECT_THROW(runCampaign(*c, ctx), Error);
   fs::remove_all(dir);
 }
 
