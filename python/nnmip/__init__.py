@@ -91,6 +91,7 @@ def compare(n1, n2, comparator="maxdiff-logit", domain=None, classes=None, metho
     keeps its class and N2 does not). domain: a Domain, a Property or a .vnnlib path (its input
     box; mineps: optional, intersected with the eps_max ball); x0: the reference (default: the
     domain's centre). More keywords: bounds_domain ("query"|"full"), bounds_time_limit, class0,
+    mineps_form ("per-class"|"single": one MILP per wrong class, or the thesis's single MILP),
     p2_side, threads, seed, backend ("cbc"|"enum"), log, progress.
 
     Returns a dict with the JSON report's names: 'value' (exact objective at 'x'), 'bound'

@@ -56,9 +56,9 @@ void bindCompare(py::module_& m) {
          std::optional<Vec> x0, const std::string& comparator, py::object classes,
          const std::string& method, const std::string& bounds_domain,
          std::optional<double> time_limit, std::optional<double> bounds_time_limit, double eps_max,
-         double margin, int class0, const std::string& p2_side, int threads, uint64_t seed,
-         bool swap, bool attack, bool diff_bounds, const std::string& backend, py::object log,
-         py::object progress) {
+         const std::string& mineps_form, double margin, int class0, const std::string& p2_side,
+         int threads, uint64_t seed, bool swap, bool attack, bool diff_bounds,
+         const std::string& backend, py::object log, py::object progress) {
         // The checks of `nnmip compare` (cmd_compare.cpp validate).
         if (!std::isfinite(margin) || margin < 0.0) {
           fail(ErrorKind::kInvalidInput, "margin {} (need >= 0)", margin);
@@ -132,6 +132,7 @@ void bindCompare(py::module_& m) {
         o.run_attack = attack;
         o.margin = margin;
         o.eps_max = eps_max;
+        o.mineps_form = compare::parseMinEpsForm(mineps_form);
         o.class0 = class0;
         o.diff_bounds = diff_bounds;
         if (p2_side == "upper") {
@@ -188,7 +189,10 @@ void bindCompare(py::module_& m) {
         settings["swap"] = swap;
         settings["attack"] = attack;
         settings["diff_bounds"] = diff_bounds;
-        if (mineps) settings["eps_max"] = eps_max;
+        if (mineps) {
+          settings["eps_max"] = eps_max;
+          settings["mineps_form"] = mineps_form;
+        }
         if (!all) {
           py::dict d = resultDict(out.value.front());
           for (auto [k, v] : settings) {
@@ -205,11 +209,11 @@ void bindCompare(py::module_& m) {
       py::arg("x0") = py::none(), py::arg("comparator") = "maxdiff-logit",
       py::arg("classes") = py::none(), py::arg("method") = "alpha",
       py::arg("bounds_domain") = "query", py::arg("time_limit") = 60.0,
-      py::arg("bounds_time_limit") = py::none(), py::arg("eps_max") = 1.0, py::arg("margin") = 1e-4,
-      py::arg("class0") = -1, py::arg("p2_side") = "upper", py::arg("threads") = 1,
-      py::arg("seed") = 1, py::arg("swap") = false, py::arg("attack") = true,
-      py::arg("diff_bounds") = true, py::arg("backend") = "cbc", py::arg("log") = py::none(),
-      py::arg("progress") = py::none(),
+      py::arg("bounds_time_limit") = py::none(), py::arg("eps_max") = 1.0,
+      py::arg("mineps_form") = "per-class", py::arg("margin") = 1e-4, py::arg("class0") = -1,
+      py::arg("p2_side") = "upper", py::arg("threads") = 1, py::arg("seed") = 1,
+      py::arg("swap") = false, py::arg("attack") = true, py::arg("diff_bounds") = true,
+      py::arg("backend") = "cbc", py::arg("log") = py::none(), py::arg("progress") = py::none(),
       "Two networks over one domain (`nnmip compare`): {'value' (exact, at 'x'), 'bound' "
       "(valid), 'gap', 'proven', 'status', 'found_by', 'n1'/'n2' (class, logits, "
       "probabilities, float32 ones), 'milps', ...} with the JSON report's names; maxout with "

@@ -105,6 +105,11 @@ def test_mineps_equals_enum_and_grid(seed):
     r = nnmip.compare(a, b, "mineps", x0=x0, method="symbolic", margin=1e-3)
     e = nnmip.compare(a, b, "mineps", x0=x0, method="symbolic", margin=1e-3,
                       backend="enum", attack=False)
+    # The thesis's single MILP (one binary per wrong class) proves the same minimum.
+    s = nnmip.compare(a, b, "mineps", x0=x0, method="symbolic", margin=1e-3,
+                      mineps_form="single", attack=False)
+    assert s["mineps_form"] == "single" and s["proven"] and s["status"] == r["status"]
+    assert s["bound"] == r["bound"] or abs(s["bound"] - r["bound"]) <= 1e-5
     # Grid points where N1 picks c0 and N2 another class by 1e-3: each one's eps >= the minimum.
     sep = (ca == c0) & (za[:, c0] >= np.delete(za, c0, axis=1).max(axis=1) + 1e-3) & \
         (np.delete(zb, c0, axis=1).max(axis=1) >= zb[:, c0] + 1e-3)

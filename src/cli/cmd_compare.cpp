@@ -39,6 +39,7 @@ struct CompareArgs {
   double time_limit = 60.0;
   std::optional<double> bounds_time_limit;
   double eps_max = 1.0;
+  std::string mineps_form = "per-class";
   double margin = 1e-4;
   std::string p2_side = "upper";
   int threads = 1;
@@ -125,6 +126,7 @@ void runCompare(CompareArgs args, GlobalOptions& g) {
   o.run_attack = !args.no_attack;
   o.margin = args.margin;
   o.eps_max = args.eps_max;
+  o.mineps_form = compare::parseMinEpsForm(args.mineps_form);
   o.class0 = args.class0;
   o.diff_bounds = !args.no_diff_bounds;
   o.p2_sides = args.p2_side == "lower"  ? encode::SoftmaxSides::kLower
@@ -185,7 +187,10 @@ void runCompare(CompareArgs args, GlobalOptions& g) {
     doc["swap"] = args.swap;
     doc["attack"] = !args.no_attack;
     doc["diff_bounds"] = !args.no_diff_bounds;
-    if (mineps) doc["eps_max"] = args.eps_max;
+    if (mineps) {
+      doc["eps_max"] = args.eps_max;
+      doc["mineps_form"] = args.mineps_form;
+    }
     doc["results"] = runs;
     doc["tool"] = toolInfo();
     writeJsonFile(args.json, doc);
@@ -464,6 +469,11 @@ void addCompareCommands(CLI::App& app, GlobalOptions& g) {
   c->add_option("--bounds-time-limit", ca->bounds_time_limit, "seconds for the bound tier")
       ->check(CLI::PositiveNumber);
   c->add_option("--eps-max", ca->eps_max, "mineps: largest eps (1: all of [0,1]^n)")
+      ->capture_default_str();
+  c->add_option("--mineps-form", ca->mineps_form,
+                "mineps: one MILP per wrong class of N2 (per-class) or the thesis's single MILP "
+                "with a binary per class (single)")
+      ->check(CLI::IsMember({"per-class", "single"}))
       ->capture_default_str();
   c->add_option("--margin", ca->margin, "delta of maxout, maxflip and mineps")
       ->capture_default_str();

@@ -654,6 +654,68 @@ void runMaxFlip(Context& ctx) {
   ctx.addBound(provedBound(ctx, r, candidates));
 }
 
+// mineps's MILP without N2's condition: eps in [0, cap] bounding |x - x0| (the L-inf ball) and
+// N1 picking C0 by delta.
+mip::Var addMinEpsCore(const Context& ctx, Milp& m, double cap, double delta) {
+  const mip::Var eps = m.model.addContinuous(0.0, cap, "eps");
+  for (int t = 0; t < ctx.n; ++t) {
+    const mip::Var xv = m.enc.inputs.x[static_cast<size_t>(t)];
+    m.model.addLe({{xv, 1.0}, {eps, -1.0}}, ctx.x0[t]);  // x - x0 <= eps
+    m.model.addGe({{xv, 1.0}, {eps, 1.0}}, ctx.x0[t]);   // x0 - x <= eps
+  }
+  addClassRows(m, 0, ctx.k1, ctx.c0, delta, "n1");
+  m.objective = {{eps, 1.0}};
+  return eps;
+}
+
+// The bound an answered mineps MILP over eps <= cap gives: infeasible means the minimum is above
+// cap (cap = eps_max: no input at all).
+void addMinEpsBound(Context& ctx, const mip::MipResult& r, double cap) {
+  if (r.termination == mip::Termination::kInfeasible) {
+    ctx.addBound(cap < ctx.o.eps_max ? cap : kInf);
+  } else {
+    ctx.addBound(provedBound(ctx, r, 0.0));
+  }
+}
+
+// The thesis's (4.18)-(4.19): one MILP over the wrong classes `ks` of N2, a binary b_k each,
+// sum b_k = 1, z2[k] - z2[C0] >= delta - M_k (1 - b_k) with M_k = delta - (lo z2[k] - hi z2[C0])
+// (so b_k = 0 leaves the row slack over the whole domain).
+void runMinEpsSingle(Context& ctx, const std::vector<int>& ks, double delta) {
+  const int c0 = ctx.c0;
+  Milp m;
+  newMilp(ctx, m);
+  const double cap = std::isnan(ctx.best) ? ctx.o.eps_max : std::min(ctx.o.eps_max, ctx.best);
+  const mip::Var eps = addMinEpsCore(ctx, m, cap, delta);
+  std::vector<mip::Term> pick;
+  std::vector<mip::Var> bs;
+  for (int kk : ks) {
+    const mip::Var b = m.model.addBinary(fmt::format("n2_picks_{}", kk));
+    bs.push_back(b);
+    pick.push_back({b, 1.0});
+    const double big_m = std::max(0.0, delta - (outLo(ctx, ctx.k1 + kk) - outHi(ctx, ctx.k1 + c0)));
+    // z2[k] - z2[C0] - M b_k >= delta - M
+    m.model.addGe({{m.out(ctx.k1 + kk), 1.0}, {m.out(ctx.k1 + c0), -1.0}, {b, -big_m}},
+                  delta - big_m, fmt::format("n2_wrong_{}", kk));
+  }
+  m.model.addEq(pick, 1.0, "n2_picks_one");
+  std::vector<double> start;
+  if (ctx.best_x.size() == ctx.n) {
+    const int k2 = argmaxOf(nn::forward(ctx.stack.net, ctx.best_x).tail(ctx.k2));
+    const auto it = std::find(ks.begin(), ks.end(), k2);
+    if (it != ks.end()) {
+      start = startFor(ctx, m);
+      if (!start.empty()) {
+        start[static_cast<size_t>(eps.id)] = cap;
+        for (size_t q = 0; q < bs.size(); ++q)
+          start[static_cast<size_t>(bs[q].id)] = ks[q] == k2 ? 1.0 : 0.0;
+      }
+    }
+  }
+  const mip::MipResult r = solveMilp(ctx, m, "mineps single", std::move(start), ctx.remaining());
+  addMinEpsBound(ctx, r, cap);
+}
+
 void runMinEps(Context& ctx) {
   const int c0 = ctx.c0, k = ctx.k2;
   const double eps_max = ctx.o.eps_max;
@@ -681,34 +743,36 @@ void runMinEps(Context& ctx) {
     if ((x == first) != (y == first)) return x == first;
     return outHi(ctx, ctx.k1 + x) > outHi(ctx, ctx.k1 + y);
   });
-  for (size_t i = 0; i < ks.size(); ++i) {
-    const int kk = ks[i];
+  // Classes the bounds rule out: N2 never picks them by delta, or (differential bounds) not
+  // while N1 picks C0 (both rows together need (z1 - z2)[C0] - (z1 - z2)[k] >= 2 delta).
+  std::vector<int> open;
+  for (const int kk : ks) {
     if (outHi(ctx, ctx.k1 + kk) - outLo(ctx, ctx.k1 + c0) < delta) {
-      ctx.addBound(kInf);  // N2 cannot pick kk by delta anywhere
       recordSkipped(ctx, fmt::format("mineps k={}", kk), "infeasible (logit bounds)");
-      continue;
-    }
-    // Both rows together need (z1 - z2)[C0] - (z1 - z2)[kk] >= 2 delta.
-    if (!ctx.dz.empty() && ctx.dz.back().hi[c0] - ctx.dz.back().lo[kk] < 2.0 * delta) {
-      ctx.addBound(kInf);
+    } else if (!ctx.dz.empty() && ctx.dz.back().hi[c0] - ctx.dz.back().lo[kk] < 2.0 * delta) {
       recordSkipped(ctx, fmt::format("mineps k={}", kk), "infeasible (differential bounds)");
-      continue;
+    } else {
+      open.push_back(kk);
     }
+  }
+  if (open.empty()) {
+    ctx.addBound(kInf);  // no class of N2 can beat C0 while N1 keeps it
+    return;
+  }
+  if (ctx.o.mineps_form == MinEpsForm::kSingle) {
+    runMinEpsSingle(ctx, open, delta);
+    return;
+  }
+  for (size_t i = 0; i < open.size(); ++i) {
+    const int kk = open[i];
     std::optional<double> limit = ctx.remaining();
-    if (limit) *limit /= static_cast<double>(ks.size() - i);
+    if (limit) *limit /= static_cast<double>(open.size() - i);
     Milp m;
     newMilp(ctx, m);
     // eps <= the best eps found: an infeasible class cannot beat it.
     const double cap = std::isnan(ctx.best) ? eps_max : std::min(eps_max, ctx.best);
-    const mip::Var eps = m.model.addContinuous(0.0, cap, "eps");
-    for (int t = 0; t < ctx.n; ++t) {
-      const mip::Var xv = m.enc.inputs.x[static_cast<size_t>(t)];
-      m.model.addLe({{xv, 1.0}, {eps, -1.0}}, ctx.x0[t]);  // x - x0 <= eps
-      m.model.addGe({{xv, 1.0}, {eps, 1.0}}, ctx.x0[t]);   // x0 - x <= eps
-    }
-    addClassRows(m, 0, ctx.k1, c0, delta, "n1");
+    const mip::Var eps = addMinEpsCore(ctx, m, cap, delta);
     m.model.addGe({{m.out(ctx.k1 + kk), 1.0}, {m.out(ctx.k1 + c0), -1.0}}, delta, "n2_wrong");
-    m.objective = {{eps, 1.0}};
     std::vector<double> start;
     if (ctx.best_x.size() == ctx.n &&
         argmaxOf(nn::forward(ctx.stack.net, ctx.best_x).tail(k)) == kk) {
@@ -717,12 +781,7 @@ void runMinEps(Context& ctx) {
     }
     const mip::MipResult r =
         solveMilp(ctx, m, fmt::format("mineps k={}", kk), std::move(start), limit);
-    if (r.termination == mip::Termination::kInfeasible) {
-      // No input with eps <= cap: the class's minimum is above cap (cap = eps_max: none).
-      ctx.addBound(cap < eps_max ? cap : kInf);
-    } else {
-      ctx.addBound(provedBound(ctx, r, 0.0));
-    }
+    addMinEpsBound(ctx, r, cap);
   }
 }
 
@@ -862,6 +921,17 @@ Comparator parseComparator(std::string_view name) {
   }
   fail(ErrorKind::kInvalidInput,
        "comparator '{}': expected maxdiff, maxdiff-logit, maxout, maxflip or mineps", name);
+}
+
+const char* minEpsFormName(MinEpsForm f) {
+  return f == MinEpsForm::kSingle ? "single" : "per-class";
+}
+
+MinEpsForm parseMinEpsForm(std::string_view name) {
+  for (MinEpsForm f : {MinEpsForm::kPerClass, MinEpsForm::kSingle}) {
+    if (name == minEpsFormName(f)) return f;
+  }
+  fail(ErrorKind::kInvalidInput, "mineps form '{}': expected per-class or single", name);
 }
 
 double comparatorValue(const nn::Network& a, const nn::Network& b, const CompareOptions& options,

@@ -52,6 +52,7 @@
 // attack (the library attack on the stack with the comparator's objective; mineps: bisection on
 // eps with the attack as the inner search) gives the first value and the MILP start.
 #include <Eigen/Dense>
+#include <cmath>
 #include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -73,6 +74,11 @@ enum class Comparator { kMaxDiff, kMaxDiffLogit, kMaxOut, kMaxFlip, kMinEps };
 const char* comparatorName(Comparator c);  // "maxdiff", "maxdiff-logit", ...
 // Throws Error{kInvalidInput} for other names.
 Comparator parseComparator(std::string_view name);
+
+enum class MinEpsForm { kPerClass, kSingle };
+const char* minEpsFormName(MinEpsForm f);  // "per-class", "single"
+// Throws Error{kInvalidInput} for other names.
+MinEpsForm parseMinEpsForm(std::string_view name);
 
 struct CompareOptions {
   Comparator comparator = Comparator::kMaxDiffLogit;
@@ -102,6 +108,10 @@ struct CompareOptions {
   // logit >= its C0 logit). Infeasible there = no input within eps_max where N1 picks C0 (ties
   // included) and N2 does not pick C0 strictly: the certificate certifyPrune uses.
   bool weak = false;
+  // mineps: one MILP per wrong class k of N2 (the minimum over them; a class whose bound cannot
+  // beat the best eps is skipped), or the thesis's single MILP (4.18)-(4.19), one binary per
+  // wrong class choosing the one N2 picks.
+  MinEpsForm mineps_form = MinEpsForm::kPerClass;
   // Differential bounds: ranges of z1_k - z2_k (maxdiff-logit) from linearBound on the stack,
   // added as rows; off: the interval of the two networks' own logit bounds, no rows.
   bool diff_bounds = true;
@@ -125,7 +135,9 @@ struct CompareResult {
   double gap = 0.0;
   bool proven = false;
   std::string found_by;  // "box-centre", "attack", "milp" (empty: no input)
-  double value32 = 0.0;  // the objective from the float32 evaluations
+  // The objective from the float32 evaluations; NaN without an input, or when float32 does not
+  // confirm it (maxout, mineps: the classes differ in float32).
+  double value32 = std::nan("");
   Eigen::VectorXd x, x0;
   NetEval n1, n2;
   int class0 = -1, class1 = -1, class2 = -1;

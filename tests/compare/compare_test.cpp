@@ -257,6 +257,41 @@ TEST_P(CompareTiny, MinEpsEqualsEnumeration) {
   EXPECT_NEAR(r.value, r.bound, 1e-5);
 }
 
+// The thesis's single MILP (4.18)-(4.19) gives the per-class forms' minimum: equal to the
+// enumeration of its own binaries (every pattern of the ReLUs and of the class binaries, one LP
+// each), with and without the attack's start, and infeasible exactly where per-class is.
+TEST_P(CompareTiny, MinEpsSingleMilpEqualsPerClass) {
+  const Pair p = pairFor(GetParam(), false);
+  const Vec x0 = Vec::Zero(2);
+  const encode::Domain dom(encode::Box::uniform(2, -1.0, 1.0));
+  CompareOptions o = baseOptions(Comparator::kMinEps);
+  o.margin = 1e-3;
+  const CompareResult per_class = compareNetworks(p.a, p.b, dom, x0, o);
+  o.mineps_form = MinEpsForm::kSingle;
+  const CompareResult single = compareNetworks(p.a, p.b, dom, x0, o);
+  o.run_attack = false;
+  const CompareResult cold = compareNetworks(p.a, p.b, dom, x0, o);
+  o.mip_backend = "enum";
+  const CompareResult e = compareNetworks(p.a, p.b, dom, x0, o);
+  std::printf(
+      "mineps single seed %llu: per-class %s %.6f, single %s %.6f, cold %s %.6f, enum %s %.6f\n",
+      static_cast<unsigned long long>(GetParam()), per_class.status.c_str(), per_class.bound,
+      single.status.c_str(), single.bound, cold.status.c_str(), cold.bound, e.status.c_str(),
+      e.bound);
+  for (const CompareResult* r : {&per_class, &single, &cold, &e}) ASSERT_TRUE(r->proven);
+  EXPECT_EQ(single.status, per_class.status);
+  EXPECT_EQ(cold.status, per_class.status);
+  EXPECT_EQ(e.status, per_class.status);
+  if (per_class.status == "infeasible") return;
+  EXPECT_NEAR(single.bound, per_class.bound, 1e-5);
+  EXPECT_NEAR(cold.bound, per_class.bound, 1e-5);
+  EXPECT_NEAR(e.bound, per_class.bound, 1e-5);
+  EXPECT_NE(cold.n2.cls, cold.class0);  // the MILP's own input separates them
+  EXPECT_EQ(cold.n1.cls, cold.class0);
+  EXPECT_THROW(parseMinEpsForm("both"), Error);
+  EXPECT_EQ(parseMinEpsForm(minEpsFormName(MinEpsForm::kSingle)), MinEpsForm::kSingle);
+}
+
 INSTANTIATE_TEST_SUITE_P(Nets, CompareTiny, ::testing::Values(3u, 7u, 19u),
                          [](const ::testing::TestParamInfo<uint64_t>& info) {
                            return "seed" + std::to_string(info.param);
