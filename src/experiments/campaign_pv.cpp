@@ -32,6 +32,14 @@ struct PvLimits {
 };
 PvLimits limitsFor(Scale s) { return s == Scale::kSmall ? PvLimits{5, 5} : PvLimits{120, 120}; }
 
+// Where scripts/pv_study.sh wrote its runs: beside the campaign root (results/experiments ->
+// results/pv).
+fs::path pvStudyDir(const CampaignContext& ctx) {
+  fs::path root = ctx.root;
+  if (!root.has_filename()) root = root.parent_path();  // "results/experiments/"
+  return root.parent_path() / "pv";
+}
+
 // The name pv_study.sh gave the rounded network: mnist_200x5_l1_2e-4_sum_s1_eps0.04.
 std::string studyNetName(const NetSpec& n) {
   return fmt::format("mnist_{}_{}_{}_{}_s{}_eps0.04", n.arch, n.reg, n.lambda, n.lambda_scale,
@@ -91,11 +99,13 @@ class PvCampaign : public Campaign {
     return out;
   }
 
-  // results/pv/<study net>/[<objective>/][attack/]ref<R>_<tier>.json from pv_study.sh.
+  // <pv dir>/<study net>/[<objective>/][attack/]ref<R>_<tier>.json from pv_study.sh, where the
+  // pv dir is the campaign root's sibling `pv` (-o results/experiments: results/pv, where
+  // pv_study.sh wrote). A file that does not parse is not imported (the job runs).
   std::optional<json> imported(const Job& job, const CampaignContext& ctx) override {
     if (ctx.scale != Scale::kPaper) return std::nullopt;
     const json& s = job.spec;
-    fs::path dir = fs::path("results/pv") / s.at("study_name").get<std::string>();
+    fs::path dir = pvStudyDir(ctx) / s.at("study_name").get<std::string>();
     if (s.at("objective") != "softmax-l1") dir /= s.at("objective").get<std::string>();
     const std::string file =
         fmt::format("ref{}_{}.json", s.at("ref").get<int>(), s.at("tier").get<std::string>());

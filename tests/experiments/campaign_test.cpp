@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -224,6 +225,61 @@ TEST(Campaign, NamesAndScales) {
   EXPECT_EQ(makeCampaign("pruning")->jobs(ctx).size(), 33u);
   EXPECT_EQ(makeCampaign("bounds")->jobs(ctx).size(), 28u * 6 + 2 * 8);
   EXPECT_EQ(makeCampaign("pv")->jobs(ctx).size(), 4u * 10 * 6 * 3);
+}
+
+// The pv campaign imports what scripts/pv_study.sh wrote beside the campaign root (results/pv
+// for -o results/experiments): attack runs from attack/ or else the first attack_t<S>/, no-attack
+// runs from the net's folder, other objectives from a subfolder; a torn file is not imported.
+TEST(Campaign, PvImportsTheStudyScriptsFiles) {
+  const fs::path dir = freshDir("pv_import");
+  CampaignContext ctx;
+  ctx.scale = Scale::kPaper;
+  ctx.root = dir / "experiments/";  // a trailing slash names the same root
+  auto c = makeCampaign("pv");
+  const std::vector<Job> jobs = c->jobs(ctx);
+  auto find = [&](const std::string& suffix, bool attack, const std::string& objective) {
+    for (const Job& j : jobs) {
+      const std::string& id = j.id;
+      if (id.size() >= suffix.size() &&
+          id.compare(id.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+          j.spec.at("attack").get<bool>() == attack && j.spec.at("objective") == objective &&
+          j.spec.at("paper_arch") == "200x5")
+        return j;
+    }
+    ADD_FAILURE() << "no job " << suffix;
+    return Job{};
+  };
+  const Job no_attack = find("|ref3|alpha", false, "softmax-l1");
+  const Job attack = find("|ref3|lp", true, "softmax-l1");
+  const Job margin = find("|ref2|milp", true, "margin");
+  const fs::path net_dir = dir / "pv" / no_attack.spec.at("study_name").get<std::string>();
+  auto write = [](const fs::path& p, const std::string& text) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+  };
+  EXPECT_FALSE(c->imported(no_attack, ctx).has_value());  // nothing written yet
+  write(net_dir / "ref3_alpha.json", R"({"value": 0.25, "bound": 0.5, "proven": false})");
+  write(net_dir / "attack_t60" / "ref3_lp.json", R"({"value": 0.75, "bound": 1.5})");
+  write(net_dir / "margin" / "attack" / "ref2_milp.json", R"({"value": 3.0, "bound": null})");
+  const std::optional<nlohmann::json> a = c->imported(no_attack, ctx);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_DOUBLE_EQ(a->at("value").get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(a->at("bound").get<double>(), 0.5);
+  EXPECT_EQ(a->at("imported_from").get<std::string>(), (net_dir / "ref3_alpha.json").string());
+  const std::optional<nlohmann::json> b = c->imported(attack, ctx);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_DOUBLE_EQ(b->at("value").get<double>(), 0.75);
+  const std::optional<nlohmann::json> m = c->imported(margin, ctx);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_DOUBLE_EQ(m->at("value").get<double>(), 3.0);
+  EXPECT_TRUE(std::isnan(m->at("bound").get<double>()));  // null stays "no number"
+  // attack/ wins over attack_t60/; a torn file there is not imported.
+  write(net_dir / "attack" / "ref3_lp.json", R"({"value": 0.)");
+  EXPECT_FALSE(c->imported(attack, ctx).has_value());
+  // Small scale never imports (its jobs are other networks).
+  ctx.scale = Scale::kSmall;
+  EXPECT_FALSE(c->imported(no_attack, ctx).has_value());
+  fs::remove_all(dir);
 }
 
 }  // namespace
