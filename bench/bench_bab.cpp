@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   int threads = 1;
   std::vector<int> warm = {0, 1};
   std::vector<int> spec_iterations = {20};
+  std::vector<int> interm_iterations = {verify::BabOptions{}.interm_iterations};
+  std::vector<int> fsb_candidates = {verify::BabOptions{}.fsb_candidates};
   app.add_option("data_dir", data_dir, "data directory (run from the repository root)");
   app.add_option("--net", net_name, "mnist_fc network (mnist-net_<name>.onnx)");
   app.add_option("--prop", prop_name, "VNN-LIB property (its first input box)");
@@ -37,6 +39,11 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "bab workers");
   app.add_option("--warm", warm, "warm starts to compare (0 cold, 1 warm)")->delimiter(',');
   app.add_option("--spec-iterations", spec_iterations, "beta-CROWN steps per child to compare")
+      ->delimiter(',');
+  app.add_option("--interm-iterations", interm_iterations,
+                 "alpha steps per re-bounded layer after a split, to compare")
+      ->delimiter(',');
+  app.add_option("--fsb-candidates", fsb_candidates, "FSB candidates per score, to compare")
       ->delimiter(',');
   CLI11_PARSE(app, argc, argv);
   const nn::Network net = bench::mnistFcNet(data_dir, net_name);
@@ -47,48 +54,60 @@ int main(int argc, char** argv) {
   const bounds::BoundsResult root = bounds::computeBounds(net, box, bo);
   const std::vector<double> root_upper(prop.unsafe_disjuncts.size(),
                                        std::numeric_limits<double>::infinity());
-  for (const int w : warm) {
-    for (const int it : spec_iterations) {
-      verify::BabOptions o;
-      o.threads = threads;
-      o.time_limit_s = time_limit;
-      o.max_nodes = nodes;
-      o.warm_start = w == 1;
-      o.spec_iterations = it;
-      std::vector<std::string> trace;
-      Callbacks cb;
-      cb.on_progress = [&trace](const ProgressEvent& e) {
-        trace.push_back(fmt::format("[{:.0f},{},{:.4g}]", e.elapsed_s, e.nodes, e.bound));
-      };
-      const double cpu0 = processCpuSeconds();
-      const verify::BabResult r = verify::runBab(
-          net, root.bounds.input, root.bounds, prop.unsafe_disjuncts, root_upper, o,
-          [](const Eigen::VectorXd&) { return false; }, cb);
-      double worst = -std::numeric_limits<double>::infinity();
-      int closed = 0;
-      for (size_t d = 0; d < r.closed.size(); ++d) {
-        closed += r.closed[d];
-        worst = std::max(worst, r.upper_bound[d]);
-      }
-      std::string tr = "[";
-      for (size_t k = 0; k < trace.size(); ++k) tr += (k ? "," : "") + trace[k];
-      std::printf(
-          "%s\n",
-          fmt::format("{{\"net\":\"mnist-net_{}\",\"prop\":\"{}\",\"threads\":{},"
-                      "\"warm\":{},\"spec_iterations\":{},\"outcome\":\"{}\","
-                      "\"nodes\":{},\"wall_s\":{:.2f},\"cpu_s\":{:.2f},\"closed\":{},"
-                      "\"disjuncts\":{},\"largest_open_bound\":{:.5g},\"closed_leaves\":{},"
-                      "\"peak_queue\":{},\"peak_queue_mb\":{:.2f},"
-                      "\"spec_s\":{:.2f},\"interm_s\":{:.2f},\"branch_s\":{:.2f},"
-                      "\"trace\":{}]}}",
-                      net_name, prop_name, threads, o.warm_start, o.spec_iterations,
-                      verify::babOutcomeName(r.outcome), r.stats.nodes, r.stats.wall_s,
-                      processCpuSeconds() - cpu0, closed, r.closed.size(), worst, r.stats.closed_at,
-                      r.stats.peak_queue, static_cast<double>(r.stats.peak_queue_bytes) / 1048576.0,
-                      r.stats.spec_s, r.stats.interm_s, r.stats.branch_s, tr)
-              .c_str());
-      std::fflush(stdout);
+  struct Config {
+    int warm, spec_iterations, interm_iterations, fsb_candidates;
+  };
+  std::vector<Config> configs;
+  for (const int w : warm)
+    for (const int it : spec_iterations)
+      for (const int ii : interm_iterations)
+        for (const int fc : fsb_candidates) configs.push_back({w, it, ii, fc});
+  for (const Config& cfg : configs) {
+    const int w = cfg.warm;
+    const int it = cfg.spec_iterations;
+    verify::BabOptions o;
+    o.interm_iterations = cfg.interm_iterations;
+    o.fsb_candidates = cfg.fsb_candidates;
+    o.threads = threads;
+    o.time_limit_s = time_limit;
+    o.max_nodes = nodes;
+    o.warm_start = w == 1;
+    o.spec_iterations = it;
+    std::vector<std::string> trace;
+    Callbacks cb;
+    cb.on_progress = [&trace](const ProgressEvent& e) {
+      trace.push_back(fmt::format("[{:.0f},{},{:.4g}]", e.elapsed_s, e.nodes, e.bound));
+    };
+    const double cpu0 = processCpuSeconds();
+    const verify::BabResult r = verify::runBab(
+        net, root.bounds.input, root.bounds, prop.unsafe_disjuncts, root_upper, o,
+        [](const Eigen::VectorXd&) { return false; }, cb);
+    double worst = -std::numeric_limits<double>::infinity();
+    int closed = 0;
+    for (size_t d = 0; d < r.closed.size(); ++d) {
+      closed += r.closed[d];
+      worst = std::max(worst, r.upper_bound[d]);
     }
+    std::string tr = "[";
+    for (size_t k = 0; k < trace.size(); ++k) tr += (k ? "," : "") + trace[k];
+    std::printf(
+        "%s\n",
+        fmt::format("{{\"net\":\"mnist-net_{}\",\"prop\":\"{}\",\"threads\":{},"
+                    "\"warm\":{},\"spec_iterations\":{},\"interm_iterations\":{},"
+                    "\"fsb_candidates\":{},\"outcome\":\"{}\","
+                    "\"nodes\":{},\"wall_s\":{:.2f},\"cpu_s\":{:.2f},\"closed\":{},"
+                    "\"disjuncts\":{},\"largest_open_bound\":{:.5g},\"closed_leaves\":{},"
+                    "\"peak_queue\":{},\"peak_queue_mb\":{:.2f},"
+                    "\"spec_s\":{:.2f},\"interm_s\":{:.2f},\"branch_s\":{:.2f},"
+                    "\"trace\":{}]}}",
+                    net_name, prop_name, threads, o.warm_start, o.spec_iterations,
+                    o.interm_iterations, o.fsb_candidates, verify::babOutcomeName(r.outcome),
+                    r.stats.nodes, r.stats.wall_s, processCpuSeconds() - cpu0, closed,
+                    r.closed.size(), worst, r.stats.closed_at, r.stats.peak_queue,
+                    static_cast<double>(r.stats.peak_queue_bytes) / 1048576.0, r.stats.spec_s,
+                    r.stats.interm_s, r.stats.branch_s, tr)
+            .c_str());
+    std::fflush(stdout);
   }
   return 0;
 }

@@ -225,7 +225,6 @@ class Search {
       if (how == Expansion::kDeadEnd) {
         // No neuron left to split and the node LP did not close it: its disjuncts stay open.
         limit_ = "a leaf with no unstable neuron stayed open (numerical doubt)";
-        ++dead_ends_;
       } else if (how == Expansion::kDone) {
         for (int d : node->open) --open_count_[static_cast<size_t>(d)];
         for (NodePtr& ch : children) {
@@ -379,7 +378,6 @@ class Search {
   std::atomic<bool> found_{false};
   long next_seq_ = 1;
   long stats_candidates_ = 0;
-  long dead_ends_ = 0;
   double last_report_s_ = 0.0;
   std::string failure_;
   std::string limit_;

@@ -26,6 +26,10 @@ namespace nnmip::verify {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// The alpha ascent of a sub-box stops once every lower bound is above this: any valid bound above
+// the closing margin tau (about 1e-5) closes the atom, so going further buys nothing.
+constexpr double kAlphaStopAt = 1e-3;
+constexpr double kProgressEveryS = 1.0;  // a progress event at most this often
 using Mat = Eigen::MatrixXd;
 using Vec = Eigen::VectorXd;
 
@@ -180,7 +184,7 @@ Evaluation evaluate(const Engine& e, int box_index, const SubBox& sb, const Vec&
   if (any_open && e.split.bound == SplitBound::kAlpha) {
     bounds::AlphaOptions ao;
     ao.iterations = e.split.alpha_iterations;
-    ao.stop_at = 1e-3;  // any valid lower bound above tau closes; no need to go further
+    ao.stop_at = kAlphaStopAt;
     Vec c0(static_cast<Eigen::Index>(rows.size()));
     for (size_t k = 0; k < rows.size(); ++k)
       c0[static_cast<Eigen::Index>(k)] = -e.spec.rhs[rows[k]];
@@ -356,7 +360,7 @@ std::string phaseSplit(Engine& e, BoxRun& run) {
         frontier.push(std::move(*c));
       }
     }
-    if (e.timer.seconds() - last_progress >= 1.0) {
+    if (e.timer.seconds() - last_progress >= kProgressEveryS) {
       last_progress = e.timer.seconds();
       ProgressEvent pe;
       pe.phase = "input-split";

@@ -46,6 +46,9 @@
 
 namespace nnmip::verify {
 
+// The defaults are one profile for every network family (the engine picks input splitting by
+// input dimension, verify/engine.hpp); the measurement behind each tuned default is in
+// docs/results_verify.md, "Tuning: what each default rests on".
 struct VerifyOptions {
   std::optional<double> time_limit_s;  // wall clock for the whole property; none = no limit
   int threads = 2;                     // workers for the per-disjunct MILPs (CBC threads = 1)
@@ -69,9 +72,8 @@ struct VerifyOptions {
   // LPs, which can take minutes on deep networks): this share of the remaining time.
   double bab_early_share = 0.05;
   double bab_share = 0.5;  // share of the remaining time for the bab phase when the MILP follows
-  // ... after the refine phase: the per-disjunct MILPs over a deep network rarely close (171
-  // binaries on 256x4 prop_0_0.05: 14-25 nodes in 65 s, while bab took the largest open bound
-  // from 0.52 to 0.036 in 170 s), so nearly all of the rest goes to bab.
+  // ... after the refine phase: the per-disjunct MILPs over a deep network rarely close, so
+  // nearly all of the rest goes to bab.
   double bab_share_refined = 0.95;
   // With the MILP on, the bab phase runs only when the root bounds leave more unstable ReLUs
   // than this (fewer: the per-disjunct MILPs are small and close faster; bab-early still runs).
@@ -82,14 +84,12 @@ struct VerifyOptions {
   bool use_refine = true;
   double refine_share = 0.5;        // share of the remaining time
   double refine_per_solve_s = 3.0;  // cap of one neuron-side MILP at the start of a layer
-  // Floor of it: CBC needs about this long for the root of a 256x4 layer-4 model (at 0.2 s all
-  // 315 solves of 256x4 prop_12_0.05 ended with no bound; at 0.73 s the first 8 failed).
+  // Floor of it: about what CBC needs for the root of a 256x4 layer-4 model.
   double refine_min_per_solve_s = 1.0;
   // After failures in a row the limit doubles up to this (RefineOptions::max_per_solve_s).
   double refine_max_per_solve_s = 8.0;
   int refine_min_unstable = 100;
-  // CBC settings of the refinement MILPs: without root cuts and heuristics CBC reaches nodes
-  // (with them, 18 of 20 two-second solves on 256x6 layer 2 ended at the root with no bound).
+  // CBC settings of the refinement MILPs: without root cuts and heuristics CBC reaches nodes.
   std::map<std::string, std::string> refine_backend_options = {{"cuts", "off"},
                                                                {"heuristics", "off"}};
   // Search settings; threads, time limit and close margin are set from the fields above.
