@@ -30,6 +30,7 @@ struct EngineArgs {
   bool no_refine = false;
   bool interval_root = false;
   double attack_time = verify::VerifyOptions{}.attack_time_s;
+  double refine_front_share = verify::VerifyOptions{}.refine_front_share;
   std::string engine = "auto";
   std::string split_rule = "smear";
   std::string split_bound = "alpha";
@@ -51,6 +52,12 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
   c->add_flag("--no-alpha", a.no_alpha, "relu engine: skip the alpha bound tier");
   c->add_flag("--no-refine", a.no_refine,
               "relu engine: skip the MILP refinement of hidden layers on deep networks");
+  c->add_option("--refine-front-share", a.refine_front_share,
+                fmt::format("relu engine: most of the refine time left one layer may take to try "
+                            "all its unstable neurons (default {:g}; 0: an equal split over the "
+                            "layers)",
+                            a.refine_front_share))
+      ->check(CLI::Range(0.0, 1.0));
   c->add_flag(
       "--interval-root", a.interval_root,
       "relu engine: root bounds by interval arithmetic only (no symbolic back-substitution); "
@@ -87,6 +94,7 @@ verify::VerifyOptions engineOptions(const EngineArgs& a) {
   o.use_refine = !a.no_refine;
   o.interval_root = a.interval_root;
   o.attack_time_s = a.attack_time;
+  o.refine_front_share = a.refine_front_share;
   return o;
 }
 

@@ -199,10 +199,10 @@ std::string phaseLpBounds(Engine& e, ReluRun& run) {
 
 // MILP refinement (bounds/refine.hpp) of hidden layers 2, 3, ...: per layer the unstable neurons
 // by importance (bounds::refineOrder), then the alpha tier over the refined bounds and the disjunct
-// checks. A layer's share is the refine budget left over the layers left (unspent time rolls over);
-// the phase stops at the first layer (of at least 8 unstable neurons) that stabilises nothing
-// and tightens fewer than half of the neurons tried, or where CBC cannot finish its roots even
-// at the raised per-solve limit (give_up_after).
+// checks. A layer's share of the refine budget left: see VerifyOptions::refine_front_share
+// (unspent time rolls over to the next layer); the phase stops at the first layer (of at least 8
+// unstable neurons) that stabilises nothing and tightens fewer than half of the neurons tried, or
+// where CBC cannot finish its roots even at the raised per-solve limit (give_up_after).
 std::string phaseRefine(Engine& e, ReluRun& run) {
   const Timer t;
   const double budget = e.opt.time_limit_s ? e.opt.refine_share * e.remaining() : kNoLimitRefineS;
@@ -216,10 +216,13 @@ std::string phaseRefine(Engine& e, ReluRun& run) {
     if (left < kRefineMinLayerS) break;
     const std::vector<int> neurons = bounds::refineOrder(e.net, run.bounds, k);
     if (neurons.empty()) continue;
-    // Every later layer gets an equal share of what is left; alpha after it takes its own cut.
-    const double share = left / static_cast<double>(last_hidden - k + 1);
+    // The layer's share (VerifyOptions::refine_front_share); alpha after it takes its own cut.
     bounds::RefineOptions ro;
     ro.threads = std::max(1, e.opt.threads);
+    const double equal = left / static_cast<double>(last_hidden - k + 1);
+    const double need = 2.0 * static_cast<double>(neurons.size()) * e.opt.refine_min_per_solve_s /
+                        ro.threads / kRefineMilpShare;
+    const double share = std::max(equal, std::min(need, e.opt.refine_front_share * left));
     ro.time_limit_s = kRefineMilpShare * share;
     // About one solve per neuron (the first side often ends early, by the cutoff); important
     // neurons come first, so a limit too short for the whole layer still spends it well.
@@ -652,6 +655,7 @@ void VerifyOptions::validate() const {
   share("bab_share", bab_share);
   share("bab_share_refined", bab_share_refined);
   share("refine_share", refine_share);
+  share("refine_front_share", refine_front_share);
   positive("refine_min_per_solve_s", refine_min_per_solve_s);
   if (!(refine_per_solve_s >= refine_min_per_solve_s)) {
     bad("refine_per_solve_s", refine_per_solve_s, ">= refine_min_per_solve_s");

@@ -89,6 +89,11 @@ struct VerifyOptions {
   // After failures in a row the limit doubles up to this (RefineOptions::max_per_solve_s).
   double refine_max_per_solve_s = 8.0;
   int refine_min_unstable = 100;
+  // A layer's share of the refine time left: enough to try each of its unstable neurons on both
+  // sides at refine_min_per_solve_s, at most this share of what is left, and never less than an
+  // equal split over the layers left (0: always the equal split). Earlier layers first: their
+  // bounds feed every later layer, and their MILPs are the smallest.
+  double refine_front_share = 0.5;
   // CBC settings of the refinement MILPs: without root cuts and heuristics CBC reaches nodes.
   std::map<std::string, std::string> refine_backend_options = {{"cuts", "off"},
                                                                {"heuristics", "off"}};
