@@ -57,7 +57,7 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
                             "all its unstable neurons (default {:g}; 0: an equal split over the "
                             "layers)",
                             a.refine_front_share))
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(realRange(0.0, 1.0));
   c->add_flag(
       "--interval-root", a.interval_root,
       "relu engine: root bounds by interval arithmetic only (no symbolic back-substitution); "

@@ -39,6 +39,7 @@ TEST(Options, EachVerifyFieldOutOfRangeThrows) {
       [](auto& o) { o.bab_share = -1.0; },
       [](auto& o) { o.bab_share_refined = 1.01; },
       [](auto& o) { o.refine_share = -0.5; },
+      [](auto& o) { o.refine_front_share = 1.5; },
       [](auto& o) { o.refine_min_per_solve_s = 0.0; },
       [](auto& o) { o.refine_per_solve_s = 0.5; },  // below the floor of 1 s
       [](auto& o) { o.refine_max_per_solve_s = 2.0; },
