@@ -63,16 +63,14 @@ int main(int argc, char** argv) {
       for (const int ii : interm_iterations)
         for (const int fc : fsb_candidates) configs.push_back({w, it, ii, fc});
   for (const Config& cfg : configs) {
-    const int w = cfg.warm;
-    const int it = cfg.spec_iterations;
     verify::BabOptions o;
     o.interm_iterations = cfg.interm_iterations;
     o.fsb_candidates = cfg.fsb_candidates;
     o.threads = threads;
     o.time_limit_s = time_limit;
     o.max_nodes = nodes;
-    o.warm_start = w == 1;
-    o.spec_iterations = it;
+    o.warm_start = cfg.warm == 1;
+    o.spec_iterations = cfg.spec_iterations;
     std::vector<std::string> trace;
     Callbacks cb;
     cb.on_progress = [&trace](const ProgressEvent& e) {

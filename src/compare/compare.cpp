@@ -681,7 +681,8 @@ void addMinEpsBound(Context& ctx, const mip::MipResult& r, double cap) {
 // The thesis's (4.18)-(4.19): one MILP over the wrong classes `ks` of N2, a binary b_k each,
 // sum b_k = 1, z2[k] - z2[C0] >= delta - M_k (1 - b_k) with M_k = delta - (lo z2[k] - hi z2[C0])
 // (so b_k = 0 leaves the row slack over the whole domain).
-void runMinEpsSingle(Context& ctx, const std::vector<int>& ks, double delta) {
+// `best_class`: N2's class at the best input so far (-1: none), the binary its MIP start sets.
+void runMinEpsSingle(Context& ctx, const std::vector<int>& ks, double delta, int best_class) {
   const int c0 = ctx.c0;
   Milp m;
   newMilp(ctx, m);
@@ -700,17 +701,11 @@ void runMinEpsSingle(Context& ctx, const std::vector<int>& ks, double delta) {
   }
   m.model.addEq(pick, 1.0, "n2_picks_one");
   std::vector<double> start;
-  if (ctx.best_x.size() == ctx.n) {
-    const int k2 = argmaxOf(nn::forward(ctx.stack.net, ctx.best_x).tail(ctx.k2));
-    const auto it = std::find(ks.begin(), ks.end(), k2);
-    if (it != ks.end()) {
-      start = startFor(ctx, m);
-      if (!start.empty()) {
-        start[static_cast<size_t>(eps.id)] = cap;
-        for (size_t q = 0; q < bs.size(); ++q)
-          start[static_cast<size_t>(bs[q].id)] = ks[q] == k2 ? 1.0 : 0.0;
-      }
-    }
+  if (std::find(ks.begin(), ks.end(), best_class) != ks.end()) start = startFor(ctx, m);
+  if (!start.empty()) {
+    start[static_cast<size_t>(eps.id)] = cap;
+    for (size_t q = 0; q < bs.size(); ++q)
+      start[static_cast<size_t>(bs[q].id)] = ks[q] == best_class ? 1.0 : 0.0;
   }
   const mip::MipResult r = solveMilp(ctx, m, "mineps single", std::move(start), ctx.remaining());
   addMinEpsBound(ctx, r, cap);
@@ -760,7 +755,7 @@ void runMinEps(Context& ctx) {
     return;
   }
   if (ctx.o.mineps_form == MinEpsForm::kSingle) {
-    runMinEpsSingle(ctx, open, delta);
+    runMinEpsSingle(ctx, open, delta, first);
     return;
   }
   for (size_t i = 0; i < open.size(); ++i) {

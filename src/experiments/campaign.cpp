@@ -370,6 +370,7 @@ std::vector<PlannedCampaign> experimentPlan(const std::string& name, const Campa
   const std::vector<std::string> order = dependencyOrder(name);
   std::set<std::string> needs_all;
   std::map<std::string, std::set<std::string>> needed;
+  std::map<std::string, std::vector<Job>> planned_jobs;
   // Dependents before their dependencies, so that a campaign's own job list is settled before
   // it says what it needs of the campaigns below it.
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
@@ -388,12 +389,13 @@ std::vector<PlannedCampaign> experimentPlan(const std::string& name, const Campa
         needs_all.insert(d);
       }
     }
+    planned_jobs[*it] = std::move(jobs);
   }
   std::vector<PlannedCampaign> out;
   for (const std::string& n : order) {
-    PlannedCampaign p{n, std::nullopt};
+    PlannedCampaign p{n, std::nullopt, std::move(planned_jobs[n])};
     if (n != name && !needs_all.count(n)) p.needed = needed[n];
-    out.push_back(p);
+    out.push_back(std::move(p));
   }
   return out;
 }
@@ -441,14 +443,8 @@ std::vector<DryRun> dryRun(const std::string& name, const CampaignContext& ctx,
     auto c = makeCampaign(n);
     DryRun d;
     d.name = n;
-    CampaignContext at = ctx;
-    if (n != name) at.job_filter.clear();
-    std::vector<Job> jobs = filteredJobs(*c, at);
-    if (p.needed) {
-      std::erase_if(jobs, [&p](const Job& j) { return !p.needed->count(j.id); });
-    }
-    d.jobs = static_cast<int>(jobs.size());
-    for (const Job& j : jobs) d.total_weight += j.cost_weight;
+    d.jobs = static_cast<int>(p.jobs.size());
+    for (const Job& j : p.jobs) d.total_weight += j.cost_weight;
     // The small run: its stored rows give CPU seconds per unit of weight.
     CampaignContext small = ctx;
     small.scale = Scale::kSmall;

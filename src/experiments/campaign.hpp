@@ -118,6 +118,8 @@ CampaignSummary runCampaign(Campaign& campaign, const CampaignContext& ctx);
 struct PlannedCampaign {
   std::string name;
   std::optional<std::set<std::string>> needed;
+  std::vector<Job>
+      jobs;  // the jobs that will run: filtered (the campaign) or needed (a dependency)
 };
 std::vector<PlannedCampaign> experimentPlan(const std::string& name, const CampaignContext& ctx);
 
