@@ -69,6 +69,12 @@ json compareSummary(const json& d) {
   }
   out["milps"] = d.value("milps", json::array()).size();
   out["terminations"] = term;
+  // The found input and the reference, for the report's pictures (square image inputs only).
+  for (const char* key : {"x", "x0"}) {
+    const std::vector<double> v = imageOf(d, key);
+    const auto side = static_cast<size_t>(std::lround(std::sqrt(static_cast<double>(v.size()))));
+    if (side >= 2 && side * side == v.size()) out[key] = imageJson(v);
+  }
   return out;
 }
 
@@ -251,6 +257,11 @@ std::string cls(const json& r, const char* key) {
   return c >= 0 ? std::to_string(c) : std::string("-");
 }
 
+// "800x2/200x5": the thesis's names of a pair (the small stand-ins keep them).
+std::string pairOf(const json& spec) {
+  return spec.at("paper_a").get<std::string>() + "/" + spec.at("paper_b").get<std::string>();
+}
+
 // Tables 4.2-4.7: one row per job.
 Table thesisRuns(const std::vector<json>& rows) {
   Table t;
@@ -259,8 +270,7 @@ Table thesisRuns(const std::vector<json>& rows) {
   for (const json& r : rows) {
     const json& s = r.at("spec");
     if (s.at("kind") != "thesis") continue;
-    t.add({s.at("paper_a").get<std::string>() + "/" + s.at("paper_b").get<std::string>(),
-           s.at("domain"),
+    t.add({pairOf(s), s.at("domain"),
            s.at("label").get<int>() >= 0 ? std::to_string(s.at("label").get<int>())
                                          : std::string("-"),
            s.at("tier"), s.at("attack").get<bool>() ? "yes" : "no", cls(r, "n1_class"),
@@ -280,23 +290,35 @@ struct PairCounts {
   int n1_wrong = 0, n2_wrong = 0;
 };
 
-std::map<std::string, PairCounts> thesisCounts(const std::vector<json>& rows) {
-  std::map<std::string, const json*> best;  // pair|type|ref -> row with the largest value
-  std::map<std::string, double> bound;      // pair|type|ref -> smallest valid bound
+// Per "pair|type|ref" of the thesis jobs (the box domain has ref -1): the row with the largest
+// value over the tiers and attack settings, and the smallest valid bound.
+struct BestRows {
+  std::map<std::string, const json*> best;
+  std::map<std::string, double> bound;
+};
+
+BestRows bestThesisRows(const std::vector<json>& rows) {
+  BestRows out;
   for (const json& r : rows) {
     const json& s = r.at("spec");
-    if (s.at("kind") != "thesis" || s.at("ref").get<int>() < 0) continue;
-    const std::string key =
-        s.at("paper_a").get<std::string>() + "/" + s.at("paper_b").get<std::string>() + "|" +
-        s.at("domain").get<std::string>() + "|" + std::to_string(s.at("ref").get<int>());
+    if (s.at("kind") != "thesis") continue;
+    const std::string key = pairOf(s) + "|" + s.at("domain").get<std::string>() + "|" +
+                            std::to_string(s.at("ref").get<int>());
     const double v = numberOr(r, "value", NAN);
-    if (std::isfinite(v) && (!best.count(key) || v > numberOr(*best[key], "value", -1)))
-      best[key] = &r;
+    if (std::isfinite(v) && (!out.best.count(key) || v > numberOr(*out.best[key], "value", -1)))
+      out.best[key] = &r;
     const double bd = numberOr(r, "bound", NAN);
-    if (std::isfinite(bd)) bound[key] = bound.count(key) ? std::min(bound[key], bd) : bd;
+    if (std::isfinite(bd))
+      out.bound[key] = out.bound.count(key) ? std::min(out.bound[key], bd) : bd;
   }
+  return out;
+}
+
+std::map<std::string, PairCounts> thesisCounts(const std::vector<json>& rows) {
+  const BestRows b = bestThesisRows(rows);
   std::map<std::string, PairCounts> out;
-  for (const auto& [key, r] : best) {
+  for (const auto& [key, r] : b.best) {
+    if (r->at("spec").at("ref").get<int>() < 0) continue;  // the box: no reference label
     const std::string group = key.substr(0, key.rfind('|'));
     PairCounts& c = out[group];
     ++c.refs;
@@ -317,9 +339,9 @@ std::map<std::string, PairCounts> thesisCounts(const std::vector<json>& rows) {
       c.largest_both_right =
           std::isfinite(c.largest_both_right) ? std::max(c.largest_both_right, v) : v;
     }
-    if (bound.count(key)) {
+    if (const auto it = b.bound.find(key); it != b.bound.end()) {
       c.largest_bound =
-          std::isfinite(c.largest_bound) ? std::max(c.largest_bound, bound[key]) : bound[key];
+          std::isfinite(c.largest_bound) ? std::max(c.largest_bound, it->second) : it->second;
     }
   }
   return out;
@@ -389,6 +411,87 @@ std::vector<NamedTable> maxoutTables(const std::vector<json>& rows) {
   return out;
 }
 
+// "N1 class, N2 class, value" under a found input.
+std::string foundLabel(const json& r) {
+  return fmt::format("{} {} {:.2f}", r.value("n1_class", -1), r.value("n2_class", -1),
+                     numberOr(r, "value", NAN));
+}
+
+std::vector<double> minus(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.empty() || a.size() != b.size()) return {};
+  std::vector<double> d(a.size());
+  for (size_t i = 0; i < a.size(); ++i) d[i] = a[i] - b[i];
+  return d;
+}
+
+// Figures 4.2-4.7: per pair and domain type, the best input found around each reference (rows:
+// reference, found, found - reference); the box domain's best input per pair in one more grid.
+void thesisPictures(const std::vector<json>& rows, Report& rep) {
+  const BestRows b = bestThesisRows(rows);
+  std::map<std::string, std::map<int, const json*>> around;  // pair|type -> label -> best row
+  for (const auto& [key, r] : b.best) {
+    const json& s = r->at("spec");
+    if (s.at("ref").get<int>() >= 0)
+      around[pairOf(s) + "|" + s.at("domain").get<std::string>()][s.at("label").get<int>()] = r;
+  }
+  std::vector<std::string> pairs;  // the thesis's order
+  for (const auto& [pa, pb] : kPairs) pairs.push_back(pa + "/" + pb);
+  const char* figures[3][2] = {{"4_2", "4_3"}, {"4_4", "4_5"}, {"4_6", "4_7"}};
+  for (size_t p = 0; p < pairs.size(); ++p) {
+    for (int t = 0; t < 2; ++t) {
+      const std::string type = t == 0 ? "linf" : "neighbours";
+      const auto it = around.find(pairs[p] + "|" + type);
+      if (it == around.end()) continue;
+      data::ImageGrid g;
+      g.rows = 3;
+      g.cols = static_cast<int>(it->second.size());
+      g.row_scale = {data::ImageGrid::Scale::kGrey, data::ImageGrid::Scale::kGrey,
+                     data::ImageGrid::Scale::kSigned};
+      g.cells.resize(static_cast<size_t>(3 * g.cols));
+      g.labels.resize(g.cells.size());
+      int c = 0;
+      for (const auto& [label, r] : it->second) {
+        const std::vector<double> x = imageOf(*r, "x"), x0 = imageOf(*r, "x0");
+        const std::vector<double> d = minus(x, x0);
+        double max_abs = 0;
+        for (double v : d) max_abs = std::max(max_abs, std::abs(v));
+        g.cells[static_cast<size_t>(c)] = x0;
+        g.labels[static_cast<size_t>(c)] = std::to_string(label);
+        g.cells[static_cast<size_t>(g.cols + c)] = x;
+        g.labels[static_cast<size_t>(g.cols + c)] = foundLabel(*r);
+        g.cells[static_cast<size_t>(2 * g.cols + c)] = d;
+        g.labels[static_cast<size_t>(2 * g.cols + c)] = d.empty() ? "" : num(max_abs, 2);
+        ++c;
+      }
+      std::string pair_id = pairs[p];
+      std::replace(pair_id.begin(), pair_id.end(), '/', '_');
+      const std::string fig = figures[p][t];
+      rep.addImageGrid(
+          fmt::format("fig{}_{}_{}", fig, pair_id, type), g,
+          fmt::format("Figure {}.{}: the best input per reference, {}, {} 0.05 (over the tiers "
+                      "and attack settings). Rows: the reference (its label); the input found "
+                      "(N1 class, N2 class, L1 difference); found - reference on blue-white-red, "
+                      "magnified to its largest |difference| (printed)",
+                      fig.substr(0, 1), fig.substr(2), pairs[p], type));
+    }
+  }
+  data::ImageGrid g;
+  g.rows = 1;
+  g.row_scale = {data::ImageGrid::Scale::kGrey};
+  for (const std::string& pair : pairs) {
+    const auto it = b.best.find(pair + "|box|-1");
+    if (it == b.best.end()) continue;
+    g.cells.push_back(imageOf(*it->second, "x"));
+    g.labels.push_back(foundLabel(*it->second));
+    ++g.cols;
+  }
+  if (g.cols > 0) {
+    rep.addImageGrid("box_best_inputs", g,
+                     "Box [0,1]^784: the best input per pair (N1 class, N2 class, L1 difference), "
+                     "pairs in the table's order");
+  }
+}
+
 void CompareCampaign::report(const CampaignContext& ctx, const std::vector<json>& rows,
                              Report& rep) const {
   const bool small = ctx.scale == Scale::kSmall;
@@ -408,6 +511,7 @@ void CompareCampaign::report(const CampaignContext& ctx, const std::vector<json>
       lim.maxout_s));
   for (const NamedTable& t : compareTables("thesis", rows)) rep.addTable(t.heading, t.csv, t.table);
   for (const NamedTable& t : compareTables("maxout", rows)) rep.addTable(t.heading, t.csv, t.table);
+  thesisPictures(rows, rep);
   // Document / ours.
   const auto counts = thesisCounts(rows);
   auto ours = [&](const std::string& pair, const std::string& type) {

@@ -316,6 +316,54 @@ Plot minepsPlot(const std::vector<json>& rows, const std::string& name, const st
   return p;
 }
 
+// Figure 4.8's inputs: per digit two rows (the input found at each level, and found - reference),
+// the reference in the first column. Order `order` of the roles.
+data::ImageGrid minepsGrid(const std::vector<json>& rows, const std::string& order) {
+  std::vector<double> levels;
+  std::map<int, std::map<double, const json*>> by_digit;
+  for (const json& r : rows) {
+    const json& s = r.at("spec");
+    if (s.at("kind") != "mineps" || s.at("order") != order) continue;
+    const double level = s.at("level");
+    if (std::find(levels.begin(), levels.end(), level) == levels.end()) levels.push_back(level);
+    by_digit[s.at("digit").get<int>()][level] = &r;
+  }
+  std::sort(levels.begin(), levels.end());
+  data::ImageGrid g;
+  g.zoom = 2;
+  g.cols = static_cast<int>(levels.size()) + 1;
+  for (const auto& [digit, at] : by_digit) {
+    std::vector<double> x0;
+    for (const auto& [level, r] : at) {
+      if (x0.empty()) x0 = imageOf(*r, "x0");
+    }
+    g.row_scale.push_back(data::ImageGrid::Scale::kGrey);
+    g.row_scale.push_back(data::ImageGrid::Scale::kSigned);
+    std::vector<std::vector<double>> found(levels.size() + 1), diff(levels.size() + 1);
+    std::vector<std::string> found_label(levels.size() + 1), diff_label(levels.size() + 1);
+    found[0] = x0;
+    found_label[0] = std::to_string(digit);
+    for (size_t i = 0; i < levels.size(); ++i) {
+      const auto it = at.find(levels[i]);
+      if (it == at.end()) continue;
+      found[i + 1] = imageOf(*it->second, "x");
+      if (found[i + 1].empty() || found[i + 1].size() != x0.size()) {
+        found[i + 1].clear();
+        continue;
+      }
+      diff[i + 1].resize(x0.size());
+      for (size_t k = 0; k < x0.size(); ++k) diff[i + 1][k] = found[i + 1][k] - x0[k];
+      found_label[i + 1] = num(numberOr(*it->second, "value", NAN), 3);
+      diff_label[i + 1] = fmt::format("{:g}", levels[i]);
+    }
+    for (auto* v : {&found, &diff}) g.cells.insert(g.cells.end(), v->begin(), v->end());
+    for (auto* v : {&found_label, &diff_label})
+      g.labels.insert(g.labels.end(), v->begin(), v->end());
+    g.rows += 2;
+  }
+  return g;
+}
+
 }  // namespace
 
 std::vector<NamedTable> minepsTables(const std::string& kind, const std::vector<json>& rows) {
@@ -366,6 +414,13 @@ void MinepsCampaign::report(const CampaignContext& ctx, const std::vector<json>&
   rep.addPlot(minepsPlot(rows, "fig4_8_mineps_swap", "eps found with the roles swapped", "swap",
                          "value", 0, 100),
               "The roles swapped (N1 pruned, N2 original): the thesis's trade-off remark");
+  if (const data::ImageGrid g = minepsGrid(rows, "forward"); g.rows > 0) {
+    rep.addImageGrid("fig4_8_inputs", g,
+                     "The inputs behind Figure 4.8: per digit, the reference (first column, its "
+                     "label) and the input found at each pruning level (eps found under it), then "
+                     "found - reference on blue-white-red, magnified per cell (the level under "
+                     "it); a blank cell: no input found at that level");
+  }
   Plot pc{"certify_prune", "certify-prune: references certified per level",
           "pruned weights (%, global)", "references certified"};
   for (const double radius : {0.01, 0.05}) {

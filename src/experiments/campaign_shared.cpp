@@ -1,5 +1,5 @@
-// What the campaigns share (campaigns.hpp): number formats, reading stored rows, the MNIST test
-// set.
+// What the campaigns share (campaigns.hpp): number formats, reading stored rows, stored images,
+// the MNIST test set.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -27,6 +27,22 @@ std::vector<std::string> specValuesInOrder(const std::vector<nlohmann::json>& ro
   for (const nlohmann::json& r : rows) {
     const std::string v = r.at("spec").at(key);
     if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  }
+  return out;
+}
+
+nlohmann::json imageJson(const std::vector<double>& x) {
+  nlohmann::json out = nlohmann::json::array();
+  for (double v : x) out.push_back(std::round(v * 1e4) / 1e4);
+  return out;
+}
+
+std::vector<double> imageOf(const nlohmann::json& row, const char* key) {
+  std::vector<double> out;
+  if (!row.contains(key) || !row[key].is_array()) return out;
+  for (const nlohmann::json& v : row[key]) {
+    if (!v.is_number()) return {};
+    out.push_back(v.get<double>());
   }
   return out;
 }

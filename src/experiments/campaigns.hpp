@@ -84,5 +84,10 @@ double numberOr(const nlohmann::json& j, const char* key, double fallback);
 // order follows job order).
 std::vector<std::string> specValuesInOrder(const std::vector<nlohmann::json>& rows,
                                            const char* key);
+// An input stored in a job row for the report's pictures (data::ImageGrid): values rounded to
+// 1e-4 (MNIST pixels k / 255 keep 4 digits; the exact input was re-evaluated when the job ran).
+nlohmann::json imageJson(const std::vector<double>& x);
+// row[key] as values; empty when absent or not an array of numbers.
+std::vector<double> imageOf(const nlohmann::json& row, const char* key);
 
 }  // namespace nnmip::experiments

@@ -27,8 +27,9 @@ std::vector<NamedTable> compareTables(const std::string& kind,
                                       const std::vector<nlohmann::json>& rows);
 
 // One comparator answer as a job row: status, value, bound, gap, proven, found_by, classes and
-// probabilities of both networks at the found input, MILP summary, times (json of
-// compare::CompareResult, trimmed).
+// probabilities of both networks at the found input, MILP summary, times, and for square image
+// inputs the found input x and the reference x0 (campaigns.hpp imageJson) for the pictures (json
+// of compare::CompareResult, trimmed).
 nlohmann::json compareSummary(const nlohmann::json& full_result);
 
 }  // namespace nnmip::experiments

@@ -180,6 +180,14 @@ void Report::addPlot(const Plot& plot, const std::string& caption) {
   }
 }
 
+void Report::addImageGrid(const std::string& name, const data::ImageGrid& grid,
+                          const std::string& caption) {
+  const fs::path plots = dir_ / "plots";
+  fs::create_directories(plots);
+  data::writeImageGrid(plots / (name + ".png"), grid);
+  body_ += fmt::format("**{}**\n\n![{}](plots/{}.png)\n\n", caption, name, name);
+}
+
 void Report::addComparisons(const std::string& heading, const std::vector<Comparison>& rows) {
   Table t;
   t.header = {"where", "document", "ours"};

@@ -6,6 +6,8 @@
 // <name>.svg). When gnuplot is on the PATH the scripts are run; otherwise only the .gp and .dat
 // files are written and the report says so (run `gnuplot <name>.gp` in plots/ later).
 //
+// Image grids (found inputs of image-input campaigns): <dir>/plots/<name>.png, drawn here.
+//
 // report.md: the command, binary and machine first, then the sections in the order added;
 // every number a research document states goes in a "document / ours" table with the section or
 // figure id (addComparison).
@@ -13,6 +15,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "data/png.hpp"
 
 namespace nnmip::experiments {
 
@@ -68,6 +72,9 @@ class Report {
                 size_t max_rows = 60);
   // Writes the plot's files, runs gnuplot when found and links the PNG in the report.
   void addPlot(const Plot& plot, const std::string& caption);
+  // Writes <dir>/plots/<name>.png (data::writeImageGrid) and links it in the report.
+  void addImageGrid(const std::string& name, const data::ImageGrid& grid,
+                    const std::string& caption);
   void addComparisons(const std::string& heading, const std::vector<Comparison>& rows);
   // Writes <dir>/report.md.
   std::filesystem::path write() const;

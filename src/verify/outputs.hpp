@@ -1,6 +1,6 @@
 #pragma once
 // What the verifier writes: the VNN-COMP result file and, for image inputs, PNGs of the reference
-// input (the box centre), the counterexample and their difference.
+// input (the box centre), the counterexample and their difference (drawn with data/png.hpp).
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -14,14 +14,6 @@ namespace nnmip::verify {
 // with X the clipped input (17 significant digits) and Y the float32 outputs (9 digits, which
 // read back as the same float).
 std::string resultFileText(const Result& result);
-
-// Writes an 8-bit RGB PNG (rgb: width*height*3 bytes, row-major). Written to "<path>.tmp" and
-// renamed. Throws Error{kIo}.
-void writePng(const std::filesystem::path& path, int width, int height,
-              const std::vector<unsigned char>& rgb);
-
-// Grey image of values in [lo, hi] (clamped), scaled by `scale` pixels per value.
-std::vector<unsigned char> greyImage(const std::vector<double>& v, double lo, double hi);
 
 // For a counterexample on an image input (num_inputs = width * height, e.g. 784 = 28 x 28;
 // values shown on the box's overall [min lo, max hi]): writes reference.png (box centre),

@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -165,7 +167,24 @@ TEST(CompareCampaign, TinyRunStopsResumesAndPrintsTheSameTables) {
   for (const auto& r : rows) {
     EXPECT_FALSE(r.value("status", "").empty());
     if (r.at("spec").at("kind") == "maxout") EXPECT_EQ(r.at("spec").at("class1"), 0);
+    if (r.at("spec").at("kind") != "thesis") continue;
+    // The thesis row keeps its input and reference (rounded to 1e-4) for Figure 4.2's picture:
+    // the input lies in the linf 0.05 ball of the reference and in [0, 1].
+    const std::vector<double> x = imageOf(r, "x"), x0 = imageOf(r, "x0");
+    ASSERT_EQ(x.size(), 784u);
+    ASSERT_EQ(x0.size(), 784u);
+    double dist = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      dist = std::max(dist, std::abs(x[i] - x0[i]));
+      EXPECT_GE(x[i], 0.0);
+      EXPECT_LE(x[i], 1.0);
+    }
+    EXPECT_LE(dist, 0.05 + 1e-4);
+    EXPECT_GT(dist, 0.0);
   }
+  EXPECT_TRUE(fs::exists(dir / "compare" / "plots" / "fig4_2_800x2_200x5_linf.png"));
+  EXPECT_NE(readText(dir / "compare" / "report.md").find("(plots/fig4_2_800x2_200x5_linf.png)"),
+            std::string::npos);
   fs::remove_all(dir);
 }
 
