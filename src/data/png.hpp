@@ -36,8 +36,8 @@ struct Canvas {
 // A grid of square images of side*side values (e.g. 28 x 28 MNIST inputs), row-major cells.
 struct ImageGrid {
   enum class Scale {
-    kGrey,      // values in [0, 1], black to white
-    kSigned,    // values on blue-white-red, each cell magnified to its own largest |value|
+    kGrey,    // values in [0, 1], black to white
+    kSigned,  // values on blue-white-red, each cell magnified to its own largest |value|
   };
   int side = 28;
   int zoom = 3;  // screen pixels per value
