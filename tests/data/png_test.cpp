@@ -5,6 +5,8 @@
 #include <png.h>
 
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -30,13 +32,19 @@ Rgb readPng(const std::filesystem::path& p) {
   return out;
 }
 
-TEST(ImageGrid, CellsAreDrawnWhereTheyBelong) {
+// A grid of 2 x 2 images drawn at 3 pixels per value.
+ImageGrid tinyGrid(int rows, int cols, std::vector<ImageGrid::Scale> row_scale) {
   ImageGrid g;
   g.side = 2;
   g.zoom = 3;
-  g.rows = 2;
-  g.cols = 2;
-  g.row_scale = {ImageGrid::Scale::kGrey, ImageGrid::Scale::kSigned};
+  g.rows = rows;
+  g.cols = cols;
+  g.row_scale = std::move(row_scale);
+  return g;
+}
+
+TEST(ImageGrid, CellsAreDrawnWhereTheyBelong) {
+  ImageGrid g = tinyGrid(2, 2, {ImageGrid::Scale::kGrey, ImageGrid::Scale::kSigned});
   g.cells = {{0.0, 1.0, 0.5, 0.25}, {}, {-2.0, 0.0, 1.0, 2.0}, {0.0, 0.0, 0.0, 0.0}};
   const auto path = std::filesystem::temp_directory_path() / "nnmip_png_test_grid.png";
   writeImageGrid(path, g);
@@ -66,12 +74,7 @@ TEST(ImageGrid, CellsAreDrawnWhereTheyBelong) {
 }
 
 TEST(ImageGrid, LabelsAddARowOfText) {
-  ImageGrid g;
-  g.side = 2;
-  g.zoom = 3;
-  g.rows = 1;
-  g.cols = 1;
-  g.row_scale = {ImageGrid::Scale::kGrey};
+  ImageGrid g = tinyGrid(1, 1, {ImageGrid::Scale::kGrey});
   g.cells = {{1.0, 1.0, 1.0, 1.0}};
   g.labels = {"1"};
   const auto path = std::filesystem::temp_directory_path() / "nnmip_png_test_label.png";
@@ -86,11 +89,7 @@ TEST(ImageGrid, LabelsAddARowOfText) {
 
 TEST(ImageGrid, RefusesMismatchedSizesAndWritesNothing) {
   const auto path = std::filesystem::temp_directory_path() / "nnmip_png_test_bad.png";
-  ImageGrid g;
-  g.side = 2;
-  g.rows = 1;
-  g.cols = 2;
-  g.row_scale = {ImageGrid::Scale::kGrey};
+  ImageGrid g = tinyGrid(1, 2, {ImageGrid::Scale::kGrey});
   g.cells = {{1.0, 1.0, 1.0}, {}};  // 3 values for a 2 x 2 image
   EXPECT_THROW(writeImageGrid(path, g), Error);
   g.cells = {{}};  // one cell for two
