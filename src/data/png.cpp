@@ -40,14 +40,20 @@ void writePng(const std::filesystem::path& path, int width, int height,
   std::filesystem::rename(tmp, path);
 }
 
+namespace {
+
+// 0-255 for x in [lo, lo + span] (clamped).
+unsigned char greyLevel(double x, double lo, double span) {
+  return static_cast<unsigned char>(std::lround(255.0 * std::clamp((x - lo) / span, 0.0, 1.0)));
+}
+
+}  // namespace
+
 std::vector<unsigned char> greyImage(const std::vector<double>& v, double lo, double hi) {
   std::vector<unsigned char> out;
   out.reserve(v.size());
   const double span = hi > lo ? hi - lo : 1.0;
-  for (double x : v) {
-    out.push_back(
-        static_cast<unsigned char>(std::lround(255.0 * std::clamp((x - lo) / span, 0.0, 1.0))));
-  }
+  for (double x : v) out.push_back(greyLevel(x, lo, span));
   return out;
 }
 
@@ -150,23 +156,21 @@ void writeImageGrid(const std::filesystem::path& path, const ImageGrid& g) {
       const int y0 = kGap + r * (cell + label_h + kGap);
       const std::vector<double>& v = g.cells[i];
       if (v.empty()) {
-        for (int y = 0; y < cell; ++y) {
-          for (int x = 0; x < cell; ++x) cv.set(x0 + x, y0 + y, kBlank);
-        }
-      } else if (g.row_scale[static_cast<size_t>(r)] == ImageGrid::Scale::kGrey) {
-        const std::vector<unsigned char> grey = greyImage(v, 0.0, 1.0);
-        for (size_t k = 0; k < n_values; ++k) {
-          const unsigned char col[3] = {grey[k], grey[k], grey[k]};
-          cv.block(x0 + static_cast<int>(k) % g.side * g.zoom,
-                   y0 + static_cast<int>(k) / g.side * g.zoom, g.zoom, col);
-        }
+        cv.block(x0, y0, cell, kBlank);
       } else {
-        double max_abs = 0.0;
-        for (double d : v) max_abs = std::max(max_abs, std::abs(d));
+        const bool grey = g.row_scale[static_cast<size_t>(r)] == ImageGrid::Scale::kGrey;
+        double max_abs = 0.0;  // kSigned: the cell's magnification
+        if (!grey) {
+          for (double d : v) max_abs = std::max(max_abs, std::abs(d));
+        }
         const double scale = max_abs > 0.0 ? max_abs : 1.0;
         for (size_t k = 0; k < n_values; ++k) {
           unsigned char col[3];
-          diverging(v[k] / scale, col);
+          if (grey) {
+            col[0] = col[1] = col[2] = greyLevel(v[k], 0.0, 1.0);
+          } else {
+            diverging(v[k] / scale, col);
+          }
           cv.block(x0 + static_cast<int>(k) % g.side * g.zoom,
                    y0 + static_cast<int>(k) / g.side * g.zoom, g.zoom, col);
         }

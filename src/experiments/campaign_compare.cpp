@@ -417,13 +417,6 @@ std::string foundLabel(const json& r) {
                      numberOr(r, "value", NAN));
 }
 
-std::vector<double> minus(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.empty() || a.size() != b.size()) return {};
-  std::vector<double> d(a.size());
-  for (size_t i = 0; i < a.size(); ++i) d[i] = a[i] - b[i];
-  return d;
-}
-
 // Figures 4.2-4.7: per pair and domain type, the best input found around each reference (rows:
 // reference, found, found - reference); the box domain's best input per pair in one more grid.
 void thesisPictures(const std::vector<json>& rows, Report& rep) {
@@ -452,7 +445,7 @@ void thesisPictures(const std::vector<json>& rows, Report& rep) {
       int c = 0;
       for (const auto& [label, r] : it->second) {
         const std::vector<double> x = imageOf(*r, "x"), x0 = imageOf(*r, "x0");
-        const std::vector<double> d = minus(x, x0);
+        const std::vector<double> d = imageDifference(x, x0);
         double max_abs = 0;
         for (double v : d) max_abs = std::max(max_abs, std::abs(v));
         g.cells[static_cast<size_t>(c)] = x0;

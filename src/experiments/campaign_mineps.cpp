@@ -18,6 +18,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <utility>
 
 #include "bounds/box.hpp"
 #include "compare/compare.hpp"
@@ -346,13 +347,10 @@ data::ImageGrid minepsGrid(const std::vector<json>& rows, const std::string& ord
     for (size_t i = 0; i < levels.size(); ++i) {
       const auto it = at.find(levels[i]);
       if (it == at.end()) continue;
-      found[i + 1] = imageOf(*it->second, "x");
-      if (found[i + 1].empty() || found[i + 1].size() != x0.size()) {
-        found[i + 1].clear();
-        continue;
-      }
-      diff[i + 1].resize(x0.size());
-      for (size_t k = 0; k < x0.size(); ++k) diff[i + 1][k] = found[i + 1][k] - x0[k];
+      std::vector<double> x = imageOf(*it->second, "x");
+      diff[i + 1] = imageDifference(x, x0);
+      if (diff[i + 1].empty()) continue;  // no input, or no reference to draw it against
+      found[i + 1] = std::move(x);
       found_label[i + 1] = num(numberOr(*it->second, "value", NAN), 3);
       diff_label[i + 1] = fmt::format("{:g}", levels[i]);
     }

@@ -47,6 +47,13 @@ std::vector<double> imageOf(const nlohmann::json& row, const char* key) {
   return out;
 }
 
+std::vector<double> imageDifference(const std::vector<double>& x, const std::vector<double>& x0) {
+  if (x.empty() || x.size() != x0.size()) return {};
+  std::vector<double> d(x.size());
+  for (size_t i = 0; i < x.size(); ++i) d[i] = x[i] - x0[i];
+  return d;
+}
+
 void MnistTestSet::load(const CampaignContext& ctx) {
   std::call_once(once_, [&] { test_ = data::readMnist(ctx.dataDir(), false); });
 }

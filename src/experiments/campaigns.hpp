@@ -89,5 +89,7 @@ std::vector<std::string> specValuesInOrder(const std::vector<nlohmann::json>& ro
 nlohmann::json imageJson(const std::vector<double>& x);
 // row[key] as values; empty when absent or not an array of numbers.
 std::vector<double> imageOf(const nlohmann::json& row, const char* key);
+// x - x0 value by value; empty when x is empty or the sizes differ (a blank picture cell).
+std::vector<double> imageDifference(const std::vector<double>& x, const std::vector<double>& x0);
 
 }  // namespace nnmip::experiments
