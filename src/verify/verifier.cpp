@@ -225,10 +225,14 @@ std::string phaseRefine(Engine& e, ReluRun& run) {
     const double share = std::max(equal, std::min(need, e.opt.refine_front_share * left));
     ro.time_limit_s = kRefineMilpShare * share;
     // About one solve per neuron (the first side often ends early, by the cutoff); important
-    // neurons come first, so a limit too short for the whole layer still spends it well.
-    ro.per_solve_s =
-        std::clamp(ro.time_limit_s.value() * ro.threads / static_cast<double>(neurons.size()),
-                   e.opt.refine_min_per_solve_s, e.opt.refine_per_solve_s);
+    // neurons come first, so a limit too short for the whole layer still spends it well. The
+    // first refined layer plans for both sides: every later layer's bounds start from its
+    // bounds, and a per-solve limit cut for one side there left neurons untried (ERAN idx
+    // 2697: 28 of 39 tried, timeout; 39 of 39 with this rule, unsat; docs/results_verify.md).
+    const double solves_per_neuron = parts.empty() ? 2.0 : 1.0;
+    ro.per_solve_s = std::clamp(ro.time_limit_s.value() * ro.threads /
+                                    (solves_per_neuron * static_cast<double>(neurons.size())),
+                                e.opt.refine_min_per_solve_s, e.opt.refine_per_solve_s);
     ro.max_per_solve_s = std::clamp(kRefineMaxSolveShare * ro.time_limit_s.value(), ro.per_solve_s,
                                     e.opt.refine_max_per_solve_s);
     ro.mip_backend = e.opt.mip_backend;
