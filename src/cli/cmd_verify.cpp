@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <limits>
 #include <memory>
 
 #include "cli/commands.hpp"
@@ -31,6 +32,7 @@ struct EngineArgs {
   bool interval_root = false;
   double attack_time = verify::VerifyOptions{}.attack_time_s;
   double refine_front_share = verify::VerifyOptions{}.refine_front_share;
+  int refine_max_binaries = verify::VerifyOptions{}.refine_max_binaries;
   std::string engine = "auto";
   std::string split_rule = "smear";
   std::string split_bound = "alpha";
@@ -58,6 +60,12 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
                             "layers)",
                             a.refine_front_share))
       ->check(realRange(0.0, 1.0));
+  c->add_option("--refine-max-binaries", a.refine_max_binaries,
+                fmt::format("relu engine: partial refinement MILPs, each keeping the binaries of "
+                            "this many earlier neurons (those that loosen it most; default {}; 0: "
+                            "the full MILP)",
+                            a.refine_max_binaries))
+      ->check(intRange(0, std::numeric_limits<int>::max()));
   c->add_flag(
       "--interval-root", a.interval_root,
       "relu engine: root bounds by interval arithmetic only (no symbolic back-substitution); "
@@ -95,6 +103,7 @@ verify::VerifyOptions engineOptions(const EngineArgs& a) {
   o.interval_root = a.interval_root;
   o.attack_time_s = a.attack_time;
   o.refine_front_share = a.refine_front_share;
+  o.refine_max_binaries = a.refine_max_binaries;
   return o;
 }
 

@@ -237,6 +237,7 @@ std::string phaseRefine(Engine& e, ReluRun& run) {
                                     e.opt.refine_max_per_solve_s);
     ro.mip_backend = e.opt.mip_backend;
     ro.mip_backend_options = e.opt.refine_backend_options;
+    ro.max_binaries = e.opt.refine_max_binaries;
     ro.reference = run.box.center();
     Callbacks rcb;
     rcb.should_stop = [&e] { return e.halted(); };
@@ -667,6 +668,7 @@ void VerifyOptions::validate() const {
   if (!(refine_max_per_solve_s >= refine_per_solve_s)) {
     bad("refine_max_per_solve_s", refine_max_per_solve_s, ">= refine_per_solve_s");
   }
+  if (refine_max_binaries < 0) bad("refine_max_binaries", refine_max_binaries, ">= 0");
   // bab_before_milp_unstable and refine_min_unstable are thresholds "more unstable ReLUs than
   // this": every integer is meaningful (a negative one: always).
   positive("lp_close_margin", lp_close_margin);

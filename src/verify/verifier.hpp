@@ -94,6 +94,10 @@ struct VerifyOptions {
   // equal split over the layers left (0: always the equal split). Earlier layers first: their
   // bounds feed every later layer, and their MILPs are the smallest.
   double refine_front_share = 0.5;
+  // Partial MILPs (RefineOptions::max_binaries): each neuron's MILP keeps the binaries of this
+  // many earlier unstable neurons, those whose relaxation loosens it most; 0: the full MILP.
+  // Small enough for CBC to close a solve within the per-solve limit (docs/results_verify.md).
+  int refine_max_binaries = 16;
   // CBC settings of the refinement MILPs: without root cuts and heuristics CBC reaches nodes.
   std::map<std::string, std::string> refine_backend_options = {{"cuts", "off"},
                                                                {"heuristics", "off"}};
@@ -110,9 +114,10 @@ struct VerifyOptions {
 
   // Throws Error{kInvalidInput} naming the first field out of its range: threads >= 1;
   // time_limit_s > 0; attack_time_s >= 0; every *_share in [0, 1]; 0 < refine_min_per_solve_s
-  // <= refine_per_solve_s <= refine_max_per_solve_s; lp_close_margin, milp_delta > 0 and finite;
-  // backend names not empty; then attack.validate() and bab.validate() (bab's threads, time limit
-  // and close margin are overwritten from the fields above when a run starts).
+  // <= refine_per_solve_s <= refine_max_per_solve_s; refine_max_binaries >= 0; lp_close_margin,
+  // milp_delta > 0 and finite; backend names not empty; then attack.validate() and bab.validate()
+  // (bab's threads, time limit and close margin are overwritten from the fields above when a run
+  // starts).
   void validate() const;
 
   static nn::AttackOptions defaultAttack() {

@@ -7,12 +7,16 @@
 #include "bounds/bounder.hpp"
 #include "bounds/refine.hpp"
 #include "core/error.hpp"
+#include "encode/compact.hpp"
+#include "mip/solver.hpp"
 #include "support/tolerances.hpp"
 
 namespace nnmip {
 namespace {
 
 using bounds::Box;
+using Mat = Eigen::MatrixXd;
+using Vec = Eigen::VectorXd;
 
 bounds::NetworkBounds tier(const nn::Network& net, const Box& box, bounds::Method m) {
   bounds::BoundsOptions o;
@@ -162,6 +166,125 @@ TEST(Refine, OrderIsUnstableNeuronsByScore) {
   EXPECT_THROW(bounds::refineOrder(net, b, 2), Error);  // the output layer
 }
 
+// relaxationImpact on a net small enough to score by hand: x in [-1, 1];
+// layer 0 a = (x, -x) (both in [-1, 1]: slope 1/2, height 1/2); layer 1 a = 2 h0 - 3 h1 in
+// [-3, 2] (slope 2/5, height 6/5); layer 2 a = 4 h. For neuron 0 of layer 2: layer 1 scores
+// 4 x 6/5 = 4.8 and passes 4 x 2/5 = 1.6 back; layer 0 scores (2, 3) x 1.6 x 1/2 = (1.6, 2.4).
+TEST(Refine, RelaxationImpactByHand) {
+  auto dense = [](Mat w, nn::Activation act) {
+    nn::DenseLayer l;
+    l.bias = Vec::Zero(w.rows());
+    l.weight = std::move(w);
+    l.activation = act;
+    return l;
+  };
+  const nn::Network net({dense((Mat(2, 1) << 1, -1).finished(), nn::Activation::kRelu),
+                         dense((Mat(1, 2) << 2, -3).finished(), nn::Activation::kRelu),
+                         dense((Mat(1, 1) << 4).finished(), nn::Activation::kRelu),
+                         dense((Mat(1, 1) << 1).finished(), nn::Activation::kIdentity)});
+  const Box box = Box::uniform(1, -1.0, 1.0);
+  const bounds::NetworkBounds b = tier(net, box, bounds::Method::kInterval);
+  ASSERT_DOUBLE_EQ(b.layers[1].lo[0], -3.0);
+  ASSERT_DOUBLE_EQ(b.layers[1].hi[0], 2.0);
+  encode::Domain dom(box);
+  std::vector<Vec> s = bounds::relaxationImpact(net, dom, b, 2, 0);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_NEAR(s[1][0], 4.8, 1e-12);
+  EXPECT_NEAR(s[0][0], 1.6, 1e-12);
+  EXPECT_NEAR(s[0][1], 2.4, 1e-12);
+  // A split neuron has no relaxation: an active one passes its sensitivity on unchanged
+  // (layer 0: (2, 3) x 4 x 1/2), an inactive one cuts it.
+  dom.splits[{1, 0}] = encode::Phase::kActive;
+  s = bounds::relaxationImpact(net, dom, b, 2, 0);
+  EXPECT_EQ(s[1][0], 0.0);
+  EXPECT_NEAR(s[0][0], 4.0, 1e-12);
+  EXPECT_NEAR(s[0][1], 6.0, 1e-12);
+  dom.splits[{1, 0}] = encode::Phase::kInactive;
+  s = bounds::relaxationImpact(net, dom, b, 2, 0);
+  EXPECT_EQ(s[0][0], 0.0);
+  EXPECT_EQ(s[0][1], 0.0);
+  EXPECT_THROW(bounds::relaxationImpact(net, dom, b, 2, 1), Error);
+}
+
+// A partial MILP is a relaxation of the full one and tighter than the LP: with exact earlier
+// layers and no time limit, LP range >= keep-1 range >= keep-3 range >= the exact range, for
+// every neuron of layers 2-3 (a neuron proved stable keeps its other side: only its stability
+// is compared); and it does something: keep-1 is strictly inside the LP range and
+// strictly looser than the exact one on some neurons.
+TEST(Refine, PartialMilpLiesBetweenLpAndFullMilp) {
+  int tighter_than_lp = 0;
+  int looser_than_exact = 0;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    SCOPED_TRACE(testing::Message() << "seed " << seed);
+    const nn::Network net = testnets::randomNet({3, 7, 7, 7, 2}, 90 + seed);
+    const Box box = Box::uniform(3, -1.0, 1.0);
+    const encode::Domain dom(box);
+    const bounds::NetworkBounds exact = tier(net, box, bounds::Method::kMilp);
+    const bounds::NetworkBounds loose = tier(net, box, bounds::Method::kInterval);
+    for (int k = 2; k + 1 < net.numLayers(); ++k) {
+      bounds::NetworkBounds start = exact;
+      start.layers[static_cast<size_t>(k)] = loose.layers[static_cast<size_t>(k)];
+      // The LP over the same earlier bounds, one solve per neuron and side.
+      encode::CompactOptions co;
+      co.num_layers = k;
+      const encode::CompactEncoding lp = encode::encodeCompact(net, dom, start, co);
+      auto lpSide = [&](int j, mip::Sense sense) {
+        mip::Model m = lp.model;
+        const encode::AffineExpr& e = lp.pre[static_cast<size_t>(k)][static_cast<size_t>(j)];
+        m.setObjective(sense, e.terms, e.constant);
+        const mip::MipResult r = mip::makeMipSolver("cbc")->solve(m, {});
+        EXPECT_EQ(r.termination, mip::Termination::kOptimal);
+        return r.provenBound();
+      };
+      std::vector<bounds::LayerBounds> partial;
+      for (int keep : {1, 3}) {
+        bounds::NetworkBounds b = start;
+        bounds::RefineOptions ro;
+        ro.per_solve_s = 30.0;
+        ro.max_binaries = keep;
+        const bounds::RefineStats st =
+            bounds::refineLayerMilp(net, dom, b, k, allNeurons(net, k), ro);
+        EXPECT_EQ(st.failed, 0);
+        partial.push_back(b.layers[static_cast<size_t>(k)]);
+      }
+      const bounds::LayerBounds& e = exact.layers[static_cast<size_t>(k)];
+      const bounds::LayerBounds& before = start.layers[static_cast<size_t>(k)];
+      for (int j = 0; j < net.layer(k).outputSize(); ++j) {
+        if (!(before.lo[j] < 0 && before.hi[j] > 0)) continue;  // not refined
+        SCOPED_TRACE(testing::Message() << "layer " << k << " neuron " << j);
+        const double lp_lo = lpSide(j, mip::Sense::kMinimize);
+        const double lp_hi = lpSide(j, mip::Sense::kMaximize);
+        const bounds::LayerBounds& p1 = partial[0];
+        const bounds::LayerBounds& p3 = partial[1];
+        for (const bounds::LayerBounds* p : {&p1, &p3}) {  // valid
+          EXPECT_LE(p->lo[j], e.lo[j] + support::kMipTol);
+          EXPECT_GE(p->hi[j], e.hi[j] - support::kMipTol);
+        }
+        // A neuron proved stable has its other side unsolved; keeping more binaries keeps it
+        // stable.
+        const bool stable1 = !(p1.lo[j] < 0 && p1.hi[j] > 0);
+        const bool stable3 = !(p3.lo[j] < 0 && p3.hi[j] > 0);
+        const bool lp_stable = lp_lo >= 0 || lp_hi <= 0;
+        if (stable1) {
+          EXPECT_TRUE(stable3);
+          tighter_than_lp += !lp_stable;
+          continue;
+        }
+        EXPECT_GE(p1.lo[j], lp_lo - support::kMipTol);
+        EXPECT_LE(p1.hi[j], lp_hi + support::kMipTol);
+        if (!stable3) {
+          EXPECT_GE(p3.lo[j], p1.lo[j] - support::kMipTol);
+          EXPECT_LE(p3.hi[j], p1.hi[j] + support::kMipTol);
+        }
+        tighter_than_lp += p1.lo[j] > lp_lo + 1e-6 || p1.hi[j] < lp_hi - 1e-6;
+        looser_than_exact += p1.lo[j] < e.lo[j] - 1e-6 || p1.hi[j] > e.hi[j] + 1e-6;
+      }
+    }
+  }
+  EXPECT_GE(tighter_than_lp, 3);
+  EXPECT_GE(looser_than_exact, 3);
+}
+
 TEST(Refine, RejectsBadLayerAndNeuron) {
   const nn::Network net = testnets::randomNet({2, 4, 4, 1}, 1);
   const Box box = Box::uniform(2, -1.0, 1.0);
@@ -171,6 +294,9 @@ TEST(Refine, RejectsBadLayerAndNeuron) {
   EXPECT_THROW(bounds::refineLayerMilp(net, encode::Domain(box), b, 0, ok), Error);
   EXPECT_THROW(bounds::refineLayerMilp(net, encode::Domain(box), b, 3, ok), Error);
   EXPECT_THROW(bounds::refineLayerMilp(net, encode::Domain(box), b, 1, bad), Error);
+  bounds::RefineOptions ro;
+  ro.max_binaries = -1;
+  EXPECT_THROW(bounds::refineLayerMilp(net, encode::Domain(box), b, 1, ok, ro), Error);
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ TEST(Options, EachVerifyFieldOutOfRangeThrows) {
       [](auto& o) { o.refine_min_per_solve_s = 0.0; },
       [](auto& o) { o.refine_per_solve_s = 0.5; },  // below the floor of 1 s
       [](auto& o) { o.refine_max_per_solve_s = 2.0; },
+      [](auto& o) { o.refine_max_binaries = -1; },
       [](auto& o) { o.lp_close_margin = 0.0; },
       [](auto& o) { o.milp_delta = -1e-4; },
       [](auto& o) { o.mip_backend.clear(); },

@@ -56,6 +56,20 @@ TEST(Verifier, AgreesWithBruteForceWithRefinement) {
   EXPECT_GT(t.unsat, 10);
 }
 
+// The same with partial refinement MILPs that keep two binaries each (most neurons relaxed).
+TEST(Verifier, AgreesWithBruteForceWithPartialRefinement) {
+  Tally t;
+  verify::VerifyOptions o;
+  o.attack_time_s = 0.0;
+  o.refine_min_unstable = -1;
+  o.refine_max_binaries = 2;
+  o.use_bab = false;
+  checkAgainstBruteForce(40, 7500, o, t);
+  testverify::printTally("with partial refinement", t);
+  EXPECT_GT(t.sat, 5);
+  EXPECT_GT(t.unsat, 5);
+}
+
 // The second-opinion configuration (interval root bounds, no symbolic, alpha, bab or refine:
 // only interval arithmetic, LPs and CBC decide) agrees with brute force, and no disjunct is
 // closed by a symbolic or alpha bound.
