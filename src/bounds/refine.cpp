@@ -1,5 +1,7 @@
 #include "bounds/refine.hpp"
 
+#include "bounds/partial_milp.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -71,20 +73,6 @@ SideResult solveSide(mip::MipSolver& solver, mip::Model& model, const encode::Af
   return out;
 }
 
-// Partial MILP: keeps the binaries of the `keep` unstable neurons of largest impact (aligned
-// with enc.unstable) and relaxes the others to z in [0, 1].
-void relaxAllBut(mip::Model& model, const encode::CompactEncoding& enc,
-                 const std::vector<double>& impact, int keep) {
-  if (static_cast<size_t>(keep) >= enc.unstable.size()) return;
-  std::vector<size_t> order(enc.unstable.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t c) { return impact[a] > impact[c]; });
-  for (size_t r = static_cast<size_t>(keep); r < order.size(); ++r) {
-    model.setVarType(enc.unstable[order[r]].z, mip::VarType::kContinuous);
-  }
-}
-
 }  // namespace
 
 std::vector<int> refineOrder(const nn::Network& net, const NetworkBounds& bounds, int k) {
@@ -107,39 +95,6 @@ std::vector<int> refineOrder(const nn::Network& net, const NetworkBounds& bounds
   order.reserve(scored.size());
   for (const auto& [score, j] : scored) order.push_back(j);
   return order;
-}
-
-std::vector<Vec> relaxationImpact(const nn::Network& net, const encode::Domain& domain,
-                                  const NetworkBounds& bounds, int k, int j) {
-  encode::checkBoundsFor(net, bounds);
-  if (k < 1 || k >= net.numLayers() || j < 0 || j >= net.layer(k).outputSize()) {
-    fail(ErrorKind::kInvalidInput, "refine: no neuron {} in layer {}", j, k);
-  }
-  std::vector<Vec> scores(static_cast<size_t>(k));
-  Vec g = Vec::Zero(net.layer(k).outputSize());  // |d a_j / d a_{m+1}| under the upper slopes
-  g[j] = 1.0;
-  for (int m = k - 1; m >= 0; --m) {
-    const Vec s = net.layer(m + 1).weight.cwiseAbs().transpose() * g;  // ... / d h_m
-    const LayerBounds& b = bounds.layers[static_cast<size_t>(m)];
-    Vec& score = scores[static_cast<size_t>(m)];
-    score = Vec::Zero(s.size());
-    g = s;
-    if (!encode::isReluLayer(net.layer(m))) continue;
-    for (Eigen::Index i = 0; i < s.size(); ++i) {
-      const std::optional<encode::Phase> split = domain.phaseOf({m, static_cast<int>(i)});
-      const double l = b.lo[i];
-      const double u = b.hi[i];
-      if (split) {
-        g[i] = *split == encode::Phase::kActive ? s[i] : 0.0;
-      } else if (u <= 0.0) {
-        g[i] = 0.0;
-      } else if (l < 0.0) {
-        score[i] = s[i] * (-l * u / (u - l));
-        g[i] = s[i] * u / (u - l);
-      }
-    }
-  }
-  return scores;
 }
 
 RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain,
@@ -173,15 +128,6 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
   if (opt.reference.size() == net.inputSize()) {
     ref_pre = nn::forwardTrace(net, opt.reference).pre[static_cast<size_t>(k)];
   }
-  auto impactOf = [&](int j) {
-    const std::vector<Vec> scores = relaxationImpact(net, domain, bounds, k, j);
-    std::vector<double> impact;
-    impact.reserve(enc.unstable.size());
-    for (const encode::CompactEncoding::Unstable& u : enc.unstable) {
-      impact.push_back(scores[static_cast<size_t>(u.id.layer)][u.id.index]);
-    }
-    return impact;
-  };
   const double limit = opt.time_limit_s.value_or(kInf);
   LayerBounds& b = bounds.layers[static_cast<size_t>(k)];
   const LayerBounds before = b;
@@ -204,7 +150,9 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
     const mip::Sense second = active_first ? mip::Sense::kMaximize : mip::Sense::kMinimize;
     std::unique_ptr<mip::MipSolver> solver = mip::makeMipSolver(opt.mip_backend);
     mip::Model model = enc.model;
-    if (opt.max_binaries > 0) relaxAllBut(model, enc, impactOf(j), opt.max_binaries);
+    if (opt.max_binaries > 0) {
+      keepImportantBinaries(model, enc, net, domain, bounds, k, j, opt.max_binaries);
+    }
     const encode::AffineExpr& obj = enc.pre[static_cast<size_t>(k)][static_cast<size_t>(j)];
     int solves = 0;
     long nodes = 0;

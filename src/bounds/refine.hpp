@@ -52,10 +52,8 @@ struct RefineOptions {
   // An input of the domain (e.g. the box centre or an attack point): its pre-activations choose
   // each neuron's first side. Empty: the side whose current bound is nearer 0 goes first.
   Vec reference;
-  // Partial MILP: in the MILP of neuron j only the max_binaries unstable neurons of earlier
-  // layers whose relaxation most loosens a_j keep their binaries (relaxationImpact), the others
-  // keep the LP relaxation (z in [0, 1], their triangle). A relaxation of the full MILP, so its
-  // dual bound stays valid; CBC branches only where it matters for this neuron. 0: the full MILP.
+  // Partial MILPs (bounds/partial_milp.hpp): each neuron's MILP keeps the binaries of this many
+  // earlier unstable neurons, those whose relaxation loosens it most. 0: the full MILP.
   int max_binaries = 0;
 };
 
@@ -76,14 +74,6 @@ struct RefineStats {
 // their triangle relaxation, -l u / (u - l), times the L1 norm of their weights into layer k + 1
 // (what a looser bound there costs downstream). Ties keep index order.
 std::vector<int> refineOrder(const nn::Network& net, const NetworkBounds& bounds, int k);
-
-// How much the LP relaxation of each unstable neuron before layer k can loosen the bounds of
-// a_j (neuron j of layer k): its triangle's height -l u / (u - l) times the sensitivity of a_j to
-// its output, |W| back-propagated through the relaxation's upper slopes (1 stably active or split
-// active, 0 stably inactive or split inactive, u / (u - l) unstable). scores[m][i] for layer
-// m < k; 0 for neurons that are not unstable over `domain`.
-std::vector<Vec> relaxationImpact(const nn::Network& net, const encode::Domain& domain,
-                                  const NetworkBounds& bounds, int k, int j);
 
 // Refines `neurons` (indices into layer k, k >= 1, in priority order) of bounds.layers[k] in
 // place. `bounds` must be valid over `domain`. Throws Error{kInvalidInput} for a bad layer or

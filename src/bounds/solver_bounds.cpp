@@ -6,6 +6,7 @@
 #include <limits>
 #include <mutex>
 
+#include "bounds/partial_milp.hpp"
 #include "bounds/propagation.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -187,6 +188,10 @@ void milpPass(const nn::Network& net, const encode::Domain& domain, NetworkBound
     std::unique_ptr<mip::MipSolver> solver = mip::makeMipSolver(opt.mip_backend);
     mip::Model model = enc.model;
     for (int j = begin; j < end; ++j) {
+      if (opt.max_binaries > 0) {
+        model = enc.model;
+        keepImportantBinaries(model, enc, net, domain, best, k, j, opt.max_binaries);
+      }
       for (const mip::Sense sense : {mip::Sense::kMinimize, mip::Sense::kMaximize}) {
         if (state.shouldStop()) break;
         const encode::AffineExpr& obj = objectiveOf(enc, k, j);
@@ -236,6 +241,7 @@ BoundsResult run(const nn::Network& net, const encode::Domain& domain, const Net
   encode::checkBoundsFor(net, prior);
   domain.validate(net, "bounds domain");
   if (opt.threads < 1) fail(ErrorKind::kInvalidInput, "bounds: threads must be >= 1");
+  if (opt.max_binaries < 0) fail(ErrorKind::kInvalidInput, "bounds: max_binaries must be >= 0");
   if (opt.time_limit_s && !(*opt.time_limit_s >= 0.0)) {
     fail(ErrorKind::kInvalidInput, "bounds: time limit must be >= 0");
   }

@@ -56,6 +56,9 @@ struct SolverBoundsOptions {
   // Start each MILP from the forward pass at the box centre (when it is a point of the domain).
   bool mip_start = false;
   std::optional<double> min_milp_time_s = 0.05;  // floor of the per-solve MILP limit
+  // milp: partial MILPs (bounds/partial_milp.hpp) keeping this many binaries per neuron, the
+  // earlier neurons whose relaxation loosens it most; 0: the full MILP (exact bounds).
+  int max_binaries = 0;
   // Passed to the MILP backend. Every bound solve asks for an exact dual bound
   // (mip::MipParams::exact_dual_bound), which these options may override.
   std::map<std::string, std::string> mip_backend_options;

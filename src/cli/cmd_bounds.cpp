@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "bounds/bounder.hpp"
@@ -64,6 +65,7 @@ struct BoundsArgs {
   std::string output;
   std::string compare;
   std::string lp_backend = "clp";
+  int milp_max_binaries = 0;
   bool pure = false;
   int alpha_iterations = bounds::AlphaOptions{}.iterations;
 };
@@ -102,6 +104,7 @@ void runBounds(const BoundsArgs& a, GlobalOptions& g) {
     o.symbolic_seed = !a.pure;
     o.solver.threads = a.threads;
     o.solver.lp_backend = a.lp_backend;
+    o.solver.max_binaries = a.milp_max_binaries;
     o.alpha.threads = a.threads;
     o.alpha.iterations = a.alpha_iterations;
     o.solver.time_limit_s = a.time_limit;
@@ -263,6 +266,11 @@ void addBoundsCommands(CLI::App& app, GlobalOptions& g) {
                 "clp (default: restart per objective on wide LPs, warm otherwise), clp-warm, "
                 "clp-restart, or clp-cold (rebuild per solve)")
       ->check(CLI::IsMember({"clp", "clp-warm", "clp-restart", "clp-cold"}));
+  b->add_option("--milp-max-binaries", ba->milp_max_binaries,
+                "milp: partial MILPs, each neuron's keeping the binaries of the K earlier "
+                "neurons whose relaxation loosens it most (between lp and milp; default 0: the "
+                "full MILP)")
+      ->check(intRange(0, std::numeric_limits<int>::max()));
   b->add_flag("--pure", ba->pure, "lp/milp seeded with interval bounds only (no symbolic)");
   b->callback([ba, &g] { runBounds(*ba, g); });
 

@@ -15,8 +15,6 @@ namespace nnmip {
 namespace {
 
 using bounds::Box;
-using Mat = Eigen::MatrixXd;
-using Vec = Eigen::VectorXd;
 
 bounds::NetworkBounds tier(const nn::Network& net, const Box& box, bounds::Method m) {
   bounds::BoundsOptions o;
@@ -164,46 +162,6 @@ TEST(Refine, OrderIsUnstableNeuronsByScore) {
     }
   }
   EXPECT_THROW(bounds::refineOrder(net, b, 2), Error);  // the output layer
-}
-
-// relaxationImpact on a net small enough to score by hand: x in [-1, 1];
-// layer 0 a = (x, -x) (both in [-1, 1]: slope 1/2, height 1/2); layer 1 a = 2 h0 - 3 h1 in
-// [-3, 2] (slope 2/5, height 6/5); layer 2 a = 4 h. For neuron 0 of layer 2: layer 1 scores
-// 4 x 6/5 = 4.8 and passes 4 x 2/5 = 1.6 back; layer 0 scores (2, 3) x 1.6 x 1/2 = (1.6, 2.4).
-TEST(Refine, RelaxationImpactByHand) {
-  auto dense = [](Mat w, nn::Activation act) {
-    nn::DenseLayer l;
-    l.bias = Vec::Zero(w.rows());
-    l.weight = std::move(w);
-    l.activation = act;
-    return l;
-  };
-  const nn::Network net({dense((Mat(2, 1) << 1, -1).finished(), nn::Activation::kRelu),
-                         dense((Mat(1, 2) << 2, -3).finished(), nn::Activation::kRelu),
-                         dense((Mat(1, 1) << 4).finished(), nn::Activation::kRelu),
-                         dense((Mat(1, 1) << 1).finished(), nn::Activation::kIdentity)});
-  const Box box = Box::uniform(1, -1.0, 1.0);
-  const bounds::NetworkBounds b = tier(net, box, bounds::Method::kInterval);
-  ASSERT_DOUBLE_EQ(b.layers[1].lo[0], -3.0);
-  ASSERT_DOUBLE_EQ(b.layers[1].hi[0], 2.0);
-  encode::Domain dom(box);
-  std::vector<Vec> s = bounds::relaxationImpact(net, dom, b, 2, 0);
-  ASSERT_EQ(s.size(), 2u);
-  EXPECT_NEAR(s[1][0], 4.8, 1e-12);
-  EXPECT_NEAR(s[0][0], 1.6, 1e-12);
-  EXPECT_NEAR(s[0][1], 2.4, 1e-12);
-  // A split neuron has no relaxation: an active one passes its sensitivity on unchanged
-  // (layer 0: (2, 3) x 4 x 1/2), an inactive one cuts it.
-  dom.splits[{1, 0}] = encode::Phase::kActive;
-  s = bounds::relaxationImpact(net, dom, b, 2, 0);
-  EXPECT_EQ(s[1][0], 0.0);
-  EXPECT_NEAR(s[0][0], 4.0, 1e-12);
-  EXPECT_NEAR(s[0][1], 6.0, 1e-12);
-  dom.splits[{1, 0}] = encode::Phase::kInactive;
-  s = bounds::relaxationImpact(net, dom, b, 2, 0);
-  EXPECT_EQ(s[0][0], 0.0);
-  EXPECT_EQ(s[0][1], 0.0);
-  EXPECT_THROW(bounds::relaxationImpact(net, dom, b, 2, 1), Error);
 }
 
 // A partial MILP is a relaxation of the full one and tighter than the LP: with exact earlier
