@@ -1,7 +1,5 @@
 #include "bounds/refine.hpp"
 
-#include "bounds/partial_milp.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 #include <limits>
 #include <mutex>
 
+#include "bounds/partial_milp.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/timer.hpp"
