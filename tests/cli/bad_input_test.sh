@@ -109,6 +109,8 @@ expect 2 "--refine-front-share: must be a number >= 0 and <= 1, not 'nan'" -- \
   "$NNMIP" verify "$TMP/file" "$TMP/file" --refine-front-share nan
 expect 2 "--refine-max-binaries: must be an integer between 0 and 2147483647, not '-2'" -- \
   "$NNMIP" verify "$TMP/file" "$TMP/file" --refine-max-binaries -2
+expect 2 "--milp-max-binaries: must be an integer between 0 and 2147483647, not '1.5'" -- \
+  "$NNMIP" bounds "$TMP/file" --milp-max-binaries 1.5
 expect 2 "--alpha-iterations: must be an integer between 0 and 100000, not '-5'" -- \
   "$NNMIP" bounds "$TMP/file" --alpha-iterations -5
 expect 2 "--limit: must be an integer between 0 and 2147483647, not '-1'" -- \
