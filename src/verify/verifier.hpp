@@ -18,7 +18,8 @@
 //           most important first), then the alpha tier again over the refined bounds and the
 //           disjunct check; stops when a layer gains nothing; replaces the LP tier;
 //   lp      one LP per open disjunct over the big-M relaxation with the disjunct's atoms:
-//           max t s.t. t <= rhs_a - coef_a . y; optimum < -lp_close_margin closes it;
+//           max t s.t. t <= rhs_a - coef_a . y; optimum < -lp_close_margin closes it; skipped
+//           after the refinement when bab follows;
 //   bab     branch and bound over ReLU phase splits (verify/bab.hpp) on the open disjuncts, over
 //           the best root bounds, with a share of the remaining time (all of it without the
 //           MILP; skipped before the MILP when few ReLUs are unstable); a disjunct closed in every
