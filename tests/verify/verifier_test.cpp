@@ -70,6 +70,47 @@ TEST(Verifier, AgreesWithBruteForceWithPartialRefinement) {
   EXPECT_GT(t.unsat, 5);
 }
 
+// After the refinement the per-disjunct LP phase runs only when no bab follows (the bab takes
+// its time); with bab off it still runs on what the refinement left open.
+TEST(Verifier, LpPhaseAfterRefinementOnlyWithoutBab) {
+  int refined_then_bab = 0, refined_then_lp = 0;
+  for (const bool use_bab : {true, false}) {
+    for (uint64_t seed = 7600; seed < 7640; ++seed) {
+      SCOPED_TRACE(seed);
+      Rng rng(seed);
+      const nn::Network net = testnets::randomNet({3, 6, 6, 2}, seed);
+      const data::VnnlibProperty p = testverify::randomProperty(net, rng);
+      verify::VerifyOptions o;
+      o.attack_time_s = 0.0;
+      o.refine_min_unstable = -1;
+      o.use_bab = use_bab;
+      o.bab_early_share = 0.0;  // else the first bab closes these tiny nets before the refinement
+      o.time_limit_s = 30;
+      const verify::Result r = verify::verifyProperty(net, p, o);
+      for (const verify::BoxReport& b : r.boxes) {
+        bool refined = false, lp = false, open_after_refine = false;
+        for (const verify::PhaseStats& ph : b.phases) {
+          if (ph.name == "refine") {
+            refined = true;
+            open_after_refine = ph.open_after > 0;
+          }
+          lp = lp || ph.name == "lp";
+        }
+        if (!refined || !open_after_refine) continue;
+        if (use_bab) {
+          EXPECT_FALSE(lp);
+          ++refined_then_bab;
+        } else {
+          EXPECT_TRUE(lp);
+          ++refined_then_lp;
+        }
+      }
+    }
+  }
+  EXPECT_GT(refined_then_bab, 3);
+  EXPECT_GT(refined_then_lp, 3);
+}
+
 // The second-opinion configuration (interval root bounds, no symbolic, alpha, bab or refine:
 // only interval arithmetic, LPs and CBC decide) agrees with brute force, and no disjunct is
 // closed by a symbolic or alpha bound.
