@@ -21,11 +21,13 @@ namespace {
 constexpr const char* kUsage =
     "usage: bench_refine [DATA_DIR] [--net 256x6] [--prop prop_4_0.05] [--layers 2,3]\n"
     "                    [--per-solve 0.5,2] [--max-binaries 0,20] [--neurons N] [--threads T]\n"
-    "                    [--cbc-opt k=v]\n"
+    "                    [--cbc-opt k=v] [--layer-columns 0,1]\n"
     "  --layers     1-based hidden layers to refine (each from the alpha bounds, in turn)\n"
     "  --per-solve  per-MILP wall-clock limits to compare (seconds)\n"
     "  --max-binaries  partial MILPs to compare: binaries kept per neuron (0: the full MILP)\n"
-    "  --neurons    refine at most the N most important unstable neurons per layer (default 40)\n";
+    "  --neurons    refine at most the N most important unstable neurons per layer (default 40)\n"
+    "  --layer-columns  models to compare: 0 compact (stable chains composed), 1 a column per\n"
+    "               stably active neuron (sparse rows)\n";
 
 int unstable(const bounds::LayerBounds& b) {
   int u = 0;
@@ -42,6 +44,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> layers = {"2"};
   std::vector<std::string> per_solve = {"0.5", "2"};
   std::vector<std::string> max_binaries = {"0"};
+  std::vector<std::string> layer_columns = {"0"};
   int max_neurons = 40;
   int threads = 1;
   std::map<std::string, std::string> cbc;
@@ -64,6 +67,8 @@ int main(int argc, char** argv) {
       per_solve = bench::splitList(next());
     else if (a == "--max-binaries")
       max_binaries = bench::splitList(next());
+    else if (a == "--layer-columns")
+      layer_columns = bench::splitList(next());
     else if (a == "--neurons")
       max_neurons = std::stoi(next());
     else if (a == "--threads")
@@ -93,34 +98,39 @@ int main(int argc, char** argv) {
   const bounds::NetworkBounds alpha = bounds::computeAlpha(net, dom, &sym, ao);
   for (const std::string& ps : per_solve) {
     for (const std::string& mb : max_binaries) {
-      bounds::NetworkBounds b = alpha;
-      for (const std::string& ls : layers) {
-        const int k = std::stoi(ls) - 1;
-        const bounds::LayerBounds& lb = b.layers[static_cast<size_t>(k)];
-        std::vector<int> neurons = bounds::refineOrder(net, b, k);
-        if (static_cast<int>(neurons.size()) > max_neurons) neurons.resize(max_neurons);
-        bounds::RefineOptions ro;
-        ro.threads = threads;
-        ro.per_solve_s = std::stod(ps);
-        ro.max_binaries = std::stoi(mb);
-        ro.mip_backend_options = cbc;
-        ro.reference = box.center();
-        const int before = unstable(lb);
-        double width_before = 0, width_after = 0;
-        for (int j : neurons) width_before += lb.hi[j] - lb.lo[j];
-        const bounds::RefineStats rs = bounds::refineLayerMilp(net, dom, b, k, neurons, ro);
-        const bounds::LayerBounds& la = b.layers[static_cast<size_t>(k)];
-        for (int j : neurons) width_after += la.hi[j] - la.lo[j];
-        std::printf(
-            "{\"net\":\"%s\",\"prop\":\"%s\",\"layer\":%d,\"per_solve_s\":%s,\"max_binaries\":%s,"
-            "\"neurons\":%zu,"
-            "\"unstable_before\":%d,\"unstable_after\":%d,\"stabilized\":%d,\"tightened\":%d,"
-            "\"solves\":%d,\"failed\":%d,\"nodes\":%ld,\"width_before\":%.2f,\"width_after\":%.2f,"
-            "\"wall_s\":%.2f}\n",
-            net_name.c_str(), prop.c_str(), k + 1, ps.c_str(), mb.c_str(), neurons.size(), before,
-            unstable(la), rs.stabilized, rs.tightened, rs.solves, rs.failed, rs.nodes, width_before,
-            width_after, rs.wall_s);
-        std::fflush(stdout);
+      for (const std::string& lc : layer_columns) {
+        bounds::NetworkBounds b = alpha;
+        for (const std::string& ls : layers) {
+          const int k = std::stoi(ls) - 1;
+          const bounds::LayerBounds& lb = b.layers[static_cast<size_t>(k)];
+          std::vector<int> neurons = bounds::refineOrder(net, b, k);
+          if (static_cast<int>(neurons.size()) > max_neurons) neurons.resize(max_neurons);
+          bounds::RefineOptions ro;
+          ro.threads = threads;
+          ro.per_solve_s = std::stod(ps);
+          ro.max_binaries = std::stoi(mb);
+          ro.layer_columns = lc == "1";
+          ro.mip_backend_options = cbc;
+          ro.reference = box.center();
+          const int before = unstable(lb);
+          double width_before = 0, width_after = 0;
+          for (int j : neurons) width_before += lb.hi[j] - lb.lo[j];
+          const bounds::RefineStats rs = bounds::refineLayerMilp(net, dom, b, k, neurons, ro);
+          const bounds::LayerBounds& la = b.layers[static_cast<size_t>(k)];
+          for (int j : neurons) width_after += la.hi[j] - la.lo[j];
+          std::printf(
+              "{\"net\":\"%s\",\"prop\":\"%s\",\"layer\":%d,\"per_solve_s\":%s,\"max_binaries\":%s,"
+              "\"layer_columns\":%s,"
+              "\"neurons\":%zu,"
+              "\"unstable_before\":%d,\"unstable_after\":%d,\"stabilized\":%d,\"tightened\":%d,"
+              "\"solves\":%d,\"failed\":%d,\"nodes\":%ld,\"width_before\":%.2f,\"width_after\":%."
+              "2f,"
+              "\"wall_s\":%.2f}\n",
+              net_name.c_str(), prop.c_str(), k + 1, ps.c_str(), mb.c_str(), lc.c_str(),
+              neurons.size(), before, unstable(la), rs.stabilized, rs.tightened, rs.solves,
+              rs.failed, rs.nodes, width_before, width_after, rs.wall_s);
+          std::fflush(stdout);
+        }
       }
     }
   }

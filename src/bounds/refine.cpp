@@ -118,6 +118,7 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
   encode::CompactOptions co;
   co.relax = false;
   co.num_layers = domain.output_rows.empty() ? k : net.numLayers();
+  co.layer_columns = opt.layer_columns;
   const encode::CompactEncoding enc = encode::encodeCompact(net, domain, bounds, co);
   if (enc.empty) {
     stats.empty = true;

@@ -55,6 +55,9 @@ struct RefineOptions {
   // Partial MILPs (bounds/partial_milp.hpp): each neuron's MILP keeps the binaries of this many
   // earlier unstable neurons, those whose relaxation loosens it most. 0: the full MILP.
   int max_binaries = 0;
+  // The model with a column per stably active neuron (encode::CompactOptions::layer_columns):
+  // sparse rows instead of stable chains composed back to the inputs.
+  bool layer_columns = false;
 };
 
 struct RefineStats {

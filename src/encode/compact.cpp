@@ -131,6 +131,26 @@ struct Builder {
       post.row(j).setZero();
       post_c[j] = 0.0;
     }
+    if (relu && options.layer_columns) {
+      // Every neuron left with a nonzero output is stably (or split-) active: h = a gets a
+      // column, and the next layer sees only this layer's columns.
+      std::vector<char> has_col(static_cast<size_t>(n), 0);
+      for (const auto& [j, h] : new_cols) has_col[static_cast<size_t>(j)] = 1;
+      for (int j = 0; j < n; ++j) {
+        if (has_col[static_cast<size_t>(j)] || (post.row(j).isZero(0.0) && post_c[j] == 0.0)) {
+          continue;
+        }
+        const mip::Var g =
+            enc.model.addContinuous(-mip::kInf, mip::kInf, fmt::format("L{}N{}_lin", l + 1, j));
+        std::vector<mip::Term> t{{g, 1.0}};
+        for (const auto& term : toTerms(post.row(j))) t.push_back({term.var, -term.coef});
+        enc.model.addRow(post_c[j], post_c[j], t, fmt::format("L{}N{}_eq", l + 1, j));
+        enc.linear.emplace_back(nn::NeuronId{l, j}, g);
+        new_cols.emplace_back(j, g);
+        post.row(j).setZero();
+        post_c[j] = 0.0;
+      }
+    }
     // Widen E by the new columns (added after every existing column).
     e_mat = Mat::Zero(n, enc.model.numVars());
     e_mat.leftCols(post.cols()) = post;
@@ -189,6 +209,9 @@ std::vector<double> CompactEncoding::pointFromInput(const nn::Network& net, cons
     const double a = t.pre[static_cast<size_t>(u.id.layer)][u.id.index];
     p[static_cast<size_t>(u.h.id)] = std::max(a, 0.0);
     if (u.z.valid()) p[static_cast<size_t>(u.z.id)] = a > 0.0 ? 1.0 : 0.0;
+  }
+  for (const auto& [id, g] : linear) {
+    p[static_cast<size_t>(g.id)] = t.pre[static_cast<size_t>(id.layer)][id.index];
   }
   return p;
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <optional>
 
@@ -259,6 +260,85 @@ TEST(DomainBounds, LpTierEqualsFullBigMLp) {
     }
   }
   EXPECT_GE(checked, 60);
+}
+
+// A column per stably active neuron (CompactOptions::layer_columns) leaves the set unchanged:
+// LP and MILP optima of every pre-activation equal the composed form's, over domains with
+// splits, input and output rows; the model point of x0 stays feasible; and on a deeper net with
+// many stably active neurons the rows get sparser.
+TEST(DomainBounds, LayerColumnsKeepLpAndMilpOptima) {
+  int compared = 0;
+  int with_columns = 0;  // encodings with a stably active neuron's column
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    SCOPED_TRACE(testing::Message() << "seed " << seed);
+    const nn::Network net = testnets::randomNet({3, 6, 6, 6, 2}, 300 + seed);
+    const RandomDomain rd = randomDomain(net, seed, 2, seed % 2 == 0);
+    const encode::NetworkBounds prior = bounds::computeInterval(net, rd.domain);
+    ASSERT_FALSE(prior.empty);
+    const bool rows = !rd.domain.output_rows.empty();
+    for (int k = rows ? net.numLayers() : 1; k <= net.numLayers(); ++k) {
+      for (const bool relax : {true, false}) {
+        encode::CompactOptions co;
+        co.relax = relax;
+        co.num_layers = k;
+        const encode::CompactEncoding composed = encode::encodeCompact(net, rd.domain, prior, co);
+        co.layer_columns = true;
+        const encode::CompactEncoding columns = encode::encodeCompact(net, rd.domain, prior, co);
+        ASSERT_FALSE(composed.empty);
+        ASSERT_FALSE(columns.empty);
+        EXPECT_EQ(columns.model.numVars(),
+                  composed.model.numVars() + static_cast<int>(columns.linear.size()));
+        with_columns += !columns.linear.empty();
+        // x0 lies in the domain: its model point satisfies every row and column bound.
+        const std::vector<double> pt = columns.pointFromInput(net, rd.x0);
+        for (const mip::Constraint& c : columns.model.rows()) {
+          double v = 0.0;
+          for (const mip::Term& t : c.terms) v += t.coef * pt[static_cast<size_t>(t.var.id)];
+          EXPECT_GE(v, c.lb - 1e-9) << c.name;
+          EXPECT_LE(v, c.ub + 1e-9) << c.name;
+        }
+        const auto& exprs = [&](const encode::CompactEncoding& e) -> const auto& {
+          return k < net.numLayers() ? e.pre[static_cast<size_t>(k)] : e.outputs;
+        };
+        for (size_t j = 0; j < exprs(composed).size(); ++j) {
+          for (const mip::Sense sense : {mip::Sense::kMinimize, mip::Sense::kMaximize}) {
+            double opt[2];
+            int i = 0;
+            for (const encode::CompactEncoding* e : {&composed, &columns}) {
+              mip::Model m = e->model;
+              const encode::AffineExpr& obj = exprs(*e)[j];
+              m.setObjective(sense, obj.terms, obj.constant);
+              const mip::MipResult r = mip::makeMipSolver("cbc")->solve(m, {});
+              ASSERT_EQ(r.termination, mip::Termination::kOptimal);
+              opt[i++] = *r.objective;
+            }
+            EXPECT_NEAR(opt[0], opt[1], 1e-6 * (1.0 + std::abs(opt[0])))
+                << "layer " << k << " neuron " << j << (relax ? " lp" : " milp");
+            ++compared;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GE(compared, 100);
+  EXPECT_GE(with_columns, 8);
+
+  // Wide layers, a small box: most neurons stably active, so the composed rows are long.
+  const nn::Network deep = testnets::randomNet({30, 40, 40, 40, 2}, 7);
+  const Domain small(encode::Box::uniform(30, 0.0, 0.02));
+  const encode::NetworkBounds b = bounds::computeInterval(deep, small);
+  auto terms = [&](bool layer_columns) {
+    encode::CompactOptions co;
+    co.relax = false;
+    co.layer_columns = layer_columns;
+    const encode::CompactEncoding enc = encode::encodeCompact(deep, small, b, co);
+    long n = 0;
+    for (const mip::Constraint& c : enc.model.rows()) n += static_cast<long>(c.terms.size());
+    std::printf("layer_columns %d: %d rows, %ld terms\n", layer_columns ? 1 : 0,
+                enc.model.numRows(), n);
+    return n;
+  };
+  EXPECT_LT(terms(true), terms(false));
 }
 
 // With every ReLU fixed, the LP tier's bound of an output objective is the LP of that pattern.
