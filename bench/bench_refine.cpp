@@ -120,15 +120,13 @@ int main(int argc, char** argv) {
           for (int j : neurons) width_after += la.hi[j] - la.lo[j];
           std::printf(
               "{\"net\":\"%s\",\"prop\":\"%s\",\"layer\":%d,\"per_solve_s\":%s,\"max_binaries\":%s,"
-              "\"layer_columns\":%s,"
-              "\"neurons\":%zu,"
+              "\"layer_columns\":%s,\"neurons\":%zu,"
               "\"unstable_before\":%d,\"unstable_after\":%d,\"stabilized\":%d,\"tightened\":%d,"
-              "\"solves\":%d,\"failed\":%d,\"nodes\":%ld,\"width_before\":%.2f,\"width_after\":%."
-              "2f,"
-              "\"wall_s\":%.2f}\n",
+              "\"solves\":%d,\"failed\":%d,\"nodes\":%ld,"
+              "\"width_before\":%.2f,\"width_after\":%.2f,\"model_terms\":%ld,\"wall_s\":%.2f}\n",
               net_name.c_str(), prop.c_str(), k + 1, ps.c_str(), mb.c_str(), lc.c_str(),
               neurons.size(), before, unstable(la), rs.stabilized, rs.tightened, rs.solves,
-              rs.failed, rs.nodes, width_before, width_after, rs.wall_s);
+              rs.failed, rs.nodes, width_before, width_after, rs.model_terms, rs.wall_s);
           std::fflush(stdout);
         }
       }

@@ -124,6 +124,9 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
     stats.empty = true;
     return stats;
   }
+  for (const mip::Constraint& c : enc.model.rows()) {
+    stats.model_terms += static_cast<long>(c.terms.size());
+  }
   Vec ref_pre;
   if (opt.reference.size() == net.inputSize()) {
     ref_pre = nn::forwardTrace(net, opt.reference).pre[static_cast<size_t>(k)];

@@ -71,6 +71,7 @@ struct RefineStats {
   bool empty = false;        // a MILP proved the domain empty (within CBC's tolerances)
   bool gave_up = false;      // give_up_after failures in a row ended the layer
   double per_solve_s = 0.0;  // the per-solve limit at the end (after any raises)
+  long model_terms = 0;      // nonzeros of the layer's model (before partial relaxation)
 };
 
 // The unstable neurons of layer k (0 < k < last layer), most important first: the height of

@@ -63,9 +63,11 @@ struct PassState {
 // the layers before k encoded (every layer when the domain has output rows, which constrain
 // the whole network), and the pre-activations of layer k as objectives.
 encode::CompactEncoding layerModel(const nn::Network& net, const encode::Domain& domain,
-                                   const NetworkBounds& best, int k, bool relax) {
+                                   const NetworkBounds& best, int k, bool relax,
+                                   bool layer_columns) {
   encode::CompactOptions co;
   co.relax = relax;
+  co.layer_columns = layer_columns;
   co.num_layers = domain.output_rows.empty() ? k : net.numLayers();
   return encode::encodeCompact(net, domain, best, co);
 }
@@ -115,7 +117,8 @@ const encode::AffineExpr& objectiveOf(const encode::CompactEncoding& enc, int k,
 
 void lpPass(const nn::Network& net, const encode::Domain& domain, NetworkBounds& best, int k,
             const SolverBoundsOptions& opt, PassState& state) {
-  const encode::CompactEncoding enc = layerModel(net, domain, best, k, /*relax=*/true);
+  const encode::CompactEncoding enc =
+      layerModel(net, domain, best, k, /*relax=*/true, opt.layer_columns);
   if (enc.empty) {
     state.infeasible = true;
     return;
@@ -171,7 +174,8 @@ void lpPass(const nn::Network& net, const encode::Domain& domain, NetworkBounds&
 
 void milpPass(const nn::Network& net, const encode::Domain& domain, NetworkBounds& best, int k,
               const SolverBoundsOptions& opt, double per_solve_s, PassState& state) {
-  const encode::CompactEncoding enc = layerModel(net, domain, best, k, /*relax=*/false);
+  const encode::CompactEncoding enc =
+      layerModel(net, domain, best, k, /*relax=*/false, opt.layer_columns);
   if (enc.empty) {
     state.infeasible = true;
     return;

@@ -140,8 +140,9 @@ struct Builder {
         if (has_col[static_cast<size_t>(j)] || (post.row(j).isZero(0.0) && post_c[j] == 0.0)) {
           continue;
         }
-        const mip::Var g =
-            enc.model.addContinuous(-mip::kInf, mip::kInf, fmt::format("L{}N{}_lin", l + 1, j));
+        // The neuron's range (valid over the domain): the safe LP bound needs finite columns.
+        const mip::Var g = enc.model.addContinuous(std::max(0.0, b.lo[j]), b.hi[j],
+                                                   fmt::format("L{}N{}_lin", l + 1, j));
         std::vector<mip::Term> t{{g, 1.0}};
         for (const auto& term : toTerms(post.row(j))) t.push_back({term.var, -term.coef});
         enc.model.addRow(post_c[j], post_c[j], t, fmt::format("L{}N{}_eq", l + 1, j));

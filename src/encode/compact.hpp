@@ -38,11 +38,12 @@ struct AffineExpr {
 struct CompactOptions {
   bool relax = true;    // LP relaxation (triangles) or MILP (big-M binaries)
   int num_layers = -1;  // encode the activations of layers [0, num_layers); -1: every layer
-  // A free column and an equality row per stably active (or split-active) neuron, so a layer's
-  // rows reference only the previous layer's columns (about n_{l-1} terms each) instead of the
+  // A column and an equality row per stably active (or split-active) neuron, so a layer's rows
+  // reference only the previous layer's columns (about n_{l-1} terms each) instead of the
   // stable chains composed back to the inputs, which are dense on deep nets (mnist-net_256x6 at
-  // eps 0.05, alpha bounds: 870k terms in the model of layer 5's refinement). The same set
-  // projected onto the inputs and the h columns, so LP and MILP optima are unchanged.
+  // eps 0.05, alpha bounds: 870k terms in the model of layer 5's refinement). The column
+  // carries the neuron's range [max(0, lo), hi] (valid over the domain; the safe LP bound needs
+  // finite columns), so LP optima can only tighten and MILP optima are unchanged.
   bool layer_columns = false;
 };
 
