@@ -132,14 +132,11 @@ struct Builder {
       post_c[j] = 0.0;
     }
     if (relu && options.layer_columns) {
-      // Every neuron left with a nonzero output is stably (or split-) active: h = a gets a
-      // column, and the next layer sees only this layer's columns.
-      std::vector<char> has_col(static_cast<size_t>(n), 0);
-      for (const auto& [j, h] : new_cols) has_col[static_cast<size_t>(j)] = 1;
+      // The loop above zeroed the rows of inactive and unstable neurons, so every nonzero row
+      // left is a stably (or split-) active neuron: h = a gets a column, and the next layer
+      // sees only this layer's columns.
       for (int j = 0; j < n; ++j) {
-        if (has_col[static_cast<size_t>(j)] || (post.row(j).isZero(0.0) && post_c[j] == 0.0)) {
-          continue;
-        }
+        if (post.row(j).isZero(0.0) && post_c[j] == 0.0) continue;
         // The neuron's range (valid over the domain): the safe LP bound needs finite columns.
         const mip::Var g = enc.model.addContinuous(std::max(0.0, b.lo[j]), b.hi[j],
                                                    fmt::format("L{}N{}_lin", l + 1, j));
