@@ -21,13 +21,14 @@ namespace {
 constexpr const char* kUsage =
     "usage: bench_refine [DATA_DIR] [--net 256x6] [--prop prop_4_0.05] [--layers 2,3]\n"
     "                    [--per-solve 0.5,2] [--max-binaries 0,20] [--neurons N] [--threads T]\n"
-    "                    [--cbc-opt k=v] [--layer-columns 0,1]\n"
+    "                    [--cbc-opt k=v] [--stable-form composed,columns,sparser]\n"
     "  --layers     1-based hidden layers to refine (each from the alpha bounds, in turn)\n"
     "  --per-solve  per-MILP wall-clock limits to compare (seconds)\n"
     "  --max-binaries  partial MILPs to compare: binaries kept per neuron (0: the full MILP)\n"
     "  --neurons    refine at most the N most important unstable neurons per layer (default 40)\n"
-    "  --layer-columns  models to compare: 0 compact (stable chains composed), 1 a column per\n"
-    "               stably active neuron (sparse rows)\n";
+    "  --stable-form  models to compare (encode::StableForm): composed (stable chains\n"
+    "               substituted back to the inputs), columns (a column per stably active\n"
+    "               neuron), sparser (the one with fewer nonzeros)\n";
 
 int unstable(const bounds::LayerBounds& b) {
   int u = 0;
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> layers = {"2"};
   std::vector<std::string> per_solve = {"0.5", "2"};
   std::vector<std::string> max_binaries = {"0"};
-  std::vector<std::string> layer_columns = {"0"};
+  std::vector<std::string> stable_forms = {"composed"};
   int max_neurons = 40;
   int threads = 1;
   std::map<std::string, std::string> cbc;
@@ -67,8 +68,8 @@ int main(int argc, char** argv) {
       per_solve = bench::splitList(next());
     else if (a == "--max-binaries")
       max_binaries = bench::splitList(next());
-    else if (a == "--layer-columns")
-      layer_columns = bench::splitList(next());
+    else if (a == "--stable-form")
+      stable_forms = bench::splitList(next());
     else if (a == "--neurons")
       max_neurons = std::stoi(next());
     else if (a == "--threads")
@@ -98,7 +99,7 @@ int main(int argc, char** argv) {
   const bounds::NetworkBounds alpha = bounds::computeAlpha(net, dom, &sym, ao);
   for (const std::string& ps : per_solve) {
     for (const std::string& mb : max_binaries) {
-      for (const std::string& lc : layer_columns) {
+      for (const std::string& sf : stable_forms) {
         bounds::NetworkBounds b = alpha;
         for (const std::string& ls : layers) {
           const int k = std::stoi(ls) - 1;
@@ -109,7 +110,7 @@ int main(int argc, char** argv) {
           ro.threads = threads;
           ro.per_solve_s = std::stod(ps);
           ro.max_binaries = std::stoi(mb);
-          ro.layer_columns = lc == "1";
+          ro.stable_form = encode::parseStableForm(sf);
           ro.mip_backend_options = cbc;
           ro.reference = box.center();
           const int before = unstable(lb);
@@ -120,11 +121,12 @@ int main(int argc, char** argv) {
           for (int j : neurons) width_after += la.hi[j] - la.lo[j];
           std::printf(
               "{\"net\":\"%s\",\"prop\":\"%s\",\"layer\":%d,\"per_solve_s\":%s,\"max_binaries\":%s,"
-              "\"layer_columns\":%s,\"neurons\":%zu,"
+              "\"stable_form\":\"%s\",\"model_form\":\"%s\",\"neurons\":%zu,"
               "\"unstable_before\":%d,\"unstable_after\":%d,\"stabilized\":%d,\"tightened\":%d,"
               "\"solves\":%d,\"failed\":%d,\"nodes\":%ld,"
               "\"width_before\":%.2f,\"width_after\":%.2f,\"model_terms\":%ld,\"wall_s\":%.2f}\n",
-              net_name.c_str(), prop.c_str(), k + 1, ps.c_str(), mb.c_str(), lc.c_str(),
+              net_name.c_str(), prop.c_str(), k + 1, ps.c_str(), mb.c_str(), sf.c_str(),
+              std::string(encode::stableFormName(rs.stable_form)).c_str(),
               neurons.size(), before, unstable(la), rs.stabilized, rs.tightened, rs.solves,
               rs.failed, rs.nodes, width_before, width_after, rs.model_terms, rs.wall_s);
           std::fflush(stdout);

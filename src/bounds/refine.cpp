@@ -118,15 +118,14 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
   encode::CompactOptions co;
   co.relax = false;
   co.num_layers = domain.output_rows.empty() ? k : net.numLayers();
-  co.layer_columns = opt.layer_columns;
+  co.stable_form = opt.stable_form;
   const encode::CompactEncoding enc = encode::encodeCompact(net, domain, bounds, co);
   if (enc.empty) {
     stats.empty = true;
     return stats;
   }
-  for (const mip::Constraint& c : enc.model.rows()) {
-    stats.model_terms += static_cast<long>(c.terms.size());
-  }
+  stats.model_terms = enc.numTerms();
+  stats.stable_form = enc.stable_form;
   Vec ref_pre;
   if (opt.reference.size() == net.inputSize()) {
     ref_pre = nn::forwardTrace(net, opt.reference).pre[static_cast<size_t>(k)];

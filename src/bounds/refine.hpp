@@ -25,6 +25,7 @@
 
 #include "bounds/layer_bounds.hpp"
 #include "core/callbacks.hpp"
+#include "encode/compact.hpp"
 #include "encode/domain.hpp"
 #include "nn/network.hpp"
 
@@ -55,9 +56,8 @@ struct RefineOptions {
   // Partial MILPs (bounds/partial_milp.hpp): each neuron's MILP keeps the binaries of this many
   // earlier unstable neurons, those whose relaxation loosens it most. 0: the full MILP.
   int max_binaries = 0;
-  // The model with a column per stably active neuron (encode::CompactOptions::layer_columns):
-  // sparse rows instead of stable chains composed back to the inputs.
-  bool layer_columns = false;
+  // How stably active neurons enter the layer's model (encode::StableForm).
+  encode::StableForm stable_form = encode::StableForm::kComposed;
 };
 
 struct RefineStats {
@@ -72,6 +72,7 @@ struct RefineStats {
   bool gave_up = false;      // give_up_after failures in a row ended the layer
   double per_solve_s = 0.0;  // the per-solve limit at the end (after any raises)
   long model_terms = 0;      // nonzeros of the layer's model (before partial relaxation)
+  encode::StableForm stable_form = encode::StableForm::kComposed;  // the model's form
 };
 
 // The unstable neurons of layer k (0 < k < last layer), most important first: the height of

@@ -64,10 +64,10 @@ struct PassState {
 // the whole network), and the pre-activations of layer k as objectives.
 encode::CompactEncoding layerModel(const nn::Network& net, const encode::Domain& domain,
                                    const NetworkBounds& best, int k, bool relax,
-                                   bool layer_columns) {
+                                   encode::StableForm stable_form) {
   encode::CompactOptions co;
   co.relax = relax;
-  co.layer_columns = layer_columns;
+  co.stable_form = stable_form;
   co.num_layers = domain.output_rows.empty() ? k : net.numLayers();
   return encode::encodeCompact(net, domain, best, co);
 }
@@ -118,7 +118,7 @@ const encode::AffineExpr& objectiveOf(const encode::CompactEncoding& enc, int k,
 void lpPass(const nn::Network& net, const encode::Domain& domain, NetworkBounds& best, int k,
             const SolverBoundsOptions& opt, PassState& state) {
   const encode::CompactEncoding enc =
-      layerModel(net, domain, best, k, /*relax=*/true, opt.layer_columns);
+      layerModel(net, domain, best, k, /*relax=*/true, opt.stable_form);
   if (enc.empty) {
     state.infeasible = true;
     return;
@@ -175,7 +175,7 @@ void lpPass(const nn::Network& net, const encode::Domain& domain, NetworkBounds&
 void milpPass(const nn::Network& net, const encode::Domain& domain, NetworkBounds& best, int k,
               const SolverBoundsOptions& opt, double per_solve_s, PassState& state) {
   const encode::CompactEncoding enc =
-      layerModel(net, domain, best, k, /*relax=*/false, opt.layer_columns);
+      layerModel(net, domain, best, k, /*relax=*/false, opt.stable_form);
   if (enc.empty) {
     state.infeasible = true;
     return;

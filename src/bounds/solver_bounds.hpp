@@ -36,6 +36,7 @@
 
 #include "bounds/layer_bounds.hpp"
 #include "core/callbacks.hpp"
+#include "encode/compact.hpp"
 #include "encode/domain.hpp"
 #include "nn/network.hpp"
 
@@ -59,8 +60,8 @@ struct SolverBoundsOptions {
   // milp: partial MILPs (bounds/partial_milp.hpp) keeping this many binaries per neuron, the
   // earlier neurons whose relaxation loosens it most; 0: the full MILP (exact bounds).
   int max_binaries = 0;
-  // Models with a column per stably active neuron (encode::CompactOptions::layer_columns).
-  bool layer_columns = false;
+  // How stably active neurons enter the bound models (encode::StableForm).
+  encode::StableForm stable_form = encode::StableForm::kComposed;
   // Passed to the MILP backend. Every bound solve asks for an exact dual bound
   // (mip::MipParams::exact_dual_bound), which these options may override.
   std::map<std::string, std::string> mip_backend_options;

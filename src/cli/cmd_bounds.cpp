@@ -22,6 +22,7 @@
 #include "core/error.hpp"
 #include "core/file_io.hpp"
 #include "data/vnnlib.hpp"
+#include "encode/compact.hpp"
 #include "encode/bigm.hpp"
 #include "mip/solver.hpp"
 #include "nn/onnx_io.hpp"
@@ -66,7 +67,7 @@ struct BoundsArgs {
   std::string compare;
   std::string lp_backend = "clp";
   int milp_max_binaries = 0;
-  bool layer_columns = false;
+  std::string stable_form = "composed";
   bool pure = false;
   int alpha_iterations = bounds::AlphaOptions{}.iterations;
 };
@@ -106,7 +107,7 @@ void runBounds(const BoundsArgs& a, GlobalOptions& g) {
     o.solver.threads = a.threads;
     o.solver.lp_backend = a.lp_backend;
     o.solver.max_binaries = a.milp_max_binaries;
-    o.solver.layer_columns = a.layer_columns;
+    o.solver.stable_form = encode::parseStableForm(a.stable_form);
     o.alpha.threads = a.threads;
     o.alpha.iterations = a.alpha_iterations;
     o.solver.time_limit_s = a.time_limit;
@@ -273,9 +274,11 @@ void addBoundsCommands(CLI::App& app, GlobalOptions& g) {
                 "neurons whose relaxation loosens it most (between lp and milp; default 0: the "
                 "full MILP)")
       ->check(intRange(0, std::numeric_limits<int>::max()));
-  b->add_flag("--layer-columns", ba->layer_columns,
-              "lp/milp: a column per stably active neuron (sparse rows on deep nets; LP bounds "
-              "can only tighten)");
+  b->add_option("--stable-form", ba->stable_form,
+                "lp/milp: stably active neurons in the models: composed (substituted back to "
+                "the inputs; the default), columns (a column each: sparse rows on deep nets, LP "
+                "bounds can only tighten) or sparser (the one with fewer nonzeros)")
+      ->check(CLI::IsMember({"composed", "columns", "sparser"}));
   b->add_flag("--pure", ba->pure, "lp/milp seeded with interval bounds only (no symbolic)");
   b->callback([ba, &g] { runBounds(*ba, g); });
 

@@ -9,6 +9,7 @@
 #include "cli/options.hpp"
 #include "cli/report.hpp"
 #include "core/error.hpp"
+#include "encode/compact.hpp"
 #include "core/file_io.hpp"
 #include "data/vnnlib.hpp"
 #include "nn/onnx_io.hpp"
@@ -33,6 +34,8 @@ struct EngineArgs {
   double attack_time = verify::VerifyOptions{}.attack_time_s;
   double refine_front_share = verify::VerifyOptions{}.refine_front_share;
   int refine_max_binaries = verify::VerifyOptions{}.refine_max_binaries;
+  std::string refine_stable_form{
+      encode::stableFormName(verify::VerifyOptions{}.refine_stable_form)};
   std::string engine = "auto";
   std::string split_rule = "smear";
   std::string split_bound = "alpha";
@@ -66,6 +69,13 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
                             "the full MILP)",
                             a.refine_max_binaries))
       ->check(intRange(0, std::numeric_limits<int>::max()));
+  c->add_option("--refine-stable-form", a.refine_stable_form,
+                fmt::format("relu engine: stably active neurons in the refinement MILPs: "
+                            "composed (substituted back to the inputs), columns (a column each: "
+                            "sparse rows on deep nets) or sparser (the one with fewer nonzeros; "
+                            "default {})",
+                            a.refine_stable_form))
+      ->check(CLI::IsMember({"composed", "columns", "sparser"}));
   c->add_flag(
       "--interval-root", a.interval_root,
       "relu engine: root bounds by interval arithmetic only (no symbolic back-substitution); "
@@ -104,6 +114,7 @@ verify::VerifyOptions engineOptions(const EngineArgs& a) {
   o.attack_time_s = a.attack_time;
   o.refine_front_share = a.refine_front_share;
   o.refine_max_binaries = a.refine_max_binaries;
+  o.refine_stable_form = encode::parseStableForm(a.refine_stable_form);
   return o;
 }
 

@@ -131,7 +131,7 @@ struct Builder {
       post.row(j).setZero();
       post_c[j] = 0.0;
     }
-    if (relu && options.layer_columns) {
+    if (relu && options.stable_form == StableForm::kColumns) {
       // The loop above zeroed the rows of inactive and unstable neurons, so every nonzero row
       // left is a stably (or split-) active neuron: h = a gets a column, and the next layer
       // sees only this layer's columns.
@@ -168,6 +168,22 @@ struct Builder {
 
 }  // namespace
 
+std::string_view stableFormName(StableForm f) {
+  switch (f) {
+    case StableForm::kComposed: return "composed";
+    case StableForm::kColumns: return "columns";
+    case StableForm::kSparser: return "sparser";
+  }
+  return "?";
+}
+
+StableForm parseStableForm(std::string_view name) {
+  for (StableForm f : {StableForm::kComposed, StableForm::kColumns, StableForm::kSparser}) {
+    if (name == stableFormName(f)) return f;
+  }
+  fail(ErrorKind::kInvalidInput, "unknown stable form '{}' (composed|columns|sparser)", name);
+}
+
 CompactEncoding encodeCompact(const nn::Network& net, const Domain& domain,
                               const NetworkBounds& bounds, const CompactOptions& options) {
   checkSupported(net);
@@ -184,7 +200,17 @@ CompactEncoding encodeCompact(const nn::Network& net, const Domain& domain,
     fail(ErrorKind::kInvalidInput, "compact encoding: bounds for {} layers, {} needed",
          bounds.numLayers(), num_layers);
   }
+  if (options.stable_form == StableForm::kSparser) {
+    CompactOptions o = options;
+    o.stable_form = StableForm::kComposed;
+    CompactEncoding composed = encodeCompact(net, domain, bounds, o);
+    o.stable_form = StableForm::kColumns;
+    CompactEncoding columns = encodeCompact(net, domain, bounds, o);
+    if (columns.numTerms() < composed.numTerms()) return columns;
+    return composed;
+  }
   Builder b{net, domain, bounds, options, {}, {}, {}};
+  b.enc.stable_form = options.stable_form;
   b.enc.num_layers = num_layers;
   b.addInputs();
   for (int l = 0; l < num_layers; ++l) b.addLayer(l);
@@ -197,6 +223,12 @@ CompactEncoding encodeCompact(const nn::Network& net, const Domain& domain,
     b.addOutputs();
   }
   return std::move(b.enc);
+}
+
+long CompactEncoding::numTerms() const {
+  long n = 0;
+  for (const mip::Constraint& c : model.rows()) n += static_cast<long>(c.terms.size());
+  return n;
 }
 
 std::vector<double> CompactEncoding::pointFromInput(const nn::Network& net, const Vec& x) const {

@@ -20,6 +20,7 @@
 // over the affine expressions of the outputs (so they need every layer encoded). Bounds of
 // neurons that are stable without a split are implied by their validity over the domain and get
 // no row.
+#include <string_view>
 #include <vector>
 
 #include "encode/domain.hpp"
@@ -35,16 +36,30 @@ struct AffineExpr {
   double constant = 0.0;
 };
 
+// How a stably active (or split-active) neuron, h = a, enters the rows of later layers.
+enum class StableForm {
+  // Substituted: its affine expression, composed back through earlier stable chains to the
+  // inputs. Dense on deep nets (mnist-net_256x6 at eps 0.05, alpha bounds: 870k terms in the
+  // model of layer 5's refinement).
+  kComposed,
+  // A column and an equality row per neuron, so a layer's rows reference only the previous
+  // layer's columns (about n_{l-1} terms each). The column carries the neuron's range
+  // [max(0, lo), hi] (valid over the domain; the safe LP bound needs finite columns), so LP
+  // optima can only tighten and MILP optima are unchanged.
+  kColumns,
+  // Both are built; the one with fewer nonzeros in its rows is kept (ties: kComposed). Shallow
+  // models are sparser composed (the equality rows repeat the first layer's input terms).
+  kSparser,
+};
+
+std::string_view stableFormName(StableForm f);  // "composed", "columns", "sparser"
+// Throws Error{kInvalidInput} naming the three forms.
+StableForm parseStableForm(std::string_view name);
+
 struct CompactOptions {
   bool relax = true;    // LP relaxation (triangles) or MILP (big-M binaries)
   int num_layers = -1;  // encode the activations of layers [0, num_layers); -1: every layer
-  // A column and an equality row per stably active (or split-active) neuron, so a layer's rows
-  // reference only the previous layer's columns (about n_{l-1} terms each) instead of the
-  // stable chains composed back to the inputs, which are dense on deep nets (mnist-net_256x6 at
-  // eps 0.05, alpha bounds: 870k terms in the model of layer 5's refinement). The column
-  // carries the neuron's range [max(0, lo), hi] (valid over the domain; the safe LP bound needs
-  // finite columns), so LP optima can only tighten and MILP optima are unchanged.
-  bool layer_columns = false;
+  StableForm stable_form = StableForm::kComposed;
 };
 
 struct CompactEncoding {
@@ -56,7 +71,7 @@ struct CompactEncoding {
     mip::Var z;  // invalid in the LP relaxation
   };
   std::vector<Unstable> unstable;
-  // layer_columns: the columns of the stably active neurons (their output h = a).
+  // StableForm::kColumns: the columns of the stably active neurons (their output h = a).
   std::vector<std::pair<nn::NeuronId, mip::Var>> linear;
   // pre[l][j]: the pre-activation of neuron j of layer l as an affine expression, for every
   // layer l <= num_layers encoded (the layer after the last encoded one included, when it
@@ -65,12 +80,15 @@ struct CompactEncoding {
   // The network outputs y when every layer is encoded (empty otherwise).
   std::vector<AffineExpr> outputs;
   int num_layers = 0;
+  StableForm stable_form = StableForm::kComposed;  // the form built (never kSparser)
   // A split contradicts the bounds, or a side row has no terms and fails: the domain is empty
   // (the model may still be feasible; callers must check this first).
   bool empty = false;
 
   // A point of `model` (one value per column) from the forward pass of x; feasible when x lies
   // in the domain the encoding was built over.
+  // Nonzeros over the model's rows.
+  long numTerms() const;
   std::vector<double> pointFromInput(const nn::Network& net, const Vec& x) const;
   // The input part of a model point.
   Vec inputOf(const std::vector<double>& point) const;

@@ -40,6 +40,7 @@
 
 #include "core/callbacks.hpp"
 #include "data/vnnlib.hpp"
+#include "encode/compact.hpp"
 #include "nn/attack.hpp"
 #include "nn/network.hpp"
 #include "verify/bab.hpp"
@@ -99,6 +100,9 @@ struct VerifyOptions {
   // many earlier unstable neurons, those whose relaxation loosens it most; 0: the full MILP.
   // Small enough for CBC to close a solve within the per-solve limit (docs/results_verify.md).
   int refine_max_binaries = 16;
+  // How stably active neurons enter the refinement models (encode::StableForm): the sparser
+  // form per layer (composed for layer 2, columns deeper; docs/results_verify.md "Tuning").
+  encode::StableForm refine_stable_form = encode::StableForm::kSparser;
   // CBC settings of the refinement MILPs: without root cuts and heuristics CBC reaches nodes.
   std::map<std::string, std::string> refine_backend_options = {{"cuts", "off"},
                                                                {"heuristics", "off"}};

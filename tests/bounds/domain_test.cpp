@@ -262,11 +262,11 @@ TEST(DomainBounds, LpTierEqualsFullBigMLp) {
   EXPECT_GE(checked, 60);
 }
 
-// A column per stably active neuron (CompactOptions::layer_columns), carrying the neuron's
+// A column per stably active neuron (StableForm::kColumns), carrying the neuron's
 // range: MILP optima of every pre-activation equal the composed form's, LP optima lie between
 // the composed LP's and the MILP's, over domains with splits, input and output rows; the model
 // point of x0 stays feasible; and on a deeper net with many stably active neurons the rows get
-// sparser.
+// sparser, which kSparser sees (it keeps the composed form where that is sparser).
 TEST(DomainBounds, LayerColumnsKeepLpAndMilpOptima) {
   int compared = 0;
   int with_columns = 0;  // encodings with a stably active neuron's column
@@ -284,7 +284,7 @@ TEST(DomainBounds, LayerColumnsKeepLpAndMilpOptima) {
         co.relax = relax;
         co.num_layers = k;
         const encode::CompactEncoding composed = encode::encodeCompact(net, rd.domain, prior, co);
-        co.layer_columns = true;
+        co.stable_form = encode::StableForm::kColumns;
         const encode::CompactEncoding columns = encode::encodeCompact(net, rd.domain, prior, co);
         ASSERT_FALSE(composed.empty);
         ASSERT_FALSE(columns.empty);
@@ -318,7 +318,7 @@ TEST(DomainBounds, LayerColumnsKeepLpAndMilpOptima) {
               // Between the composed LP and the exact optimum (the composed MILP).
               encode::CompactOptions mo = co;
               mo.relax = false;
-              mo.layer_columns = false;
+              mo.stable_form = encode::StableForm::kComposed;
               const double exact = solve(encode::encodeCompact(net, rd.domain, prior, mo));
               const bool min = sense == mip::Sense::kMinimize;
               EXPECT_GE(min ? c : a, (min ? a : c) - tol);
@@ -339,18 +339,31 @@ TEST(DomainBounds, LayerColumnsKeepLpAndMilpOptima) {
   const nn::Network deep = testnets::randomNet({30, 40, 40, 40, 2}, 7);
   const Domain small(encode::Box::uniform(30, 0.0, 0.02));
   const encode::NetworkBounds b = bounds::computeInterval(deep, small);
-  auto terms = [&](bool layer_columns) {
+  auto build = [&](encode::StableForm form, int num_layers) {
     encode::CompactOptions co;
     co.relax = false;
-    co.layer_columns = layer_columns;
+    co.num_layers = num_layers;
+    co.stable_form = form;
     const encode::CompactEncoding enc = encode::encodeCompact(deep, small, b, co);
-    long n = 0;
-    for (const mip::Constraint& c : enc.model.rows()) n += static_cast<long>(c.terms.size());
-    std::printf("layer_columns %d: %d rows, %ld terms\n", layer_columns ? 1 : 0,
-                enc.model.numRows(), n);
-    return n;
+    std::printf("%s, %d layers: %d rows, %ld terms\n",
+                std::string(encode::stableFormName(form)).c_str(), num_layers, enc.model.numRows(),
+                enc.numTerms());
+    return enc;
   };
-  EXPECT_LT(terms(true), terms(false));
+  using encode::StableForm;
+  const long composed = build(StableForm::kComposed, -1).numTerms();
+  const long columns = build(StableForm::kColumns, -1).numTerms();
+  EXPECT_LT(columns, composed);
+  const encode::CompactEncoding sparser = build(StableForm::kSparser, -1);
+  EXPECT_EQ(sparser.stable_form, StableForm::kColumns);
+  EXPECT_EQ(sparser.numTerms(), columns);
+  // One layer encoded: its pre-activations are objectives, not rows, so the columns' equality
+  // rows only add terms and the composed form is kept.
+  const long composed1 = build(StableForm::kComposed, 1).numTerms();
+  EXPECT_GT(build(StableForm::kColumns, 1).numTerms(), composed1);
+  const encode::CompactEncoding sparser1 = build(StableForm::kSparser, 1);
+  EXPECT_EQ(sparser1.stable_form, StableForm::kComposed);
+  EXPECT_EQ(sparser1.numTerms(), composed1);
 }
 
 // With every ReLU fixed, the LP tier's bound of an output objective is the LP of that pattern.
