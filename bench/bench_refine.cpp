@@ -126,9 +126,9 @@ int main(int argc, char** argv) {
               "\"solves\":%d,\"failed\":%d,\"nodes\":%ld,"
               "\"width_before\":%.2f,\"width_after\":%.2f,\"model_terms\":%ld,\"wall_s\":%.2f}\n",
               net_name.c_str(), prop.c_str(), k + 1, ps.c_str(), mb.c_str(), sf.c_str(),
-              std::string(encode::stableFormName(rs.stable_form)).c_str(),
-              neurons.size(), before, unstable(la), rs.stabilized, rs.tightened, rs.solves,
-              rs.failed, rs.nodes, width_before, width_after, rs.model_terms, rs.wall_s);
+              std::string(encode::stableFormName(rs.stable_form)).c_str(), neurons.size(), before,
+              unstable(la), rs.stabilized, rs.tightened, rs.solves, rs.failed, rs.nodes,
+              width_before, width_after, rs.model_terms, rs.wall_s);
           std::fflush(stdout);
         }
       }

@@ -22,8 +22,8 @@
 #include "core/error.hpp"
 #include "core/file_io.hpp"
 #include "data/vnnlib.hpp"
-#include "encode/compact.hpp"
 #include "encode/bigm.hpp"
+#include "encode/compact.hpp"
 #include "mip/solver.hpp"
 #include "nn/onnx_io.hpp"
 
