@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ constexpr const char* kUsage =
     "usage: bench_refine [DATA_DIR] [--net 256x6] [--prop prop_4_0.05] [--layers 2,3]\n"
     "                    [--per-solve 0.5,2] [--max-binaries 0,20] [--neurons N] [--threads T]\n"
     "                    [--cbc-opt k=v] [--stable-form composed,columns,sparser]\n"
+    "                    [--onnx NET.onnx --vnnlib PROP.vnnlib]\n"
+    "  --net, --prop  an mnist_fc network and property under DATA_DIR; --onnx and --vnnlib name\n"
+    "               any network and property instead (e.g. ERAN's)\n"
     "  --layers     1-based hidden layers to refine (each from the alpha bounds, in turn)\n"
     "  --per-solve  per-MILP wall-clock limits to compare (seconds)\n"
     "  --max-binaries  partial MILPs to compare: binaries kept per neuron (0: the full MILP)\n"
@@ -42,6 +46,7 @@ int main(int argc, char** argv) {
   std::string data_dir = "../shared/data";
   std::string net_name = "256x6";
   std::string prop = "prop_4_0.05";
+  std::string onnx_path, vnnlib_path;
   std::vector<std::string> layers = {"2"};
   std::vector<std::string> per_solve = {"0.5", "2"};
   std::vector<std::string> max_binaries = {"0"};
@@ -62,6 +67,10 @@ int main(int argc, char** argv) {
       net_name = next();
     else if (a == "--prop")
       prop = next();
+    else if (a == "--onnx")
+      onnx_path = next();
+    else if (a == "--vnnlib")
+      vnnlib_path = next();
     else if (a == "--layers")
       layers = bench::splitList(next());
     else if (a == "--per-solve")
@@ -88,8 +97,19 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const nn::Network net = bench::mnistFcNet(data_dir, net_name);
-  const bounds::Box box = bench::mnistFcBox(data_dir, prop);
+  if (onnx_path.empty() != vnnlib_path.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  if (!onnx_path.empty()) {
+    net_name = std::filesystem::path(onnx_path).stem().string();
+    prop = std::filesystem::path(vnnlib_path).stem().string();
+  }
+  const nn::Network net =
+      onnx_path.empty() ? bench::mnistFcNet(data_dir, net_name) : nn::readOnnx(onnx_path);
+  const data::VnnlibProperty property =
+      vnnlib_path.empty() ? bench::mnistFcProperty(data_dir, prop) : data::readVnnlib(vnnlib_path);
+  const bounds::Box box(property.input_lo, property.input_hi);
   const encode::Domain dom(box);
   bounds::BoundsOptions so;
   so.method = bounds::Method::kSymbolic;
@@ -124,11 +144,12 @@ int main(int argc, char** argv) {
               "\"stable_form\":\"%s\",\"model_form\":\"%s\",\"neurons\":%zu,"
               "\"unstable_before\":%d,\"unstable_after\":%d,\"stabilized\":%d,\"tightened\":%d,"
               "\"solves\":%d,\"failed\":%d,\"nodes\":%ld,"
-              "\"width_before\":%.2f,\"width_after\":%.2f,\"model_terms\":%ld,\"wall_s\":%.2f}\n",
+              "\"width_before\":%.2f,\"width_after\":%.2f,\"model_terms\":%ld,\"model_rows\":%d,"
+              "\"wall_s\":%.2f}\n",
               net_name.c_str(), prop.c_str(), k + 1, ps.c_str(), mb.c_str(), sf.c_str(),
               std::string(encode::stableFormName(rs.stable_form)).c_str(), neurons.size(), before,
               unstable(la), rs.stabilized, rs.tightened, rs.solves, rs.failed, rs.nodes,
-              width_before, width_after, rs.model_terms, rs.wall_s);
+              width_before, width_after, rs.model_terms, rs.model_rows, rs.wall_s);
           std::fflush(stdout);
         }
       }

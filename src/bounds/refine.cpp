@@ -125,6 +125,7 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
     return stats;
   }
   stats.model_terms = enc.numTerms();
+  stats.model_rows = enc.model.numRows();
   stats.stable_form = enc.stable_form;
   Vec ref_pre;
   if (opt.reference.size() == net.inputSize()) {

@@ -72,6 +72,7 @@ struct RefineStats {
   bool gave_up = false;      // give_up_after failures in a row ended the layer
   double per_solve_s = 0.0;  // the per-solve limit at the end (after any raises)
   long model_terms = 0;      // nonzeros of the layer's model (before partial relaxation)
+  int model_rows = 0;        // rows of the layer's model
   encode::StableForm stable_form = encode::StableForm::kComposed;  // the model's form
 };
 
