@@ -22,7 +22,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: bench_refine [DATA_DIR] [--net 256x6] [--prop prop_4_0.05] [--layers 2,3]\n"
     "                    [--per-solve 0.5,2] [--max-binaries 0,20] [--neurons N] [--threads T]\n"
-    "                    [--cbc-opt k=v] [--stable-form composed,columns,sparser]\n"
+    "                    [--cbc-opt k=v] [--stable-form composed,columns,sparser,race]\n"
     "                    [--onnx NET.onnx --vnnlib PROP.vnnlib]\n"
     "  --net, --prop  an mnist_fc network and property under DATA_DIR; --onnx and --vnnlib name\n"
     "               any network and property instead (e.g. ERAN's)\n"
@@ -32,7 +32,8 @@ constexpr const char* kUsage =
     "  --neurons    refine at most the N most important unstable neurons per layer (default 40)\n"
     "  --stable-form  models to compare (encode::StableForm): composed (stable chains\n"
     "               substituted back to the inputs), columns (a column per stably active\n"
-    "               neuron), sparser (the one with fewer nonzeros)\n";
+    "               neuron), sparser (the one with fewer nonzeros), race (per layer, the form\n"
+    "               that solves the first neuron better)\n";
 
 int unstable(const bounds::LayerBounds& b) {
   int u = 0;
@@ -130,7 +131,8 @@ int main(int argc, char** argv) {
           ro.threads = threads;
           ro.per_solve_s = std::stod(ps);
           ro.max_binaries = std::stoi(mb);
-          ro.stable_form = encode::parseStableForm(sf);
+          ro.race_forms = sf == "race";
+          if (!ro.race_forms) ro.stable_form = encode::parseStableForm(sf);
           ro.mip_backend_options = cbc;
           ro.reference = box.center();
           const int before = unstable(lb);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -26,6 +27,7 @@ struct SideResult {
   long nodes = 0;
   bool solved = false;
   bool empty = false;
+  double seconds = 0.0;  // wall clock of the solve
 };
 
 // One side of neuron j: the proven max (sense kMaximize) or min of its pre-activation. With
@@ -48,12 +50,15 @@ SideResult solveSide(mip::MipSolver& solver, mip::Model& model, const encode::Af
   cb.should_stop = [&callbacks] { return callbacks.stopRequested(); };
   SideResult out;
   mip::MipResult r;
+  const Timer clock;
   try {
     r = solver.solve(model, params, cb);
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::kSolver) throw;
+    out.seconds = clock.seconds();
     return out;
   }
+  out.seconds = clock.seconds();
   out.solved = true;
   out.nodes = r.stats.nodes;
   if (r.termination == mip::Termination::kInfeasible) {
@@ -70,6 +75,30 @@ SideResult solveSide(mip::MipSolver& solver, mip::Model& model, const encode::Af
   if (try_stable) v = max ? std::max(v, cutoff) : std::min(v, cutoff);
   out.value = max ? v + opt.safety : v - opt.safety;
   return out;
+}
+
+// The neuron's model: the layer's, with only its most important binaries when asked.
+mip::Model neuronModel(const encode::CompactEncoding& enc, const nn::Network& net,
+                       const encode::Domain& domain, const NetworkBounds& bounds, int k, int j,
+                       const RefineOptions& opt) {
+  mip::Model model = enc.model;
+  if (opt.max_binaries > 0) {
+    keepImportantBinaries(model, enc, net, domain, bounds, k, j, opt.max_binaries);
+  }
+  return model;
+}
+
+// Which of two solves of one side (one MILP in two forms, same limit) went better: a bound
+// before the limit beats none; of two, the sooner one when both ended early, else the tighter.
+bool secondWins(const SideResult& a, const SideResult& b, bool max, double limit_s) {
+  const bool fa = std::isfinite(a.value);
+  const bool fb = std::isfinite(b.value);
+  if (fa != fb) return fb;
+  if (!fa) return false;
+  const double early = 0.9 * limit_s;
+  if (a.seconds < early && b.seconds < early) return b.seconds < a.seconds;
+  if ((a.seconds < early) != (b.seconds < early)) return b.seconds < early;
+  return max ? b.value < a.value : b.value > a.value;
 }
 
 }  // namespace
@@ -118,15 +147,12 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
   encode::CompactOptions co;
   co.relax = false;
   co.num_layers = domain.output_rows.empty() ? k : net.numLayers();
-  co.stable_form = opt.stable_form;
-  const encode::CompactEncoding enc = encode::encodeCompact(net, domain, bounds, co);
+  co.stable_form = opt.race_forms ? encode::StableForm::kComposed : opt.stable_form;
+  encode::CompactEncoding enc = encode::encodeCompact(net, domain, bounds, co);
   if (enc.empty) {
     stats.empty = true;
     return stats;
   }
-  stats.model_terms = enc.numTerms();
-  stats.model_rows = enc.model.numRows();
-  stats.stable_form = enc.stable_form;
   Vec ref_pre;
   if (opt.reference.size() == net.inputSize()) {
     ref_pre = nn::forwardTrace(net, opt.reference).pre[static_cast<size_t>(k)];
@@ -136,6 +162,55 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
   const LayerBounds before = b;
   std::vector<double> lo(neurons.size(), -kInf);
   std::vector<double> hi(neurons.size(), kInf);
+  // Prove-active first when the reference is active, else prove-inactive.
+  auto activeFirst = [&](int j) {
+    return ref_pre.size() > 0 ? ref_pre[j] > 0.0 : -before.lo[j] < before.hi[j];
+  };
+  auto unstableBefore = [&](int j) { return before.lo[j] < 0.0 && before.hi[j] > 0.0; };
+  if (opt.race_forms) {
+    // The first unstable neuron's first side in both forms at once (the same limit and load):
+    // the form that does better refines the rest of the layer. Both results are valid bounds;
+    // the better is kept (the loop below solves the neuron again in the winning form).
+    const auto it = std::find_if(neurons.begin(), neurons.end(), unstableBefore);
+    encode::CompactOptions ko = co;
+    ko.stable_form = encode::StableForm::kColumns;
+    encode::CompactEncoding columns = encode::encodeCompact(net, domain, bounds, ko);
+    if (it != neurons.end() && !columns.empty && limit - timer.seconds() > 0.05) {
+      const size_t i = static_cast<size_t>(it - neurons.begin());
+      const int j = *it;
+      const mip::Sense sense = activeFirst(j) ? mip::Sense::kMinimize : mip::Sense::kMaximize;
+      const double time_s = std::min(opt.per_solve_s, limit - timer.seconds());
+      std::array<SideResult, 2> r;
+      parallelFor(2, opt.threads, [&](int f) {
+        const encode::CompactEncoding& e = f == 0 ? enc : columns;
+        mip::Model model = neuronModel(e, net, domain, bounds, k, j, opt);
+        std::unique_ptr<mip::MipSolver> solver = mip::makeMipSolver(opt.mip_backend);
+        r[static_cast<size_t>(f)] =
+            solveSide(*solver, model, e.pre[static_cast<size_t>(k)][static_cast<size_t>(j)], sense,
+                      /*try_stable=*/true, time_s, opt, callbacks);
+      });
+      const bool max = sense == mip::Sense::kMaximize;
+      for (const SideResult& s : r) {
+        stats.solves += s.solved;
+        stats.nodes += s.nodes;
+        stats.failed += !std::isfinite(s.value);
+        if (s.empty) stats.empty = true;
+        if (!std::isfinite(s.value)) continue;
+        if (max)
+          hi[i] = std::min(hi[i], s.value);
+        else
+          lo[i] = std::max(lo[i], s.value);
+      }
+      if (stats.empty) {
+        stats.wall_s = timer.seconds();
+        return stats;
+      }
+      if (secondWins(r[0], r[1], max, time_s)) enc = std::move(columns);
+    }
+  }
+  stats.model_terms = enc.numTerms();
+  stats.model_rows = enc.model.numRows();
+  stats.stable_form = enc.stable_form;
   std::mutex mu;
   std::atomic<bool> empty{false};
   int done = 0;  // guarded by mu
@@ -146,16 +221,12 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
   parallelFor(static_cast<int>(neurons.size()), opt.threads, [&](int i) {
     const int j = neurons[static_cast<size_t>(i)];
     if (empty.load() || gave_up.load() || callbacks.stopRequested()) return;
-    if (!(before.lo[j] < 0.0 && before.hi[j] > 0.0)) return;  // already stable
-    // Prove-active first when the reference is active, else prove-inactive.
-    const bool active_first = ref_pre.size() > 0 ? ref_pre[j] > 0.0 : -before.lo[j] < before.hi[j];
+    if (!unstableBefore(j)) return;  // already stable
+    const bool active_first = activeFirst(j);
     const mip::Sense first = active_first ? mip::Sense::kMinimize : mip::Sense::kMaximize;
     const mip::Sense second = active_first ? mip::Sense::kMaximize : mip::Sense::kMinimize;
     std::unique_ptr<mip::MipSolver> solver = mip::makeMipSolver(opt.mip_backend);
-    mip::Model model = enc.model;
-    if (opt.max_binaries > 0) {
-      keepImportantBinaries(model, enc, net, domain, bounds, k, j, opt.max_binaries);
-    }
+    mip::Model model = neuronModel(enc, net, domain, bounds, k, j, opt);
     const encode::AffineExpr& obj = enc.pre[static_cast<size_t>(k)][static_cast<size_t>(j)];
     int solves = 0;
     long nodes = 0;
@@ -183,12 +254,14 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
         continue;
       }
       failed_in_row = 0;
+      double& lo_i = lo[static_cast<size_t>(i)];
+      double& hi_i = hi[static_cast<size_t>(i)];
       if (sense == mip::Sense::kMinimize) {
-        lo[static_cast<size_t>(i)] = s.value;
-        stable = s.value >= 0.0;
+        lo_i = std::max(lo_i, s.value);
+        stable = lo_i >= 0.0;
       } else {
-        hi[static_cast<size_t>(i)] = s.value;
-        stable = s.value <= 0.0;
+        hi_i = std::min(hi_i, s.value);
+        stable = hi_i <= 0.0;
       }
     }
     std::lock_guard<std::mutex> lock(mu);

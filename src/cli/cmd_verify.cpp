@@ -72,10 +72,11 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
   c->add_option("--refine-stable-form", a.refine_stable_form,
                 fmt::format("relu engine: stably active neurons in the refinement MILPs: "
                             "composed (substituted back to the inputs), columns (a column each: "
-                            "sparse rows on deep nets) or sparser (the one with fewer nonzeros; "
+                            "sparse rows on deep nets), sparser (the one with fewer nonzeros) or "
+                            "race (per layer, the one that solves its first neuron better; "
                             "default {})",
                             a.refine_stable_form))
-      ->check(CLI::IsMember({"composed", "columns", "sparser"}));
+      ->check(CLI::IsMember({"composed", "columns", "sparser", "race"}));
   c->add_flag(
       "--interval-root", a.interval_root,
       "relu engine: root bounds by interval arithmetic only (no symbolic back-substitution); "
@@ -114,7 +115,8 @@ verify::VerifyOptions engineOptions(const EngineArgs& a) {
   o.attack_time_s = a.attack_time;
   o.refine_front_share = a.refine_front_share;
   o.refine_max_binaries = a.refine_max_binaries;
-  o.refine_stable_form = encode::parseStableForm(a.refine_stable_form);
+  o.refine_race_forms = a.refine_stable_form == "race";
+  if (!o.refine_race_forms) o.refine_stable_form = encode::parseStableForm(a.refine_stable_form);
   return o;
 }
 

@@ -103,6 +103,8 @@ struct VerifyOptions {
   // How stably active neurons enter the refinement models (encode::StableForm): the sparser
   // form per layer (composed for layer 2, columns deeper; docs/results_verify.md "Tuning").
   encode::StableForm refine_stable_form = encode::StableForm::kSparser;
+  // Race the composed and columns forms per layer instead (RefineOptions::race_forms).
+  bool refine_race_forms = false;
   // CBC settings of the refinement MILPs: without root cuts and heuristics CBC reaches nodes.
   std::map<std::string, std::string> refine_backend_options = {{"cuts", "off"},
                                                                {"heuristics", "off"}};

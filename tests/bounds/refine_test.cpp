@@ -30,58 +30,66 @@ std::vector<int> allNeurons(const nn::Network& net, int k) {
 
 // With exact earlier layers and no time limit, refining layer k gives the exact range of every
 // neuron that stays unstable; a neuron the exact bounds call stable is proved stable, with its
-// proving side at exactly 0 and the range still containing the exact one.
+// proving side at exactly 0 and the range still containing the exact one. The same with the
+// two model forms raced per layer (RefineOptions::race_forms).
 TEST(Refine, ExactAgainstMilpTier) {
   const std::vector<std::vector<int>> shapes = {{2, 6, 6, 1}, {3, 5, 5, 5, 2}, {4, 8, 8, 2}};
   int stabilized = 0;
   int unstable_checked = 0;
-  for (size_t s = 0; s < shapes.size(); ++s) {
-    for (uint64_t seed = 1; seed <= 3; ++seed) {
-      SCOPED_TRACE(testing::Message() << "shape " << s << " seed " << seed);
-      const nn::Network net = testnets::randomNet(shapes[s], 31 * s + seed);
-      const Box box = Box::uniform(shapes[s][0], -1.0, 1.0);
-      const bounds::NetworkBounds exact = tier(net, box, bounds::Method::kMilp);
-      const bounds::NetworkBounds loose = tier(net, box, bounds::Method::kInterval);
-      for (int k = 1; k + 1 < net.numLayers(); ++k) {
-        bounds::NetworkBounds b = exact;
-        b.layers[static_cast<size_t>(k)] = loose.layers[static_cast<size_t>(k)];
-        const bounds::LayerBounds before = b.layers[static_cast<size_t>(k)];
-        bounds::RefineOptions ro;
-        ro.per_solve_s = 30.0;
-        ro.reference = box.center();
-        const bounds::RefineStats st =
-            bounds::refineLayerMilp(net, encode::Domain(box), b, k, allNeurons(net, k), ro);
-        EXPECT_EQ(st.failed, 0);
-        EXPECT_FALSE(st.empty);
-        const bounds::LayerBounds& r = b.layers[static_cast<size_t>(k)];
-        const bounds::LayerBounds& e = exact.layers[static_cast<size_t>(k)];
-        for (int j = 0; j < net.layer(k).outputSize(); ++j) {
-          SCOPED_TRACE(testing::Message() << "layer " << k << " neuron " << j);
-          if (!(before.lo[j] < 0 && before.hi[j] > 0)) {  // stable already: untouched
-            EXPECT_EQ(r.lo[j], before.lo[j]);
-            EXPECT_EQ(r.hi[j], before.hi[j]);
-            continue;
-          }
-          EXPECT_LE(r.lo[j], e.lo[j] + support::kMipTol);
-          EXPECT_GE(r.hi[j], e.hi[j] - support::kMipTol);
-          const bool exact_stable = e.lo[j] >= 0 || e.hi[j] <= 0;
-          const bool refined_stable = r.lo[j] >= 0 || r.hi[j] <= 0;
-          EXPECT_EQ(refined_stable, exact_stable);
-          if (exact_stable) {
-            ++stabilized;
-            EXPECT_TRUE(r.lo[j] == 0.0 || r.hi[j] == 0.0);
-          } else {
-            ++unstable_checked;
-            EXPECT_NEAR(r.lo[j], e.lo[j], support::kMipTol);
-            EXPECT_NEAR(r.hi[j], e.hi[j], support::kMipTol);
+  int raced = 0;
+  for (const bool race : {false, true}) {
+    for (size_t s = 0; s < shapes.size(); ++s) {
+      for (uint64_t seed = 1; seed <= 3; ++seed) {
+        SCOPED_TRACE(testing::Message() << "shape " << s << " seed " << seed << " race " << race);
+        const nn::Network net = testnets::randomNet(shapes[s], 31 * s + seed);
+        const Box box = Box::uniform(shapes[s][0], -1.0, 1.0);
+        const bounds::NetworkBounds exact = tier(net, box, bounds::Method::kMilp);
+        const bounds::NetworkBounds loose = tier(net, box, bounds::Method::kInterval);
+        for (int k = 1; k + 1 < net.numLayers(); ++k) {
+          bounds::NetworkBounds b = exact;
+          b.layers[static_cast<size_t>(k)] = loose.layers[static_cast<size_t>(k)];
+          const bounds::LayerBounds before = b.layers[static_cast<size_t>(k)];
+          bounds::RefineOptions ro;
+          ro.per_solve_s = 30.0;
+          ro.reference = box.center();
+          ro.race_forms = race;
+          ro.threads = race ? 2 : 1;
+          const bounds::RefineStats st =
+              bounds::refineLayerMilp(net, encode::Domain(box), b, k, allNeurons(net, k), ro);
+          EXPECT_EQ(st.failed, 0);
+          EXPECT_FALSE(st.empty);
+          raced += race && st.solves > 0;
+          const bounds::LayerBounds& r = b.layers[static_cast<size_t>(k)];
+          const bounds::LayerBounds& e = exact.layers[static_cast<size_t>(k)];
+          for (int j = 0; j < net.layer(k).outputSize(); ++j) {
+            SCOPED_TRACE(testing::Message() << "layer " << k << " neuron " << j);
+            if (!(before.lo[j] < 0 && before.hi[j] > 0)) {  // stable already: untouched
+              EXPECT_EQ(r.lo[j], before.lo[j]);
+              EXPECT_EQ(r.hi[j], before.hi[j]);
+              continue;
+            }
+            EXPECT_LE(r.lo[j], e.lo[j] + support::kMipTol);
+            EXPECT_GE(r.hi[j], e.hi[j] - support::kMipTol);
+            const bool exact_stable = e.lo[j] >= 0 || e.hi[j] <= 0;
+            const bool refined_stable = r.lo[j] >= 0 || r.hi[j] <= 0;
+            EXPECT_EQ(refined_stable, exact_stable);
+            if (exact_stable) {
+              ++stabilized;
+              EXPECT_TRUE(r.lo[j] == 0.0 || r.hi[j] == 0.0);
+            } else {
+              ++unstable_checked;
+              EXPECT_NEAR(r.lo[j], e.lo[j], support::kMipTol);
+              EXPECT_NEAR(r.hi[j], e.hi[j], support::kMipTol);
+            }
           }
         }
       }
     }
   }
   // The cases exercise both outcomes.
-  EXPECT_GE(stabilized, 5);
-  EXPECT_GE(unstable_checked, 10);
+  EXPECT_GE(stabilized, 10);
+  EXPECT_GE(unstable_checked, 20);
+  EXPECT_GE(raced, 5);
 }
 
 // Under per-solve limits far too short to finish, every bound stays valid on sampled points
@@ -90,18 +98,22 @@ TEST(Refine, ValidUnderTinyLimits) {
   const nn::Network net = testnets::randomNet({6, 24, 24, 24, 3}, 5);
   const Box box = Box::uniform(6, 0.0, 1.0);
   const std::vector<testnets::Vec> pts = testnets::samplePoints(net, box, 9, 300, 100, 8);
-  bounds::NetworkBounds b = tier(net, box, bounds::Method::kSymbolic);
-  for (int k = 1; k + 1 < net.numLayers(); ++k) {
-    const bounds::LayerBounds before = b.layers[static_cast<size_t>(k)];
-    bounds::RefineOptions ro;
-    ro.per_solve_s = 0.01;
-    ro.threads = 2;
-    bounds::refineLayerMilp(net, encode::Domain(box), b, k, allNeurons(net, k), ro);
-    const bounds::LayerBounds& r = b.layers[static_cast<size_t>(k)];
-    EXPECT_TRUE(((r.lo - before.lo).array() >= 0).all());
-    EXPECT_TRUE(((before.hi - r.hi).array() >= 0).all());
+  for (const bool race : {false, true}) {
+    SCOPED_TRACE(testing::Message() << "race " << race);
+    bounds::NetworkBounds b = tier(net, box, bounds::Method::kSymbolic);
+    for (int k = 1; k + 1 < net.numLayers(); ++k) {
+      const bounds::LayerBounds before = b.layers[static_cast<size_t>(k)];
+      bounds::RefineOptions ro;
+      ro.per_solve_s = 0.01;
+      ro.threads = 2;
+      ro.race_forms = race;
+      bounds::refineLayerMilp(net, encode::Domain(box), b, k, allNeurons(net, k), ro);
+      const bounds::LayerBounds& r = b.layers[static_cast<size_t>(k)];
+      EXPECT_TRUE(((r.lo - before.lo).array() >= 0).all());
+      EXPECT_TRUE(((before.hi - r.hi).array() >= 0).all());
+    }
+    EXPECT_LE(testnets::maxViolation(net, b, pts), support::kMipTol);
   }
-  EXPECT_LE(testnets::maxViolation(net, b, pts), support::kMipTol);
 }
 
 // Solves that prove nothing raise the per-solve limit (doubling, up to max_per_solve_s) before
