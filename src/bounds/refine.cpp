@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
+#include <optional>
 
 #include "bounds/partial_milp.hpp"
 #include "core/error.hpp"
@@ -172,17 +173,20 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
     // the form that does better refines the rest of the layer. Both results are valid bounds;
     // the better is kept (the loop below solves the neuron again in the winning form).
     const auto it = std::find_if(neurons.begin(), neurons.end(), unstableBefore);
-    encode::CompactOptions ko = co;
-    ko.stable_form = encode::StableForm::kColumns;
-    encode::CompactEncoding columns = encode::encodeCompact(net, domain, bounds, ko);
-    if (it != neurons.end() && !columns.empty && limit - timer.seconds() > 0.05) {
+    std::optional<encode::CompactEncoding> columns;
+    if (it != neurons.end() && limit - timer.seconds() > 0.05) {
+      encode::CompactOptions ko = co;
+      ko.stable_form = encode::StableForm::kColumns;
+      columns = encode::encodeCompact(net, domain, bounds, ko);
+    }
+    if (columns && !columns->empty) {
       const size_t i = static_cast<size_t>(it - neurons.begin());
       const int j = *it;
       const mip::Sense sense = activeFirst(j) ? mip::Sense::kMinimize : mip::Sense::kMaximize;
       const double time_s = std::min(opt.per_solve_s, limit - timer.seconds());
       std::array<SideResult, 2> r;
       parallelFor(2, opt.threads, [&](int f) {
-        const encode::CompactEncoding& e = f == 0 ? enc : columns;
+        const encode::CompactEncoding& e = f == 0 ? enc : *columns;
         mip::Model model = neuronModel(e, net, domain, bounds, k, j, opt);
         std::unique_ptr<mip::MipSolver> solver = mip::makeMipSolver(opt.mip_backend);
         r[static_cast<size_t>(f)] =
@@ -194,18 +198,13 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
         stats.solves += s.solved;
         stats.nodes += s.nodes;
         stats.failed += !std::isfinite(s.value);
-        if (s.empty) stats.empty = true;
-        if (!std::isfinite(s.value)) continue;
+        if (!std::isfinite(s.value)) continue;  // (a try_stable solve never reports empty)
         if (max)
           hi[i] = std::min(hi[i], s.value);
         else
           lo[i] = std::max(lo[i], s.value);
       }
-      if (stats.empty) {
-        stats.wall_s = timer.seconds();
-        return stats;
-      }
-      if (secondWins(r[0], r[1], max, time_s)) enc = std::move(columns);
+      if (secondWins(r[0], r[1], max, time_s)) enc = std::move(*columns);
     }
   }
   stats.model_terms = enc.numTerms();
