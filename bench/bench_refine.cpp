@@ -30,7 +30,7 @@ constexpr const char* kUsage =
     "  --per-solve  per-MILP wall-clock limits to compare (seconds)\n"
     "  --max-binaries  partial MILPs to compare: binaries kept per neuron (0: the full MILP)\n"
     "  --neurons    refine at most the N most important unstable neurons per layer (default 40)\n"
-    "  --stable-form  models to compare (encode::StableForm): composed (stable chains\n"
+    "  --stable-form  models to compare (bounds::RefineForm): composed (stable chains\n"
     "               substituted back to the inputs), columns (a column per stably active\n"
     "               neuron), sparser (the one with fewer nonzeros), race (per layer, the form\n"
     "               that solves the first neuron better)\n";
@@ -131,8 +131,7 @@ int main(int argc, char** argv) {
           ro.threads = threads;
           ro.per_solve_s = std::stod(ps);
           ro.max_binaries = std::stoi(mb);
-          ro.race_forms = sf == "race";
-          if (!ro.race_forms) ro.stable_form = encode::parseStableForm(sf);
+          ro.form = bounds::parseRefineForm(sf);
           ro.mip_backend_options = cbc;
           ro.reference = box.center();
           const int before = unstable(lb);

@@ -102,7 +102,37 @@ bool secondWins(const SideResult& a, const SideResult& b, bool max, double limit
   return max ? b.value < a.value : b.value > a.value;
 }
 
+// The encoding a fixed form asks for; a race starts from the composed form.
+encode::StableForm stableFormOf(RefineForm f) {
+  switch (f) {
+    case RefineForm::kColumns: return encode::StableForm::kColumns;
+    case RefineForm::kSparser: return encode::StableForm::kSparser;
+    case RefineForm::kComposed:
+    case RefineForm::kRace: break;
+  }
+  return encode::StableForm::kComposed;
+}
+
 }  // namespace
+
+std::string_view refineFormName(RefineForm f) {
+  switch (f) {
+    case RefineForm::kComposed: return "composed";
+    case RefineForm::kColumns: return "columns";
+    case RefineForm::kSparser: return "sparser";
+    case RefineForm::kRace: return "race";
+  }
+  return "?";
+}
+
+RefineForm parseRefineForm(std::string_view name) {
+  for (RefineForm f :
+       {RefineForm::kComposed, RefineForm::kColumns, RefineForm::kSparser, RefineForm::kRace}) {
+    if (name == refineFormName(f)) return f;
+  }
+  fail(ErrorKind::kInvalidInput, "unknown refinement form '{}' (composed|columns|sparser|race)",
+       name);
+}
 
 std::vector<int> refineOrder(const nn::Network& net, const NetworkBounds& bounds, int k) {
   encode::checkBoundsFor(net, bounds);
@@ -148,7 +178,7 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
   encode::CompactOptions co;
   co.relax = false;
   co.num_layers = domain.output_rows.empty() ? k : net.numLayers();
-  co.stable_form = opt.race_forms ? encode::StableForm::kComposed : opt.stable_form;
+  co.stable_form = stableFormOf(opt.form);
   encode::CompactEncoding enc = encode::encodeCompact(net, domain, bounds, co);
   if (enc.empty) {
     stats.empty = true;
@@ -168,7 +198,7 @@ RefineStats refineLayerMilp(const nn::Network& net, const encode::Domain& domain
     return ref_pre.size() > 0 ? ref_pre[j] > 0.0 : -before.lo[j] < before.hi[j];
   };
   auto unstableBefore = [&](int j) { return before.lo[j] < 0.0 && before.hi[j] > 0.0; };
-  if (opt.race_forms) {
+  if (opt.form == RefineForm::kRace) {
     // The first unstable neuron's first side in both forms at once (the same limit and load):
     // the form that does better refines the rest of the layer. Both results are valid bounds;
     // the better is kept (the loop below solves the neuron again in the winning form).

@@ -21,6 +21,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bounds/layer_bounds.hpp"
@@ -30,6 +31,18 @@
 #include "nn/network.hpp"
 
 namespace nnmip::bounds {
+
+// How a layer's refinement model takes its stably active neurons: one of encode::StableForm's
+// forms, or kRace: the first unstable neuron's first side is solved in the composed and the
+// columns form at once (the same limit and load), and the form that proves it sooner (or, when
+// neither ends within 90 % of the limit, tighter) refines the rest of the layer. Which form is
+// faster is not told by its size: on ERAN 9x200 the columns form is slower in layers 3-4 with
+// 0.4-0.5x the nonzeros, on mnist-net_256x4 layer 4 1.5x faster (docs/results_verify.md).
+enum class RefineForm { kComposed, kColumns, kSparser, kRace };
+
+std::string_view refineFormName(RefineForm f);  // "composed", "columns", "sparser", "race"
+// Throws Error{kInvalidInput} naming the four forms.
+RefineForm parseRefineForm(std::string_view name);
 
 struct RefineOptions {
   int threads = 1;
@@ -56,14 +69,8 @@ struct RefineOptions {
   // Partial MILPs (bounds/partial_milp.hpp): each neuron's MILP keeps the binaries of this many
   // earlier unstable neurons, those whose relaxation loosens it most. 0: the full MILP.
   int max_binaries = 0;
-  // How stably active neurons enter the layer's model (encode::StableForm).
-  encode::StableForm stable_form = encode::StableForm::kComposed;
-  // Race the composed and the columns form (stable_form is then ignored): the first unstable
-  // neuron's first side is solved in both at once, and the form that proves it sooner (or,
-  // when neither ends within 90 % of the limit, tighter) refines the rest of the layer. Which
-  // form is faster is not told by its size: on ERAN 9x200 the columns form (0.54x the nonzeros)
-  // ran fewer solves per second in layers 3-4, on mnist-net_256x6 more.
-  bool race_forms = false;
+  // How stably active neurons enter the layer's model.
+  RefineForm form = RefineForm::kComposed;
 };
 
 struct RefineStats {

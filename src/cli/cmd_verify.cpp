@@ -34,8 +34,7 @@ struct EngineArgs {
   double attack_time = verify::VerifyOptions{}.attack_time_s;
   double refine_front_share = verify::VerifyOptions{}.refine_front_share;
   int refine_max_binaries = verify::VerifyOptions{}.refine_max_binaries;
-  std::string refine_stable_form{
-      encode::stableFormName(verify::VerifyOptions{}.refine_stable_form)};
+  std::string refine_form{bounds::refineFormName(verify::VerifyOptions{}.refine_form)};
   std::string engine = "auto";
   std::string split_rule = "smear";
   std::string split_bound = "alpha";
@@ -69,13 +68,13 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
                             "the full MILP)",
                             a.refine_max_binaries))
       ->check(intRange(0, std::numeric_limits<int>::max()));
-  c->add_option("--refine-stable-form", a.refine_stable_form,
+  c->add_option("--refine-stable-form", a.refine_form,
                 fmt::format("relu engine: stably active neurons in the refinement MILPs: "
                             "composed (substituted back to the inputs), columns (a column each: "
                             "sparse rows on deep nets), sparser (the one with fewer nonzeros) or "
                             "race (per layer, the one that solves its first neuron better; "
                             "default {})",
-                            a.refine_stable_form))
+                            a.refine_form))
       ->check(CLI::IsMember({"composed", "columns", "sparser", "race"}));
   c->add_flag(
       "--interval-root", a.interval_root,
@@ -115,8 +114,7 @@ verify::VerifyOptions engineOptions(const EngineArgs& a) {
   o.attack_time_s = a.attack_time;
   o.refine_front_share = a.refine_front_share;
   o.refine_max_binaries = a.refine_max_binaries;
-  o.refine_race_forms = a.refine_stable_form == "race";
-  if (!o.refine_race_forms) o.refine_stable_form = encode::parseStableForm(a.refine_stable_form);
+  o.refine_form = bounds::parseRefineForm(a.refine_form);
   return o;
 }
 

@@ -238,8 +238,7 @@ std::string phaseRefine(Engine& e, ReluRun& run) {
     ro.mip_backend = e.opt.mip_backend;
     ro.mip_backend_options = e.opt.refine_backend_options;
     ro.max_binaries = e.opt.refine_max_binaries;
-    ro.stable_form = e.opt.refine_stable_form;
-    ro.race_forms = e.opt.refine_race_forms;
+    ro.form = e.opt.refine_form;
     ro.reference = run.box.center();
     Callbacks rcb;
     rcb.should_stop = [&e] { return e.halted(); };

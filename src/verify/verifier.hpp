@@ -38,6 +38,7 @@
 #include <optional>
 #include <string>
 
+#include "bounds/refine.hpp"
 #include "core/callbacks.hpp"
 #include "data/vnnlib.hpp"
 #include "encode/compact.hpp"
@@ -100,11 +101,9 @@ struct VerifyOptions {
   // many earlier unstable neurons, those whose relaxation loosens it most; 0: the full MILP.
   // Small enough for CBC to close a solve within the per-solve limit (docs/results_verify.md).
   int refine_max_binaries = 16;
-  // How stably active neurons enter the refinement models (encode::StableForm): the sparser
-  // form per layer (composed for layer 2, columns deeper; docs/results_verify.md "Tuning").
-  encode::StableForm refine_stable_form = encode::StableForm::kSparser;
-  // Race the composed and columns forms per layer instead (RefineOptions::race_forms).
-  bool refine_race_forms = false;
+  // How stably active neurons enter the refinement models (bounds::RefineForm): raced per
+  // layer, since neither form is faster everywhere (docs/results_verify.md "Tuning").
+  bounds::RefineForm refine_form = bounds::RefineForm::kRace;
   // CBC settings of the refinement MILPs: without root cuts and heuristics CBC reaches nodes.
   std::map<std::string, std::string> refine_backend_options = {{"cuts", "off"},
                                                                {"heuristics", "off"}};

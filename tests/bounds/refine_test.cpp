@@ -31,7 +31,7 @@ std::vector<int> allNeurons(const nn::Network& net, int k) {
 // With exact earlier layers and no time limit, refining layer k gives the exact range of every
 // neuron that stays unstable; a neuron the exact bounds call stable is proved stable, with its
 // proving side at exactly 0 and the range still containing the exact one. The same with the
-// two model forms raced per layer (RefineOptions::race_forms).
+// two model forms raced per layer (RefineForm::kRace).
 TEST(Refine, ExactAgainstMilpTier) {
   const std::vector<std::vector<int>> shapes = {{2, 6, 6, 1}, {3, 5, 5, 5, 2}, {4, 8, 8, 2}};
   int stabilized = 0;
@@ -52,7 +52,7 @@ TEST(Refine, ExactAgainstMilpTier) {
           bounds::RefineOptions ro;
           ro.per_solve_s = 30.0;
           ro.reference = box.center();
-          ro.race_forms = race;
+          ro.form = race ? bounds::RefineForm::kRace : bounds::RefineForm::kComposed;
           ro.threads = race ? 2 : 1;
           const bounds::RefineStats st =
               bounds::refineLayerMilp(net, encode::Domain(box), b, k, allNeurons(net, k), ro);
@@ -106,7 +106,7 @@ TEST(Refine, ValidUnderTinyLimits) {
       bounds::RefineOptions ro;
       ro.per_solve_s = 0.01;
       ro.threads = 2;
-      ro.race_forms = race;
+      ro.form = race ? bounds::RefineForm::kRace : bounds::RefineForm::kComposed;
       bounds::refineLayerMilp(net, encode::Domain(box), b, k, allNeurons(net, k), ro);
       const bounds::LayerBounds& r = b.layers[static_cast<size_t>(k)];
       EXPECT_TRUE(((r.lo - before.lo).array() >= 0).all());

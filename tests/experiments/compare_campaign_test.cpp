@@ -166,7 +166,9 @@ TEST(CompareCampaign, TinyRunStopsResumesAndPrintsTheSameTables) {
   const std::vector<nlohmann::json> rows = storedCampaignRows("compare", ctx);
   for (const auto& r : rows) {
     EXPECT_FALSE(r.value("status", "").empty());
-    if (r.at("spec").at("kind") == "maxout") EXPECT_EQ(r.at("spec").at("class1"), 0);
+    if (r.at("spec").at("kind") == "maxout") {
+      EXPECT_EQ(r.at("spec").at("class1"), 0);
+    }
     if (r.at("spec").at("kind") != "thesis") continue;
     // The thesis row keeps its input and reference (rounded to 1e-4) for Figure 4.2's picture:
     // the input lies in the linf 0.05 ball of the reference and in [0, 1].
