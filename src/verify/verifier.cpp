@@ -264,9 +264,11 @@ std::string phaseRefine(Engine& e, ReluRun& run) {
     describeUnstable(e, run);
     parts.push_back(
         fmt::format("layer {}: {} of {} tried, {} stable, {} tighter, {} solves ({} "
-                    "failed{}) at <= {:.2g} s each, {:.1f} s, alpha {:.1f} s -> unstable {}",
+                    "failed{}) at <= {:.2g} s each, {} form, {:.1f} s, alpha {:.1f} s -> "
+                    "unstable {}",
                     k + 1, rs.neurons, neurons.size(), rs.stabilized, rs.tightened, rs.solves,
-                    rs.failed, rs.gave_up ? ", gave up" : "", rs.per_solve_s, rs.wall_s,
+                    rs.failed, rs.gave_up ? ", gave up" : "", rs.per_solve_s,
+                    encode::stableFormName(rs.stable_form), rs.wall_s,
                     ta.seconds(), fmt::join(run.report.unstable, "/")));
     e.log(fmt::format("box {} refine {}", run.index, parts.back()));
     // Go on while the layer moved: stabilised neurons, or tighter ranges for most of those tried
