@@ -262,14 +262,13 @@ std::string phaseRefine(Engine& e, ReluRun& run) {
     }
     if (!e.halted()) closeBySpecBounds(e, run, ao, "refine-spec");
     describeUnstable(e, run);
-    parts.push_back(
-        fmt::format("layer {}: {} of {} tried, {} stable, {} tighter, {} solves ({} "
-                    "failed{}) at <= {:.2g} s each, {} form, {:.1f} s, alpha {:.1f} s -> "
-                    "unstable {}",
-                    k + 1, rs.neurons, neurons.size(), rs.stabilized, rs.tightened, rs.solves,
-                    rs.failed, rs.gave_up ? ", gave up" : "", rs.per_solve_s,
-                    encode::stableFormName(rs.stable_form), rs.wall_s,
-                    ta.seconds(), fmt::join(run.report.unstable, "/")));
+    parts.push_back(fmt::format(
+        "layer {}: {} of {} tried, {} stable, {} tighter, {} solves ({} "
+        "failed{}) at <= {:.2g} s each, {} form, {:.1f} s, alpha {:.1f} s -> "
+        "unstable {}",
+        k + 1, rs.neurons, neurons.size(), rs.stabilized, rs.tightened, rs.solves, rs.failed,
+        rs.gave_up ? ", gave up" : "", rs.per_solve_s, encode::stableFormName(rs.stable_form),
+        rs.wall_s, ta.seconds(), fmt::join(run.report.unstable, "/")));
     e.log(fmt::format("box {} refine {}", run.index, parts.back()));
     // Go on while the layer moved: stabilised neurons, or tighter ranges for most of those tried
     // (256x4 prop_6_0.03: layer 2 stabilises none but tightens 68 of 72). A layer of a handful
