@@ -269,5 +269,16 @@ TEST(Refine, RejectsBadLayerAndNeuron) {
   EXPECT_THROW(bounds::refineLayerMilp(net, encode::Domain(box), b, 1, ok, ro), Error);
 }
 
+TEST(Refine, FormNamesRoundTrip) {
+  using bounds::RefineForm;
+  for (RefineForm f :
+       {RefineForm::kComposed, RefineForm::kColumns, RefineForm::kSparser, RefineForm::kRace}) {
+    EXPECT_EQ(bounds::parseRefineForm(bounds::refineFormName(f)), f);
+  }
+  EXPECT_EQ(bounds::refineFormName(RefineForm::kRace), "race");
+  EXPECT_THROW(bounds::parseRefineForm("fastest"), Error);
+  EXPECT_THROW(bounds::parseRefineForm(""), Error);
+}
+
 }  // namespace
 }  // namespace nnmip
