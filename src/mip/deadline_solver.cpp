@@ -100,6 +100,7 @@ class Reader {
  private:
   void take(void* out, size_t n) {
     NNMIP_CHECK(pos_ + n <= bytes_.size(), "truncated record from the solver process");
+    if (n == 0) return;  // an empty vector's data() may be null, which memcpy must not get
     std::memcpy(out, bytes_.data() + pos_, n);
     pos_ += n;
   }
