@@ -126,8 +126,7 @@ std::string_view refineFormName(RefineForm f) {
 }
 
 RefineForm parseRefineForm(std::string_view name) {
-  for (RefineForm f :
-       {RefineForm::kComposed, RefineForm::kColumns, RefineForm::kSparser, RefineForm::kRace}) {
+  for (RefineForm f : kRefineForms) {
     if (name == refineFormName(f)) return f;
   }
   fail(ErrorKind::kInvalidInput, "unknown refinement form '{}' (composed|columns|sparser|race)",

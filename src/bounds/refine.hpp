@@ -17,6 +17,7 @@
 // layer's model; when the time limit passes, the neurons not reached keep their bounds. The
 // bounds of layer k are only ever tightened (intersected); later layers are not touched (the
 // caller re-propagates them).
+#include <array>
 #include <map>
 #include <optional>
 #include <span>
@@ -39,6 +40,8 @@ namespace nnmip::bounds {
 // faster is not told by its size: on ERAN 9x200 the columns form is slower in layers 3-4 with
 // 0.4-0.5x the nonzeros, on mnist-net_256x4 layer 4 1.5x faster (docs/results_verify.md).
 enum class RefineForm { kComposed, kColumns, kSparser, kRace };
+inline constexpr std::array<RefineForm, 4> kRefineForms = {
+    RefineForm::kComposed, RefineForm::kColumns, RefineForm::kSparser, RefineForm::kRace};
 
 std::string_view refineFormName(RefineForm f);  // "composed", "columns", "sparser", "race"
 // Throws Error{kInvalidInput} naming the four forms.

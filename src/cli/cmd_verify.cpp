@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
@@ -41,6 +43,12 @@ struct EngineArgs {
   int presplit = 1;
 };
 
+std::vector<std::string> refineFormNames() {
+  std::vector<std::string> names;
+  for (bounds::RefineForm f : bounds::kRefineForms) names.emplace_back(bounds::refineFormName(f));
+  return names;
+}
+
 void addEngineOptions(CLI::App* c, EngineArgs& a) {
   c->add_option("--threads", a.threads,
                 "workers for the per-disjunct MILPs and LP bounds (default 2)")
@@ -75,7 +83,7 @@ void addEngineOptions(CLI::App* c, EngineArgs& a) {
                             "race (per layer, the one that solves its first neuron better; "
                             "default {})",
                             a.refine_form))
-      ->check(CLI::IsMember({"composed", "columns", "sparser", "race"}));
+      ->check(CLI::IsMember(refineFormNames()));
   c->add_flag(
       "--interval-root", a.interval_root,
       "relu engine: root bounds by interval arithmetic only (no symbolic back-substitution); "

@@ -271,8 +271,7 @@ TEST(Refine, RejectsBadLayerAndNeuron) {
 
 TEST(Refine, FormNamesRoundTrip) {
   using bounds::RefineForm;
-  for (RefineForm f :
-       {RefineForm::kComposed, RefineForm::kColumns, RefineForm::kSparser, RefineForm::kRace}) {
+  for (RefineForm f : bounds::kRefineForms) {
     EXPECT_EQ(bounds::parseRefineForm(bounds::refineFormName(f)), f);
   }
   EXPECT_EQ(bounds::refineFormName(RefineForm::kRace), "race");
