@@ -78,12 +78,18 @@ std::string centrePhase(EngineState& e, BoxRun& run) {
   return run.ce ? "violated at the centre" : "";
 }
 
-std::string attackPhase(EngineState& e, BoxRun& run) {
+std::string attackPhase(EngineState& e, BoxRun& run, AttackStage stage) {
   const std::vector<int> active = run.open();
   nn::AttackOptions a = e.opt.attack;
   a.seed = e.opt.seed + static_cast<uint64_t>(run.index) * kBoxSeedStride;
   double budget = e.opt.attack_time_s;
   if (e.opt.time_limit_s) budget = std::min(budget, kAttackTimeShare * *e.opt.time_limit_s);
+  if (stage == AttackStage::kFirst) {
+    budget *= kAttackFirstStageShare;
+  } else {
+    budget *= 1.0 - kAttackFirstStageShare;
+    a.seed += kAttackSecondStageSeedOffset;
+  }
   a.time_limit_s = std::max(0.0, std::min(budget, e.remaining()));
   if (*a.time_limit_s <= 0.0) return "skipped (no time)";
   // Output-targeted starts: per disjunct, the direction that lowers its atoms' left sides.

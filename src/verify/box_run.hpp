@@ -96,9 +96,11 @@ void runPhase(EngineState& e, BoxRun& run, const std::string& name,
 // The centre of the box through the witness check.
 std::string centrePhase(EngineState& e, BoxRun& run);
 // Projected gradient on the open disjuncts (nn/attack.hpp) with one output-targeted start per
-// disjunct, within attack_time_s (at most 10 % of the time limit); its best point goes through
-// the witness check.
-std::string attackPhase(EngineState& e, BoxRun& run);
+// disjunct; its best point goes through the witness check. The attack's budget is attack_time_s
+// (at most kAttackTimeShare of the time limit), spent in two stages (phase_budget.hpp): the first
+// share before the bounds, the rest, from other random starts, after the engine's cheap bounds.
+enum class AttackStage { kFirst, kSecond };
+std::string attackPhase(EngineState& e, BoxRun& run, AttackStage stage);
 
 // The box's verdict: sat with a counterexample; unsat when every disjunct closed and nothing was
 // doubted; unknown when all closed with a doubt; timeout when the clock ran out or a solve hit

@@ -397,8 +397,16 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
   BoxRun run(e, index);
   run.report.bounds_method = splitBoundName(e.split.bound);
   runPhase(e, run, "centre", [&] { return centrePhase(e, run); });
-  if (!run.ce && !e.halted()) runPhase(e, run, "attack", [&] { return attackPhase(e, run); });
-  if (!run.ce && !e.halted()) runPhase(e, run, "input-split", [&] { return phaseSplit(e, run); });
+  auto open = [&] { return !run.ce && run.openCount() > 0 && !e.halted(); };
+  if (open()) {
+    runPhase(e, run, "attack", [&] { return attackPhase(e, run, AttackStage::kFirst); });
+  }
+  if (open()) runPhase(e, run, "input-split", [&] { return phaseSplit(e, run); });
+  // The split stops early only at a depth, frontier or bound failure: the rest of the attack
+  // then still has its chance at a counterexample.
+  if (open()) {
+    runPhase(e, run, "attack-2", [&] { return attackPhase(e, run, AttackStage::kSecond); });
+  }
   return finishBox(e, run, t.seconds(), ce);
 }
 

@@ -5,7 +5,8 @@
 // Per input box of the property (each separately, never their hull):
 //   centre  forward pass of the box centre -> witness check (verify/witness.hpp);
 //   attack  projected gradient on max_d min_a (rhs_a - coef_a . y) (nn/attack.hpp), as in the
-//           ReLU engine, within VerifyOptions::attack_time_s (at most 10 % of the time limit);
+//           ReLU engine: the first stage of VerifyOptions::attack_time_s (verify/phase_budget.hpp);
+//           the split's own candidates (sub-box centres, minimising corners) search on after it;
 //   split   a best-first worklist of sub-boxes (largest upper bound on a disjunct's margin
 //           first). Per sub-box:
 //             1. symbolic pre-activation bounds (bounds::computeSymbolic, CROWN-style
@@ -37,6 +38,8 @@
 //           Sub-boxes are bounded in batches on VerifyOptions::threads workers
 //           (core/parallel.hpp); the batch results are applied in order, so a run with a fixed
 //           seed gives the same tree whatever the thread count.
+//   attack-2  the rest of the attack when the split stops early (depth, frontier or a bound
+//           failure) with time left.
 // Soundness: `unsat` only when every leaf of every box is closed with its margin; `sat` only
 // from the witness check. An exception while bounding a sub-box, a sub-box that cannot be split
 // further (max_depth, or a width that no longer halves in double) and the frontier limit leave

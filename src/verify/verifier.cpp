@@ -609,12 +609,17 @@ BoxReport verifyBox(Engine& e, int index, std::optional<Counterexample>& ce) {
   if (!done()) {
     runPhase(e, run, bounds::methodName(root), [&] { return phaseRootBounds(e, run, root); });
   }
-  if (!done()) runPhase(e, run, "attack", [&] { return attackPhase(e, run); });
+  if (!done()) {
+    runPhase(e, run, "attack", [&] { return attackPhase(e, run, AttackStage::kFirst); });
+  }
   if (!done() && run.have_bounds && e.opt.use_alpha) {
     runPhase(e, run, "alpha", [&] { return phaseAlpha(e, run); });
   }
   if (!done() && run.have_bounds && e.opt.use_bab && e.opt.bab_early_share > 0) {
     bab("bab-early", e.opt.bab_early_share);
+  }
+  if (!done()) {
+    runPhase(e, run, "attack-2", [&] { return attackPhase(e, run, AttackStage::kSecond); });
   }
   bool refined = false;
   if (!done() && run.have_bounds && e.opt.use_refine &&

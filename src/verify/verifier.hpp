@@ -5,18 +5,19 @@
 // Each input box is verified separately (never their hull). Per box, phases in the order that
 // pays, each re-checking the open disjuncts and stopping at the first verdict:
 //   centre  forward pass of the box centre -> witness check (verify/witness.hpp);
+//   bounds  root pre-activation bounds: interval, then symbolic (unless interval_root); a
+//           disjunct is closed when its bound over the output bounds is < -lp_close_margin;
 //   attack  projected gradient with restarts (nn/attack.hpp) on max_d min_a (rhs_a - coef_a . y),
-//           output-targeted starts per disjunct -> witness check;
-//   bounds  root pre-activation bounds: interval, symbolic (unless interval_root), then the LP
-//           tier under a time share;
-//           a disjunct is closed when interval arithmetic on the output bounds proves its margin
-//           < -lp_close_margin;
-//   bab-early  a first short bab (below) right after the alpha tier, before the LP tier, with
-//           bab_early_share of the remaining time;
+//           output-targeted starts per disjunct -> witness check; its first stage only
+//           (kAttackFirstStageShare of attack_time_s, verify/phase_budget.hpp);
+//   alpha   optimised slopes for the root bounds, then for the open disjuncts, under alpha_share;
+//   bab-early  a first short bab (below) with bab_early_share of the remaining time;
+//   attack-2  the rest of the attack, from other random starts, on the disjuncts still open;
 //   refine  deep networks (more than refine_min_unstable unstable ReLUs after alpha): per hidden
 //           layer from the second on, one MILP per unstable neuron and side (bounds/refine.hpp,
 //           most important first), then the alpha tier again over the refined bounds and the
-//           disjunct check; stops when a layer gains nothing; replaces the LP tier;
+//           disjunct check; stops when a layer gains nothing; replaces the LP tier (root LP
+//           bounds under a time share when there is no refinement);
 //   lp      one LP per open disjunct over the big-M relaxation with the disjunct's atoms:
 //           max t s.t. t <= rhs_a - coef_a . y; optimum < -lp_close_margin closes it; skipped
 //           after the refinement when bab follows;
@@ -58,8 +59,9 @@ struct VerifyOptions {
   uint64_t seed = 1;
   // Attack: these options, with `rounds` repeated within attack_time_s.
   nn::AttackOptions attack = defaultAttack();
-  // At most this long, and at most kAttackTimeShare (phase_budget.hpp) of the time limit. The one
-  // default: the CLI and the Python binding read it from here.
+  // At most this long in all, and at most kAttackTimeShare (phase_budget.hpp) of the time limit,
+  // in two stages (before the bounds, after the cheap ones). The one default: the CLI and the
+  // Python binding read it from here.
   double attack_time_s = 3.0;
   bool use_alpha = true;      // alpha tier (root bounds and spec bounds of the atoms)
   double alpha_share = 0.15;  // share of the remaining time the alpha phase may take
