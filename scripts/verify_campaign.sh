@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # One run of one binary over the VNN-COMP benchmarks the verification issue scores: mnist_fc (90
-# instances, official timeouts 120/300/300 s) and ERAN mnist_relu_9_200 (36 instances, 300 s),
-# one instance at a time with both cores, resumable across sittings.
+# instances, official timeouts 120/300/300 s), ERAN mnist_relu_9_200 (36 instances, 300 s) and
+# ACAS Xu (186 instances, 116 s), one instance at a time with both cores, resumable across
+# sittings.
 #
-#   scripts/verify_campaign.sh DIR [--threads N] [--only mnist_fc|eran]
+#   scripts/verify_campaign.sh DIR [--threads N] [--only mnist_fc|eran|acasxu] [--expected CSV]
+#
+# Answers are checked against the published 256x2 verdicts in the shared data and, with
+# --expected, against a CSV of onnx,vnnlib,expected rows (file names are enough), such as the one
+# scripts/vnncomp_expected.py writes from the VNN-COMP results repository.
 #
 # The first call freezes build/src/cli/nnmip and the independent re-checker into DIR/bin and
 # records the commit they were built from (DIR/commit); every later call runs that frozen binary,
@@ -13,15 +18,20 @@
 # printed and written to DIR/summary.md.
 set -euo pipefail
 
-usage() { echo "usage: $0 DIR [--threads N] [--only mnist_fc|eran]" >&2; exit 2; }
+usage() {
+  echo "usage: $0 DIR [--threads N] [--only mnist_fc|eran|acasxu] [--expected CSV]" >&2
+  exit 2
+}
 [[ $# -ge 1 ]] || usage
 dir=$1; shift
 threads=2
 only=""
+expected_csv=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --threads) threads=${2:?}; shift 2 ;;
     --only) only=${2:?}; shift 2 ;;
+    --expected) expected_csv=$(realpath "${2:?}"); shift 2 ;;
     *) usage ;;
   esac
 done
@@ -54,13 +64,15 @@ run_set() {  # name instances.csv
 }
 run_set mnist_fc "$data/vnncomp/mnist_fc/instances.csv"
 run_set eran "$data/vnncomp/eran_mnist_relu_9_200/instances.csv"
+run_set acasxu "$data/vnncomp/acasxu/instances.csv"
 
 # Independent re-check of every sat, then the summary.
 recheck=$dir/recheck.txt
 : > "$recheck"
-for name in mnist_fc eran; do
+bench_of() { [[ $1 == eran ]] && echo eran_mnist_relu_9_200 || echo "$1"; }
+for name in mnist_fc eran acasxu; do
   [[ -f $dir/$name.csv ]] || continue
-  bench=$data/vnncomp/$([[ $name == eran ]] && echo eran_mnist_relu_9_200 || echo mnist_fc)
+  bench=$data/vnncomp/$(bench_of "$name")
   tail -n +2 "$dir/$name.csv" | while IFS=, read -r onnx vnnlib _ result _; do
     [[ $result == sat ]] || continue
     stem="$(basename "$onnx" .onnx)__$(basename "$vnnlib" .vnnlib)"
@@ -73,35 +85,39 @@ for name in mnist_fc eran; do
   done
 done
 
-python3 - "$dir" "$data" <<'EOF' | tee "$dir/summary.md"
+python3 - "$dir" "$data" "$expected_csv" <<'EOF' | tee "$dir/summary.md"
 import csv, os, sys, collections
-d, data = sys.argv[1], sys.argv[2]
-expected = {}
-exp = os.path.join(data, 'mnist_fc_vnncomp2022_results_256x2', 'expected.csv')
-if os.path.exists(exp):
-    for r in csv.reader(open(exp)):
-        if r and r[0] != 'onnx':
-            expected[(r[0], r[1])] = r[3].strip()
+d, data, extra = sys.argv[1], sys.argv[2], sys.argv[3]
+expected = {}  # (onnx file name, vnnlib file name) -> sat|unsat
+for exp in (os.path.join(data, 'mnist_fc_vnncomp2022_results_256x2', 'expected.csv'), extra):
+    if exp and os.path.exists(exp):
+        for r in csv.DictReader(open(exp)):
+            expected[(os.path.basename(r['onnx']), os.path.basename(r['vnnlib']))] = \
+                r['expected'].strip()
 recheck = {}
 if os.path.exists(os.path.join(d, 'recheck.txt')):
     for line in open(os.path.join(d, 'recheck.txt')):
         ok, _, stem = line.split()
         recheck[stem] = ok == 'valid'
 print(f"binary of {open(os.path.join(d, 'commit')).read().strip()}\n")
-print('| network | instances | run | sat | unsat | timeout/unknown | solved | wrong vs expected | sat re-checked |')
-print('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
-for name, bench in (('mnist_fc', 'mnist_fc'), ('eran', 'eran_mnist_relu_9_200')):
+print('| network | instances | run | sat | unsat | timeout/unknown | solved | with an expected answer | wrong vs expected | sat re-checked |')
+print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+sets = (('mnist_fc', 'mnist_fc'), ('eran', 'eran_mnist_relu_9_200'), ('acasxu', 'acasxu'))
+# One row per network, except ACAS Xu's 45 networks: one row for all of them.
+row_of = lambda name, onnx: 'ACAS Xu (45 networks).onnx' if name == 'acasxu' else os.path.basename(onnx)
+for name, bench in sets:
     inst = os.path.join(data, 'vnncomp', bench, 'instances.csv')
     res = os.path.join(d, name + '.csv')
-    total = collections.Counter(os.path.basename(r[0]) for r in csv.reader(open(inst)) if r)
+    total = collections.Counter(row_of(name, r[0]) for r in csv.reader(open(inst)) if r)
     rows = list(csv.DictReader(open(res))) if os.path.exists(res) else []
     per = collections.defaultdict(collections.Counter)
     for r in rows:
         net = os.path.basename(r['onnx'])
-        c = per[net]
+        c = per[row_of(name, r['onnx'])]
         c['run'] += 1
         c[r['result'] if r['result'] in ('sat', 'unsat') else 'open'] += 1
-        e = expected.get((r['onnx'], r['vnnlib']))
+        e = expected.get((net, os.path.basename(r['vnnlib'])))
+        c['known'] += e is not None
         if e and r['result'] in ('sat', 'unsat') and r['result'] != e:
             c['wrong'] += 1
         if r['result'] == 'sat':
@@ -110,7 +126,7 @@ for name, bench in (('mnist_fc', 'mnist_fc'), ('eran', 'eran_mnist_relu_9_200'))
     for net in sorted(total):
         c = per[net]
         print(f"| {net[:-5]} | {total[net]} | {c['run']} | {c['sat']} | {c['unsat']} | {c['open']} "
-              f"| {c['sat'] + c['unsat']} | {c['wrong']} | {c['rechecked']} of {c['sat']} |")
+              f"| {c['sat'] + c['unsat']} | {c['known']} | {c['wrong']} | {c['rechecked']} of {c['sat']} |")
 
 # What stopped each instance left open: its unstable ReLUs per hidden layer after the alpha tier and
 # at the end (after refinement), the largest upper bound of an open disjunct's margin (it must fall
@@ -118,7 +134,7 @@ for name, bench in (('mnist_fc', 'mnist_fc'), ('eran', 'eran_mnist_relu_9_200'))
 import json, re
 print('\n| instance | result | unstable after alpha | unstable at the end | largest open margin bound | bab nodes |')
 print('|---|---|---|---|---:|---:|')
-for name in ('mnist_fc', 'eran'):
+for name, _ in sets:
     res = os.path.join(d, name + '.csv')
     for r in (csv.DictReader(open(res)) if os.path.exists(res) else []):
         if r['result'] in ('sat', 'unsat'):
