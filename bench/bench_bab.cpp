@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   std::vector<int> spec_iterations = {20};
   std::vector<int> interm_iterations = {verify::BabOptions{}.interm_iterations};
   std::vector<int> fsb_candidates = {verify::BabOptions{}.fsb_candidates};
+  std::vector<int> recompute = {verify::BabOptions{}.recompute_intermediate ? 1 : 0};
   app.add_option("data_dir", data_dir, "data directory (run from the repository root)");
   app.add_option("--net", net_name, "mnist_fc network (mnist-net_<name>.onnx)");
   app.add_option("--prop", prop_name, "VNN-LIB property (its first input box)");
@@ -45,6 +46,10 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   app.add_option("--fsb-candidates", fsb_candidates, "FSB candidates per score, to compare")
       ->delimiter(',');
+  app.add_option("--recompute", recompute,
+                 "re-bound the layers after a split (1) or keep the parent's bounds (0), to "
+                 "compare")
+      ->delimiter(',');
   CLI11_PARSE(app, argc, argv);
   const nn::Network net = bench::mnistFcNet(data_dir, net_name);
   const data::VnnlibProperty prop = bench::mnistFcProperty(data_dir, prop_name);
@@ -55,17 +60,19 @@ int main(int argc, char** argv) {
   const std::vector<double> root_upper(prop.unsafe_disjuncts.size(),
                                        std::numeric_limits<double>::infinity());
   struct Config {
-    int warm, spec_iterations, interm_iterations, fsb_candidates;
+    int warm, spec_iterations, interm_iterations, fsb_candidates, recompute;
   };
   std::vector<Config> configs;
   for (const int w : warm)
     for (const int it : spec_iterations)
       for (const int ii : interm_iterations)
-        for (const int fc : fsb_candidates) configs.push_back({w, it, ii, fc});
+        for (const int fc : fsb_candidates)
+          for (const int rc : recompute) configs.push_back({w, it, ii, fc, rc});
   for (const Config& cfg : configs) {
     verify::BabOptions o;
     o.interm_iterations = cfg.interm_iterations;
     o.fsb_candidates = cfg.fsb_candidates;
+    o.recompute_intermediate = cfg.recompute == 1;
     o.threads = threads;
     o.time_limit_s = time_limit;
     o.max_nodes = nodes;
@@ -92,14 +99,15 @@ int main(int argc, char** argv) {
         "%s\n",
         fmt::format("{{\"net\":\"mnist-net_{}\",\"prop\":\"{}\",\"threads\":{},"
                     "\"warm\":{},\"spec_iterations\":{},\"interm_iterations\":{},"
-                    "\"fsb_candidates\":{},\"outcome\":\"{}\","
+                    "\"fsb_candidates\":{},\"recompute\":{},\"outcome\":\"{}\","
                     "\"nodes\":{},\"wall_s\":{:.2f},\"cpu_s\":{:.2f},\"closed\":{},"
                     "\"disjuncts\":{},\"largest_open_bound\":{:.5g},\"closed_leaves\":{},"
                     "\"peak_queue\":{},\"peak_queue_mb\":{:.2f},"
                     "\"spec_s\":{:.2f},\"interm_s\":{:.2f},\"branch_s\":{:.2f},"
                     "\"trace\":{}]}}",
                     net_name, prop_name, threads, o.warm_start, o.spec_iterations,
-                    o.interm_iterations, o.fsb_candidates, verify::babOutcomeName(r.outcome),
+                    o.interm_iterations, o.fsb_candidates, o.recompute_intermediate,
+                    verify::babOutcomeName(r.outcome),
                     r.stats.nodes, r.stats.wall_s, processCpuSeconds() - cpu0, closed,
                     r.closed.size(), worst, r.stats.closed_at, r.stats.peak_queue,
                     static_cast<double>(r.stats.peak_queue_bytes) / 1048576.0, r.stats.spec_s,
