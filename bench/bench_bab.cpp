@@ -107,11 +107,10 @@ int main(int argc, char** argv) {
                     "\"trace\":{}]}}",
                     net_name, prop_name, threads, o.warm_start, o.spec_iterations,
                     o.interm_iterations, o.fsb_candidates, o.recompute_intermediate,
-                    verify::babOutcomeName(r.outcome),
-                    r.stats.nodes, r.stats.wall_s, processCpuSeconds() - cpu0, closed,
-                    r.closed.size(), worst, r.stats.closed_at, r.stats.peak_queue,
-                    static_cast<double>(r.stats.peak_queue_bytes) / 1048576.0, r.stats.spec_s,
-                    r.stats.interm_s, r.stats.branch_s, tr)
+                    verify::babOutcomeName(r.outcome), r.stats.nodes, r.stats.wall_s,
+                    processCpuSeconds() - cpu0, closed, r.closed.size(), worst, r.stats.closed_at,
+                    r.stats.peak_queue, static_cast<double>(r.stats.peak_queue_bytes) / 1048576.0,
+                    r.stats.spec_s, r.stats.interm_s, r.stats.branch_s, tr)
             .c_str());
     std::fflush(stdout);
   }
