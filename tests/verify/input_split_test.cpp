@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
@@ -244,6 +246,39 @@ TEST(InputSplit, LimitsGiveNoVerdict) {
   cb.should_stop = [&calls] { return ++calls > 50; };
   r = verify::verifyByInputSplit(net, p, o, cb, s);
   EXPECT_EQ(r.status, verify::Status::kTimeout) << r.reason;
+}
+
+// The attack's first stage (a third of attack_time_s) runs before the split, the rest only when
+// the split stops early with time left (here at its depth limit, on a margin no bound closes
+// and no input reaches); the attack runs until its time is up, so each stage takes its budget.
+TEST(InputSplit, AttackStagesAroundTheSplit) {
+  const nn::Network net = testnets::twoReluToy();
+  data::VnnlibProperty p;
+  p.num_inputs = 2;
+  p.num_outputs = 1;
+  p.input_boxes = {data::InputBox{{0.0, -0.1}, {0.75, 0.1}}};
+  p.unsafe_disjuncts = {{data::LinearAtom{{-1.0}, -(1.5 + 1e-9)}}};  // sup y = 1.5: unreached
+  const double budget = 1.2;
+  verify::VerifyOptions o;
+  o.attack_time_s = budget;
+  o.attack.rounds = 1000000000;
+  o.time_limit_s = 20;
+  verify::InputSplitOptions s;
+  s.close_margin = 1e-3;
+  s.max_depth = 6;
+  const verify::Result r = verify::verifyByInputSplit(net, p, o, {}, s);
+  EXPECT_EQ(r.status, verify::Status::kUnknown) << r.reason;
+  ASSERT_EQ(r.boxes.size(), 1u);
+  std::vector<std::string> names;
+  for (const verify::PhaseStats& ph : r.boxes[0].phases) names.push_back(ph.name);
+  const std::vector<std::string> want = {"centre", "attack", "input-split", "attack-2"};
+  ASSERT_EQ(names, want);
+  const double first = r.boxes[0].phases[1].wall_s;
+  const double second = r.boxes[0].phases[3].wall_s;
+  EXPECT_GE(first, budget / 3 - 0.01);
+  EXPECT_LE(first, budget / 2);  // the whole budget before: the old single stage
+  EXPECT_GE(second, 2 * budget / 3 - 0.01);
+  EXPECT_LE(second, budget);
 }
 
 TEST(InputSplit, RejectsMismatchedShapes) {

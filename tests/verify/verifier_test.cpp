@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
@@ -109,6 +111,54 @@ TEST(Verifier, LpPhaseAfterRefinementOnlyWithoutBab) {
   }
   EXPECT_GT(refined_then_bab, 3);
   EXPECT_GT(refined_then_lp, 3);
+}
+
+// The attack's budget in two stages around the cheap bounds: the first (a third of
+// attack_time_s) right after the root bounds, the rest after alpha on what is still open. The
+// attack here runs until its time is up (rounds without end), so each stage's wall time is its
+// budget. Boxes that no bound closes and no attack violates reach both stages.
+TEST(Verifier, AttackStagesSplitTheBudgetAroundTheCheapBounds) {
+  const double budget = 1.2;
+  int both_stages = 0;
+  for (uint64_t seed = 7700; seed < 7760 && both_stages < 4; ++seed) {
+    SCOPED_TRACE(seed);
+    Rng rng(seed);
+    const nn::Network net = testnets::randomNet({3, 6, 6, 2}, seed);
+    const data::VnnlibProperty p = testverify::randomProperty(net, rng);
+    verify::VerifyOptions o;
+    o.attack_time_s = budget;
+    o.attack.rounds = 1000000000;
+    o.use_lp_tier = false;
+    o.use_refine = false;
+    o.use_bab = false;
+    o.use_milp = false;
+    o.time_limit_s = 30;
+    const verify::Result r = verify::verifyProperty(net, p, o);
+    for (const verify::BoxReport& b : r.boxes) {
+      std::vector<std::string> names;
+      const verify::PhaseStats* first = nullptr;
+      const verify::PhaseStats* second = nullptr;
+      for (const verify::PhaseStats& ph : b.phases) {
+        names.push_back(ph.name);
+        if (ph.name == "attack") first = &ph;
+        if (ph.name == "attack-2") second = &ph;
+      }
+      // No second stage: closed by a bound or violated on the way; violated in the second: it
+      // stopped at its find.
+      if (second == nullptr || b.status == verify::Status::kSat) continue;
+      ASSERT_NE(first, nullptr);
+      // Then the per-disjunct LPs, the only phase left on.
+      const std::vector<std::string> want = {"centre", "symbolic", "attack", "alpha", "attack-2",
+                                             "lp"};
+      EXPECT_EQ(names, want);
+      ++both_stages;
+      EXPECT_GE(first->wall_s, budget / 3 - 0.01);
+      EXPECT_LE(first->wall_s, budget / 2);  // the whole budget before: the old single stage
+      EXPECT_GE(second->wall_s, 2 * budget / 3 - 0.01);
+      EXPECT_LE(second->wall_s, budget);
+    }
+  }
+  EXPECT_GE(both_stages, 4);
 }
 
 // The second-opinion configuration (interval root bounds, no symbolic, alpha, bab or refine:
