@@ -148,8 +148,8 @@ TEST(Verifier, AttackStagesSplitTheBudgetAroundTheCheapBounds) {
       if (second == nullptr || b.status == verify::Status::kSat) continue;
       ASSERT_NE(first, nullptr);
       // Then the per-disjunct LPs, the only phase left on.
-      const std::vector<std::string> want = {"centre", "symbolic", "attack", "alpha", "attack-2",
-                                             "lp"};
+      const std::vector<std::string> want = {"centre", "symbolic", "attack",
+                                             "alpha",  "attack-2", "lp"};
       EXPECT_EQ(names, want);
       ++both_stages;
       EXPECT_GE(first->wall_s, budget / 3 - 0.01);
