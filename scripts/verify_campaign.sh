@@ -31,7 +31,9 @@ while [[ $# -gt 0 ]]; do
   case $1 in
     --threads) threads=${2:?}; shift 2 ;;
     --only) only=${2:?}; shift 2 ;;
-    --expected) expected_csv=$(realpath "${2:?}"); shift 2 ;;
+    --expected)
+      [[ -f ${2:?} ]] || { echo "$0: $2: no such file (--expected)" >&2; exit 1; }
+      expected_csv=$(realpath "$2"); shift 2 ;;
     *) usage ;;
   esac
 done
