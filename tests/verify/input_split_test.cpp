@@ -205,6 +205,17 @@ TEST(InputSplit, KnownCounterexampleIsNeverUnsat) {
   std::printf("tiny counterexample regions: %d of 24 found\n", sat);
 }
 
+// twoReluToy (y = 2 x0 where x0 >= |x1|) over x0 in [0, 0.75], |x1| <= 0.1, unsafe where
+// y >= threshold: sup y = 1.5, reached only on the face x0 = 0.75.
+data::VnnlibProperty faceProperty(double threshold) {
+  data::VnnlibProperty p;
+  p.num_inputs = 2;
+  p.num_outputs = 1;
+  p.input_boxes = {data::InputBox{{0.0, -0.1}, {0.75, 0.1}}};
+  p.unsafe_disjuncts = {{data::LinearAtom{{-1.0}, -threshold}}};
+  return p;
+}
+
 // The time limit and should_stop end the search as timeout, never as a verdict, and a frontier
 // or depth limit ends it as unknown.
 TEST(InputSplit, LimitsGiveNoVerdict) {
@@ -213,11 +224,7 @@ TEST(InputSplit, LimitsGiveNoVerdict) {
   // is attained only on a face, so the split never closes the leaves there; no witness exists
   // with a float32 margin >= 0 in general, so the run must stop on its limits.
   const nn::Network net = testnets::twoReluToy();
-  data::VnnlibProperty p;
-  p.num_inputs = 2;
-  p.num_outputs = 1;
-  p.input_boxes = {data::InputBox{{0.0, -0.1}, {0.75, 0.1}}};
-  p.unsafe_disjuncts = {{data::LinearAtom{{-1.0}, -1.5}}};  // sup y = 1.5: margin 0 at x0 = .75
+  data::VnnlibProperty p = faceProperty(1.5);  // margin 0 at x0 = .75
   verify::VerifyOptions o;
   o.attack_time_s = 0.0;
   o.time_limit_s = 0.3;
@@ -253,11 +260,7 @@ TEST(InputSplit, LimitsGiveNoVerdict) {
 // and no input reaches); the attack runs until its time is up, so each stage takes its budget.
 TEST(InputSplit, AttackStagesAroundTheSplit) {
   const nn::Network net = testnets::twoReluToy();
-  data::VnnlibProperty p;
-  p.num_inputs = 2;
-  p.num_outputs = 1;
-  p.input_boxes = {data::InputBox{{0.0, -0.1}, {0.75, 0.1}}};
-  p.unsafe_disjuncts = {{data::LinearAtom{{-1.0}, -(1.5 + 1e-9)}}};  // sup y = 1.5: unreached
+  const data::VnnlibProperty p = faceProperty(1.5 + 1e-9);  // never reached
   const double budget = 1.2;
   verify::VerifyOptions o;
   o.attack_time_s = budget;
