@@ -58,21 +58,18 @@ fi
   { echo "$0: $dir/bin changed since the campaign began" >&2; exit 1; }
 echo "campaign $dir: binary of $(cat "$dir/commit")" >&2
 
-run_set() {  # name instances.csv
-  local name=$1 csv=$2
-  [[ -z $only || $only == "$name" ]] || return 0
-  "$dir/bin/nnmip" -v vnncomp "$csv" -o "$dir/$name.csv" --result-dir "$dir/$name" \
-    --threads "$threads"
-}
-run_set mnist_fc "$data/vnncomp/mnist_fc/instances.csv"
-run_set eran "$data/vnncomp/eran_mnist_relu_9_200/instances.csv"
-run_set acasxu "$data/vnncomp/acasxu/instances.csv"
+sets="mnist_fc eran acasxu"
+bench_of() { [[ $1 == eran ]] && echo eran_mnist_relu_9_200 || echo "$1"; }  # its vnncomp folder
+for name in $sets; do
+  [[ -z $only || $only == "$name" ]] || continue
+  "$dir/bin/nnmip" -v vnncomp "$data/vnncomp/$(bench_of "$name")/instances.csv" \
+    -o "$dir/$name.csv" --result-dir "$dir/$name" --threads "$threads"
+done
 
 # Independent re-check of every sat, then the summary.
 recheck=$dir/recheck.txt
 : > "$recheck"
-bench_of() { [[ $1 == eran ]] && echo eran_mnist_relu_9_200 || echo "$1"; }
-for name in mnist_fc eran acasxu; do
+for name in $sets; do
   [[ -f $dir/$name.csv ]] || continue
   bench=$data/vnncomp/$(bench_of "$name")
   tail -n +2 "$dir/$name.csv" | while IFS=, read -r onnx vnnlib _ result _; do
