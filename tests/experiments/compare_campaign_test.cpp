@@ -21,7 +21,9 @@
 #include "experiments/campaigns.hpp"
 #include "experiments/compare_campaign.hpp"
 #include "nn/onnx_io.hpp"
+#include "nn/prune.hpp"
 #include "train/mlp.hpp"
+#include "train/trainer.hpp"
 
 namespace nnmip::experiments {
 namespace {
@@ -170,6 +172,17 @@ TEST(CompareCampaign, TinyRunStopsResumesAndPrintsTheSameTables) {
       EXPECT_EQ(r.at("spec").at("class1"), 0);
     }
     if (r.at("spec").at("kind") != "thesis") continue;
+    // The accuracy of each pruned network encoded, as an independent evaluation gives it.
+    MnistTestSet test;
+    test.load(ctx);
+    for (const auto& [file, field] :
+         {std::pair{"file_a", "n1_pruned_accuracy"}, std::pair{"file_b", "n2_pruned_accuracy"}}) {
+      nn::Network net = nn::readOnnx(r.at("spec").at(file).get<std::string>());
+      nn::pruneByPercent(net, r.at("spec").at("prune_percent").get<double>(),
+                         nn::PruneScope::kGlobal);
+      EXPECT_DOUBLE_EQ(r.at(field).get<double>(), train::evaluateAccuracy(net, test.get()))
+          << field;
+    }
     // The thesis row keeps its input and reference (rounded to 1e-4) for Figure 4.2's picture:
     // the input lies in the linf 0.05 ball of the reference and in [0, 1].
     const std::vector<double> x = imageOf(r, "x"), x0 = imageOf(r, "x0");
@@ -185,8 +198,9 @@ TEST(CompareCampaign, TinyRunStopsResumesAndPrintsTheSameTables) {
     EXPECT_GT(dist, 0.0);
   }
   EXPECT_TRUE(fs::exists(dir / "compare" / "plots" / "fig4_2_800x2_200x5_linf.png"));
-  EXPECT_NE(readText(dir / "compare" / "report.md").find("(plots/fig4_2_800x2_200x5_linf.png)"),
-            std::string::npos);
+  const std::string report = readText(dir / "compare" / "report.md");
+  EXPECT_NE(report.find("(plots/fig4_2_800x2_200x5_linf.png)"), std::string::npos);
+  EXPECT_NE(report.find("test accuracy after the pruning"), std::string::npos);
   fs::remove_all(dir);
 }
 
