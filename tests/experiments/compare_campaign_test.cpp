@@ -166,6 +166,8 @@ TEST(CompareCampaign, TinyRunStopsResumesAndPrintsTheSameTables) {
   for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
   // The maxout rows: C1 = 0 (reference 3 is a 0), a status per pair.
   const std::vector<nlohmann::json> rows = storedCampaignRows("compare", ctx);
+  MnistTestSet test;  // for the thesis rows' pruned accuracies
+  test.load(ctx);
   for (const auto& r : rows) {
     EXPECT_FALSE(r.value("status", "").empty());
     if (r.at("spec").at("kind") == "maxout") {
@@ -173,8 +175,6 @@ TEST(CompareCampaign, TinyRunStopsResumesAndPrintsTheSameTables) {
     }
     if (r.at("spec").at("kind") != "thesis") continue;
     // The accuracy of each pruned network encoded, as an independent evaluation gives it.
-    MnistTestSet test;
-    test.load(ctx);
     for (const auto& [file, field] :
          {std::pair{"file_a", "n1_pruned_accuracy"}, std::pair{"file_b", "n2_pruned_accuracy"}}) {
       nn::Network net = nn::readOnnx(r.at("spec").at(file).get<std::string>());
