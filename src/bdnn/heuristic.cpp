@@ -299,8 +299,13 @@ HeuristicResult trainHeuristic(const data::Dataset& train, const BdnnOptions& op
         }
       }
       ++res.passes;
-      callbacks.progress(ProgressEvent{"bdnn-heuristic", timer.seconds(), static_cast<double>(cur),
-                                       NAN, 0, restart, heuristic.restarts});
+      ProgressEvent event;
+      event.phase = "bdnn-heuristic";
+      event.elapsed_s = timer.seconds();
+      event.incumbent = static_cast<double>(cur);
+      event.done = restart;
+      event.total = heuristic.restarts;
+      callbacks.progress(event);
       if (!improved) break;
     }
     res.restart_errors.push_back(cur);

@@ -47,12 +47,7 @@ data::Dataset loadAll(const std::string& name, const GlobalOptions& g) {
 // The settings with the CBC options parsed from their key=value text.
 experiments::BdnnSettings toSettings(const BdnnCommon& c) {
   experiments::BdnnSettings s = c.settings;
-  for (const std::string& kv : s.backend_options_text) {
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos)
-      fail(ErrorKind::kUsage, "--cbc-opt expects key=value, got '{}'", kv);
-    s.backend_options[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  s.backend_options = parseKeyValues(s.backend_options_text, "--cbc-opt");
   return s;
 }
 

@@ -47,6 +47,7 @@ struct CompareArgs {
   bool swap = false;
   bool no_attack = false;
   bool no_diff_bounds = false;
+  std::vector<std::string> cbc_opts;
   std::string json;
   std::string png_dir;
 };
@@ -124,6 +125,7 @@ void runCompare(CompareArgs args, GlobalOptions& g) {
   o.bounds_time_limit_s = args.bounds_time_limit;
   o.attack.seed = args.seed;
   o.run_attack = !args.no_attack;
+  o.mip_backend_options = parseKeyValues(args.cbc_opts, "--cbc-opt");
   o.margin = args.margin;
   o.eps_max = args.eps_max;
   o.mineps_form = compare::parseMinEpsForm(args.mineps_form);
@@ -487,6 +489,8 @@ void addCompareCommands(CLI::App& app, GlobalOptions& g) {
               "no attack: incumbents from the MILP alone (the thesis's setting)");
   c->add_flag("--no-diff-bounds", ca->no_diff_bounds,
               "maxdiff-logit: ranges of z1 - z2 from the two networks' own bounds only");
+  c->add_option("--cbc-opt", ca->cbc_opts,
+                "CBC option key=value for the comparator's MILPs (e.g. cuts=off), repeatable");
   c->add_option("--json", ca->json, "JSON report");
   c->add_option("--png-dir", ca->png_dir,
                 "reference.png, found.png and difference.png (square image inputs)");

@@ -128,4 +128,17 @@ void checkOutputFolder(const std::string& path, std::string_view option) {
   if (!path.empty()) checkOutputDir(path, option, /*create=*/false);
 }
 
+std::map<std::string, std::string> parseKeyValues(const std::vector<std::string>& items,
+                                                  std::string_view option) {
+  std::map<std::string, std::string> out;
+  for (const std::string& kv : items) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      fail(ErrorKind::kUsage, "{} expects key=value, got '{}'", option, kv);
+    }
+    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
+}
+
 }  // namespace nnmip::cli

@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace nnmip::cli {
 
@@ -37,6 +39,11 @@ CLI::Validator realRange(double lo, double hi, bool open_lo = false);
 // A finite number > 0 (at most hi), or >= 0.
 CLI::Validator positiveReal(double hi = std::numeric_limits<double>::max());
 CLI::Validator nonNegativeReal(double hi = std::numeric_limits<double>::max());
+
+// --cbc-opt KEY=VALUE (repeatable): the MIP backend's options (mip::MipParams::backend_options;
+// the backend refuses unknown keys). An item without '=' is a usage error naming `option`.
+std::map<std::string, std::string> parseKeyValues(const std::vector<std::string>& items,
+                                                  std::string_view option);
 
 // Output paths checked before the work starts (core's checkOutputFile / checkOutputDir); an empty
 // path means the option was not given. `option` names it in the message ("--json").

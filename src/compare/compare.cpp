@@ -201,6 +201,7 @@ mip::MipResult solveMilp(Context& ctx, Milp& m, const std::string& label, std::v
                        m.constant);
   mip::MipParams params;
   params.threads = ctx.o.threads;
+  params.backend_options = ctx.o.mip_backend_options;
   if (limit) params.time_limit_s = std::max(0.1, *limit);
   // As PV: the limit is enforced from outside (CBC overran limits at the root), and a solve
   // killed in its root cut loop keeps the root LP's bound.

@@ -54,6 +54,7 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -98,7 +99,8 @@ struct CompareOptions {
   // tighter (docs/results_compare.md), so it is the default.
   encode::SoftmaxSides p2_sides = encode::SoftmaxSides::kUpper;
   std::string mip_backend = "cbc";
-  int threads = 1;               // MILP threads
+  std::map<std::string, std::string> mip_backend_options;  // MipParams::backend_options
+  int threads = 1;                                         // MILP threads
   double bound_safety = 1e-6;    // added to (mineps: subtracted from) dual bounds, relative
   double margin = 1e-4;          // delta (maxout, maxflip, mineps)
   int class1 = -1, class2 = -1;  // maxout: N1 picks class1, N2 picks class2

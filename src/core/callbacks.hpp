@@ -2,6 +2,7 @@
 // Library code never prints: long-running functions report through these hooks (STYLE.md §2.5).
 #include <functional>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,10 @@ struct ProgressEvent {
   long nodes = 0;
   long done = 0;
   long total = 0;
+  // A MIP solver's new incumbent, every model variable's value: set only on the event that
+  // reports it, valid during the call. The hard time limit keeps the last one, which a killed
+  // solver process would otherwise take with it.
+  std::span<const double> incumbent_values;
 };
 
 struct Callbacks {

@@ -3,13 +3,14 @@
 // the root (cut generation, heuristics); a child process is the one stop that always holds.
 //
 // Protocol (one pipe, child -> parent): records [tag][payload], tag 'p' = progress event
-// (elapsed, incumbent, bound, nodes), 'r' = the final MipResult, 'e' = an Error (kind, message).
+// (elapsed, incumbent, bound, nodes), 's' = a new incumbent's values (ProgressEvent::
+// incumbent_values), 'r' = the final MipResult, 'e' = an Error (kind, message).
 // A stop request (Callbacks::should_stop) is passed on as SIGUSR1, so the child can still return
 // its incumbent; it is killed if it has not answered within 2 s.
-// The parent forwards progress to the caller's Callbacks and keeps the last dual bound and
-// incumbent value, so a killed solve still reports the dual bound it had proved (never the
-// incumbent as a bound). A killed solve has no solution vector (CBC's incumbent lives in the
-// child); its termination says whether an incumbent value was seen.
+// The parent forwards progress to the caller's Callbacks and keeps the last dual bound and the
+// last incumbent's values, so a killed solve still reports the dual bound it had proved (never
+// the incumbent as a bound) and the best point it had found (a MIP start the solver never
+// reports as an event, as CBC's, is the caller's own and not returned).
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -24,6 +25,7 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,7 +51,7 @@ class Writer {
     put<uint64_t>(s.size());
     bytes_.insert(bytes_.end(), s.begin(), s.end());
   }
-  void putDoubles(const std::vector<double>& v) {
+  void putDoubles(std::span<const double> v) {
     put<uint64_t>(v.size());
     const auto* p = reinterpret_cast<const char*>(v.data());
     bytes_.insert(bytes_.end(), p, p + sizeof(double) * v.size());
@@ -167,6 +169,11 @@ extern "C" void onStopSignal(int) { g_stop_requested = 1; }
     w.put<double>(e.bound);
     w.put<int64_t>(e.nodes);
     if (!w.flushTo(fd)) ::_exit(3);
+    if (!e.incumbent_values.empty()) {
+      w.put<char>('s');
+      w.putDoubles(e.incumbent_values);
+      if (!w.flushTo(fd)) ::_exit(3);
+    }
   };
   params.hard_time_limit = false;
   int code = 0;
@@ -279,6 +286,7 @@ MipResult DeadlineSolver::solveInChild(const Model& model, const MipParams& para
   std::optional<Error> child_error;
   double last_bound = NAN;
   double last_incumbent = NAN;
+  std::vector<double> last_values;  // the last incumbent's, for a solve killed after it
   long last_nodes = 0;
   bool eof = false;
   bool interrupted = false;
@@ -298,6 +306,8 @@ MipResult DeadlineSolver::solveInChild(const Model& model, const MipParams& para
         if (std::isfinite(e.incumbent)) last_incumbent = e.incumbent;
         last_nodes = e.nodes;
         callbacks.progress(e);
+      } else if (tag == 's') {
+        last_values = in.getDoubles();
       } else if (tag == 'r') {
         final_result = decodeResult(in);
       } else if (tag == 'e') {
@@ -352,13 +362,22 @@ MipResult DeadlineSolver::solveInChild(const Model& model, const MipParams& para
     r.detail = fmt::format("solver process ended without a result (status {})", status);
     return r;
   }
-  r.termination = Termination::kLimitNoSolution;  // the incumbent's values died with the child
   r.limit = interrupted ? Limit::kInterrupted : Limit::kTime;
   r.best_bound = last_bound;
-  r.detail = fmt::format("killed at the hard time limit after {:.1f} s{}", timer.seconds(),
-                         std::isfinite(last_incumbent)
-                             ? fmt::format(" (incumbent {} lost)", last_incumbent)
-                             : std::string());
+  std::string incumbent;
+  if (static_cast<int>(last_values.size()) == model.numVars()) {
+    r.termination = Termination::kLimitFeasible;
+    r.values = std::move(last_values);
+    r.objective = model.objectiveValue(r.values);
+    incumbent = fmt::format(" (its last incumbent {} kept)", *r.objective);
+  } else {
+    r.termination = Termination::kLimitNoSolution;
+    if (std::isfinite(last_incumbent)) {
+      incumbent = fmt::format(" (incumbent {} reported without its values, lost)", last_incumbent);
+    }
+  }
+  r.detail =
+      fmt::format("killed at the hard time limit after {:.1f} s{}", timer.seconds(), incumbent);
   return r;
 }
 

@@ -135,6 +135,7 @@ PvMilpReport milpReport(const std::string& label, const mip::Model& model,
   rep.binaries = model.numIntegerVars();
   rep.nodes = r.stats.nodes;
   rep.wall_s = r.stats.wall_s;
+  rep.detail = r.detail;
   return rep;
 }
 
@@ -147,7 +148,8 @@ void to_json(nlohmann::json& j, const PvMilpReport& r) {
        {"columns", r.columns},
        {"binaries", r.binaries},
        {"nodes", r.nodes},
-       {"wall_s", r.wall_s}};
+       {"wall_s", r.wall_s},
+       {"detail", r.detail}};
 }
 
 void to_json(nlohmann::json& j, const PvResult& r) {

@@ -101,6 +101,7 @@ struct PvMilpReport {
   int rows = 0, columns = 0, binaries = 0;
   long nodes = 0;
   double wall_s = 0.0;
+  std::string detail;  // the solver's own words ("cbc status 1/4", "killed at the hard ...")
 };
 
 // The report of one solved MILP (PV's and the comparators').

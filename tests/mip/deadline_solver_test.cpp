@@ -66,10 +66,11 @@ TEST(DeadlineSolver, InfeasibleAndUserErrorsCrossTheBoundary) {
 }
 
 // A backend that reports a dual bound of 5 and then ignores its time limit (as CBC can at the
-// root), throws, or dies.
+// root), throws, or dies; kHangWithValues also reports its incumbent's values, the knapsack
+// point (1,0,0,1,1) of value 27, before it hangs.
 class FakeSolver final : public MipSolver {
  public:
-  enum class Mode { kHang, kThrow, kDie };
+  enum class Mode { kHang, kHangWithValues, kThrow, kDie };
   explicit FakeSolver(Mode mode) : mode_(mode) {}
   std::string_view name() const override { return "fake"; }
   Capabilities capabilities() const override { return {}; }
@@ -78,6 +79,12 @@ class FakeSolver final : public MipSolver {
     e.incumbent = 3.0;
     e.bound = 5.0;
     e.nodes = 7;
+    const std::vector<double> point{1, 0, 0, 1, 1};
+    if (mode_ == Mode::kHangWithValues) {
+      e.incumbent = 27.0;
+      e.bound = 30.0;
+      e.incumbent_values = point;
+    }
     cb.progress(e);
     if (mode_ == Mode::kThrow) fail(ErrorKind::kSolver, "fake solver failed");
     if (mode_ == Mode::kDie) std::abort();
@@ -100,6 +107,41 @@ TEST(DeadlineSolver, KillsASolverThatIgnoresItsLimitAndKeepsItsDualBound) {
   EXPECT_EQ(r.provenBound(), 5.0);
   EXPECT_FALSE(r.hasSolution());
   EXPECT_EQ(r.stats.nodes, 7);
+}
+
+TEST(DeadlineSolver, AKilledSolveKeepsTheValuesOfItsLastIncumbent) {
+  auto solver =
+      detail::withHardTimeLimit(std::make_unique<FakeSolver>(FakeSolver::Mode::kHangWithValues));
+  const Model m = testing::knapsack(5.0);  // 10 + 8 + 4 + 5 at (1,0,0,1,1)
+  const MipResult r = solver->solve(m, hardLimit(0.5));
+  EXPECT_EQ(r.termination, Termination::kLimitFeasible) << r.detail;
+  EXPECT_EQ(r.limit, Limit::kTime);
+  ASSERT_TRUE(r.hasSolution()) << r.detail;
+  EXPECT_EQ(r.values, (std::vector<double>{1, 0, 0, 1, 1}));
+  EXPECT_NEAR(*r.objective, 27.0, kMipTol);  // re-evaluated on the model
+  EXPECT_EQ(r.best_bound, 30.0);             // the dual bound, never the incumbent
+  EXPECT_NE(r.detail.find("kept"), std::string::npos) << r.detail;
+}
+
+TEST(DeadlineSolver, CbcReportsEachIncumbentWithItsValues) {
+  // What the hard time limit keeps: every CBC incumbent event carries a feasible point whose
+  // objective is the incumbent value reported with it.
+  const Model m = testing::plantedMarketSplit(4, 30, /*seed=*/2, /*constant=*/7.0);
+  int with_values = 0;
+  Callbacks cb;
+  cb.on_progress = [&](const ProgressEvent& e) {
+    if (e.incumbent_values.empty()) return;
+    ++with_values;
+    const std::vector<double> x(e.incumbent_values.begin(), e.incumbent_values.end());
+    ASSERT_EQ(static_cast<int>(x.size()), m.numVars());
+    EXPECT_LE(m.maxViolation(x), 1e-6);
+    EXPECT_NEAR(m.objectiveValue(x), e.incumbent, 1e-6 * (1.0 + std::abs(e.incumbent)));
+  };
+  cb.should_stop = [&] { return with_values >= 3; };
+  MipParams p;
+  p.time_limit_s = 20.0;
+  makeMipSolver("cbc")->solve(m, p, cb);
+  EXPECT_GE(with_values, 1);
 }
 
 TEST(DeadlineSolver, StopRequestKillsTheChild) {

@@ -167,6 +167,7 @@ struct EventState {
   double last_incumbent = NAN;  // internal form, for de-duplication
   double last_node_report_s = -1.0;
   bool interrupted = false;
+  int num_cols = 0;
 };
 
 class EventHandler : public CbcEventHandler {
@@ -184,7 +185,10 @@ class EventHandler : public CbcEventHandler {
         bool report = false;
         const double inc = model_->getMinimizationObjValue();
         const bool has_inc = model_->bestSolution() != nullptr && inc < 1e49;
-        if (is_solution && has_inc && !(inc == state_->last_incumbent)) {
+        // Every new incumbent is reported with its values, on the event that first sees it:
+        // CBC's root heuristics can set one without a solution event.
+        const bool new_incumbent = has_inc && !(inc == state_->last_incumbent);
+        if (new_incumbent) {
           state_->last_incumbent = inc;
           report = true;
         } else if (which == endSearch ||
@@ -197,6 +201,9 @@ class EventHandler : public CbcEventHandler {
           e.phase = "milp";
           e.elapsed_s = elapsed;
           if (has_inc) e.incumbent = state_->sense * inc + state_->constant;
+          if (new_incumbent) {
+            e.incumbent_values = {model_->bestSolution(), static_cast<size_t>(state_->num_cols)};
+          }
           const double bound = model_->getBestPossibleObjValue();
           if (std::abs(bound) < 1e49) e.bound = state_->sense * bound + state_->constant;
           e.nodes = model_->getNodeCount();
@@ -279,6 +286,7 @@ MipResult CbcMipSolver::solve(const Model& model, const MipParams& params,
     event_state.callbacks = &callbacks;
     event_state.sense = sense;
     event_state.constant = constant;
+    event_state.num_cols = n;
 
     OsiClpSolverInterface osi;
     osi.passInMessageHandler(&lp_handler);
