@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -58,7 +59,8 @@ void bindCompare(py::module_& m) {
          std::optional<double> time_limit, std::optional<double> bounds_time_limit, double eps_max,
          const std::string& mineps_form, double margin, int class0, const std::string& p2_side,
          int threads, uint64_t seed, bool swap, bool attack, bool diff_bounds,
-         const std::string& backend, py::object log, py::object progress) {
+         const std::string& backend, const std::map<std::string, std::string>& backend_options,
+         py::object log, py::object progress) {
         // The checks of `nnmip compare` (cmd_compare.cpp validate).
         if (!std::isfinite(margin) || margin < 0.0) {
           fail(ErrorKind::kInvalidInput, "margin {} (need >= 0)", margin);
@@ -135,6 +137,7 @@ void bindCompare(py::module_& m) {
         o.mineps_form = compare::parseMinEpsForm(mineps_form);
         o.class0 = class0;
         o.diff_bounds = diff_bounds;
+        o.mip_backend_options = backend_options;
         if (p2_side == "upper") {
           o.p2_sides = encode::SoftmaxSides::kUpper;
         } else if (p2_side == "lower") {
@@ -213,7 +216,9 @@ void bindCompare(py::module_& m) {
       py::arg("mineps_form") = "per-class", py::arg("margin") = 1e-4, py::arg("class0") = -1,
       py::arg("p2_side") = "upper", py::arg("threads") = 1, py::arg("seed") = 1,
       py::arg("swap") = false, py::arg("attack") = true, py::arg("diff_bounds") = true,
-      py::arg("backend") = "cbc", py::arg("log") = py::none(), py::arg("progress") = py::none(),
+      py::arg("backend") = "cbc",
+      py::arg("backend_options") = std::map<std::string, std::string>{},
+      py::arg("log") = py::none(), py::arg("progress") = py::none(),
       "Two networks over one domain (`nnmip compare`): {'value' (exact, at 'x'), 'bound' "
       "(valid), 'gap', 'proven', 'status', 'found_by', 'n1'/'n2' (class, logits, "
       "probabilities, float32 ones), 'milps', ...} with the JSON report's names; maxout with "

@@ -207,6 +207,19 @@ def test_swap_and_refusals():
         nnmip.compare(a, b, "mineps", BOX, x0=np.zeros(3))
 
 
+def test_backend_options_reach_the_milps():
+    la, lb, a, b = pair(7)
+    r = nnmip.compare(a, b, "maxdiff-logit", BOX, method="symbolic")
+    s = nnmip.compare(a, b, "maxdiff-logit", BOX, method="symbolic",
+                      backend_options={"cuts": "off", "heuristics": "off"})
+    assert r["proven"] and s["proven"]
+    assert rel(s["value"], r["value"], 1e-6)  # the same optimum without cuts
+    assert all(m["detail"] for m in s["milps"] if m["nodes"] is not None and m["wall_s"])
+    with pytest.raises(ValueError):
+        nnmip.compare(a, b, "maxdiff-logit", BOX, method="symbolic",
+                      backend_options={"no_such_option": "1"})
+
+
 def test_stack_forward_is_both_outputs():
     shapes = (([2, 3, 3, 3], [2, 4, 2, 3]), ([2, 3, 3, 3], [2, 4, 3]), ([5, 7, 2], [5, 3, 4, 6, 4]))
     for sa, sb in shapes:
