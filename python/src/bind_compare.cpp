@@ -216,8 +216,7 @@ void bindCompare(py::module_& m) {
       py::arg("mineps_form") = "per-class", py::arg("margin") = 1e-4, py::arg("class0") = -1,
       py::arg("p2_side") = "upper", py::arg("threads") = 1, py::arg("seed") = 1,
       py::arg("swap") = false, py::arg("attack") = true, py::arg("diff_bounds") = true,
-      py::arg("backend") = "cbc",
-      py::arg("backend_options") = std::map<std::string, std::string>{},
+      py::arg("backend") = "cbc", py::arg("backend_options") = std::map<std::string, std::string>{},
       py::arg("log") = py::none(), py::arg("progress") = py::none(),
       "Two networks over one domain (`nnmip compare`): {'value' (exact, at 'x'), 'bound' "
       "(valid), 'gap', 'proven', 'status', 'found_by', 'n1'/'n2' (class, logits, "
