@@ -214,7 +214,8 @@ def test_backend_options_reach_the_milps():
                       backend_options={"cuts": "off", "heuristics": "off"})
     assert r["proven"] and s["proven"]
     assert rel(s["value"], r["value"], 1e-6)  # the same optimum without cuts
-    assert all(m["detail"] for m in s["milps"] if m["nodes"] is not None and m["wall_s"])
+    solved = [m for m in s["milps"] if m["wall_s"] > 0]  # skipped MILPs take no time
+    assert solved and all(m["detail"] for m in solved)
     with pytest.raises(ValueError):
         nnmip.compare(a, b, "maxdiff-logit", BOX, method="symbolic",
                       backend_options={"no_such_option": "1"})

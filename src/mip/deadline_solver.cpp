@@ -9,8 +9,8 @@
 // its incumbent; it is killed if it has not answered within 2 s.
 // The parent forwards progress to the caller's Callbacks and keeps the last dual bound and the
 // last incumbent's values, so a killed solve still reports the dual bound it had proved (never
-// the incumbent as a bound) and the best point it had found (a MIP start the solver never
-// reports as an event, as CBC's, is the caller's own and not returned).
+// the incumbent as a bound) and the last point it reported (CBC raises no event inside its root
+// cut loop, so an incumbent it holds there, its MIP start included, is not seen and is lost).
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
