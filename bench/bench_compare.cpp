@@ -7,7 +7,9 @@
 //
 //   bench_compare NET.onnx [--data-dir D] [--images 0,1,...] [--radii 0.01,0.1]
 //                 [--percents 50,90] [--comparators maxdiff-logit,mineps] [--time-limit 60]
-//                 [--method alpha]
+//                 [--method alpha] [--interval-diff]
+// --interval-diff: the differential run uses the interval pass of compare/diff_bounds alone
+// (what the symbolic pass adds is the difference between two runs).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -30,7 +32,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: bench_compare NET.onnx [--data-dir D] [--images 0,1,2] [--radii 0.01,0.1]\n"
     "                     [--percents 50,90] [--comparators maxdiff-logit,mineps]\n"
-    "                     [--time-limit 60] [--method alpha]\n";
+    "                     [--time-limit 60] [--method alpha] [--interval-diff]\n";
 
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
 }  // namespace
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> comparators = {"maxdiff-logit", "mineps"};
   double time_limit = 60.0;
   std::string method = "alpha";
+  bool interval_diff = false;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -71,6 +74,8 @@ int main(int argc, char** argv) {
       time_limit = std::stod(next());
     } else if (a == "--method") {
       method = next();
+    } else if (a == "--interval-diff") {
+      interval_diff = true;
     } else {
       std::fputs(kUsage, stderr);
       return 2;
@@ -104,6 +109,7 @@ int main(int argc, char** argv) {
             o.bounds.method = bounds::parseMethod(method);
             o.time_limit_s = time_limit;
             o.diff_bounds = diff;
+            o.diff_symbolic = !interval_diff;
             o.eps_max = r;
             o.class0 = test.y[static_cast<size_t>(std::stoi(img))];
             const compare::CompareResult res = compare::compareNetworks(net, pruned, dom, x0, o);

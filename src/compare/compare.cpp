@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bounds/linear_bound.hpp"
+#include "compare/diff_bounds.hpp"
 #include "core/error.hpp"
 #include "core/json_number.hpp"
 #include "core/timer.hpp"
@@ -131,6 +132,7 @@ struct Context {
   // Differential bounds of a same-architecture pair (empty otherwise): per layer, bounds of
   // a^A - a^B (dz) and of h^A - h^B (dh; the output layer's dh = dz).
   std::vector<encode::LayerBounds> dz, dh;
+  std::optional<DifferenceProblem> diff;  // what they were computed from
   // Best input.
   Vec best_x;
   double best = NAN;
@@ -298,72 +300,34 @@ void pairRanges(Context& ctx, int offset, int size, Mat& dlo, Mat& dhi, const Ti
 
 // ---- differential bounds (same architecture) -----------------------------------------------
 
-// Interval of M v over v in [lo, hi].
-void intervalProduct(const Mat& M, const Vec& lo, const Vec& hi, Vec& out_lo, Vec& out_hi) {
-  const Vec c = 0.5 * (lo + hi), r = 0.5 * (hi - lo);
-  const Vec mc = M * c, mr = M.cwiseAbs() * r;
-  out_lo = mc - mr;
-  out_hi = mc + mr;
+// ctx.dz, ctx.dh from compare/diff_bounds over the stack's bounds (A: the head of each layer,
+// B: the tail).
+void differenceBounds(Context& ctx) {
+  DifferenceProblem& p = ctx.diff.emplace(DifferenceProblem{ctx.a, ctx.b, ctx.sb.input, {}, {}});
+  for (const auto& lb : ctx.sb.layers) {
+    const Eigen::Index w = lb.lo.size() / 2;
+    p.a_pre.push_back({lb.lo.head(w), lb.hi.head(w)});
+    p.b_pre.push_back({lb.lo.tail(w), lb.hi.tail(w)});
+  }
+  DifferenceBounds d = compare::differenceBounds(p, ctx.o.diff_symbolic);
+  ctx.dz = std::move(d.dz);
+  ctx.dh = std::move(d.dh);
 }
 
-// A forward pass on the difference of two networks of one architecture (both blocks of the
-// stack): dz_0 = (W_A - W_B) x + db over the box; dh = relu(a^A) - relu(a^B) lies in
-// [min(0, dz_lo), max(0, dz_hi)] (ReLU is monotone and 1-Lipschitz), = dz when both copies are
-// stably active, = 0 when both are stably inactive, and within the interval of the two copies'
-// own post-activation bounds; dz_{l+1} = W_A dh + (W_A - W_B) h^B + db with h^B in its bounds;
-// every dz within [lo^A - hi^B, hi^A - lo^B]. Rounding: widened by 1e-9 (1 + |value|).
-void differenceBounds(Context& ctx) {
-  const nn::Network& a = ctx.a;
-  const nn::Network& b = ctx.b;
-  const int layers = a.numLayers();
-  Vec hb_lo, hb_hi, dh_lo, dh_hi;
-  for (int l = 0; l < layers; ++l) {
-    const nn::DenseLayer& la = a.layer(l);
-    const nn::DenseLayer& lb = b.layer(l);
-    const int w = la.outputSize();
-    const auto& sb = ctx.sb.layers[static_cast<size_t>(l)];
-    const Vec a_lo = sb.lo.head(w), a_hi = sb.hi.head(w);
-    const Vec b_lo = sb.lo.tail(w), b_hi = sb.hi.tail(w);
-    const Mat dw = la.weight - lb.weight;
-    const Vec db = la.bias - lb.bias;
-    Vec lo, hi;
-    if (l == 0) {
-      intervalProduct(dw, ctx.sb.input.lo, ctx.sb.input.hi, lo, hi);
-    } else {
-      Vec l1, h1, l2, h2;
-      intervalProduct(la.weight, dh_lo, dh_hi, l1, h1);
-      intervalProduct(dw, hb_lo, hb_hi, l2, h2);
-      lo = l1 + l2;
-      hi = h1 + h2;
-    }
-    lo += db;
-    hi += db;
-    const Vec slack = 1e-9 * (Vec::Ones(w) + lo.cwiseAbs().cwiseMax(hi.cwiseAbs()));
-    lo = (lo - slack).cwiseMax(a_lo - b_hi);
-    hi = (hi + slack).cwiseMin(a_hi - b_lo);
-    encode::LayerBounds dz{lo, hi};
-    ctx.dz.push_back(dz);
-    if (l + 1 == layers) {
-      ctx.dh.push_back(dz);
-      break;
-    }
-    dh_lo.resize(w);
-    dh_hi.resize(w);
-    for (int i = 0; i < w; ++i) {
-      if (a_lo[i] >= 0 && b_lo[i] >= 0) {
-        dh_lo[i] = lo[i];
-        dh_hi[i] = hi[i];
-      } else if (a_hi[i] <= 0 && b_hi[i] <= 0) {
-        dh_lo[i] = dh_hi[i] = 0.0;
-      } else {
-        dh_lo[i] = std::max(std::min(0.0, lo[i]), std::max(0.0, a_lo[i]) - std::max(0.0, b_hi[i]));
-        dh_hi[i] = std::min(std::max(0.0, hi[i]), std::max(0.0, a_hi[i]) - std::max(0.0, b_lo[i]));
-      }
-    }
-    ctx.dh.push_back({dh_lo, dh_hi});
-    hb_lo = b_lo.cwiseMax(0.0);
-    hb_hi = b_hi.cwiseMax(0.0);
+// An upper bound of (z1 - z2)[i] - (z1 - z2)[j] over the domain from the differential bounds
+// (+inf without them): the symbolic pass on e_i - e_j, intersected with dz's own ranges.
+double outputDiffGapUpper(const Context& ctx, int i, int j) {
+  if (ctx.dz.empty()) return kInf;
+  double u = ctx.dz.back().hi[i] - ctx.dz.back().lo[j];
+  if (ctx.o.diff_symbolic && ctx.diff) {
+    Mat c = Mat::Zero(1, ctx.dz.back().lo.size());
+    c(0, i) = -1.0;
+    c(0, j) = 1.0;
+    const DifferenceBounds d{ctx.dz, ctx.dh};
+    u = std::min(u,
+                 -differenceLowerBounds(*ctx.diff, d, static_cast<int>(ctx.dz.size()) - 1, c)[0]);
   }
+  return u;
 }
 
 // Rows dz_lo <= a^A - a^B <= dz_hi and dh_lo <= h^A - h^B <= dh_hi for every neuron whose ranges
@@ -541,7 +505,7 @@ void runMaxOut(Context& ctx) {
     return false;
   };
   // Weak rows together need (z1 - z2)[C1] - (z1 - z2)[C2] >= 0.
-  const bool diff_impossible = !ctx.dz.empty() && ctx.dz.back().hi[c1] - ctx.dz.back().lo[c2] < 0.0;
+  const bool diff_impossible = outputDiffGapUpper(ctx, c1, c2) < 0.0;
   if (impossible(0, ctx.k1, c1) || impossible(ctx.k1, ctx.k2, c2) || diff_impossible) {
     ctx.res.status = "impossible";
     ctx.addBound(-kInf);
@@ -742,10 +706,12 @@ void runMinEps(Context& ctx) {
   // Classes the bounds rule out: N2 never picks them by delta, or (differential bounds) not
   // while N1 picks C0 (both rows together need (z1 - z2)[C0] - (z1 - z2)[k] >= 2 delta).
   std::vector<int> open;
+  std::vector<double> gap_upper(static_cast<size_t>(k), kInf);
   for (const int kk : ks) {
+    gap_upper[static_cast<size_t>(kk)] = outputDiffGapUpper(ctx, c0, kk);
     if (outHi(ctx, ctx.k1 + kk) - outLo(ctx, ctx.k1 + c0) < delta) {
       recordSkipped(ctx, fmt::format("mineps k={}", kk), "infeasible (logit bounds)");
-    } else if (!ctx.dz.empty() && ctx.dz.back().hi[c0] - ctx.dz.back().lo[kk] < 2.0 * delta) {
+    } else if (gap_upper[static_cast<size_t>(kk)] < 2.0 * delta) {
       recordSkipped(ctx, fmt::format("mineps k={}", kk), "infeasible (differential bounds)");
     } else {
       open.push_back(kk);
@@ -769,6 +735,14 @@ void runMinEps(Context& ctx) {
     const double cap = std::isnan(ctx.best) ? eps_max : std::min(eps_max, ctx.best);
     const mip::Var eps = addMinEpsCore(ctx, m, cap, delta);
     m.model.addGe({{m.out(ctx.k1 + kk), 1.0}, {m.out(ctx.k1 + c0), -1.0}}, delta, "n2_wrong");
+    if (std::isfinite(gap_upper[static_cast<size_t>(kk)])) {
+      // (z1 - z2)[C0] - (z1 - z2)[k] <= its differential bound: implied, tightens the LP
+      m.model.addLe({{m.out(c0), 1.0},
+                     {m.out(ctx.k1 + c0), -1.0},
+                     {m.out(kk), -1.0},
+                     {m.out(ctx.k1 + kk), 1.0}},
+                    gap_upper[static_cast<size_t>(kk)], "diff_gap");
+    }
     std::vector<double> start;
     if (ctx.best_x.size() == ctx.n &&
         argmaxOf(nn::forward(ctx.stack.net, ctx.best_x).tail(k)) == kk) {
@@ -1039,7 +1013,7 @@ CompareResult compareNetworks(const nn::Network& a_in, const nn::Network& b_in,
     }
   }
 
-  if (o.diff_bounds && a.sizes() == b.sizes()) {
+  if (o.diff_bounds && differenceBoundsApply(a, b)) {
     phase.reset();
     differenceBounds(ctx);
     res.diff_s = phase.seconds();

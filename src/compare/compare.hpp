@@ -115,8 +115,11 @@ struct CompareOptions {
   // wrong class choosing the one N2 picks.
   MinEpsForm mineps_form = MinEpsForm::kPerClass;
   // Differential bounds: ranges of z1_k - z2_k (maxdiff-logit) from linearBound on the stack,
-  // added as rows; off: the interval of the two networks' own logit bounds, no rows.
+  // and, for same-architecture pairs, bounds of a^A - a^B and h^A - h^B at every layer
+  // (compare/diff_bounds), added as rows; off: the interval of the two networks' own logit
+  // bounds, no rows. `diff_symbolic` = false keeps the interval pass of diff_bounds alone.
   bool diff_bounds = true;
+  bool diff_symbolic = true;
 };
 
 // One network at the answer's input: logits and probabilities in double and in float32
