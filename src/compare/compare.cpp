@@ -359,6 +359,36 @@ void addDifferenceRows(const Context& ctx, Milp& m) {
 
 // ---- comparators ---------------------------------------------------------------------------
 
+// A bound of ||z1 - z2||_1 from the symbolic differential pass (+inf without it, or with more
+// than 12 outputs whose difference can change sign): sum_j |d_j| = max over sign vectors s of
+// s . d, and each s . d is bounded by one back-substituted row (the outputs of fixed sign keep
+// theirs; 2^free rows). Tighter than summing the per-output ranges, whose extremes need not
+// be reached at one input.
+double signedSumBound(const Context& ctx, const Vec& dl, const Vec& du) {
+  if (!ctx.o.diff_symbolic || !ctx.diff || ctx.dz.empty()) return kInf;
+  const int k = static_cast<int>(dl.size());
+  std::vector<int> free;
+  Vec fixed = Vec::Zero(k);
+  for (int j = 0; j < k; ++j) {
+    if (dl[j] >= 0.0) {
+      fixed[j] = 1.0;
+    } else if (du[j] <= 0.0) {
+      fixed[j] = -1.0;
+    } else {
+      free.push_back(j);
+    }
+  }
+  if (free.size() > 12) return kInf;
+  const Eigen::Index rows = Eigen::Index{1} << free.size();
+  Mat c(rows, k);  // rows -s (lower bounds of -s . d give upper bounds of s . d)
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    c.row(r) = -fixed.transpose();
+    for (size_t q = 0; q < free.size(); ++q) c(r, free[q]) = (r >> q) & 1 ? -1.0 : 1.0;
+  }
+  const DifferenceBounds d{ctx.dz, ctx.dh};
+  return -differenceLowerBounds(*ctx.diff, d, static_cast<int>(ctx.dz.size()) - 1, c).minCoeff();
+}
+
 void runMaxDiffLogit(Context& ctx) {
   const int k = ctx.k1;
   Vec dl(k), du(k);
@@ -379,9 +409,11 @@ void runMaxDiffLogit(Context& ctx) {
     dl[j] = std::max(dl[j], r->first);
     du[j] = std::min(du[j], r->second);
   }
-  ctx.res.diff_s += clock.seconds();
   double trivial = 0.0;
   for (int j = 0; j < k; ++j) trivial += std::max(std::abs(dl[j]), std::abs(du[j]));
+  const double l1_bound = ctx.o.diff_bounds ? signedSumBound(ctx, dl, du) : kInf;
+  ctx.res.diff_s += clock.seconds();
+  trivial = std::min(trivial, l1_bound);
   ctx.res.trivial_bound = trivial;
   Milp m;
   newMilp(ctx, m);
@@ -410,6 +442,8 @@ void runMaxDiffLogit(Context& ctx) {
       signs.push_back({j, t, s});
     }
   }
+  // l1_bound caps the reported bound through `trivial` only: as a row (objective <= l1_bound)
+  // it slowed CBC's proofs at radius 0.01 (bench_compare, 50 % pruned: 25 s -> open at 60 s).
   std::vector<double> start = startFor(ctx, m);
   if (!start.empty()) {
     const Vec y = nn::forward(ctx.stack.net, ctx.best_x);
