@@ -112,17 +112,31 @@ CompareOptions baseOptions(Comparator c) {
 
 class CompareTiny : public ::testing::TestWithParam<uint64_t> {};
 
-TEST_P(CompareTiny, MaxDiffLogitEqualsEnumerationAndSampling) {
-  const Pair p = pairFor(GetParam(), false);
+// maxdiff-logit over [-1,1]^2: CBC (r), the enum backend (e), CBC without differential bounds
+// (nd), and the refined grid's maximum.
+struct MaxDiffLogitRuns {
+  CompareResult r, e, nd;
+  double sampled = 0.0;
+  CompareOptions o;
+};
+MaxDiffLogitRuns maxDiffLogitRuns(const Pair& p) {
+  MaxDiffLogitRuns m;
   const encode::Domain dom = box2(-1.0, 1.0);
-  CompareOptions o = baseOptions(Comparator::kMaxDiffLogit);
-  const CompareResult r = compareNetworks(p.a, p.b, dom, Vec(), o);
+  m.o = baseOptions(Comparator::kMaxDiffLogit);
+  m.r = compareNetworks(p.a, p.b, dom, Vec(), m.o);
+  CompareOptions o = m.o;
   o.mip_backend = "enum";
-  const CompareResult e = compareNetworks(p.a, p.b, dom, Vec(), o);
+  m.e = compareNetworks(p.a, p.b, dom, Vec(), o);
   o.mip_backend = "cbc";
   o.diff_bounds = false;
-  const CompareResult nd = compareNetworks(p.a, p.b, dom, Vec(), o);
-  const double sampled = sampledMax(p.a, p.b, o, dom.box);
+  m.nd = compareNetworks(p.a, p.b, dom, Vec(), o);
+  m.sampled = sampledMax(p.a, p.b, o, dom.box);
+  return m;
+}
+
+TEST_P(CompareTiny, MaxDiffLogitEqualsEnumerationAndSampling) {
+  const Pair p = pairFor(GetParam(), false);
+  const auto [r, e, nd, sampled, o] = maxDiffLogitRuns(p);
   std::printf(
       "maxdiff-logit seed %llu: value %.6f bound %.6f enum %.6f sampled %.6f trivial "
       "%.4f (no diff bounds %.4f) binaries %d\n",
@@ -233,16 +247,7 @@ TEST_P(CompareTiny, MaxFlipBoundAboveEnumerationAboveValue) {
 // s . (z1 - z2)) still lies above the sampled maximum and the enumerated optimum, and well below
 // the sum of the per-output ranges used without them.
 TEST_P(CompareTiny, MaxDiffLogitBoundBeforeTheMilpOnCopies) {
-  const Pair p = pairFor(GetParam(), true);
-  const encode::Domain dom = box2(-1.0, 1.0);
-  CompareOptions o = baseOptions(Comparator::kMaxDiffLogit);
-  const CompareResult r = compareNetworks(p.a, p.b, dom, Vec(), o);
-  o.mip_backend = "enum";
-  const CompareResult e = compareNetworks(p.a, p.b, dom, Vec(), o);
-  o.mip_backend = "cbc";
-  o.diff_bounds = false;
-  const CompareResult nd = compareNetworks(p.a, p.b, dom, Vec(), o);
-  const double sampled = sampledMax(p.a, p.b, o, dom.box);
+  const auto [r, e, nd, sampled, o] = maxDiffLogitRuns(pairFor(GetParam(), true));
   std::printf(
       "maxdiff-logit copies seed %llu: enum %.6f sampled %.6f trivial %.4f (without diff "
       "bounds %.4f)\n",
