@@ -302,14 +302,14 @@ void pairRanges(Context& ctx, int offset, int size, Mat& dlo, Mat& dhi, const Ti
 
 // ctx.dz, ctx.dh from compare/diff_bounds over the stack's bounds (A: the head of each layer,
 // B: the tail).
-void differenceBounds(Context& ctx) {
+void computeDifferenceBounds(Context& ctx) {
   DifferenceProblem& p = ctx.diff.emplace(DifferenceProblem{ctx.a, ctx.b, ctx.sb.input, {}, {}});
   for (const auto& lb : ctx.sb.layers) {
     const Eigen::Index w = lb.lo.size() / 2;
     p.a_pre.push_back({lb.lo.head(w), lb.hi.head(w)});
     p.b_pre.push_back({lb.lo.tail(w), lb.hi.tail(w)});
   }
-  DifferenceBounds d = compare::differenceBounds(p, ctx.o.diff_symbolic);
+  DifferenceBounds d = differenceBounds(p, ctx.o.diff_symbolic);
   ctx.dz = std::move(d.dz);
   ctx.dh = std::move(d.dh);
 }
@@ -323,9 +323,8 @@ double outputDiffGapUpper(const Context& ctx, int i, int j) {
     Mat c = Mat::Zero(1, ctx.dz.back().lo.size());
     c(0, i) = -1.0;
     c(0, j) = 1.0;
-    const DifferenceBounds d{ctx.dz, ctx.dh};
-    u = std::min(u,
-                 -differenceLowerBounds(*ctx.diff, d, static_cast<int>(ctx.dz.size()) - 1, c)[0]);
+    u = std::min(
+        u, -differenceLowerBounds(*ctx.diff, ctx.dz, static_cast<int>(ctx.dz.size()) - 1, c)[0]);
   }
   return u;
 }
@@ -385,8 +384,8 @@ double signedSumBound(const Context& ctx, const Vec& dl, const Vec& du) {
     c.row(r) = -fixed.transpose();
     for (size_t q = 0; q < free.size(); ++q) c(r, free[q]) = (r >> q) & 1 ? -1.0 : 1.0;
   }
-  const DifferenceBounds d{ctx.dz, ctx.dh};
-  return -differenceLowerBounds(*ctx.diff, d, static_cast<int>(ctx.dz.size()) - 1, c).minCoeff();
+  return -differenceLowerBounds(*ctx.diff, ctx.dz, static_cast<int>(ctx.dz.size()) - 1, c)
+              .minCoeff();
 }
 
 void runMaxDiffLogit(Context& ctx) {
@@ -1049,7 +1048,7 @@ CompareResult compareNetworks(const nn::Network& a_in, const nn::Network& b_in,
 
   if (o.diff_bounds && differenceBoundsApply(a, b)) {
     phase.reset();
-    differenceBounds(ctx);
+    computeDifferenceBounds(ctx);
     res.diff_s = phase.seconds();
   }
 

@@ -221,12 +221,12 @@ DifferenceBounds differenceBounds(const DifferenceProblem& p, bool symbolic) {
   return out;
 }
 
-Vec differenceLowerBounds(const DifferenceProblem& p, const DifferenceBounds& d, int layer,
-                          const Mat& coef) {
-  NNMIP_CHECK(layer >= 0 && layer < static_cast<int>(d.dz.size()) &&
-                  coef.cols() == d.dz[static_cast<size_t>(layer)].lo.size(),
-              "differenceLowerBounds: layer {} of {}, {} columns", layer, d.dz.size(), coef.cols());
-  Vec r = BackSubstitution(p.a, p.b, p.input, p.a_pre, p.b_pre, d.dz).lower(layer, coef);
+Vec differenceLowerBounds(const DifferenceProblem& p, const std::vector<encode::LayerBounds>& dz,
+                          int layer, const Mat& coef) {
+  NNMIP_CHECK(layer >= 0 && layer < static_cast<int>(dz.size()) &&
+                  coef.cols() == dz[static_cast<size_t>(layer)].lo.size(),
+              "differenceLowerBounds: layer {} of {}, {} columns", layer, dz.size(), coef.cols());
+  Vec r = BackSubstitution(p.a, p.b, p.input, p.a_pre, p.b_pre, dz).lower(layer, coef);
   Vec hi = r;
   widen(r, hi);
   return r;

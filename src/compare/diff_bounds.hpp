@@ -46,10 +46,11 @@ struct DifferenceProblem {
 DifferenceBounds differenceBounds(const DifferenceProblem& p, bool symbolic = true);
 
 // Lower bounds of coef * dz(layer) (one per row of coef; dz of the output layer: the logits'
-// differences) by the symbolic pass over the bounds `d` found for the layers below. With rows
-// e_i - e_j this bounds (z^A_i - z^B_i) - (z^A_j - z^B_j) far tighter than dz's own ranges do.
-// Widened for rounding like the rest.
-Eigen::VectorXd differenceLowerBounds(const DifferenceProblem& p, const DifferenceBounds& d,
-                                      int layer, const Eigen::MatrixXd& coef);
+// differences) by the symbolic pass over `dz`, the bounds differenceBounds found (the layers
+// below `layer` are used). With rows e_i - e_j this bounds (z^A_i - z^B_i) - (z^A_j - z^B_j) far
+// tighter than dz's own ranges do. Widened for rounding like the rest.
+Eigen::VectorXd differenceLowerBounds(const DifferenceProblem& p,
+                                      const std::vector<encode::LayerBounds>& dz, int layer,
+                                      const Eigen::MatrixXd& coef);
 
 }  // namespace nnmip::compare

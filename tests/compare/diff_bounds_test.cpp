@@ -62,7 +62,7 @@ TEST_P(DiffBounds, ContainSampledDifferences) {
           pairs(r++, j) = -1.0;
         }
       }
-      const Vec pair_lo = differenceLowerBounds(problem(s), d, 3, pairs);
+      const Vec pair_lo = differenceLowerBounds(problem(s), d.dz, 3, pairs);
       Rng rng(GetParam() + 99);
       for (int t = 0; t < 3000; ++t) {
         Vec x(6);
